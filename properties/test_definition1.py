@@ -1,0 +1,91 @@
+"""Definition 1 (convolution): rounding bound, linearity, batching, scipy oracle."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+import numpy as np
+import scipy.signal
+from hypothesis import given, target
+from hypothesis import strategies as st
+
+from slth_check import conv2d_exact, to_fraction
+from slth_check.claims.definition1 import ConvInstance, Definition1, rounding_check
+from slth_check.conv import PADDINGS
+from slth_check.strategies import kernels, shapes, signed_inputs
+
+small_floats = st.floats(-4, 4, allow_nan=False, width=16)  # exact in Fractions, fast
+
+
+@given(data=st.data())
+def test_float_within_proven_rounding_bound(data, conv_impl):
+    d, D, c0, c1 = data.draw(shapes(), label="shape")
+    K = data.draw(kernels(d, c0, c1), label="K")
+    X = data.draw(signed_inputs(D, c0), label="X")
+    padding = data.draw(st.sampled_from(PADDINGS), label="padding")
+    stride = data.draw(st.integers(1, 2), label="stride")
+    out = Definition1(conv_impl).check(ConvInstance(K, X, padding, stride))
+    target(out.ratio or 0.0, label="error / rounding bound")
+    assert out.verdict == "holds", f"{out.detail}: error {out.observed}, bound {out.bound}"
+
+
+@given(data=st.data())
+def test_linear_in_K_and_X_exactly(data):
+    d, D, c0, c1 = data.draw(shapes(), label="shape")
+    arr = lambda shape: np.asarray(data.draw(  # noqa: E731
+        st.lists(small_floats, min_size=int(np.prod(shape)), max_size=int(np.prod(shape)))),
+        dtype=np.float64).reshape(shape)
+    K1, K2 = arr((d, d, c0, c1)), arr((d, d, c0, c1))
+    X1, X2 = arr((D, D, c0)), arr((D, D, c0))
+    a, b = Fraction(data.draw(small_floats)), Fraction(data.draw(small_floats))
+    F = to_fraction
+    lhs = conv2d_exact(a * F(K1) + b * F(K2), F(X1))
+    rhs = a * conv2d_exact(K1, X1) + b * conv2d_exact(K2, X1)
+    assert np.array_equal(lhs, rhs), "K -> K*X is not linear"
+    lhs = conv2d_exact(F(K1), a * F(X1) + b * F(X2))
+    rhs = a * conv2d_exact(K1, X1) + b * conv2d_exact(K1, X2)
+    assert np.array_equal(lhs, rhs), "X -> K*X is not linear"
+
+
+@given(data=st.data())
+def test_batch_equals_stack_of_single_inputs(data, conv_impl):
+    d, D, c0, c1 = data.draw(shapes(max_c=2), label="shape")
+    N = data.draw(st.integers(1, 3), label="N")
+    K = data.draw(kernels(d, c0, c1, max_abs=8.0), label="K")
+    Xs = [data.draw(signed_inputs(D, c0, max_abs=8.0), label=f"X{i}") for i in range(N)]
+    padding = data.draw(st.sampled_from(PADDINGS), label="padding")
+    batch = conv2d_exact(K, np.stack(Xs), padding=padding)
+    singles = np.stack([conv2d_exact(K, X, padding=padding) for X in Xs])
+    assert np.array_equal(batch, singles)
+    got = np.asarray(conv_impl(K, np.stack(Xs), padding=padding))
+    for i, X in enumerate(Xs):  # each slice of the float batch is within the bound
+        out = rounding_check(K, X, got[i], padding=padding)
+        assert out.verdict == "holds", f"batch slice {i}: {out.detail}"
+
+
+def scipy_reference(K: np.ndarray, X: np.ndarray, padding: str) -> np.ndarray:
+    """Definition 1 through scipy.signal.convolve (method='direct'), per channel pair."""
+    mode = {"paper": "full", "full": "full", "same": "same", "valid": "valid"}[padding]
+    out = np.stack([sum(scipy.signal.convolve(X[:, :, k], K[:, :, k, l], mode=mode,
+                                              method="direct")
+                        for k in range(K.shape[2])) for l in range(K.shape[3])], axis=-1)
+    if padding == "paper":
+        out = out[:X.shape[0], :X.shape[1]]
+    return out
+
+
+@given(data=st.data())
+def test_agrees_with_scipy_signal_convolve(data):
+    """scipy's direct convolution is within the proven bound of our exact twin.
+
+    scipy sums the same m products in another order, so it satisfies the same
+    gamma_m bound with respect to the exact value if and only if our indexing
+    of Definition 1 and of every padding mode is scipy's.
+    """
+    d, D, c0, c1 = data.draw(shapes(), label="shape")
+    K = data.draw(kernels(d, c0, c1, max_abs=100.0), label="K")
+    X = data.draw(signed_inputs(D, c0, max_abs=100.0), label="X")
+    padding = data.draw(st.sampled_from(PADDINGS), label="padding")
+    ref = scipy_reference(K, X, padding)
+    out = rounding_check(K, X, ref, padding=padding)
+    assert out.verdict == "holds", f"scipy disagrees at {out.detail} ({padding})"

@@ -1,0 +1,21 @@
+"""One module per statement of the paper; ``REGISTRY`` maps claim ids to claims."""
+
+from __future__ import annotations
+
+from .base import AuditEntry, Claim, Outcome, compare
+from .definition1 import Definition1
+from .proposition1 import Proposition1
+
+REGISTRY: dict[str, type[Claim]] = {
+    Definition1.id: Definition1,
+    Proposition1.id: Proposition1,
+}
+
+
+def register(cls: type[Claim]) -> type[Claim]:
+    """Add a claim class to the registry (used by later statements)."""
+    REGISTRY[cls.id] = cls
+    return cls
+
+
+__all__ = ["AuditEntry", "Claim", "Outcome", "REGISTRY", "compare", "register"]

@@ -1,0 +1,131 @@
+"""The claims spine: one shared way of stating a claim and its outcome.
+
+A :class:`Claim` knows its statement, its hypotheses (a predicate on an
+instance) and how to ``check`` an instance, returning an :class:`Outcome`.
+Everything else (properties, the ``slth-check`` command, validators) consumes
+outcomes.  Soundness rule: ``holds`` only on exact arithmetic, an exact
+optimisation or a sound bound; ``violated`` only with a witness replayed in
+exact arithmetic; anything else is ``unknown``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Any
+
+import numpy as np
+
+VERDICTS = ("holds", "violated", "unknown", "hypotheses_unmet")
+METHODS = ("sampled", "exact", "interval", "milp", "z3", "closed-form", "mitm", "statistical")
+
+
+def as_number(x: Any) -> float | None:
+    """A JSON-friendly float for a Fraction, mpf, numpy scalar or None."""
+    if x is None:
+        return None
+    return float(x)
+
+
+@dataclass
+class Outcome:
+    """The result of checking one instance of one claim."""
+
+    claim: str
+    verdict: str
+    observed: Any = None
+    bound: Any = None
+    method: str = "exact"
+    witness: dict[str, np.ndarray] | None = None
+    detail: str = ""
+    expected: bool = False  # a violation expected because a hypothesis was dropped on purpose
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.verdict not in VERDICTS:
+            raise ValueError(f"verdict: expected one of {VERDICTS}, got {self.verdict!r}")
+
+    @property
+    def ratio(self) -> float | None:
+        """observed / bound (tightness); None when undefined."""
+        if self.observed is None or self.bound is None:
+            return None
+        b = Fraction(self.bound) if isinstance(self.bound, (int, Fraction)) else self.bound
+        if b == 0:
+            return 0.0 if self.observed == 0 else float("inf")
+        return float(Fraction(self.observed) / b) if isinstance(b, Fraction) and \
+            isinstance(self.observed, (int, Fraction)) else float(self.observed) / float(b)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"claim": self.claim, "verdict": self.verdict,
+                "observed": as_number(self.observed), "bound": as_number(self.bound),
+                "ratio": self.ratio, "method": self.method, "detail": self.detail,
+                "expected": self.expected}
+
+
+def compare(claim: str, observed: Any, bound: Any, *, method: str, witness=None,
+            detail: str = "", strict: bool = False, expected: bool = False) -> Outcome:
+    """Outcome of the exact comparison ``observed <= bound`` (``<`` if strict).
+
+    Both must be exact numbers (Fraction or int): this is the only place a
+    numeric ``holds`` is decided for comparisons.
+    """
+    if not isinstance(observed, (int, Fraction)) or not isinstance(bound, (int, Fraction)):
+        raise TypeError("compare: observed and bound must be exact (Fraction or int)")
+    ok = observed < bound if strict else observed <= bound
+    return Outcome(claim, "holds" if ok else "violated", observed, bound, method,
+                   witness=None if ok else witness, detail=detail, expected=expected and not ok)
+
+
+@dataclass
+class AuditEntry:
+    """One constant or step inside a proof, re-derived and compared."""
+
+    claim: str
+    item: str
+    stated: str
+    measured: str
+    status: str  # confirmed / discrepancy / illegible
+    consequence: str
+
+    def to_json(self) -> dict[str, str]:
+        return dict(self.__dict__)
+
+
+class Claim:
+    """Base class: subclasses set ``id`` and ``statement`` and implement ``check``."""
+
+    id: str = ""
+    statement: str = ""
+    hypotheses_text: str = ""
+
+    def hypotheses(self, instance: Any) -> list[str]:
+        """Unmet hypotheses of the statement for this instance (empty: all met)."""
+        return []
+
+    def check(self, instance: Any) -> Outcome:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def instances(self, rng: np.random.Generator, profile: str) -> Iterator[Any]:
+        """The built-in default instances for ``slth-check check``."""
+        return iter(())
+
+    def extra_outcomes(self, rng: np.random.Generator, profile: str) -> Iterator[Outcome]:
+        """Outcomes not tied to one generated instance (proofs, negative controls)."""
+        return iter(())
+
+    def audit(self) -> list[AuditEntry]:
+        """Audit entries of the constants inside this statement's proof."""
+        return []
+
+    def summary(self, rng: np.random.Generator, profile: str) -> dict[str, Any]:
+        """Extra per-claim figures for the report (fits, tables)."""
+        return {}
+
+    def run(self, instance: Any) -> Outcome:
+        """``check`` guarded by the hypotheses."""
+        unmet = self.hypotheses(instance)
+        if unmet:
+            return Outcome(self.id, "hypotheses_unmet", method="exact", detail="; ".join(unmet))
+        return self.check(instance)

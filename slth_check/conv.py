@@ -1,0 +1,212 @@
+"""Definition 1 (convolution) and its generalisations, in float64 and exactly.
+
+Definition 1 of the paper is a true convolution: for ``K`` of shape
+``(d, d, c0, c1)`` and ``X`` of shape ``(D, D, c0)``,
+
+    (K*X)[i, j, l] = sum_{i', j' in [d], k in [c0]} K[i', j', k, l] * X[i-i'+1, j-j'+1, k]
+
+(1-based), with ``X`` zero outside ``[D] x [D]``.  All padding modes below are
+crops of the *full* convolution ``F`` of size ``D + d - 1`` (0-based
+``F[p] = sum_a K[a] X[p - a]``):
+
+``"paper"``  ``F[0 : D]``, exactly the indexing of Definition 1 (output D x D);
+``"same"``   ``F[s : s + D]`` with ``s = (d - 1) // 2``: centred, as
+             ``scipy.signal.convolve(mode="same")``; for odd d this is Flux's
+             ``SamePad()`` and PyTorch's ``padding="same"``; for even d the
+             extra row/column of padding goes *after* the input, i.e. the
+             output starts one position earlier than the centre would be;
+``"valid"``  ``F[d - 1 : D]`` (output D - d + 1; needs D >= d);
+``"full"``   ``F[0 : D + d - 1]``.
+
+``stride`` keeps every ``stride``-th output of the chosen crop, starting at
+the first one.
+
+Three implementations share these semantics: :func:`conv2d` (vectorised
+float64, windows and one BLAS contraction), :func:`conv2d_exact` (Fractions)
+and :func:`conv2d_mp` (mpmath).  The two twins use an independent
+shift-and-add formulation that follows the definition term by term.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import mpmath
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+
+from .arithmetic import to_fraction, to_mpf
+from .tensors import as_float_array, check_kernel_input
+
+PADDINGS = ("paper", "same", "valid", "full")
+Padding = str
+
+
+def _crop(padding: str, D: int, d: int) -> tuple[int, int]:
+    """Start and length, in the full convolution, of the chosen padding mode."""
+    if padding == "paper":
+        return 0, D
+    if padding == "same":
+        return (d - 1) // 2, D
+    if padding == "valid":
+        if D < d:
+            raise ValueError(f"X: padding='valid' needs an input at least as large as the "
+                             f"kernel (D >= d), got D={D}, d={d}")
+        return d - 1, D - d + 1
+    if padding == "full":
+        return 0, D + d - 1
+    raise ValueError(f"padding: expected one of {PADDINGS}, got {padding!r}")
+
+
+def _check_stride(stride: Any) -> int:
+    if isinstance(stride, bool) or not isinstance(stride, (int, np.integer)) or stride < 1:
+        raise ValueError(f"stride: expected a positive integer, got {stride!r}")
+    return int(stride)
+
+
+def output_size(D: int, d: int, padding: str = "paper", stride: int = 1) -> int:
+    """Spatial size of ``conv2d`` output for input size D and kernel size d."""
+    _, length = _crop(padding, D, d)
+    return (length - 1) // _check_stride(stride) + 1
+
+
+def conv2d(K: Any, X: Any, *, padding: Padding = "paper", stride: int = 1) -> np.ndarray:
+    """Definition 1: the true convolution ``K * X`` in float64.
+
+    Parameters
+    ----------
+    K : array of shape (d, d, c0, c1)
+    X : array of shape (D, D, c0) or (N, D, D, c0)
+    padding : "paper" (default), "same", "valid" or "full" (see module docs)
+    stride : positive int
+
+    Returns an array of shape (D', D', c1) or (N, D', D', c1).  Vectorised: a
+    sliding-window view and one ``tensordot``, no Python loop over outputs.
+    """
+    K, X = check_kernel_input(K, X)
+    stride = _check_stride(stride)
+    single = X.ndim == 3
+    Xb = X[None] if single else X
+    d, D = K.shape[0], Xb.shape[1]
+    start, length = _crop(padding, D, d)
+    pad = d - 1
+    Xp = np.pad(Xb, ((0, 0), (pad, pad), (pad, pad), (0, 0)))
+    Xp = Xp[:, start:start + length + d - 1, start:start + length + d - 1, :]
+    win = sliding_window_view(Xp, (d, d), axis=(1, 2))[:, ::stride, ::stride]
+    # win: (N, P, Q, c0, d, d); full[p] = sum_m Kflip[m] Xp[p + m]
+    Kflip = K[::-1, ::-1].transpose(2, 0, 1, 3)  # (c0, d, d, c1)
+    out = np.tensordot(win, Kflip, axes=([3, 4, 5], [0, 1, 2]))
+    return out[0] if single else out
+
+
+def _conv2d_generic(K: np.ndarray, X: np.ndarray, padding: str, stride: int,
+                    zero: Any) -> np.ndarray:
+    """Shift-and-add convolution on object arrays, term by term (the twins)."""
+    stride = _check_stride(stride)
+    single = X.ndim == 3
+    Xb = X[None] if single else X
+    d, D, c1 = K.shape[0], Xb.shape[1], K.shape[3]
+    start, length = _crop(padding, D, d)
+    P = (length - 1) // stride + 1
+    pad = d - 1
+    Xp = np.full((Xb.shape[0], D + 2 * pad, D + 2 * pad, Xb.shape[3]), zero, dtype=object)
+    Xp[:, pad:pad + D, pad:pad + D, :] = Xb
+    out = np.full((Xb.shape[0], P, P, c1), zero, dtype=object)
+    stop = lambda s: s + (P - 1) * stride + 1  # noqa: E731
+    for a in range(d):
+        for b in range(d):
+            # F[p] needs X[p - a] = Xp[p - a + pad]
+            r0, c0_ = start - a + pad, start - b + pad
+            sl = Xp[:, r0:stop(r0):stride, c0_:stop(c0_):stride, :]
+            out = out + np.matmul(sl, K[a, b])
+    return out[0] if single else out
+
+
+def conv2d_exact(K: Any, X: Any, *, padding: Padding = "paper", stride: int = 1) -> np.ndarray:
+    """Exact twin of :func:`conv2d` (Definition 1) in rational arithmetic.
+
+    Every float is converted exactly to a :class:`fractions.Fraction`; object
+    arrays of Fractions are accepted as they are.  Returns an object array of
+    Fractions, the exact value of the convolution.
+    """
+    K, X = check_kernel_input(K, X, allow_object=True)
+    return _conv2d_generic(to_fraction(K), to_fraction(X), padding, stride, zero=0)
+
+
+def conv2d_mp(K: Any, X: Any, *, padding: Padding = "paper", stride: int = 1,
+              dps: int = 50) -> np.ndarray:
+    """mpmath twin of :func:`conv2d` (Definition 1) at ``dps`` decimal digits.
+
+    Returns an object array of ``mpmath.mpf``.  Each term and partial sum is
+    rounded to the working precision, so the result is within
+    ``gamma_m`` at ``u = 10**(1 - dps)`` of the exact value.
+    """
+    K, X = check_kernel_input(K, X, allow_object=True)
+    with mpmath.workdps(dps):
+        return _conv2d_generic(to_mpf(K, dps), to_mpf(X, dps), padding, stride,
+                               zero=mpmath.mpf(0))
+
+
+# -------------------------------------------------------------- elementwise
+
+def relu(X: Any) -> np.ndarray:
+    """The ReLU ``sigma(x) = max(0, x)``, entrywise, for float or object arrays."""
+    X = np.asarray(X)
+    if X.dtype == object:
+        return np.asarray(np.frompyfunc(lambda v: v if v > 0 else 0 * v, 1, 1)(X),
+                          dtype=object).reshape(X.shape)
+    return np.maximum(X, 0.0)
+
+
+def l1(K: Any) -> float:
+    """Entrywise 1-norm: the sum of absolute values (float64)."""
+    return float(np.abs(as_float_array(K, "K")).sum())
+
+
+def l1_exact(K: Any):
+    """Entrywise 1-norm, exact (a Fraction)."""
+    return sum((abs(v) for v in to_fraction(K).ravel()), start=0)
+
+
+def max_norm(X: Any) -> float:
+    """Entrywise max-norm: the largest absolute value (float64; exact for floats)."""
+    X = as_float_array(X, "X")
+    return float(np.abs(X).max()) if X.size else 0.0
+
+
+def max_norm_exact(X: Any):
+    """Entrywise max-norm, exact (a Fraction)."""
+    vals = [abs(v) for v in to_fraction(X).ravel()]
+    return max(vals) if vals else 0
+
+
+# -------------------------------------------------------------- pooling
+
+def pool2d(X: Any, kind: str = "max", size: int = 2) -> np.ndarray:
+    """Non-overlapping ``size x size`` pooling (stride = size, floor mode).
+
+    Works on float and object (Fraction or mpf) arrays of shape (D, D, c) or
+    (N, D, D, c).  ``kind`` is ``"max"`` or ``"avg"``.
+    """
+    if kind not in ("max", "avg"):
+        raise ValueError(f"kind: expected 'max' or 'avg', got {kind!r}")
+    X = np.asarray(X)
+    if X.ndim not in (3, 4):
+        raise ValueError(f"X: expected 3 or 4 dimensions, got shape {X.shape}")
+    D = X.shape[-2]
+    P = D // size
+    if P == 0:
+        raise ValueError(f"X: pooling of size {size} needs D >= {size}, got D={D}")
+    Y = X[..., :P * size, :P * size, :]
+    Y = Y.reshape(Y.shape[:-3] + (P, size, P, size, Y.shape[-1]))
+    if kind == "max":
+        return Y.max(axis=(-4, -2))
+    total = Y.sum(axis=(-4, -2))
+    if X.dtype == object:
+        from fractions import Fraction
+        return total * Fraction(1, size * size)
+    return total / (size * size)
+
+
+_POOLS: dict[str, Callable] = {"max": lambda x: pool2d(x, "max"), "avg": lambda x: pool2d(x, "avg")}

@@ -1,0 +1,144 @@
+"""Target CNNs ``f(X) = K_l * sigma(... sigma(K_1 * X))`` (Theorem 1's class F).
+
+A :class:`TargetCNN` is a list of :class:`ConvLayer`; each layer computes
+``conv2d(K, X, padding, stride) + bias``, then the ReLU (every layer but the
+last, unless ``final_relu``), then an optional 2x2 pooling.  The theorems use
+no biases, stride 1 and the paper's padding; the rest are the generalisations
+named in section 2.1.  Float and exact forward passes share this definition.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from .arithmetic import to_fraction
+from .conv import PADDINGS, conv2d, conv2d_exact, l1, pool2d, relu
+from .tensors import as_float_array
+
+
+@dataclass(frozen=True)
+class ConvLayer:
+    """One convolutional layer in the paper's layout.
+
+    ``K`` has shape (d, d, c0, c1); ``bias`` (optional) shape (c1,);
+    ``pool`` is None, "max" or "avg" (2x2, after the activation).
+    """
+
+    K: np.ndarray
+    bias: np.ndarray | None = None
+    padding: str = "paper"
+    stride: int = 1
+    pool: str | None = None
+
+    def __post_init__(self) -> None:
+        K = as_float_array(self.K, "K", ndim=4)
+        if K.shape[0] != K.shape[1]:
+            raise ValueError(f"K: expected a square kernel (d, d, c0, c1), got {K.shape}")
+        object.__setattr__(self, "K", K)
+        if self.bias is not None:
+            b = as_float_array(self.bias, "bias", ndim=1)
+            if b.shape[0] != K.shape[3]:
+                raise ValueError(f"bias: expected shape ({K.shape[3]},), got {b.shape}")
+            object.__setattr__(self, "bias", b)
+        if self.padding not in PADDINGS:
+            raise ValueError(f"padding: expected one of {PADDINGS}, got {self.padding!r}")
+        if self.pool not in (None, "max", "avg"):
+            raise ValueError(f"pool: expected None, 'max' or 'avg', got {self.pool!r}")
+
+    @property
+    def c0(self) -> int:
+        return self.K.shape[2]
+
+    @property
+    def c1(self) -> int:
+        return self.K.shape[3]
+
+    @property
+    def d(self) -> int:
+        return self.K.shape[0]
+
+    def n_params(self) -> int:
+        return self.K.size + (0 if self.bias is None else self.bias.size)
+
+
+@dataclass(frozen=True)
+class TargetCNN:
+    """A target network ``f(X) = K_l * sigma(... sigma(K_1 * X))`` (Theorem 1)."""
+
+    layers: Sequence[ConvLayer] = field(default_factory=tuple)
+    final_relu: bool = False
+
+    def __post_init__(self) -> None:
+        layers = tuple(self.layers)
+        if not layers:
+            raise ValueError("layers: expected at least one ConvLayer")
+        for i, (a, b) in enumerate(zip(layers, layers[1:])):
+            if a.c1 != b.c0:
+                raise ValueError(f"layers: layer {i + 1} has c1={a.c1} but layer {i + 2} "
+                                 f"has c0={b.c0}")
+        object.__setattr__(self, "layers", layers)
+
+    @classmethod
+    def from_kernels(cls, kernels: Sequence[np.ndarray], **kw: Any) -> TargetCNN:
+        """The theorems' form: kernels only, paper padding, stride 1, no bias."""
+        return cls([ConvLayer(K, **kw) for K in kernels])
+
+    @property
+    def ell(self) -> int:
+        return len(self.layers)
+
+    @property
+    def c0(self) -> int:
+        return self.layers[0].c0
+
+    def n_params(self) -> int:
+        return sum(layer.n_params() for layer in self.layers)
+
+    def in_class_F(self) -> list[str]:
+        """Unmet hypotheses of the class F (an empty list when f is in F)."""
+        unmet = []
+        for i, layer in enumerate(self.layers, 1):
+            if np.abs(layer.K).max() > 1:
+                unmet.append(f"layer {i}: an entry of K_{i} lies outside [-1, 1]")
+            if l1(layer.K) > 1:
+                unmet.append(f"layer {i}: ||K_{i}||_1 = {l1(layer.K):.6g} > 1")
+            if layer.bias is not None and np.any(layer.bias != 0):
+                unmet.append(f"layer {i}: has a bias (class F has none)")
+            if layer.stride != 1 or layer.padding != "paper" or layer.pool is not None:
+                unmet.append(f"layer {i}: stride/padding/pooling differ from Definition 1")
+        return unmet
+
+    def _forward(self, X: np.ndarray, conv, exact: bool) -> list[np.ndarray]:
+        acts = []
+        for i, layer in enumerate(self.layers):
+            Z = conv(layer.K, X, padding=layer.padding, stride=layer.stride)
+            if layer.bias is not None:
+                Z = Z + (to_fraction(layer.bias) if exact else layer.bias)
+            if i < self.ell - 1 or self.final_relu:
+                Z = relu(Z)
+            if layer.pool is not None:
+                Z = pool2d(Z, layer.pool)
+            acts.append(Z)
+            X = Z
+        return acts
+
+    def forward(self, X: Any) -> np.ndarray:
+        """Float64 forward pass; X of shape (D, D, c0) or (N, D, D, c0)."""
+        X = as_float_array(X, "X", ndim=(3, 4))
+        return self._forward(X, conv2d, exact=False)[-1]
+
+    def forward_exact(self, X: Any) -> np.ndarray:
+        """Exact forward pass (object array of Fractions)."""
+        X = as_float_array(X, "X", ndim=(3, 4), allow_object=True)
+        return self._forward(to_fraction(X), conv2d_exact, exact=True)[-1]
+
+    def activations(self, X: Any, exact: bool = False) -> list[np.ndarray]:
+        """Every layer's output (after activation and pooling)."""
+        X = as_float_array(X, "X", ndim=(3, 4), allow_object=exact)
+        if exact:
+            return self._forward(to_fraction(X), conv2d_exact, exact=True)
+        return self._forward(X, conv2d, exact=False)

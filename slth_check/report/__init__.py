@@ -1,0 +1,243 @@
+"""Aggregate outcomes into a report (JSON schema_version 1 and Markdown)."""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import os
+import platform
+import tempfile
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..claims.base import VERDICTS, AuditEntry, Claim, Outcome
+
+SCHEMA_VERSION = 1
+
+
+def _now() -> str:
+    return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
+
+
+def package_versions() -> dict[str, str]:
+    from importlib.metadata import PackageNotFoundError, version
+
+    out = {"python": platform.python_version()}
+    for name in ("slth-check", "numpy", "scipy", "hypothesis", "mpmath", "z3-solver"):
+        try:
+            out[name] = version(name)
+        except PackageNotFoundError:
+            out[name] = "not installed"
+    return out
+
+
+def atomic_write(path: Path, data: bytes | str) -> None:
+    """Write a file atomically: a temporary file in the same folder, then rename."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    mode = "wb" if isinstance(data, bytes) else "w"
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix="." + path.name, suffix=".tmp")
+    try:
+        with os.fdopen(fd, mode) as fh:
+            fh.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def save_witness(directory: Path, name: str, outcome: Outcome) -> str | None:
+    """Save an outcome's witness arrays as .npz (atomically); returns the relative path."""
+    if not outcome.witness:
+        return None
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    import io
+
+    buf = io.BytesIO()
+    arrays = {k: np.asarray(v, dtype=np.float64) for k, v in outcome.witness.items()}
+    meta = {"claim": outcome.claim, "verdict": outcome.verdict, "detail": outcome.detail,
+            "expected": outcome.expected}
+    meta.update({k: v for k, v in outcome.extra.items() if isinstance(v, (str, int, float, bool))})
+    np.savez(buf, **arrays, meta=np.array(json.dumps(meta)))
+    atomic_write(directory / f"{name}.npz", buf.getvalue())
+    return f"witnesses/{name}.npz"
+
+
+class ClaimRecord:
+    """Accumulates a claim's outcomes into the report's per-claim entry."""
+
+    def __init__(self, claim: Claim) -> None:
+        self.claim = claim
+        self.counts = {v: 0 for v in VERDICTS}
+        self.methods: set[str] = set()
+        self.worst: Outcome | None = None
+        self.instances = 0
+        self.ratios: list[float] = []
+        self.outcomes: list[Outcome] = []
+
+    def add(self, out: Outcome) -> None:
+        self.instances += 1
+        self.counts[out.verdict] += 1
+        self.methods.add(out.method)
+        self.outcomes.append(out)
+        r = out.ratio
+        if r is not None and out.verdict in ("holds", "violated") and not out.expected:
+            self.ratios.append(r)
+            if self.worst is None or r > (self.worst.ratio or 0):
+                self.worst = out
+
+
+def build_report(records: Iterable[ClaimRecord], *, run: dict[str, Any], out_dir: Path,
+                 audit: list[AuditEntry], summaries: dict[str, Any]) -> dict[str, Any]:
+    """The report dict (schema_version 1); witnesses are written under out_dir."""
+    claims, violations = [], []
+    wdir = Path(out_dir) / "witnesses"
+    for rec in records:
+        worst = None
+        if rec.worst is not None:
+            wpath = save_witness(wdir, f"{rec.claim.id}-worst", rec.worst) \
+                if rec.worst.witness else None
+            worst = {"ratio": rec.worst.ratio, "observed": _num(rec.worst.observed),
+                     "bound": _num(rec.worst.bound), "witness": wpath,
+                     "detail": rec.worst.detail}
+        k = 0
+        for out in rec.outcomes:
+            if out.verdict != "violated":
+                continue
+            k += 1
+            wpath = save_witness(wdir, f"{rec.claim.id}-violation-{k}", out)
+            violations.append({"claim": rec.claim.id, "expected": bool(out.expected),
+                               "observed": _num(out.observed), "bound": _num(out.bound),
+                               "witness": wpath, "detail": out.detail})
+        claims.append({
+            "id": rec.claim.id, "statement": rec.claim.statement,
+            "hypotheses": rec.claim.hypotheses_text,
+            "instances": rec.instances, "verdicts": dict(rec.counts),
+            "methods": sorted(rec.methods), "worst": worst,
+            "ratios": _ratio_summary(rec.ratios),
+            "notes": [o.detail for o in rec.outcomes if o.extra.get("proof")],
+            "summary": summaries.get(rec.claim.id, {}),
+        })
+    return {"schema_version": SCHEMA_VERSION, "run": run, "claims": claims,
+            "violations": violations, "audit": [a.to_json() for a in audit]}
+
+
+def _num(x: Any) -> float | None:
+    return None if x is None else float(x)
+
+
+def _ratio_summary(ratios: list[float]) -> dict[str, Any]:
+    if not ratios:
+        return {"count": 0}
+    a = np.asarray(ratios, dtype=float)
+    return {"count": int(a.size), "min": float(a.min()), "median": float(np.median(a)),
+            "max": float(a.max())}
+
+
+def to_markdown(report: dict[str, Any]) -> str:
+    """Human-readable rendering of a report dict."""
+    run = report["run"]
+    lines = [f"# slth-check report `{run['id']}`", "",
+             f"profile `{run['profile']}`, seed {run['seed']}, "
+             f"started {run['start']}, ended {run['end']}", "",
+             "| claim | instances | holds | violated | unknown | hypotheses unmet | "
+             "worst ratio | methods |", "|---|---|---|---|---|---|---|---|"]
+    for c in report["claims"]:
+        v = c["verdicts"]
+        worst = c["worst"]["ratio"] if c["worst"] else None
+        lines.append(f"| {c['id']} | {c['instances']} | {v['holds']} | {v['violated']} | "
+                     f"{v['unknown']} | {v['hypotheses_unmet']} | "
+                     f"{'-' if worst is None else f'{worst:.4g}'} | {', '.join(c['methods'])} |")
+    lines.append("")
+    for c in report["claims"]:
+        lines += [f"## {c['id']}", "", c["statement"], ""]
+        if c["hypotheses"]:
+            lines += [f"Hypotheses: {c['hypotheses']}", ""]
+        for note in c["notes"]:
+            lines.append(f"- {note}")
+        if c["notes"]:
+            lines.append("")
+        for key, val in c.get("summary", {}).items():
+            if isinstance(val, str):
+                lines += [f"**{key}**", "", val, ""]
+    exp = [v for v in report["violations"] if v["expected"]]
+    unexp = [v for v in report["violations"] if not v["expected"]]
+    lines += ["## Unexpected violations", ""]
+    lines += [f"- {v['claim']}: observed {v['observed']}, bound {v['bound']}, "
+              f"witness `{v['witness']}` {v['detail']}" for v in unexp] or ["none"]
+    lines += ["", "## Expected violations (a hypothesis dropped on purpose)", ""]
+    lines += [f"- {v['claim']}: observed {v['observed']}, bound {v['bound']}, "
+              f"witness `{v['witness']}` {v['detail']}" for v in exp] or ["none"]
+    lines += ["", "## Audit of the constants inside the proofs", ""]
+    if report["audit"]:
+        lines += ["| claim | item | stated | measured | status | consequence |",
+                  "|---|---|---|---|---|---|"]
+        lines += [f"| {a['claim']} | {a['item']} | {a['stated']} | {a['measured']} | "
+                  f"{a['status']} | {a['consequence']} |" for a in report["audit"]]
+    else:
+        lines.append("none yet")
+    lines.append("")
+    return "\n".join(lines)
+
+
+def run_check(*, claim_ids: list[str] | None = None, profile: str = "ci", seed: int = 0,
+              out_dir: Path | None = None, progress: bool | None = None) -> tuple[dict, Path]:
+    """Run the claims on their built-in instances and write the report.
+
+    Returns the report dict and the folder it was written to.  ``report.json``
+    is written last and atomically, so a folder without it is an interrupted run.
+    """
+    from ..claims import REGISTRY
+
+    ids = claim_ids or list(REGISTRY)
+    unknown = [i for i in ids if i not in REGISTRY]
+    if unknown:
+        raise ValueError(f"claims: unknown claim id(s) {unknown}; "
+                         f"expected some of {list(REGISTRY)}")
+    if profile not in ("ci", "dev", "thorough"):
+        raise ValueError(f"profile: expected 'ci', 'dev' or 'thorough', got {profile!r}")
+    start = _now()
+    run_id = _dt.datetime.now().strftime("%Y%m%d-%H%M%S") + f"-s{seed}"
+    out_dir = Path(out_dir) if out_dir is not None else Path("reports") / run_id
+    out_dir.mkdir(parents=True, exist_ok=True)
+    records, audit, summaries = [], [], {}
+    from ..progress import progress_iter
+
+    for cid in progress_iter(ids, desc="claims", enable=progress):
+        claim = REGISTRY[cid]()
+        rng = np.random.default_rng([seed, _stable_hash(cid)])
+        rec = ClaimRecord(claim)
+        for inst in claim.instances(rng, profile):
+            rec.add(claim.run(inst))
+        for out in claim.extra_outcomes(rng, profile):
+            rec.add(out)
+        records.append(rec)
+        audit.extend(claim.audit())
+        summaries[cid] = claim.summary(rng, profile)
+    run = {"id": run_id, "seed": seed, "profile": profile, "start": start, "end": _now(),
+           "claims": ids, "versions": package_versions()}
+    report = build_report(records, run=run, out_dir=out_dir, audit=audit, summaries=summaries)
+    atomic_write(out_dir / "report.md", to_markdown(report))
+    atomic_write(out_dir / "report.json", json.dumps(report, indent=2, default=_default))
+    return report, out_dir
+
+
+def _default(o: Any) -> Any:
+    if isinstance(o, (np.integer,)):
+        return int(o)
+    if isinstance(o, (np.floating,)):
+        return float(o)
+    if isinstance(o, np.ndarray):
+        return o.tolist()
+    return str(o)
+
+
+def _stable_hash(s: str) -> int:
+    import zlib
+
+    return zlib.crc32(s.encode())

@@ -1,0 +1,151 @@
+"""Public Hypothesis strategies for slth-check.
+
+Small composable strategies, each documented by what it generates, in the
+paper's layout.  Sizes are bounded (by default ``d <= 3``, ``D <= 6``,
+channels ``<= 3``) so that exact-arithmetic checks stay fast.
+
+* :func:`shapes` - ``(d, D, c0, c1)`` tuples;
+* :func:`class_kernels` - kernels of the theorems' class: entries in [-1, 1]
+  and ``||K||_1 <= 1`` (checked exactly), with the boundary ``||K||_1 = 1``,
+  one-hot, sparse and dyadic kernels drawn often;
+* :func:`kernels` - unrestricted finite kernels, any sign and magnitude;
+* :func:`unit_inputs` - inputs in [0, 1], including all-zero, all-one and binary;
+* :func:`signed_inputs` - inputs of any sign;
+* :func:`class_networks` - target networks of the class F of Theorem 1.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+from .conv import l1_exact
+from .network import TargetCNN
+
+MAX_D = 3
+MAX_SIZE = 6
+MAX_C = 3
+
+_unit = st.floats(0.0, 1.0, allow_nan=False, allow_infinity=False)
+_sym = st.floats(-1.0, 1.0, allow_nan=False, allow_infinity=False)
+
+
+@st.composite
+def shapes(draw, *, max_d: int = MAX_D, max_D: int = MAX_SIZE, max_c: int = MAX_C,
+           D_at_least_d: bool = True) -> tuple[int, int, int, int]:
+    """``(d, D, c0, c1)`` with ``1 <= d <= max_d``, ``D <= max_D``, channels ``<= max_c``."""
+    d = draw(st.integers(1, max_d))
+    D = draw(st.integers(d if D_at_least_d else 1, max(max_D, d)))
+    c0 = draw(st.integers(1, max_c))
+    c1 = draw(st.integers(1, max_c))
+    return d, D, c0, c1
+
+
+def _scale_into_class(K: np.ndarray) -> np.ndarray:
+    """Scale K so that ``||K||_1 <= 1`` holds exactly (entries then lie in [-1, 1])."""
+    s = float(np.abs(K).sum())
+    if s > 1.0:
+        K = K / (s * (1.0 + 2.0**-40))  # margin >> rounding of the sum and division
+    assert l1_exact(K) <= 1
+    return K
+
+
+@st.composite
+def _dyadic_kernel(draw, shape: tuple[int, ...], boundary: bool) -> np.ndarray:
+    """Entries ``n_t / 2**k`` with ``sum |n_t| <= 2**k`` (``= 2**k`` on the boundary)."""
+    size = int(np.prod(shape))
+    k = draw(st.integers(0, 10))
+    total = 2**k
+    nz = draw(st.integers(1, size))
+    mags = draw(st.lists(st.integers(1, total), min_size=nz, max_size=nz))
+    # rescale the magnitudes into the budget exactly
+    s = sum(mags)
+    if boundary:
+        mags = [m * total // s for m in mags]
+        mags[0] += total - sum(mags)
+    else:
+        mags = [max(0, m * total // max(s, total)) for m in mags]
+    signs = draw(st.lists(st.sampled_from([-1, 1]), min_size=nz, max_size=nz))
+    pos = draw(st.permutations(range(size)))[:nz]
+    flat = np.zeros(size)
+    for p, m, sg in zip(pos, mags, signs):
+        flat[p] = sg * m / total
+    K = flat.reshape(shape)
+    if boundary:
+        assert l1_exact(K) == 1
+    return K
+
+
+@st.composite
+def class_kernels(draw, d: int, c0: int, c1: int = 1) -> np.ndarray:
+    """Kernels of the theorems' class: ``K in [-1, 1]^{d x d x c0 x c1}``, ``||K||_1 <= 1``.
+
+    Mixes general floats scaled into the class, the boundary ``||K||_1 = 1``
+    (dyadic, exact), one-hot kernels (a single ``+-1``), sparse kernels and
+    the zero kernel.
+    """
+    shape = (d, d, c0, c1)
+    kind = draw(st.sampled_from(["general", "boundary", "one-hot", "sparse", "dyadic", "zero"]))
+    if kind == "general":
+        K = draw(hnp.arrays(np.float64, shape, elements=_sym))
+        return _scale_into_class(K)
+    if kind == "boundary":
+        return draw(_dyadic_kernel(shape, boundary=True))
+    if kind == "dyadic":
+        return draw(_dyadic_kernel(shape, boundary=False))
+    if kind == "one-hot":
+        K = np.zeros(shape)
+        idx = draw(st.tuples(*(st.integers(0, n - 1) for n in shape)))
+        K[idx] = draw(st.sampled_from([-1.0, 1.0]))
+        return K
+    if kind == "sparse":
+        K = np.zeros(int(np.prod(shape)))
+        nz = draw(st.integers(1, min(3, K.size)))
+        pos = draw(st.permutations(range(K.size)))[:nz]
+        K[list(pos)] = draw(hnp.arrays(np.float64, nz, elements=_sym))
+        return _scale_into_class(K.reshape(shape))
+    return np.zeros(shape)
+
+
+def kernels(d: int, c0: int, c1: int, *, max_abs: float = 1e6) -> st.SearchStrategy[np.ndarray]:
+    """Unrestricted finite float64 kernels (any sign; magnitudes up to ``max_abs``,
+    subnormals included)."""
+    return hnp.arrays(np.float64, (d, d, c0, c1),
+                      elements=st.floats(-max_abs, max_abs, allow_nan=False,
+                                         allow_infinity=False, allow_subnormal=True))
+
+
+@st.composite
+def unit_inputs(draw, D: int, c: int, batch: int | None = None) -> np.ndarray:
+    """Inputs in [0, 1]^{D x D x c} (or a batch): general, all-zero, all-one, binary."""
+    shape = (D, D, c) if batch is None else (batch, D, D, c)
+    kind = draw(st.sampled_from(["general", "zeros", "ones", "binary"]))
+    if kind == "zeros":
+        return np.zeros(shape)
+    if kind == "ones":
+        return np.ones(shape)
+    if kind == "binary":
+        return draw(hnp.arrays(np.float64, shape, elements=st.sampled_from([0.0, 1.0])))
+    return draw(hnp.arrays(np.float64, shape, elements=_unit))
+
+
+def signed_inputs(D: int, c: int, *, max_abs: float = 1e6) -> st.SearchStrategy[np.ndarray]:
+    """Inputs of any sign, finite, magnitudes up to ``max_abs`` (subnormals included)."""
+    return hnp.arrays(np.float64, (D, D, c),
+                      elements=st.floats(-max_abs, max_abs, allow_nan=False,
+                                         allow_infinity=False, allow_subnormal=True))
+
+
+@st.composite
+def class_networks(draw, *, min_ell: int = 1, max_ell: int = 3, max_d: int = MAX_D,
+                   max_c: int = MAX_C) -> TargetCNN:
+    """Target networks of Theorem 1's class F (kernels of the class, no bias)."""
+    ell = draw(st.integers(min_ell, max_ell))
+    cs = [draw(st.integers(1, max_c)) for _ in range(ell + 1)]
+    Ks = []
+    for i in range(ell):
+        d = draw(st.integers(1, max_d))
+        Ks.append(draw(class_kernels(d, cs[i], cs[i + 1])))
+    return TargetCNN.from_kernels(Ks)
+
