@@ -1,0 +1,137 @@
+"""Random subset sum (RSS): exact and MILP solvers with verified certificates.
+
+``solve(values, target)`` approximates ``target`` by the sum of a subset of
+``values``.  Whatever the method, ``achieved`` and ``error`` are recomputed
+exactly from the returned mask.
+
+Methods (``method=``):
+
+``"bruteforce"``  exhaustive, exact integer arithmetic, n <= 20 (the oracle);
+``"mitm"``        meet in the middle, exact optimum, n <= 44 (memory guard);
+``"z3"``          exact rationals: minimisation, or with ``eps`` the decision
+                  "is there a subset within eps?" (unsat certifies no);
+``"milp"``        ``scipy.optimize.milp``, any n, re-verified exactly: optimal
+                  only when mitm confirms it;
+``"auto"``        mitm for n <= 44 (also with ``eps``: the exact optimum
+                  answers the decision), milp beyond.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from concurrent.futures import ProcessPoolExecutor
+from fractions import Fraction
+from typing import Any
+
+import numpy as np
+
+from ..progress import progress_iter
+from ..tensors import as_float_array
+from .bruteforce import BRUTEFORCE_MAX_N, solve_bruteforce
+from .exact import check_instance
+from .milp import solve_milp
+from .mitm import MITM_MAX_N, solve_mitm
+from .result import BatchResult, RSSResult
+from .z3_solver import decide_z3, solve_z3
+
+METHODS = ("auto", "bruteforce", "mitm", "z3", "milp")
+
+
+def _check_eps(eps: Any) -> float | None:
+    if eps is None:
+        return None
+    if isinstance(eps, bool) or not isinstance(eps, (int, float, np.integer, np.floating,
+                                                     Fraction)):
+        raise TypeError(f"eps: expected a non-negative number or None, got {type(eps).__name__}")
+    e = float(eps)
+    if not np.isfinite(e) or e < 0:
+        raise ValueError(f"eps: expected a finite non-negative number, got {eps!r}")
+    return e
+
+
+def choose_method(n: int, eps: float | None = None) -> str:
+    """The method ``"auto"`` picks: mitm for n <= 44, milp beyond."""
+    return "mitm" if n <= MITM_MAX_N else "milp"
+
+
+def solve(values: Any, target: Any, *, method: str = "auto", eps: float | None = None,
+          time_limit: float | None = None) -> RSSResult:
+    """Approximate ``target`` by a subset sum of ``values`` (see module docs)."""
+    vals, t = check_instance(values, target)
+    e = _check_eps(eps)
+    if method not in METHODS:
+        raise ValueError(f"method: expected one of {METHODS}, got {method!r}")
+    if method == "auto":
+        method = choose_method(vals.size, e)
+    if method == "bruteforce":
+        return solve_bruteforce(vals, t)
+    if method == "mitm":
+        return solve_mitm(vals, t)
+    if method == "z3":
+        if e is not None:
+            return decide_z3(vals, t, Fraction(e), time_limit=time_limit)
+        return solve_z3(vals, t, time_limit=time_limit)
+    return solve_milp(vals, t, eps=e, time_limit=time_limit)
+
+
+def _solve_chunk(args: tuple[np.ndarray, np.ndarray, str, float | None]) -> list[tuple]:
+    values, targets, method, eps = args
+    out = []
+    for v, t in zip(values, targets):
+        r = solve(v, float(t), method=method, eps=eps)
+        out.append((float(r.error), r.mask, r.status))
+    return out
+
+
+def solve_many(values: Any, targets: Any, *, method: str = "auto", eps: float | None = None,
+               workers: int | None = None, progress: bool | None = None) -> BatchResult:
+    """Solve m instances: row i of ``values`` (m, n) against ``targets[i]``.
+
+    Parallel over ``workers`` processes (default: all cores; 1 runs inline),
+    a progress bar on a terminal (``progress`` forces it on or off).  Returns
+    a :class:`BatchResult` with exact errors rounded to float64, masks and
+    statuses.
+    """
+    V = as_float_array(values, "values", ndim=2)
+    T = as_float_array(targets, "targets", ndim=1)
+    if V.shape[0] != T.shape[0]:
+        raise ValueError(f"targets: expected {V.shape[0]} targets (one per row of values), "
+                         f"got {T.shape[0]}")
+    if V.shape[1] == 0:
+        raise ValueError("values: expected at least one value per row, got n=0")
+    if method not in METHODS:
+        raise ValueError(f"method: expected one of {METHODS}, got {method!r}")
+    if method in ("mitm", "auto") and V.shape[1] > MITM_MAX_N and method == "mitm":
+        raise ValueError(f"values: method 'mitm' handles n <= {MITM_MAX_N}, got n={V.shape[1]}")
+    if method == "bruteforce" and V.shape[1] > BRUTEFORCE_MAX_N:
+        raise ValueError(f"values: method 'bruteforce' handles n <= {BRUTEFORCE_MAX_N}, "
+                         f"got n={V.shape[1]}")
+    e = _check_eps(eps)
+    m = V.shape[0]
+    workers = os.cpu_count() or 1 if workers is None else int(workers)
+    if workers < 1:
+        raise ValueError(f"workers: expected a positive integer, got {workers}")
+    nchunks = max(1, min(m, workers * 8))
+    bounds = np.linspace(0, m, nchunks + 1).astype(int)
+    chunks = [(V[a:b], T[a:b], method, e) for a, b in zip(bounds, bounds[1:]) if b > a]
+    t0 = time.perf_counter()
+    results: list[tuple] = []
+    if workers == 1 or len(chunks) == 1:
+        for ch in progress_iter(chunks, desc="rss", enable=progress):
+            results.extend(_solve_chunk(ch))
+    else:
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            for part in progress_iter(pool.map(_solve_chunk, chunks), desc="rss",
+                                      total=len(chunks), enable=progress):
+                results.extend(part)
+    errors = np.array([r[0] for r in results], dtype=np.float64)
+    masks = np.array([r[1] for r in results], dtype=bool).reshape(m, V.shape[1])
+    status = np.array([r[2] for r in results], dtype="<U10")
+    used = choose_method(V.shape[1], e) if method == "auto" else method
+    return BatchResult(errors, masks, status, used,
+                       {"seconds": time.perf_counter() - t0, "workers": workers})
+
+
+__all__ = ["BRUTEFORCE_MAX_N", "METHODS", "MITM_MAX_N", "BatchResult", "RSSResult",
+           "choose_method", "solve", "solve_many"]

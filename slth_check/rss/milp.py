@@ -1,0 +1,107 @@
+"""``scipy.optimize.milp`` (HiGHS) for random subset sum, never trusted.
+
+HiGHS works in floating point with tolerances; its answer is re-verified in
+exact arithmetic.  Minimisation: the status is ``optimal`` only when an exact
+method (meet in the middle, n <= 44) confirms that no subset is better;
+otherwise ``feasible``.  Feasibility within ``eps``: ``feasible`` when the
+returned subset is within eps exactly; ``infeasible`` only when the exact
+optimum (mitm) exceeds eps; otherwise ``unknown``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+import time
+from collections.abc import Iterator
+from fractions import Fraction
+
+import numpy as np
+from scipy.optimize import Bounds, LinearConstraint, milp
+
+from .mitm import MITM_MAX_N, solve_mitm
+from .result import RSSResult
+
+
+@contextlib.contextmanager
+def _quiet_stdout() -> Iterator[None]:
+    """Silence HiGHS's C-level prints to file descriptor 1 during a solve."""
+    try:
+        fd = sys.stdout.fileno()
+    except (AttributeError, OSError, ValueError):
+        yield
+        return
+    sys.stdout.flush()
+    saved = os.dup(fd)
+    try:
+        with open(os.devnull, "w") as null:
+            os.dup2(null.fileno(), fd)
+            yield
+    finally:
+        os.dup2(saved, fd)
+        os.close(saved)
+
+
+def solve_milp(values: np.ndarray, target: float, *, eps: float | None = None,
+               time_limit: float | None = None, verify: bool = True) -> RSSResult:
+    n = values.size
+    options = {"disp": False}
+    if time_limit is not None:
+        options["time_limit"] = float(time_limit)
+    t0 = time.perf_counter()
+    if eps is None:  # min e  s.t.  -e <= target - a.x <= e
+        c = np.r_[np.zeros(n), 1.0]
+        A = np.vstack([np.r_[values, 1.0], np.r_[values, -1.0]])
+        cons = LinearConstraint(A, [target, -np.inf], [np.inf, target])
+        integrality = np.r_[np.ones(n), 0]
+        bounds = Bounds(np.zeros(n + 1), np.r_[np.ones(n), np.inf])
+    else:
+        c = np.zeros(n)
+        cons = LinearConstraint(values[None, :], target - eps, target + eps)
+        integrality = np.ones(n)
+        bounds = Bounds(np.zeros(n), np.ones(n))
+    with _quiet_stdout():
+        res = milp(c, constraints=cons, integrality=integrality, bounds=bounds,
+                   options=options)
+    stats = {"seconds": time.perf_counter() - t0, "milp_status": int(res.status),
+             "milp_message": str(res.message),
+             "nodes": getattr(res, "mip_node_count", None)}
+    if res.x is None:
+        mask = np.zeros(n, bool)
+        found = False
+    else:
+        mask = np.asarray(res.x[:n]) > 0.5
+        found = True
+    result = RSSResult.from_mask(values, target, mask, "unknown", "milp", {}, stats)
+    exact_opt = solve_mitm(values, target) if verify and n <= MITM_MAX_N else None
+    if exact_opt is not None and exact_opt.status != "optimal":
+        exact_opt = None
+    if eps is None:
+        if not found:
+            result.certificate = {"reason": f"milp returned no solution: {res.message}"}
+        elif exact_opt is not None and result.error == exact_opt.error:
+            result.status = "optimal"
+            result.certificate = {"proof": "milp answer equals the exact mitm optimum"}
+        else:
+            result.status = "feasible"
+            result.certificate = {"reason": "milp answer re-verified exactly; optimality "
+                                  + ("refuted: mitm found a better subset" if exact_opt
+                                     is not None else "not verified (n beyond mitm)")}
+            if exact_opt is not None:
+                result.stats["exact_optimum"] = float(exact_opt.error)
+    else:
+        e = Fraction(float(eps))
+        if found and result.error <= e:
+            result.status = "feasible"
+            result.certificate = {"proof": f"subset re-verified exactly within eps={eps}"}
+        elif exact_opt is not None and exact_opt.error > e:
+            result.status = "infeasible"
+            result.certificate = {"proof": "exact mitm optimum exceeds eps"}
+        elif exact_opt is not None:
+            result.certificate = {"reason": "milp found no subset within eps, but the exact "
+                                            "mitm optimum is within eps: milp is wrong here"}
+            result.stats["exact_optimum"] = float(exact_opt.error)
+        else:
+            result.certificate = {"reason": f"milp: {res.message}; not verified exactly"}
+    return result

@@ -1,0 +1,64 @@
+"""The result types of the RSS solvers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Any
+
+import numpy as np
+
+from .exact import exact_sum
+
+STATUSES = ("optimal", "feasible", "infeasible", "unknown")
+
+
+@dataclass
+class RSSResult:
+    """One random-subset-sum answer; ``achieved`` and ``error`` are always exact.
+
+    ``achieved`` is the chosen subset's sum recomputed exactly from the float
+    values (whatever a solver reported) and ``error = |target - achieved|``.
+    ``status``: ``optimal`` (proved: no subset is closer), ``feasible`` (a
+    subset, optimality not proved; with ``eps``: within eps), ``infeasible``
+    (proved: no subset within eps) or ``unknown``.  ``certificate`` says what
+    proves the status.
+    """
+
+    mask: np.ndarray
+    achieved: Fraction
+    error: Fraction
+    status: str
+    method: str
+    certificate: dict[str, Any] = field(default_factory=dict)
+    stats: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_mask(cls, values: np.ndarray, target: float, mask: np.ndarray, status: str,
+                  method: str, certificate: dict | None = None,
+                  stats: dict | None = None) -> RSSResult:
+        if status not in STATUSES:
+            raise ValueError(f"status: expected one of {STATUSES}, got {status!r}")
+        mask = np.asarray(mask, dtype=bool)
+        achieved = exact_sum(values, mask)
+        return cls(mask, achieved, abs(Fraction(float(target)) - achieved), status, method,
+                   certificate or {}, stats or {})
+
+    def within(self, eps: float) -> bool:
+        """Exactly: is the error at most eps?"""
+        return self.error <= Fraction(float(eps))
+
+
+@dataclass
+class BatchResult:
+    """Results of :func:`slth_check.rss.solve_many`, one row per target."""
+
+    errors: np.ndarray  # float64 (m,), the exact errors rounded to nearest
+    masks: np.ndarray  # bool (m, n)
+    status: np.ndarray  # str (m,)
+    method: str
+    stats: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def all_optimal(self) -> bool:
+        return bool(np.all(self.status == "optimal"))
