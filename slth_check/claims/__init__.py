@@ -4,11 +4,17 @@ from __future__ import annotations
 
 from .base import AuditEntry, Claim, Outcome, compare
 from .definition1 import Definition1
+from .lemma3 import Lemma3
+from .lueker import Lueker
 from .proposition1 import Proposition1
+from .rss import RSSAgreement
 
 REGISTRY: dict[str, type[Claim]] = {
     Definition1.id: Definition1,
     Proposition1.id: Proposition1,
+    RSSAgreement.id: RSSAgreement,
+    Lemma3.id: Lemma3,
+    Lueker.id: Lueker,
 }
 
 
