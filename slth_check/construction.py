@@ -1,0 +1,360 @@
+"""Lemma 1, Lemma 2 and Theorem 1 as constructions of pruned random networks.
+
+Names follow the paper.  A pruned random layer (Lemma 2) is
+``g_{T,S}(X) = (V . T) * sigma((U . S) * X)`` with ``U`` of shape
+``(d, d, c0, n)``, ``V`` of shape ``(1, 1, n, c1)`` and masks ``S``, ``T`` of
+the same shapes.  The construction of the proofs:
+
+1. prune every non-positive entry of ``U`` (``S <= [U > 0]``); for inputs
+   ``X >= 0`` then ``sigma((U . S) * X) = (U . S) * X`` (Eq. 1) and the layer
+   equals the convolution with the *effective kernel*
+   ``L[i,j,k,l] = sum_t V[t,l] T[t,l] U[i,j,k,t] S[i,j,k,t]`` (Eq. 2);
+2. ``T`` is block-diagonal: output channel l uses the block
+   ``t in [l n', (l+1) n')`` with ``n' = n // c1``; when c1 does not divide n
+   the last ``n - c1 n'`` samples are pruned (``S = T = 0`` there);
+3. each entry ``K[i,j,k,l]`` is approximated by a subset of the numbers
+   ``V[t,l] U[i,j,k,t]`` (t in block l, ``U > 0``) chosen by random subset
+   sum (:mod:`slth_check.rss`); the subset is the kept part of ``S``.
+
+Generalisations (section 2.1): a bias ``b`` is approximated like one more
+kernel entry from random first-layer biases ``Ub`` (the ``d*d + 1`` variant
+of the footnote); stride, padding and 2x2 pooling are copied from the target
+layer and act identically on both networks.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Any
+
+import numpy as np
+
+from .arithmetic import to_fraction
+from .conv import conv2d, conv2d_exact, pool2d, relu
+from .network import ConvLayer, TargetCNN
+from .rss import RSSResult, solve
+from .tensors import as_float_array
+
+
+def _check_shape(a: np.ndarray, name: str, shape: tuple[int, ...]) -> None:
+    if a.shape != tuple(shape):
+        raise ValueError(f"{name}: expected shape {tuple(shape)}, got {a.shape}")
+
+
+@dataclass
+class PrunedLayer:
+    """One emulated target layer: the random pair (U, V), masks (S, T), optional biases."""
+
+    U: np.ndarray
+    V: np.ndarray
+    S: np.ndarray
+    T: np.ndarray
+    Ub: np.ndarray | None = None
+    Sb: np.ndarray | None = None
+    padding: str = "paper"
+    stride: int = 1
+    pool: str | None = None
+    rss: dict[tuple, RSSResult] = field(default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        self.U = as_float_array(self.U, "U", ndim=4)
+        self.V = as_float_array(self.V, "V", ndim=4)
+        d, d2, c0, n = self.U.shape
+        if d != d2:
+            raise ValueError(f"U: expected a square kernel (d, d, c0, n), got {self.U.shape}")
+        if self.V.shape[:3] != (1, 1, n):
+            raise ValueError(f"V: expected shape (1, 1, {n}, c1), got {self.V.shape}")
+        self.S = np.asarray(self.S)
+        self.T = np.asarray(self.T)
+        if self.S.dtype != bool:
+            if not np.isin(self.S, (0, 1)).all():
+                raise ValueError("S: expected a binary mask (bool or 0/1)")
+            self.S = self.S.astype(bool)
+        if self.T.dtype != bool:
+            if not np.isin(self.T, (0, 1)).all():
+                raise ValueError("T: expected a binary mask (bool or 0/1)")
+            self.T = self.T.astype(bool)
+        _check_shape(self.S, "S", self.U.shape)
+        _check_shape(self.T, "T", self.V.shape)
+        if (self.Ub is None) != (self.Sb is None):
+            raise ValueError("Ub, Sb: expected both or neither")
+        if self.Ub is not None:
+            self.Ub = as_float_array(self.Ub, "Ub", ndim=1)
+            _check_shape(self.Ub, "Ub", (n,))
+            self.Sb = np.asarray(self.Sb).astype(bool)
+            _check_shape(self.Sb, "Sb", (n,))
+
+    @property
+    def n(self) -> int:
+        return self.U.shape[3]
+
+    @property
+    def c1(self) -> int:
+        return self.V.shape[3]
+
+    def linearisable(self) -> bool:
+        """True when every kept entry of U (and Ub) is >= 0: then Eq. 1-2 hold for X >= 0."""
+        ok = bool(np.all(self.U[self.S] >= 0))
+        if self.Ub is not None:
+            ok = ok and bool(np.all(self.Ub[self.Sb] >= 0))
+        return ok
+
+    def effective_kernel(self, exact: bool = False) -> np.ndarray:
+        """``L[i,j,k,l] = sum_t V[t,l] T[t,l] U[i,j,k,t] S[i,j,k,t]`` (Eq. 2)."""
+        US = np.where(self.S, self.U, 0.0)
+        VT = np.where(self.T, self.V, 0.0)[0, 0]  # (n, c1)
+        if exact:
+            return np.matmul(to_fraction(US), to_fraction(VT))
+        return US @ VT
+
+    def effective_bias(self, exact: bool = False) -> np.ndarray | None:
+        if self.Ub is None:
+            return None
+        ub = np.where(self.Sb, self.Ub, 0.0)
+        VT = np.where(self.T, self.V, 0.0)[0, 0]
+        if exact:
+            return np.matmul(to_fraction(ub), to_fraction(VT))
+        return ub @ VT
+
+    def n_random(self) -> int:
+        """Parameters of the random pair (U, V and Ub)."""
+        return self.U.size + self.V.size + (0 if self.Ub is None else self.Ub.size)
+
+    def n_kept(self) -> int:
+        return int(self.S.sum() + self.T.sum() + (0 if self.Sb is None else self.Sb.sum()))
+
+
+@dataclass
+class PrunedCNN:
+    """The pruned random network ``g_S`` of Theorem 1 (2 random layers per target layer)."""
+
+    layers: Sequence[PrunedLayer]
+    final_relu: bool = False
+    n_target: int = 0
+
+    @property
+    def ell(self) -> int:
+        return len(self.layers)
+
+    def _forward(self, X: np.ndarray, exact: bool) -> list[np.ndarray]:
+        conv = conv2d_exact if exact else conv2d
+        acts = []
+        for i, L in enumerate(self.layers):
+            US = np.where(L.S, L.U, 0.0)
+            VT = np.where(L.T, L.V, 0.0)
+            Z = conv(US, X, padding=L.padding, stride=L.stride)
+            if L.Ub is not None:
+                ub = np.where(L.Sb, L.Ub, 0.0)
+                Z = Z + (to_fraction(ub) if exact else ub)
+            Z = conv(VT, relu(Z))
+            if i < self.ell - 1 or self.final_relu:
+                Z = relu(Z)
+            if L.pool is not None:
+                Z = pool2d(Z, L.pool)
+            acts.append(Z)
+            X = Z
+        return acts
+
+    def forward(self, X: Any) -> np.ndarray:
+        X = as_float_array(X, "X", ndim=(3, 4))
+        return self._forward(X, exact=False)[-1]
+
+    def forward_exact(self, X: Any) -> np.ndarray:
+        X = as_float_array(X, "X", ndim=(3, 4), allow_object=True)
+        return self._forward(to_fraction(X), exact=True)[-1]
+
+    def activations(self, X: Any, exact: bool = False) -> list[np.ndarray]:
+        X = as_float_array(X, "X", ndim=(3, 4), allow_object=exact)
+        return self._forward(to_fraction(X) if exact else X, exact)
+
+    def linearisable(self) -> bool:
+        return all(L.linearisable() for L in self.layers)
+
+    def effective_network(self) -> TargetCNN:
+        """The target-shaped network of effective kernels (equal to g on X >= 0 when
+        linearisable, by Eq. 1-2 applied layer by layer)."""
+        return TargetCNN([ConvLayer(L.effective_kernel(), bias=L.effective_bias(),
+                                    padding=L.padding, stride=L.stride, pool=L.pool)
+                          for L in self.layers], final_relu=self.final_relu)
+
+    def n_random(self) -> int:
+        return sum(L.n_random() for L in self.layers)
+
+    def n_kept(self) -> int:
+        return sum(L.n_kept() for L in self.layers)
+
+    def size_table(self) -> list[dict[str, Any]]:
+        """Per layer: random parameters, kept weights, target parameters, ratio."""
+        rows = []
+        for i, L in enumerate(self.layers, 1):
+            d, _, c0, n = L.U.shape
+            tgt = d * d * c0 * L.c1 + (L.c1 if L.Ub is not None else 0)
+            rows.append({"layer": i, "d": d, "c0": c0, "c1": L.c1, "n": n,
+                         "random": L.n_random(), "kept": L.n_kept(), "target": tgt,
+                         "ratio": L.n_random() / tgt})
+        return rows
+
+
+# ---------------------------------------------------------------- constructions
+
+def _entry_rss(target: float, values: np.ndarray, method: str) -> tuple[np.ndarray, RSSResult]:
+    if values.size == 0:
+        res = RSSResult(np.zeros(0, bool), Fraction(0), abs(Fraction(float(target))),
+                        "optimal", "trivial", {"proof": "no positive sample: empty sum only"})
+        return res.mask, res
+    res = solve(values, float(target), method=method)
+    return res.mask, res
+
+
+def build_kernel(K: Any, U: Any, V: Any, *, method: str = "auto") -> tuple[np.ndarray, dict]:
+    """Lemma 1: the mask S for one output channel.
+
+    K (d, d, c, 1), U (d, d, c, n), V (1, 1, n, 1).  Every non-positive entry
+    of U is pruned; per entry of K, the subset of ``{V_t U+_{i,j,k,t}}``
+    chosen by RSS (``method`` of :func:`slth_check.rss.solve`) is kept.
+    Returns S (bool, shape of U) and the :class:`RSSResult` of each entry.
+    """
+    K = as_float_array(K, "K", ndim=4)
+    U = as_float_array(U, "U", ndim=4)
+    V = as_float_array(V, "V", ndim=4)
+    d, _, c, n = U.shape
+    _check_shape(K, "K", (d, d, c, 1))
+    _check_shape(V, "V", (1, 1, n, 1))
+    S = np.zeros(U.shape, dtype=bool)
+    results: dict[tuple, RSSResult] = {}
+    v = V[0, 0, :, 0]
+    for idx in np.ndindex(d, d, c):
+        pos = np.flatnonzero(U[idx] > 0)
+        mask, res = _entry_rss(K[idx + (0,)], v[pos] * U[idx][pos], method)
+        S[idx + (pos[mask],)] = True
+        results[idx] = res
+    return S, results
+
+
+def block_mask(n: int, c1: int) -> np.ndarray:
+    """The block-diagonal T of Lemma 2's proof, shape (1, 1, n, c1)."""
+    if c1 < 1 or n < c1:
+        raise ValueError(f"n: expected n >= c1 = {c1} to split the samples over the output "
+                         f"channels, got n={n}")
+    n1 = n // c1
+    T = np.zeros((1, 1, n, c1), dtype=bool)
+    for l in range(c1):
+        T[0, 0, l * n1:(l + 1) * n1, l] = True
+    return T
+
+
+def build_layer(K: Any, U: Any, V: Any, *, method: str = "auto", bias: Any = None,
+                Ub: Any = None, padding: str = "paper", stride: int = 1,
+                pool: str | None = None) -> PrunedLayer:
+    """Lemma 2: masks S, T for a layer K (d, d, c0, c1) from U (d, d, c0, n), V (1, 1, n, c1).
+
+    ``T`` is block-diagonal with ``n' = n // c1`` (the last ``n mod c1`` samples
+    are pruned when c1 does not divide n); output channel l runs Lemma 1 on its
+    block.  With ``bias`` (c1,) and random first-layer biases ``Ub`` (n,), each
+    ``bias[l]`` is approximated by a subset of ``{V[t,l] Ub[t] : Ub[t] > 0}``.
+    """
+    K = as_float_array(K, "K", ndim=4)
+    U = as_float_array(U, "U", ndim=4)
+    V = as_float_array(V, "V", ndim=4)
+    d, _, c0, n = U.shape
+    c1 = K.shape[3]
+    _check_shape(K, "K", (d, d, c0, c1))
+    _check_shape(V, "V", (1, 1, n, c1))
+    T = block_mask(n, c1)
+    n1 = n // c1
+    S = np.zeros(U.shape, dtype=bool)
+    Sb = None
+    rss: dict[tuple, RSSResult] = {}
+    if bias is not None:
+        bias = as_float_array(bias, "bias", ndim=1)
+        _check_shape(bias, "bias", (c1,))
+        if Ub is None:
+            raise ValueError("Ub: expected random first-layer biases (n,) when bias is given")
+        Ub = as_float_array(Ub, "Ub", ndim=1)
+        _check_shape(Ub, "Ub", (n,))
+        Sb = np.zeros(n, dtype=bool)
+    for l in range(c1):
+        blk = slice(l * n1, (l + 1) * n1)
+        S_l, res = build_kernel(K[..., l:l + 1], U[..., blk], V[:, :, blk, l:l + 1],
+                                method=method)
+        S[..., blk] = S_l
+        rss.update({k + (l,): r for k, r in res.items()})
+        if bias is not None:
+            pos = np.flatnonzero(Ub[blk] > 0)
+            mask, r = _entry_rss(bias[l], V[0, 0, blk, l][pos] * Ub[blk][pos], method)
+            Sb[l * n1 + pos[mask]] = True
+            rss[("bias", l)] = r
+    return PrunedLayer(U, V, S, T, Ub if bias is not None else None, Sb, padding, stride,
+                       pool, rss)
+
+
+def required_n(C: float, d: int, c0: int, c1: int, ell: int, eps: float,
+               delta: float | None = None) -> int:
+    """Theorem 1's ``n_i = ceil(C c_i log(d_i^2 c_{i-1} c_i ell / min(eps, delta)))``.
+
+    With ``ell = 1`` and ``delta = eps`` this is Lemma 2's ``C c1 log(d^2 c0 c1/eps)``
+    (and Lemma 1's for c1 = 1).
+    """
+    if C <= 0:
+        raise ValueError(f"C: expected a positive constant, got {C}")
+    if not 0 < eps < 1:
+        raise ValueError(f"eps: expected 0 < eps < 1, got {eps}")
+    m = min(eps, delta) if delta is not None else eps
+    if not 0 < m < 1:
+        raise ValueError(f"delta: expected 0 < delta < 1, got {delta}")
+    return max(c1, math.ceil(C * c1 * math.log(d * d * c0 * c1 * ell / m)))
+
+
+def build_network(target: TargetCNN, *, n: int | Sequence[int] | None = None,
+                  C: float | None = None, eps: float | None = None,
+                  delta: float | None = None, rng: np.random.Generator | int | None = None,
+                  random_layers: Sequence[tuple[np.ndarray, np.ndarray]] | None = None,
+                  method: str = "auto") -> PrunedCNN:
+    """Theorem 1: the pruned random network emulating ``target``.
+
+    Layer i uses ``n_i`` samples: given as ``n`` (int or one per layer) or
+    computed by :func:`required_n` from ``(C, eps, delta)``.  The random
+    layers ``L_{2i-1}`` (d_i, d_i, c_{i-1}, n_i) and ``L_{2i}`` (1, 1, n_i, c_i)
+    (and, for biased layers, random biases (n_i,)) are drawn i.i.d.
+    Unif([-1, 1]) from ``rng`` (a Generator or seed), or supplied as
+    ``random_layers`` [(U_1, V_1), ...].
+    """
+    if not isinstance(target, TargetCNN):
+        raise TypeError(f"target: expected a TargetCNN, got {type(target).__name__}")
+    ell = target.ell
+    if random_layers is not None:
+        if len(random_layers) != ell:
+            raise ValueError(f"random_layers: expected {ell} (U, V) pairs, got "
+                             f"{len(random_layers)}")
+        ns = [np.asarray(U).shape[3] for U, _ in random_layers]
+    elif n is not None:
+        ns = [int(n)] * ell if np.isscalar(n) else [int(v) for v in n]
+        if len(ns) != ell:
+            raise ValueError(f"n: expected one value per layer ({ell}), got {len(ns)}")
+    else:
+        if C is None or eps is None:
+            raise ValueError("n: give n, or C and eps (and optionally delta) for the formula")
+        ns = [required_n(C, L.d, L.c0, L.c1, ell, eps, delta) for L in target.layers]
+    gen = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
+    layers = []
+    for i, (L, n_i) in enumerate(zip(target.layers, ns)):
+        if n_i < L.c1:
+            raise ValueError(f"n: layer {i + 1} needs n >= c1 = {L.c1}, got {n_i}")
+        if random_layers is not None:
+            U, V = (as_float_array(a, nm, ndim=4) for a, nm in zip(random_layers[i], "UV"))
+        else:
+            U = gen.uniform(-1, 1, (L.d, L.d, L.c0, n_i))
+            V = gen.uniform(-1, 1, (1, 1, n_i, L.c1))
+        Ub = None
+        if L.bias is not None:
+            Ub = gen.uniform(-1, 1, n_i)
+        layers.append(build_layer(L.K, U, V, method=method, bias=L.bias, Ub=Ub,
+                                  padding=L.padding, stride=L.stride, pool=L.pool))
+    return PrunedCNN(layers, final_relu=target.final_relu, n_target=target.n_params())
+
+
+def _as_fraction(x: Any) -> Fraction:
+    return x if isinstance(x, Fraction) else Fraction(x)
