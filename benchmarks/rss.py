@@ -19,9 +19,9 @@ import numpy as np
 from slth_check.rss import solve, solve_many
 
 
-def timed(fn):
+def timed(fn, *args, **kwargs):
     t0 = time.perf_counter()
-    r = fn()
+    r = fn(*args, **kwargs)
     return r, time.perf_counter() - t0
 
 
@@ -38,17 +38,17 @@ def main() -> None:
         milp_not_opt = milp_unknown = 0
         for _ in range(args.instances):
             v, t = rng.uniform(-1, 1, n), float(rng.uniform(-1, 1))
-            ref, dt = timed(lambda: solve(v, t, method="mitm"))
+            ref, dt = timed(solve, v, t, method="mitm")
             times["mitm"].append(dt)
             if n <= 20:
-                r, dt = timed(lambda: solve(v, t, method="bruteforce"))
+                r, dt = timed(solve, v, t, method="bruteforce")
                 assert r.error == ref.error
                 times["bruteforce"].append(dt)
             if n <= 15:
-                r, dt = timed(lambda: solve(v, t, method="z3", time_limit=60))
+                r, dt = timed(solve, v, t, method="z3", time_limit=60)
                 assert r.status != "optimal" or r.error == ref.error
                 times["z3"].append(dt)
-            r, dt = timed(lambda: solve(v, t, method="milp", time_limit=args.milp_time_limit))
+            r, dt = timed(solve, v, t, method="milp", time_limit=args.milp_time_limit)
             times["milp"].append(dt)
             milp_not_opt += r.error != ref.error
             milp_unknown += r.status == "unknown"
@@ -64,7 +64,7 @@ def main() -> None:
             print(f"{n:>3} {m:>10} {med:>10.2e} {med / base:>9.1f}  {note}")
     V = rng.uniform(-1, 1, (2572, 30))
     T = rng.uniform(-0.3, 0.3, 2572)
-    res, wall = timed(lambda: solve_many(V, T, method="mitm"))
+    res, wall = timed(solve_many, V, T, method="mitm")
     not_opt = int(np.sum(res.status != "optimal"))
     print(f"\npaper's job: 2572 targets, n = 30, solve_many (mitm, {res.stats['workers']} "
           f"workers): {wall:.2f} s wall, {not_opt} not proven optimal, "

@@ -426,7 +426,6 @@ def milp_worst_case(target: TargetCNN, pruned: PrunedCNN, D: int, *, lower: floa
         outs.append((prev, prev_b))
     (Fm, Fb), (Gm, Gb) = outs
     Dm, Db = Fm - Gm, Fb - Gb
-    cons = LinearConstraint(np.array(rows), np.array(lbs), np.array(ubs)) if rows else None
     # one MILP: maximise t with t <= s_j (f_j - g_j) + B (1 - w_js), sum w = 1
     m_out = Dm.shape[0]
     fl, fh = plan[0][-1][5], plan[0][-1][6]
