@@ -200,7 +200,24 @@ class PrunedCNN:
 
 # ---------------------------------------------------------------- constructions
 
+#: At most this many positive samples enter one entry's subset-sum problem.  The
+#: construction needs *a* good subset, not the optimum over all samples: the
+#: exact optimum over the first MAX_RSS_SAMPLES positive samples is kept (its
+#: error is certified exactly like any other), so wide layers stay fast.
+MAX_RSS_SAMPLES = 30
+
+
 def _entry_rss(target: float, values: np.ndarray, method: str) -> tuple[np.ndarray, RSSResult]:
+    if values.size > MAX_RSS_SAMPLES and method == "auto":
+        mask, res = _entry_rss(target, values[:MAX_RSS_SAMPLES], method)
+        full = np.zeros(values.size, dtype=bool)
+        full[:MAX_RSS_SAMPLES] = mask
+        res.mask = full
+        if res.status == "optimal":
+            res.status = "feasible"
+            res.certificate = {"proof": f"optimal over the first {MAX_RSS_SAMPLES} of "
+                                        f"{values.size} samples"}
+        return full, res
     if values.size == 0:
         res = RSSResult(np.zeros(0, bool), Fraction(0), abs(Fraction(float(target))),
                         "optimal", "trivial", {"proof": "no positive sample: empty sum only"})

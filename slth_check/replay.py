@@ -36,4 +36,7 @@ def replay(path: Path) -> tuple[str, str]:
     if not hasattr(claim, "replay"):
         raise ValueError(f"witness: claim {claim_id!r} has no replay")
     out = claim.replay(arrays, meta)
-    return out.verdict, f"{claim_id}: observed {out.observed}, bound {out.bound}. {out.detail}"
+    obs = "-" if out.observed is None else f"{float(out.observed):.6g}"
+    bnd = "-" if out.bound is None else f"{float(out.bound):.6g}"
+    return out.verdict, (f"{claim_id}: observed {obs}, bound {bnd} (exact arithmetic). "
+                         f"{out.detail}")

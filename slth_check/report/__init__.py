@@ -74,6 +74,7 @@ class ClaimRecord:
     def __init__(self, claim: Claim) -> None:
         self.claim = claim
         self.counts = {v: 0 for v in VERDICTS}
+        self.expected = 0
         self.methods: set[str] = set()
         self.worst: Outcome | None = None
         self.instances = 0
@@ -82,7 +83,10 @@ class ClaimRecord:
 
     def add(self, out: Outcome) -> None:
         self.instances += 1
-        self.counts[out.verdict] += 1
+        if out.verdict == "violated" and out.expected:
+            self.expected += 1  # a hypothesis dropped on purpose: counted apart
+        else:
+            self.counts[out.verdict] += 1
         self.methods.add(out.method)
         self.outcomes.append(out)
         r = out.ratio
@@ -118,6 +122,7 @@ def build_report(records: Iterable[ClaimRecord], *, run: dict[str, Any], out_dir
             "id": rec.claim.id, "statement": rec.claim.statement,
             "hypotheses": rec.claim.hypotheses_text,
             "instances": rec.instances, "verdicts": dict(rec.counts),
+            "expected_violations": rec.expected,
             "methods": sorted(rec.methods), "worst": worst,
             "ratios": _ratio_summary(rec.ratios),
             "notes": [o.detail for o in rec.outcomes if o.extra.get("proof")],
@@ -146,12 +151,13 @@ def to_markdown(report: dict[str, Any]) -> str:
              f"profile `{run['profile']}`, seed {run['seed']}, "
              f"started {run['start']}, ended {run['end']}", "",
              "| claim | instances | holds | violated | unknown | hypotheses unmet | "
-             "worst ratio | methods |", "|---|---|---|---|---|---|---|---|"]
+             "expected violations | worst ratio | methods |",
+             "|---|---|---|---|---|---|---|---|---|"]
     for c in report["claims"]:
         v = c["verdicts"]
         worst = c["worst"]["ratio"] if c["worst"] else None
         lines.append(f"| {c['id']} | {c['instances']} | {v['holds']} | {v['violated']} | "
-                     f"{v['unknown']} | {v['hypotheses_unmet']} | "
+                     f"{v['unknown']} | {v['hypotheses_unmet']} | {c['expected_violations']} | "
                      f"{'-' if worst is None else f'{worst:.4g}'} | {', '.join(c['methods'])} |")
     lines.append("")
     for c in report["claims"]:

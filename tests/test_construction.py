@@ -1,0 +1,128 @@
+"""Constructions and certification: shapes, errors, and agreement of the methods."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+import numpy as np
+import pytest
+
+from slth_check.certify import exact_error, layer_sup_error, sup_error
+from slth_check.construction import (
+    PrunedCNN,
+    PrunedLayer,
+    block_mask,
+    build_kernel,
+    build_layer,
+    build_network,
+    required_n,
+)
+from slth_check.network import ConvLayer, TargetCNN
+
+
+def cls(rng, shape):
+    K = rng.uniform(-1, 1, shape)
+    return K / (np.abs(K).sum() * (1 + 2**-40))
+
+
+def test_build_kernel_prunes_negative_U_and_approximates():
+    rng = np.random.default_rng(0)
+    K = cls(rng, (2, 2, 1, 1))
+    U, V = rng.uniform(-1, 1, (2, 2, 1, 24)), rng.uniform(-1, 1, (1, 1, 24, 1))
+    S, res = build_kernel(K, U, V)
+    assert not S[U <= 0].any()
+    L = (np.where(S, U, 0) @ V[0, 0])[..., 0]
+    for idx, r in res.items():  # the RSS error is exactly the entry's approximation error
+        assert abs(Fraction(K[idx + (0,)]) - r.achieved) == r.error
+        assert L[idx] == pytest.approx(float(r.achieved), abs=1e-12)
+
+
+def test_block_mask_and_remainder():
+    T = block_mask(7, 3)
+    assert T.shape == (1, 1, 7, 3)
+    assert T[0, 0, :, 0].tolist() == [1, 1, 0, 0, 0, 0, 0]
+    assert not T[0, 0, 6].any()  # n mod c1 = 1 sample pruned
+    with pytest.raises(ValueError, match="n: expected n >= c1 = 3"):
+        block_mask(2, 3)
+
+
+def test_build_errors():
+    rng = np.random.default_rng(0)
+    K = cls(rng, (2, 2, 1, 2))
+    with pytest.raises(ValueError, match=r"V: expected shape \(1, 1, 4, 2\)"):
+        build_layer(K, rng.uniform(-1, 1, (2, 2, 1, 4)), rng.uniform(-1, 1, (1, 1, 5, 2)))
+    with pytest.raises(ValueError, match=r"K: expected shape \(3, 3, 1, 2\)"):
+        build_layer(K, rng.uniform(-1, 1, (3, 3, 1, 4)), rng.uniform(-1, 1, (1, 1, 4, 2)))
+    with pytest.raises(ValueError, match="n: expected n >= c1 = 2"):
+        build_layer(K, rng.uniform(-1, 1, (2, 2, 1, 1)), rng.uniform(-1, 1, (1, 1, 1, 2)))
+    U, V = rng.uniform(-1, 1, (2, 2, 1, 4)), rng.uniform(-1, 1, (1, 1, 4, 2))
+    with pytest.raises(ValueError, match=r"S: expected shape \(2, 2, 1, 4\)"):
+        PrunedLayer(U, V, np.ones((2, 2, 1, 3), bool), np.ones((1, 1, 4, 2), bool))
+    with pytest.raises(ValueError, match="S: expected a binary mask"):
+        PrunedLayer(U, V, np.full((2, 2, 1, 4), 0.5), np.ones((1, 1, 4, 2), bool))
+    with pytest.raises(ValueError, match="n: give n, or C and eps"):
+        build_network(TargetCNN.from_kernels([K]))
+    with pytest.raises(ValueError, match="eps: expected 0 < eps < 1"):
+        required_n(2.0, 2, 1, 1, 1, 1.5)
+    with pytest.raises(TypeError, match="target: expected a TargetCNN"):
+        build_network(K, n=4)
+
+
+def test_pruned_forward_float_matches_exact_with_generalisations():
+    rng = np.random.default_rng(1)
+    t = TargetCNN([ConvLayer(cls(rng, (3, 3, 1, 2)), bias=rng.uniform(-0.2, 0.2, 2),
+                             padding="same", pool="max"),
+                   ConvLayer(cls(rng, (2, 2, 2, 2)), bias=rng.uniform(-0.2, 0.2, 2),
+                             stride=2, pool="avg")], final_relu=True)
+    p = build_network(t, n=[40, 40], rng=2)
+    X = rng.uniform(0, 1, (8, 8, 1))
+    np.testing.assert_allclose(p.forward(X), p.forward_exact(X).astype(float), atol=1e-12)
+    assert np.abs(t.forward(X) - p.forward(X)).max() < 1e-3  # biases, stride, pooling emulated
+    rows = p.size_table()
+    assert rows[0]["random"] == 3 * 3 * 1 * 40 + 40 * 2 + 40
+
+
+def test_one_layer_closed_form_equals_milp_exactly():
+    rng = np.random.default_rng(3)
+    t = TargetCNN.from_kernels([cls(rng, (2, 2, 2, 2))])
+    p = build_network(t, n=[12], rng=4)
+    cf = sup_error(t, p, D=3, method="closed-form")
+    assert cf.exact and cf.lower == cf.upper
+    assert exact_error(t, p, cf.witness) == cf.lower  # witness replays exactly
+    mi = sup_error(t, p, D=3, method="milp")
+    assert mi.lower == cf.lower  # the MILP's vertex witness replays to the same exact value
+
+
+@pytest.mark.parametrize("seed", range(2))
+def test_two_layers_milp_between_bounds_and_replays(seed):
+    rng = np.random.default_rng(seed)
+    t = TargetCNN.from_kernels([cls(rng, (2, 2, 1, 2)), cls(rng, (2, 2, 2, 1))])
+    p = build_network(t, n=[8, 4], rng=seed)
+    bounds = sup_error(t, p, D=3, method="bounds")
+    mi = sup_error(t, p, D=3, method="milp")
+    assert mi.details["milp"]["complete"]
+    assert bounds.lower <= mi.lower <= bounds.upper
+    assert mi.details["milp_value"] <= float(bounds.upper) * (1 + 1e-9)
+    assert mi.details["milp_value"] == pytest.approx(float(mi.lower), rel=1e-6, abs=1e-12)
+    assert exact_error(t, p, mi.witness) == mi.lower
+
+
+def test_layer_sup_error_by_hand():
+    K = np.array([0.5, -0.25, 0.0, 0.125]).reshape(2, 2, 1, 1)
+    L = np.zeros_like(K)
+    val, idx, X = layer_sup_error(K, L, 2)
+    assert val == Fraction(5, 8)  # positive part 0.5 + 0.125 at the full window
+    assert idx == (1, 1, 0)
+
+
+def test_mask_keeping_negative_U_is_not_linearisable():
+    rng = np.random.default_rng(5)
+    t = TargetCNN.from_kernels([cls(rng, (2, 2, 1, 1))])
+    p = build_network(t, n=[16], rng=5)
+    S = np.ones_like(p.layers[0].S)
+    bad = PrunedCNN([PrunedLayer(p.layers[0].U, p.layers[0].V, S, p.layers[0].T)])
+    assert not bad.linearisable()
+    cert = sup_error(t, bad, D=2)
+    assert cert.method == "bounds" and cert.lower <= cert.upper
+    with pytest.raises(ValueError, match="closed-form"):
+        sup_error(t, bad, D=2, method="closed-form")
