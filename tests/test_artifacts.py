@@ -1,0 +1,108 @@
+"""The BSON.jl reader and a reduced reproduction of the paper's experiment."""
+
+from __future__ import annotations
+
+import json
+import struct
+
+import numpy as np
+import pytest
+
+from slth_check.artifacts import CONV_NAMES, load_cnnslth, parse_document
+from slth_check.reproduce import default_artifacts, reproduce_paper
+
+ART = default_artifacts()
+needs_data = pytest.mark.skipif(ART is None, reason="the authors' files (../shared/data/cnnslth "
+                                "or $SLTH_CHECK_ARTIFACTS) are absent")
+
+
+def _doc(body: bytes) -> bytes:
+    return struct.pack("<i", len(body) + 5) + body + b"\x00"
+
+
+def _array_doc(shape, values) -> bytes:
+    data = np.asarray(values, dtype="<f4").ravel(order="F").tobytes()
+
+    def s(key, text):
+        t = text.encode() + b"\x00"
+        return b"\x02" + key + b"\x00" + struct.pack("<i", len(t)) + t
+
+    name = _doc(s(b"0", "Core") + s(b"1", "Float32"))
+    typ = _doc(b"\x04name\x00" + name)
+    size = _doc(b"".join(b"\x12" + str(i).encode() + b"\x00" + struct.pack("<q", v)
+                         for i, v in enumerate(shape)))
+    return _doc(s(b"tag", "array") + b"\x03type\x00" + typ + b"\x04size\x00" + size +
+                b"\x05data\x00" + struct.pack("<i", len(data)) + b"\x00" + data)
+
+
+def test_reader_on_a_handmade_file(tmp_path):
+    K = np.arange(150, dtype=np.float32).reshape((5, 5, 1, 6), order="F") / 1000
+    body = b"\x03a\x00" + _array_doc((5, 5, 1, 6), K) + b"\x03b\x00" + _array_doc((6,), np.ones(6))
+    path = tmp_path / "m.bson"
+    path.write_bytes(_doc(body))
+    out = load_cnnslth(path)
+    assert set(out) == {"conv1.weight", "conv1.bias"}
+    # Flux (W, H, Cin, Cout) -> paper (d, d, c0, c1): the spatial axes swap
+    assert np.array_equal(out["conv1.weight"], K.transpose(1, 0, 2, 3).astype(float))
+
+
+@pytest.mark.parametrize("content,pattern", [
+    (b"", "not a BSON.jl file"),
+    (b"hello world, not bson", "not a BSON.jl file"),
+    (_doc(b"\x10x\x00" + struct.pack("<i", 3)), "no LeNet5 parameter array"),
+    (_doc(b"\x10x\x00" + struct.pack("<i", 3))[:-3], "not a BSON.jl file"),
+    (_doc(b"\x7fx\x00"), "unsupported BSON element type"),
+])
+def test_reader_errors(tmp_path, content, pattern):
+    path = tmp_path / "bad.bson"
+    path.write_bytes(content)
+    with pytest.raises(ValueError, match=pattern):
+        load_cnnslth(path)
+
+
+def test_reader_depth_limit():
+    body = b"\x10x\x00" + struct.pack("<i", 1)
+    doc = _doc(body)
+    for _ in range(80):
+        doc = _doc(b"\x03d\x00" + doc)
+    with pytest.raises(ValueError, match="nesting deeper"):
+        parse_document(doc)
+
+
+def test_reader_missing_file(tmp_path):
+    with pytest.raises(FileNotFoundError, match="path: no such file"):
+        load_cnnslth(tmp_path / "none.bson")
+
+
+@needs_data
+def test_every_file_loads_with_the_readme_shapes():
+    files = sorted(ART.glob("*.bson"))
+    assert len(files) == 14
+    for f in files:
+        d = load_cnnslth(f)
+        assert d["conv1.weight"].shape == (5, 5, 1, 6)
+        assert d["conv2.weight"].shape == (5, 5, 6, 16)
+        assert sum(d[k].size for k in CONV_NAMES) == 2572
+        if "RSS" not in f.name:
+            assert d["dense1.weight"].shape == (120, 784)
+    assert float(load_cnnslth(ART / "lenet5-MNIST.bson")["test_acc"]) == pytest.approx(0.9899)
+
+
+@needs_data
+def test_reduced_reproduction(tmp_path):
+    r = reproduce_paper(ART, tmp_path, seeds=1, ns=(5, 30), construction_ns=(5,),
+                        datasets=("MNIST",), figures=True, search_rounds=2)
+    fig3 = {x["n"]: x["authors"] for x in r["figure3"]}
+    assert 0.5 < fig3[5] < 1.2  # the paper's Figure 3: about 0.9 at n = 5 ...
+    assert 1e-6 < fig3[30] < 1e-4  # ... falling to the order of 1e-5 at n = 30
+    assert len(r["stored_rss_validation"]) == 2
+    for v in r["stored_rss_validation"]:
+        assert v["verdict"] in ("consistent", "inconsistent", "undetermined")
+        assert 0 <= v["p_value"] <= 1 and v["statistic"] >= 0
+    c = r["construction"][0]
+    assert c["certified_lower"] <= c["certified_upper"]
+    assert c["size_ratio"] > 1
+    assert r["timing"]["rss_2572_n30_not_optimal"] == 0
+    saved = json.loads((tmp_path / "reproduce.json").read_text())
+    assert saved["stored_rss_validation"] == r["stored_rss_validation"]
+    assert (tmp_path / "figures" / "figure3.png").stat().st_size > 0
