@@ -276,7 +276,8 @@ def to_markdown(r: dict[str, Any]) -> str:
     L += [f"| {x['dataset']} | {x['n']} | {x['authors']:.3g} | {x['slth_check_median']:.3g} "
           f"({x['slth_check_min']:.3g}..{x['slth_check_max']:.3g}) |" for x in r["figure3"]]
     L += ["", "## Validation of the authors' stored RSS results", "",
-          "| dataset | n | verdict | KS statistic | p-value | detail |", "|---|---|---|---|---|---|"]
+          "| dataset | n | verdict | KS statistic | p-value | detail |",
+          "|---|---|---|---|---|---|"]
     L += [f"| {v['dataset']} | {v['n']} | {v['verdict']} | {v['statistic']:.3g} | "
           f"{v['p_value']:.2g} | {v['detail']} |" for v in r["stored_rss_validation"]]
     L += ["", f"## The real construction ({r['construction_dataset']} LeNet5, conv part)", "",
