@@ -6,6 +6,7 @@ default), ``dev`` and ``thorough`` (10x the examples of ``dev``).
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import HealthCheck, settings
 
 _common = {"deadline": None, "suppress_health_check": [HealthCheck.too_slow,
@@ -20,8 +21,137 @@ def pytest_addoption(parser) -> None:  # noqa: ANN001
     group = parser.getgroup("slth-check")
     group.addoption("--slth-impl", default=None,
                     help="MODULE:ATTR of a conv2d to put under the Definition 1 properties")
+    group.addoption("--slth-report", default=None, metavar="DIR",
+                    help="write report.json and report.md of this run into DIR")
 
 
 def pytest_report_header(config) -> list[str]:  # noqa: ANN001
     impl = config.getoption("--slth-impl")
     return [f"slth-check: conv2d under test = {impl or 'slth_check.conv2d (reference)'}"]
+
+
+def pytest_configure(config) -> None:  # noqa: ANN001
+    out = config.getoption("--slth-report")
+    if out:
+        config._slth_recorder = _Recorder(out, config)  # type: ignore[attr-defined]
+        config.pluginmanager.register(config._slth_recorder, "slth-report")
+
+
+class _Recorder:
+    """Collects test outcomes, Hypothesis statistics and falsifying examples."""
+
+    def __init__(self, out: str, config) -> None:  # noqa: ANN001
+        import datetime
+
+        self.out = out
+        self.config = config
+        self.tests: dict[str, dict] = {}
+        self.docs: dict[str, str] = {}
+        self.start = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
+
+    def pytest_runtest_setup(self, item) -> None:  # noqa: ANN001
+        mod = getattr(item, "module", None)
+        doc = (getattr(mod, "__doc__", None) or "").strip().splitlines()
+        if doc:
+            self.docs[item.nodeid.split("::")[0]] = doc[0]
+
+    def pytest_runtest_logreport(self, report) -> None:  # noqa: ANN001
+        entry = self.tests.setdefault(report.nodeid, {"nodeid": report.nodeid,
+                                                      "outcome": "passed", "statistics": None,
+                                                      "targets": {},
+                                                      "falsifying_example": None})
+        if report.failed:
+            entry["outcome"] = "failed"
+            hyp = "\n".join(body for title, body in report.sections if "Hypothesis" in title)
+            text = hyp + "\n" + (report.longreprtext or "")
+            marks = [text.find(m) for m in ("Falsifying example", "Failing test case")]
+            idx = min((i for i in marks if i >= 0), default=-1)
+            entry["falsifying_example"] = text[idx:idx + 4000] if idx >= 0 else text[-2000:]
+        elif report.skipped and entry["outcome"] != "failed":
+            entry["outcome"] = "skipped"
+        stats = report.__dict__.get("hypothesis-statistics") or getattr(report, "_slth_stats",
+                                                                       None)
+        if stats:
+            entry["statistics"] = stats
+            entry["targets"] = _parse_targets(stats)
+
+    def pytest_sessionfinish(self, session) -> None:  # noqa: ANN001
+        write_pytest_report(self, session)
+
+
+def _parse_targets(stats: str) -> dict[str, float]:
+    """Highest ``target()`` scores from Hypothesis's statistics text."""
+    import re
+
+    out = {}
+    for m in re.finditer(r"([-+0-9.eE]+|inf|nan)\s+\(label='([^']*)'\)", stats):
+        try:
+            out[m.group(2)] = float(m.group(1))
+        except ValueError:
+            continue
+    return out
+
+
+@pytest.hookimpl(hookwrapper=True, trylast=True)
+def pytest_runtest_makereport(item, call):  # noqa: ANN001
+    """Attach Hypothesis's statistics to the teardown report (read by --slth-report)."""
+    outcome = yield
+    report = outcome.get_result()
+    stats = getattr(item, "hypothesis_statistics", None)
+    if stats and report.when == "teardown":
+        report._slth_stats = stats
+
+
+def write_pytest_report(rec: _Recorder, session) -> None:  # noqa: ANN001
+    """Write report.json / report.md in the shape of ``slth-check check``'s report."""
+    import datetime
+    import json
+    from pathlib import Path
+
+    from .report import SCHEMA_VERSION, atomic_write, package_versions, to_markdown
+
+    by_claim: dict[str, list[dict]] = {}
+    for t in rec.tests.values():
+        mod = t["nodeid"].split("::")[0].rsplit("/", 1)[-1].removesuffix(".py")
+        t["claim"] = mod.removeprefix("test_")
+        by_claim.setdefault(t["claim"], []).append(t)
+    claims, violations = [], []
+    for cid, tests in sorted(by_claim.items()):
+        verdicts = {"holds": 0, "violated": 0, "unknown": 0, "hypotheses_unmet": 0}
+        for t in tests:
+            verdicts[{"passed": "holds", "failed": "violated", "skipped": "unknown"}[
+                t["outcome"]]] += 1
+            if t["outcome"] == "failed":
+                violations.append({"claim": cid, "expected": False, "observed": None,
+                                   "bound": None, "witness": None,
+                                   "detail": (t["falsifying_example"] or "")[:4000]})
+        path = tests[0]["nodeid"].split("::")[0]
+        claims.append({"id": cid, "statement": rec.docs.get(path, f"pytest module {path}"),
+                       "hypotheses": "",
+                       "instances": len(tests), "verdicts": verdicts,
+                       "expected_violations": 0, "methods": ["pytest"], "worst": None,
+                       "ratios": {"count": 0}, "notes": [], "summary": {}})
+    now = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
+    impl = rec.config.getoption("--slth-impl")
+    profile = rec.config.getoption("--hypothesis-profile", None) or "ci"
+    report = {"schema_version": SCHEMA_VERSION,
+              "run": {"id": "pytest-" + now.replace(":", ""), "seed": None,
+                      "profile": str(profile), "start": rec.start, "end": now,
+                      "claims": sorted(by_claim), "versions": package_versions(),
+                      "config": {"slth_impl": impl or "slth_check.conv2d (reference)",
+                                 "args": list(rec.config.invocation_params.args)}},
+              "claims": claims, "violations": violations, "audit": [],
+              "pytest": {"tests": sorted(rec.tests.values(), key=lambda t: t["nodeid"])}}
+    out = Path(rec.out)
+    atomic_write(out / "report.md", to_markdown(report) + _pytest_md(report))
+    atomic_write(out / "report.json", json.dumps(report, indent=2))
+
+
+def _pytest_md(report: dict) -> str:
+    lines = ["", "## pytest run", "",
+             f"Configuration: conv2d under test = {report['run']['config']['slth_impl']}", "",
+             "| test | outcome | highest target() scores |", "|---|---|---|"]
+    for t in report["pytest"]["tests"]:
+        tg = ", ".join(f"{k}: {v:.3g}" for k, v in t["targets"].items()) or "-"
+        lines.append(f"| `{t['nodeid']}` | {t['outcome']} | {tg} |")
+    return "\n".join(lines) + "\n"

@@ -22,8 +22,68 @@ def _cmd_reproduce(args: argparse.Namespace) -> int:
     return 0
 
 
+def _report(v, json_path: str | None) -> int:
+    import json
+
+    from .report import atomic_write
+
+    print(f"{v.verdict}: {v.message}")
+    if v.diagnosis:
+        print("diagnosis: " + "; ".join(v.diagnosis))
+    if v.reproducer:
+        print("reproducer:\n" + v.reproducer)
+    if json_path:
+        atomic_write(Path(json_path), json.dumps(v.to_json(), indent=2))
+    return v.exit_code
+
+
+def _cmd_validate(args: argparse.Namespace) -> int:
+    if args.what == "conv2d":
+        from .validate.conv2d import validate_conv2d
+
+        v = validate_conv2d(args.impl, layout=args.layout, op=args.op, padding=args.padding,
+                            max_examples=args.max_examples, rtol=args.rtol)
+    elif args.what == "rss":
+        from .validate.rss import validate_rss
+
+        v = validate_rss(args.impl, claims_optimal=args.claims_optimal, max_n=args.max_n,
+                         max_examples=args.max_examples)
+    else:
+        from .validate.pruned import validate_pruned
+
+        v = validate_pruned(args.target, args.random, args.masks, eps=args.eps, D=args.D)
+    return _report(v, args.json)
+
+
 def add_subcommands(sub) -> None:  # noqa: ANN001 - argparse private type
     """Register further sub-commands on the ``slth-check`` parser."""
+    va = sub.add_parser("validate", help="validate another implementation against the "
+                        "reference (exit 0 consistent/holds, 1 discrepancy/violated, "
+                        "2 usage error, 3 unknown)")
+    vs = va.add_subparsers(dest="what", required=True)
+    c = vs.add_parser("conv2d", help="differential testing of a conv2d")
+    c.add_argument("--impl", required=True, help="MODULE:ATTR, or the built-ins torch, scipy")
+    c.add_argument("--layout", default="paper", choices=["paper", "torch"])
+    c.add_argument("--op", default="convolution", choices=["convolution", "cross-correlation"])
+    c.add_argument("--padding", default="paper", choices=["paper", "same", "valid", "full"])
+    c.add_argument("--max-examples", type=int, default=200)
+    c.add_argument("--rtol", type=float, default=None)
+    c.add_argument("--json")
+    r = vs.add_parser("rss", help="property testing of a subset-sum solver")
+    r.add_argument("--impl", required=True, help="MODULE:ATTR called as f(values, target)")
+    r.add_argument("--claims-optimal", action="store_true")
+    r.add_argument("--max-n", type=int, default=12)
+    r.add_argument("--max-examples", type=int, default=200)
+    r.add_argument("--json")
+    p = vs.add_parser("pruned", help="certify a pruned random network against a target")
+    p.add_argument("--target", required=True)
+    p.add_argument("--random", required=True)
+    p.add_argument("--masks", required=True)
+    p.add_argument("--eps", type=float, default=0.1)
+    p.add_argument("--D", type=int, default=None, help="input size (default max d + 1)")
+    p.add_argument("--json")
+    for q in (c, r, p):
+        q.set_defaults(func=_cmd_validate)
     rp = sub.add_parser("reproduce", help="reproduce the paper's experiment")
     rp.add_argument("what", choices=["paper"])
     rp.add_argument("--artifacts", help="folder of the authors' .bson files")

@@ -48,14 +48,22 @@ class Outcome:
 
     @property
     def ratio(self) -> float | None:
-        """observed / bound (tightness); None when undefined."""
+        """observed / bound (tightness); None when undefined, inf when huge."""
         if self.observed is None or self.bound is None:
             return None
-        b = Fraction(self.bound) if isinstance(self.bound, (int, Fraction)) else self.bound
-        if b == 0:
-            return 0.0 if self.observed == 0 else float("inf")
-        return float(Fraction(self.observed) / b) if isinstance(b, Fraction) and \
-            isinstance(self.observed, (int, Fraction)) else float(self.observed) / float(b)
+        obs, b = self.observed, self.bound
+        if isinstance(obs, (int, Fraction)) and isinstance(b, (int, Fraction)):
+            if b == 0:
+                return 0.0 if obs == 0 else float("inf")
+            q = Fraction(obs) / Fraction(b)
+            try:
+                return float(q)
+            except OverflowError:
+                return float("inf") if q > 0 else float("-inf")
+        fb = float(b)
+        if fb == 0:
+            return 0.0 if float(obs) == 0 else float("inf")
+        return float(obs) / fb
 
     def to_json(self) -> dict[str, Any]:
         return {"claim": self.claim, "verdict": self.verdict,

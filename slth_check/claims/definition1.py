@@ -29,8 +29,9 @@ class ConvInstance:
 
 def rounding_check(K: np.ndarray, X: np.ndarray, got: np.ndarray, *, padding: str = "paper",
                    stride: int = 1, claim: str = "definition1",
-                   scale: Fraction = Fraction(1)) -> Outcome:
-    """Check ``got`` against the exact convolution within ``scale`` x the proven bound.
+                   rtol: Fraction = Fraction(0)) -> Outcome:
+    """Check ``got`` against the exact convolution within the proven bound
+    (plus ``rtol (|K|*|X|)`` for implementations in lower precision).
 
     The observed quantity is the worst entry's error / bound ratio numerator:
     the outcome's ``observed`` is the largest ``|got - exact|`` and ``bound``
@@ -53,7 +54,7 @@ def rounding_check(K: np.ndarray, X: np.ndarray, got: np.ndarray, *, padding: st
     violated = False
     for idx in np.ndindex(exact.shape):
         err = abs(g[idx] - exact[idx])
-        bnd = scale * dot_error_bound(m, absconv[idx])
+        bnd = dot_error_bound(m, absconv[idx]) + rtol * absconv[idx]
         r = err / bnd if bnd else (Fraction(0) if err == 0 else None)
         if r is None:
             violated, worst_idx, worst_err, worst_bound = True, idx, err, bnd

@@ -187,12 +187,16 @@ def to_markdown(report: dict[str, Any]) -> str:
                   f"{a['status']} | {a['consequence']} |" for a in report["audit"]]
     else:
         lines.append("none yet")
+    if report.get("figures"):
+        lines += ["", "## Figures", ""]
+        lines += [f"![{f}]({f})" for f in report["figures"]]
     lines.append("")
     return "\n".join(lines)
 
 
 def run_check(*, claim_ids: list[str] | None = None, profile: str = "ci", seed: int = 0,
-              out_dir: Path | None = None, progress: bool | None = None) -> tuple[dict, Path]:
+              out_dir: Path | None = None, progress: bool | None = None,
+              figures: bool = True) -> tuple[dict, Path]:
     """Run the claims on their built-in instances and write the report.
 
     Returns the report dict and the folder it was written to.  ``report.json``
@@ -228,6 +232,10 @@ def run_check(*, claim_ids: list[str] | None = None, profile: str = "ci", seed: 
     run = {"id": run_id, "seed": seed, "profile": profile, "start": start, "end": _now(),
            "claims": ids, "versions": package_versions()}
     report = build_report(records, run=run, out_dir=out_dir, audit=audit, summaries=summaries)
+    if figures:
+        from .figures import write_figures
+
+        report["figures"] = write_figures(report, records, out_dir)
     atomic_write(out_dir / "report.md", to_markdown(report))
     atomic_write(out_dir / "report.json", json.dumps(report, indent=2, default=_default))
     return report, out_dir

@@ -1,0 +1,163 @@
+"""Validators: built-ins pass, deliberately wrong implementations are caught."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import jsonschema
+import numpy as np
+import pytest
+
+from slth_check.cli import main
+from slth_check.construction import build_network
+from slth_check.network import TargetCNN
+
+HERE = Path(__file__).parent
+
+
+@pytest.fixture(autouse=True)
+def _wrong_impls_importable(monkeypatch):
+    monkeypatch.syspath_prepend(str(HERE))
+
+
+@pytest.mark.parametrize("padding", ["paper", "same", "valid", "full"])
+def test_scipy_builtin_is_consistent(padding):
+    assert main(["validate", "conv2d", "--impl", "scipy", "--padding", padding,
+                 "--max-examples", "60"]) == 0
+
+
+@pytest.mark.parametrize("padding", ["paper", "same", "valid", "full"])
+def test_torch_builtin_is_consistent(padding):
+    pytest.importorskip("torch", reason="torch is an optional extra")
+    assert main(["validate", "conv2d", "--impl", "torch", "--padding", padding,
+                 "--max-examples", "60"]) == 0
+
+
+@pytest.mark.parametrize("impl,diagnosis", [
+    ("not_flipped", "kernel not flipped"),
+    ("padding_shifted", "padding offset by +1"),
+    ("channel_dropped", "one input channel dropped"),
+    ("circular", "circular instead of zero padding"),
+])
+def test_wrong_conv_exits_1_with_minimal_counterexample_and_diagnosis(impl, diagnosis, tmp_path,
+                                                                      capsys):
+    out = tmp_path / "v.json"
+    rc = main(["validate", "conv2d", "--impl", f"wrong_impls:{impl}", "--max-examples", "100",
+               "--json", str(out)])
+    assert rc == 1
+    v = json.loads(out.read_text())
+    assert v["verdict"] == "discrepancy"
+    assert any(diagnosis in d for d in v["diagnosis"]), v["diagnosis"]
+    K = np.array(v["counterexample"]["K"])
+    assert K.size <= 12 and np.count_nonzero(K) <= 2  # shrunk to a minimal case
+    assert "reproducer:" in capsys.readouterr().out
+
+
+def test_good_conv_exits_0():
+    assert main(["validate", "conv2d", "--impl", "wrong_impls:good_conv",
+                 "--max-examples", "60"]) == 0
+
+
+@pytest.mark.parametrize("impl,optimal,rc", [
+    ("exact_solver", True, 0),
+    ("exact_solver", False, 0),
+    ("one_based", False, 1),
+    ("wrong_sum", False, 1),
+    ("greedy", True, 1),
+])
+def test_validate_rss(impl, optimal, rc, tmp_path):
+    args = ["validate", "rss", "--impl", f"wrong_impls:{impl}", "--max-n", "8",
+            "--max-examples", "80", "--json", str(tmp_path / "v.json")]
+    assert main(args + (["--claims-optimal"] if optimal else [])) == rc
+    v = json.loads((tmp_path / "v.json").read_text())
+    assert v["verdict"] == ("consistent" if rc == 0 else "discrepancy")
+
+
+def _write_pruned(tmp_path, keep_negative: bool):
+    rng = np.random.default_rng(0)
+    K = rng.uniform(-1, 1, (2, 2, 1, 2))
+    K /= np.abs(K).sum() * (1 + 2**-40)
+    p = build_network(TargetCNN.from_kernels([K]), n=[40], rng=1)
+    L = p.layers[0]
+    S = L.S | (L.U < 0) if keep_negative else L.S
+    np.savez(tmp_path / "T.npz", K1=K)
+    np.savez(tmp_path / "R.npz", U1=L.U, V1=L.V)
+    np.savez(tmp_path / "M.npz", S1=S, T1=L.T)
+    return [str(tmp_path / f) for f in ("T.npz", "R.npz", "M.npz")]
+
+
+def test_validate_pruned_holds_for_the_library_construction(tmp_path):
+    t, r, m = _write_pruned(tmp_path, keep_negative=False)
+    assert main(["validate", "pruned", "--target", t, "--random", r, "--masks", m,
+                 "--eps", "0.1"]) == 0
+
+
+def test_validate_pruned_violated_when_negative_U_kept(tmp_path):
+    t, r, m = _write_pruned(tmp_path, keep_negative=True)
+    out = tmp_path / "v.json"
+    assert main(["validate", "pruned", "--target", t, "--random", r, "--masks", m,
+                 "--eps", "0.1", "--json", str(out)]) == 1
+    v = json.loads(out.read_text())
+    assert v["verdict"] == "violated" and v["counterexample"]["error"] >= 0.1
+
+
+def test_validate_usage_errors(tmp_path, capsys):
+    assert main(["validate", "conv2d", "--impl", "no_such_module:f"]) == 2
+    assert main(["validate", "pruned", "--target", str(tmp_path / "x.npz"), "--random", "a",
+                 "--masks", "b"]) == 2
+    (tmp_path / "p.npz").write_bytes(b"junk")
+    assert main(["validate", "pruned", "--target", str(tmp_path / "p.npz"), "--random", "a",
+                 "--masks", "b"]) == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and "--target" in err
+
+
+def _schema():
+    import importlib.resources
+
+    return json.loads(importlib.resources.files("slth_check").joinpath(
+        "report_schema.json").read_text())
+
+
+def test_report_json_validates_against_schema(tmp_path):
+    assert main(["check", "--claims", "definition1,proposition1,lemma2,lueker", "--out",
+                 str(tmp_path)]) == 0
+    rep = json.loads((tmp_path / "report.json").read_text())
+    jsonschema.validate(rep, _schema())
+    assert rep["figures"] and all((tmp_path / f).is_file() for f in rep["figures"])
+    bad = dict(rep, schema_version=2)
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(bad, _schema())
+
+
+def test_pytest_plugin_report(tmp_path):
+    root = HERE.parent
+    r = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+                        str(root / "properties" / "test_proposition1.py"),
+                        "--slth-report", str(tmp_path)], capture_output=True, text=True,
+                       cwd=root)
+    assert r.returncode == 0, r.stdout + r.stderr
+    rep = json.loads((tmp_path / "report.json").read_text())
+    jsonschema.validate(rep, _schema())
+    assert rep["claims"][0]["id"] == "proposition1"
+    tests = rep["pytest"]["tests"]
+    assert any(t["targets"] for t in tests)  # target() maxima recorded
+    assert all(t["statistics"] for t in tests if "z3" not in t["nodeid"])
+
+
+def test_pytest_plugin_records_falsifying_example(tmp_path):
+    root = HERE.parent
+    r = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+                        str(root / "properties" / "test_definition1.py"), "-k", "rounding",
+                        "--slth-impl", "wrong_impls:not_flipped_full", "--slth-report",
+                        str(tmp_path)], capture_output=True, text=True, cwd=root,
+                       env={**__import__("os").environ, "PYTHONPATH": str(HERE)})
+    assert r.returncode == 1
+    rep = json.loads((tmp_path / "report.json").read_text())
+    assert rep["run"]["config"]["slth_impl"] == "wrong_impls:not_flipped_full"
+    detail = rep["violations"][0]["detail"] if rep["violations"] else ""
+    assert "Falsifying example" in detail or "Failing test case" in detail
+    assert "Draw 2 (K)" in detail  # the shrunk example, with its labelled draws
