@@ -234,14 +234,14 @@ def _figures(result: dict[str, Any], fig_dir: Path) -> None:
 
     fig_dir.mkdir(parents=True, exist_ok=True)
     fig, ax = plt.subplots(figsize=(6, 4))
-    for ds in {r["dataset"] for r in result["figure3"]}:
+    for ds in sorted({r["dataset"] for r in result["figure3"]}):
         rows = [r for r in result["figure3"] if r["dataset"] == ds]
         ns = [r["n"] for r in rows]
         ax.semilogy(ns, [r["authors"] for r in rows], "o-", label=f"{ds}: authors' files")
-        ax.semilogy(ns, [r["slth_check_median"] for r in rows], "s--",
-                    label=f"{ds}: exact optimum (median)")
+        (line,) = ax.semilogy(ns, [r["slth_check_median"] for r in rows], "s--",
+                              label=f"{ds}: exact optimum (median, range)")
         ax.fill_between(ns, [r["slth_check_min"] for r in rows],
-                        [r["slth_check_max"] for r in rows], alpha=0.2)
+                        [r["slth_check_max"] for r in rows], alpha=0.2, color=line.get_color())
     ax.set_xlabel("n")
     ax.set_ylabel("max relative weight error")
     ax.set_title("Figure 3 side by side")

@@ -52,9 +52,9 @@ def write_figures(report: dict[str, Any], records: list, out_dir: Path) -> list[
         fig, ax = plt.subplots(figsize=(6, 4))
         for name, s in study.items():
             n = np.asarray(s["n"], float)
-            ax.semilogy(n, s["mean_gap"], "o", label=name)
+            (pts,) = ax.semilogy(n, s["mean_gap"], "o", label=name)
             f = s["fit"]
-            ax.semilogy(n, f["a"] * np.exp(-f["b"] * n), "--", lw=0.8)
+            ax.semilogy(n, f["a"] * np.exp(-f["b"] * n), "--", lw=0.8, color=pts.get_color())
         ax.set_xlabel("n")
         ax.set_ylabel("mean subset-sum gap")
         ax.set_title("Theorem 2 (Lueker): gap against n, fitted a exp(-b n)")
