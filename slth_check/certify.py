@@ -35,8 +35,8 @@ import numpy as np
 
 from .arithmetic import gamma, to_fraction
 from .construction import PrunedCNN
-from .conv import _crop, conv2d, conv2d_exact, output_size, pool2d, relu
-from .network import TargetCNN
+from .conv import _crop, conv2d, conv2d_exact, output_size, pool2d
+from .network import LayeredCNN, TargetCNN
 
 ETA = 5e-324
 
@@ -135,19 +135,25 @@ def exact_error(target: TargetCNN, pruned: PrunedCNN, X: np.ndarray, *,
     return max((abs(v) for v in (f - g).ravel()), default=Fraction(0))
 
 
+class _ExactEffective(LayeredCNN):
+    """The pruned network through its exact effective kernels (Eq. 2), exact only."""
+
+    def __init__(self, pruned: PrunedCNN) -> None:
+        self.layers = pruned.layers
+        self.final_relu = pruned.final_relu
+        self._L = [(L.effective_kernel(exact=True), L.effective_bias(exact=True))
+                   for L in pruned.layers]
+
+    def _pre(self, i: int, X: np.ndarray, exact: bool) -> np.ndarray:
+        L, b = self._L[i]
+        P = self.layers[i]
+        Z = conv2d_exact(L, X, padding=P.padding, stride=P.stride)
+        return Z if b is None else Z + b
+
+
 def exact_effective_forward(pruned: PrunedCNN, X: np.ndarray) -> np.ndarray:
     """Exact forward pass through the exact effective kernels (see :func:`exact_error`)."""
-    Z = to_fraction(X)
-    for i, L in enumerate(pruned.layers):
-        Z = conv2d_exact(L.effective_kernel(exact=True), Z, padding=L.padding, stride=L.stride)
-        b = L.effective_bias(exact=True)
-        if b is not None:
-            Z = Z + b
-        if i < pruned.ell - 1 or pruned.final_relu:
-            Z = relu(Z)
-        if L.pool is not None:
-            Z = pool2d(Z, L.pool)
-    return Z
+    return _ExactEffective(pruned).forward_exact(X)
 
 
 # ------------------------------------------------------------------ interval bounds

@@ -33,8 +33,8 @@ from typing import Any
 import numpy as np
 
 from .arithmetic import to_fraction
-from .conv import conv2d, conv2d_exact, pool2d, relu
-from .network import ConvLayer, TargetCNN
+from .conv import conv2d, conv2d_exact, relu
+from .network import ConvLayer, LayeredCNN, TargetCNN
 from .rss import RSSResult, solve
 from .tensors import as_float_array
 
@@ -128,7 +128,7 @@ class PrunedLayer:
 
 
 @dataclass
-class PrunedCNN:
+class PrunedCNN(LayeredCNN):
     """The pruned random network ``g_S`` of Theorem 1 (2 random layers per target layer)."""
 
     layers: Sequence[PrunedLayer]
@@ -139,36 +139,15 @@ class PrunedCNN:
     def ell(self) -> int:
         return len(self.layers)
 
-    def _forward(self, X: np.ndarray, exact: bool) -> list[np.ndarray]:
+    def _pre(self, i: int, X: np.ndarray, exact: bool) -> np.ndarray:
+        """``(V . T) * sigma((U . S) * X + Ub . Sb)`` for emulated layer i."""
         conv = conv2d_exact if exact else conv2d
-        acts = []
-        for i, L in enumerate(self.layers):
-            US = np.where(L.S, L.U, 0.0)
-            VT = np.where(L.T, L.V, 0.0)
-            Z = conv(US, X, padding=L.padding, stride=L.stride)
-            if L.Ub is not None:
-                ub = np.where(L.Sb, L.Ub, 0.0)
-                Z = Z + (to_fraction(ub) if exact else ub)
-            Z = conv(VT, relu(Z))
-            if i < self.ell - 1 or self.final_relu:
-                Z = relu(Z)
-            if L.pool is not None:
-                Z = pool2d(Z, L.pool)
-            acts.append(Z)
-            X = Z
-        return acts
-
-    def forward(self, X: Any) -> np.ndarray:
-        X = as_float_array(X, "X", ndim=(3, 4))
-        return self._forward(X, exact=False)[-1]
-
-    def forward_exact(self, X: Any) -> np.ndarray:
-        X = as_float_array(X, "X", ndim=(3, 4), allow_object=True)
-        return self._forward(to_fraction(X), exact=True)[-1]
-
-    def activations(self, X: Any, exact: bool = False) -> list[np.ndarray]:
-        X = as_float_array(X, "X", ndim=(3, 4), allow_object=exact)
-        return self._forward(to_fraction(X) if exact else X, exact)
+        L = self.layers[i]
+        Z = conv(np.where(L.S, L.U, 0.0), X, padding=L.padding, stride=L.stride)
+        if L.Ub is not None:
+            ub = np.where(L.Sb, L.Ub, 0.0)
+            Z = Z + (to_fraction(ub) if exact else ub)
+        return conv(np.where(L.T, L.V, 0.0), relu(Z))
 
     def linearisable(self) -> bool:
         return all(L.linearisable() for L in self.layers)

@@ -65,8 +65,47 @@ class ConvLayer:
         return self.K.size + (0 if self.bias is None else self.bias.size)
 
 
+class LayeredCNN:
+    """Shared forward pass: per layer ``_pre`` (convolutions and bias), then the ReLU
+    (every layer but the last, unless ``final_relu``) and the layer's pooling."""
+
+    layers: Sequence[Any]
+    final_relu: bool
+
+    def _pre(self, i: int, X: np.ndarray, exact: bool) -> np.ndarray:  # pragma: no cover
+        raise NotImplementedError
+
+    def _forward(self, X: np.ndarray, exact: bool) -> list[np.ndarray]:
+        acts = []
+        ell = len(self.layers)
+        for i, layer in enumerate(self.layers):
+            Z = self._pre(i, X, exact)
+            if i < ell - 1 or self.final_relu:
+                Z = relu(Z)
+            if layer.pool is not None:
+                Z = pool2d(Z, layer.pool)
+            acts.append(Z)
+            X = Z
+        return acts
+
+    def forward(self, X: Any) -> np.ndarray:
+        """Float64 forward pass; X of shape (D, D, c0) or (N, D, D, c0)."""
+        X = as_float_array(X, "X", ndim=(3, 4))
+        return self._forward(X, exact=False)[-1]
+
+    def forward_exact(self, X: Any) -> np.ndarray:
+        """Exact forward pass (object array of Fractions)."""
+        X = as_float_array(X, "X", ndim=(3, 4), allow_object=True)
+        return self._forward(to_fraction(X), exact=True)[-1]
+
+    def activations(self, X: Any, exact: bool = False) -> list[np.ndarray]:
+        """Every layer's output (after activation and pooling)."""
+        X = as_float_array(X, "X", ndim=(3, 4), allow_object=exact)
+        return self._forward(to_fraction(X) if exact else X, exact)
+
+
 @dataclass(frozen=True)
-class TargetCNN:
+class TargetCNN(LayeredCNN):
     """A target network ``f(X) = K_l * sigma(... sigma(K_1 * X))`` (Theorem 1)."""
 
     layers: Sequence[ConvLayer] = field(default_factory=tuple)
@@ -112,33 +151,10 @@ class TargetCNN:
                 unmet.append(f"layer {i}: stride/padding/pooling differ from Definition 1")
         return unmet
 
-    def _forward(self, X: np.ndarray, conv, exact: bool) -> list[np.ndarray]:
-        acts = []
-        for i, layer in enumerate(self.layers):
-            Z = conv(layer.K, X, padding=layer.padding, stride=layer.stride)
-            if layer.bias is not None:
-                Z = Z + (to_fraction(layer.bias) if exact else layer.bias)
-            if i < self.ell - 1 or self.final_relu:
-                Z = relu(Z)
-            if layer.pool is not None:
-                Z = pool2d(Z, layer.pool)
-            acts.append(Z)
-            X = Z
-        return acts
-
-    def forward(self, X: Any) -> np.ndarray:
-        """Float64 forward pass; X of shape (D, D, c0) or (N, D, D, c0)."""
-        X = as_float_array(X, "X", ndim=(3, 4))
-        return self._forward(X, conv2d, exact=False)[-1]
-
-    def forward_exact(self, X: Any) -> np.ndarray:
-        """Exact forward pass (object array of Fractions)."""
-        X = as_float_array(X, "X", ndim=(3, 4), allow_object=True)
-        return self._forward(to_fraction(X), conv2d_exact, exact=True)[-1]
-
-    def activations(self, X: Any, exact: bool = False) -> list[np.ndarray]:
-        """Every layer's output (after activation and pooling)."""
-        X = as_float_array(X, "X", ndim=(3, 4), allow_object=exact)
-        if exact:
-            return self._forward(to_fraction(X), conv2d_exact, exact=True)
-        return self._forward(X, conv2d, exact=False)
+    def _pre(self, i: int, X: np.ndarray, exact: bool) -> np.ndarray:
+        layer = self.layers[i]
+        conv = conv2d_exact if exact else conv2d
+        Z = conv(layer.K, X, padding=layer.padding, stride=layer.stride)
+        if layer.bias is not None:
+            Z = Z + (to_fraction(layer.bias) if exact else layer.bias)
+        return Z
