@@ -49,12 +49,13 @@ PAPER_TIME = "around 1 hour on 32 cores (Xeon Gold 6240), commercial MIP solver"
 
 
 def default_artifacts() -> Path | None:
-    """``$SLTH_CHECK_ARTIFACTS``, else ``../shared/data/cnnslth`` next to the repository."""
+    """``$SLTH_CHECK_ARTIFACTS``, else ``../shared/data/cnnslth`` next to the repository
+    (or the current folder), else this workplace's ``/work/shared/data/cnnslth``."""
     env = os.environ.get("SLTH_CHECK_ARTIFACTS")
     cands = [Path(env)] if env else []
     here = Path(__file__).resolve().parent.parent
     cands += [here.parent / "shared" / "data" / "cnnslth", Path.cwd().parent / "shared" /
-              "data" / "cnnslth"]
+              "data" / "cnnslth", Path("/work/shared/data/cnnslth")]
     for c in cands:
         if (c / "lenet5-MNIST.bson").is_file():
             return c
