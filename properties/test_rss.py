@@ -29,7 +29,7 @@ def rss_instances(draw, max_n: int = 12):
     return RSSInstance(values, target)
 
 
-@given(inst=rss_instances(max_n=14))
+@given(inst=rss_instances(max_n=20))
 def test_mitm_equals_bruteforce_exactly(inst):
     m = solve(inst.values, inst.target, method="mitm")
     b = solve(inst.values, inst.target, method="bruteforce")
