@@ -38,19 +38,22 @@ from .z3_solver import decide_z3, solve_z3
 METHODS = ("auto", "bruteforce", "mitm", "z3", "milp")
 
 
-def _check_eps(eps: Any) -> float | None:
+def _check_eps(eps: Any) -> Fraction | None:
+    """eps as an exact Fraction (a float converts exactly; a Fraction is kept as it is)."""
     if eps is None:
         return None
     if isinstance(eps, bool) or not isinstance(eps, (int, float, np.integer, np.floating,
                                                      Fraction)):
         raise TypeError(f"eps: expected a non-negative number or None, got {type(eps).__name__}")
-    e = float(eps)
-    if not np.isfinite(e) or e < 0:
+    if not isinstance(eps, Fraction) and not np.isfinite(float(eps)):
+        raise ValueError(f"eps: expected a finite non-negative number, got {eps!r}")
+    e = Fraction(eps) if isinstance(eps, Fraction) else Fraction(float(eps))
+    if e < 0:
         raise ValueError(f"eps: expected a finite non-negative number, got {eps!r}")
     return e
 
 
-def choose_method(n: int, eps: float | None = None) -> str:
+def choose_method(n: int, eps: Fraction | float | None = None) -> str:
     """The method ``"auto"`` picks: mitm for n <= 44, milp beyond."""
     return "mitm" if n <= MITM_MAX_N else "milp"
 
@@ -70,12 +73,12 @@ def solve(values: Any, target: Any, *, method: str = "auto", eps: float | None =
         return solve_mitm(vals, t)
     if method == "z3":
         if e is not None:
-            return decide_z3(vals, t, Fraction(e), time_limit=time_limit)
+            return decide_z3(vals, t, e, time_limit=time_limit)
         return solve_z3(vals, t, time_limit=time_limit)
-    return solve_milp(vals, t, eps=e, time_limit=time_limit)
+    return solve_milp(vals, t, eps=e, time_limit=time_limit)  # re-verified against e exactly
 
 
-def _solve_chunk(args: tuple[np.ndarray, np.ndarray, str, float | None]) -> list[tuple]:
+def _solve_chunk(args: tuple[np.ndarray, np.ndarray, str, Fraction | None]) -> list[tuple]:
     values, targets, method, eps = args
     out = []
     for v, t in zip(values, targets):

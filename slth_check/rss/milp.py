@@ -43,7 +43,7 @@ def _quiet_stdout() -> Iterator[None]:
         os.close(saved)
 
 
-def solve_milp(values: np.ndarray, target: float, *, eps: float | None = None,
+def solve_milp(values: np.ndarray, target: float, *, eps: float | Fraction | None = None,
                time_limit: float | None = None, verify: bool = True) -> RSSResult:
     n = values.size
     options = {"disp": False}
@@ -58,7 +58,8 @@ def solve_milp(values: np.ndarray, target: float, *, eps: float | None = None,
         bounds = Bounds(np.zeros(n + 1), np.r_[np.ones(n), np.inf])
     else:
         c = np.zeros(n)
-        cons = LinearConstraint(values[None, :], target - eps, target + eps)
+        fe = float(eps)
+        cons = LinearConstraint(values[None, :], target - fe, target + fe)
         integrality = np.ones(n)
         bounds = Bounds(np.zeros(n), np.ones(n))
     with _quiet_stdout():
@@ -91,10 +92,10 @@ def solve_milp(values: np.ndarray, target: float, *, eps: float | None = None,
             if exact_opt is not None:
                 result.stats["exact_optimum"] = float(exact_opt.error)
     else:
-        e = Fraction(float(eps))
+        e = eps if isinstance(eps, Fraction) else Fraction(float(eps))
         if found and result.error <= e:
             result.status = "feasible"
-            result.certificate = {"proof": f"subset re-verified exactly within eps={eps}"}
+            result.certificate = {"proof": f"subset re-verified exactly within eps={float(e)}"}
         elif exact_opt is not None and exact_opt.error > e:
             result.status = "infeasible"
             result.certificate = {"proof": "exact mitm optimum exceeds eps"}

@@ -14,8 +14,9 @@
 
 Memory guard: ``n <= MITM_MAX_N`` (44: two arrays of ``2**22`` float64, about
 100 MB with the sort).  Past it, or when the tie set exceeds
-``MAX_CANDIDATES`` (degenerate instances with many equal sums), a clear
-error or the status ``unknown``.
+``MAX_CANDIDATES`` exact evaluations (subsets with equal float sums are
+grouped by exact value first, so only pathological instances get there), a
+clear error or the status ``unknown``.
 """
 
 from __future__ import annotations
@@ -66,64 +67,71 @@ def solve_mitm(values: np.ndarray, target: float) -> RSSResult:
     posB = np.repeat(left - np.cumsum(counts) + counts, counts) + np.arange(int(counts.sum()))
     value_pairs = sorted(set(zip(np.repeat(q[cand], counts).tolist(),
                                  sortedB[posB].tolist())))
-    # back to subset indices: a key q = target - SA[ia] (the same float subtraction)
-    keys = target - SA
-    pairs_a: list[int] = []
-    pairs_b: list[int] = []
-    idx_a: dict[float, np.ndarray] = {}
-    idx_b: dict[float, np.ndarray] = {}
+    # Exact verification.  Subsets sharing one float sum (zeros, repeated values) are
+    # grouped by their *exact* sums, so ties cost one evaluation per distinct exact value.
+    dy = DyadicInstance(values, target)
+    keys = target - SA  # the same float subtraction as q, so equality maps back
+    exact_a = _ExactSide(dy.ints[:h], lambda v: np.flatnonzero(keys == v))
+    exact_b = _ExactSide(dy.ints[h:], lambda v: np.flatnonzero(SB == v))
+    best: tuple[int, int, int] | None = None
     for qa, vb in value_pairs:
-        ia = idx_a.get(qa)
-        if ia is None:
-            ia = idx_a[qa] = np.flatnonzero(keys == qa)
-        ib = idx_b.get(vb)
-        if ib is None:
-            ib = idx_b[vb] = np.flatnonzero(SB == vb)
-        pairs_a.extend(np.repeat(ia, ib.size).tolist())
-        pairs_b.extend(np.tile(ib, ia.size).tolist())
-        if len(pairs_a) > MAX_CANDIDATES:
+        A_sums, B_sums = exact_a.distinct(qa), exact_b.distinct(vb)
+        if A_sums is None or B_sums is None:
             break
-    stats = {"seconds": None, "candidates": len(pairs_a), "float_best": F, "radius": R}
-    if len(pairs_a) > MAX_CANDIDATES:
-        stats["seconds"] = time.perf_counter() - t0
-        return RSSResult.from_mask(values, target, _mask(pairs_a[0], pairs_b[0], h, n),
-                                   "unknown", "mitm",
-                                   {"reason": f"more than {MAX_CANDIDATES} tied candidates; "
-                                              "optimality not verified"}, stats)
-    ias, ibs = np.asarray(pairs_a), np.asarray(pairs_b)
-    best = _exact_best(values, target, ias, ibs, h)
-    mask = _mask(int(ias[best[1]]), int(ibs[best[1]]), h, n)
-    stats["seconds"] = time.perf_counter() - t0
-    cert = {"proof": "meet-in-the-middle: every pair within the rounding radius of the float "
-                     "optimum re-verified exactly", "candidates_verified": int(ias.size),
-            "radius": R}
+        for sa, ia in A_sums.items():
+            for sb, ib in B_sums.items():
+                err = abs(dy.target - sa - sb)
+                if best is None or err < best[0]:
+                    best = (err, ia, ib)
+    evaluated = exact_a.evaluated + exact_b.evaluated
+    stats = {"seconds": time.perf_counter() - t0, "candidates": len(value_pairs),
+             "exact_evaluations": evaluated, "float_best": F, "radius": R}
+    if exact_a.overflow or exact_b.overflow or best is None:
+        qa = q[int(np.argmin(near))]
+        ia = int(np.flatnonzero(keys == qa)[0])
+        ib = int(np.argmin(np.abs(qa - SB)))
+        return RSSResult.from_mask(values, target, _mask(ia, ib, h, n), "unknown", "mitm",
+                                   {"reason": f"more than {MAX_CANDIDATES} tied subsets to "
+                                              "verify exactly; optimality not verified"}, stats)
+    mask = _mask(best[1], best[2], h, n)
+    cert = {"proof": "meet-in-the-middle: every pair of subset sums within the rounding "
+                     "radius of the float optimum re-verified exactly",
+            "pairs_verified": len(value_pairs), "radius": R}
     return RSSResult.from_mask(values, target, mask, "optimal", "mitm", cert, stats)
+
+
+class _ExactSide:
+    """Exact integer subset sums of one half, grouped by float value, with a budget."""
+
+    def __init__(self, ints: list[int], indices_of) -> None:  # noqa: ANN001
+        self.ints = ints
+        self.indices_of = indices_of
+        self.cache: dict[float, dict[int, int]] = {}
+        self.evaluated = 0
+        self.overflow = False
+
+    def distinct(self, value: float) -> dict[int, int] | None:
+        """{exact sum: one subset index} for the subsets whose float sum is ``value``."""
+        got = self.cache.get(value)
+        if got is not None:
+            return got
+        idx = self.indices_of(value)
+        self.evaluated += idx.size
+        if self.evaluated > MAX_CANDIDATES:
+            self.overflow = True
+            return None
+        sums = np.zeros(idx.size, dtype=object)
+        sums[:] = 0
+        for i, v in enumerate(self.ints):
+            if v:
+                sums = sums + ((idx >> i) & 1).astype(object) * v
+        out: dict[int, int] = {}
+        for s_, ix in zip(sums.tolist(), idx.tolist()):
+            out.setdefault(s_, ix)
+        self.cache[value] = out
+        return out
 
 
 def _mask(ia: int, ib: int, h: int, n: int) -> np.ndarray:
     bits = np.arange(n)
     return np.where(bits < h, (ia >> bits) & 1, (ib >> np.maximum(bits - h, 0)) & 1).astype(bool)
-
-
-def _exact_best(values: np.ndarray, target: float, ias: np.ndarray, ibs: np.ndarray,
-                h: int) -> tuple[int, int]:
-    """(exact integer error, position) of the best candidate pair."""
-    dy = DyadicInstance(values, target)
-    intsA, intsB = dy.ints[:h], dy.ints[h:]
-    cacheA: dict[int, int] = {}
-    cacheB: dict[int, int] = {}
-
-    def sub(ints: list[int], idx: int, cache: dict[int, int]) -> int:
-        s = cache.get(idx)
-        if s is None:
-            s = sum(v for i, v in enumerate(ints) if (idx >> i) & 1)
-            cache[idx] = s
-        return s
-
-    best = None
-    for k, (ia, ib) in enumerate(zip(ias.tolist(), ibs.tolist())):
-        err = abs(dy.target - sub(intsA, ia, cacheA) - sub(intsB, ib, cacheB))
-        if best is None or err < best[0]:
-            best = (err, k)
-    assert best is not None  # the float-best pair is always a candidate
-    return best
