@@ -40,6 +40,7 @@ from .artifacts import CONV_NAMES, load_cnnslth
 from .certify import _up, exact_error, interval_target, proof_bound, search_lower
 from .construction import build_network
 from .network import ConvLayer, TargetCNN
+from .progress import progress_iter
 from .report import atomic_write
 from .rss import solve_many
 
@@ -121,7 +122,8 @@ def figure4_error(f: TargetCNN, g, X: np.ndarray) -> float:
 def reproduce_paper(artifacts: str | Path, out_dir: str | Path, *, seeds: int = 3,
                     ns: tuple[int, ...] = NS, construction_ns: tuple[int, ...] = NS,
                     datasets: tuple[str, ...] = DATASETS, seed: int = 0,
-                    figures: bool = True, search_rounds: int = 6) -> dict[str, Any]:
+                    figures: bool = True, search_rounds: int = 6,
+                    progress: bool | None = None) -> dict[str, Any]:
     """Run the reproduction and write its files; returns the JSON dict."""
     t_start = time.perf_counter()
     artifacts = Path(artifacts)
@@ -148,7 +150,7 @@ def reproduce_paper(artifacts: str | Path, out_dir: str | Path, *, seeds: int = 
             for _ in range(seeds):
                 V = rng.uniform(-1, 1, (targets.size, n))
                 t0 = time.perf_counter()
-                res = solve_many(V, targets, method="mitm")
+                res = solve_many(V, targets, method="mitm", progress=progress)
                 dt = time.perf_counter() - t0
                 if n == 30 and "rss_2572_n30_seconds" not in timing:
                     timing["rss_2572_n30_seconds"] = dt
@@ -190,7 +192,7 @@ def reproduce_paper(artifacts: str | Path, out_dir: str | Path, *, seeds: int = 
     target = lenet_conv(models[ds])
     inputs = structured_inputs(rng, 16)
     f_boxes = interval_target(target, 28)
-    for n1 in construction_ns:
+    for n1 in progress_iter(construction_ns, desc="LeNet5 construction", enable=progress):
         t0 = time.perf_counter()
         pruned = build_network(target, n=[6 * n1, 16 * n1], rng=int(rng.integers(2**31)))
         t_build = time.perf_counter() - t0
