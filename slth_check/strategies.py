@@ -44,8 +44,8 @@ def shapes(draw, *, max_d: int = MAX_D, max_D: int = MAX_SIZE, max_c: int = MAX_
 
 def _scale_into_class(K: np.ndarray) -> np.ndarray:
     """Scale K so that ``||K||_1 <= 1`` holds exactly (entries then lie in [-1, 1])."""
-    s = float(np.abs(K).sum())
-    if s > 1.0:
+    if l1_exact(K) > 1:  # decided exactly: a float sum may round down to 1.0
+        s = max(float(np.abs(K).sum()), 1.0)
         K = K / (s * (1.0 + 2.0**-40))  # margin >> rounding of the sum and division
     assert l1_exact(K) <= 1
     return K

@@ -44,10 +44,12 @@ def tight_input(K: np.ndarray, D: int, M: float = 1.0) -> tuple[np.ndarray, tupl
     ``(K*X)[p, p, l*] = M ||K_{l*}||_1``.  Requires ``D >= d``.
     Returns X and the attaining output index.
     """
-    d, _, c0, _ = K.shape
+    d, _, c0, c1 = K.shape
     if D < d:
         raise ValueError(f"D: expected D >= d = {d}, got {D}")
-    lstar = int(np.argmax(np.abs(K).sum(axis=(0, 1, 2))))
+    Kf = to_fraction(K)  # exact column norms: float sums can tie where exact ones do not
+    norms = [sum((abs(v) for v in Kf[..., l].ravel()), start=Fraction(0)) for l in range(c1)]
+    lstar = max(range(c1), key=lambda l: norms[l])
     X = np.zeros((D, D, c0))
     p = d - 1
     X[p::-1, p::-1, :][:d, :d] = M * np.sign(K[:, :, :, lstar])
