@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from fractions import Fraction
 
+import mpmath
 import numpy as np
 import scipy.signal
 from hypothesis import given, target
 from hypothesis import strategies as st
 
-from slth_check import conv2d_exact, to_fraction
+from slth_check import conv2d_exact, conv2d_mp, gamma, to_fraction
+from slth_check.arithmetic import mpf_to_fraction
 from slth_check.claims.definition1 import ConvInstance, Definition1, rounding_check
 from slth_check.conv import PADDINGS
 from slth_check.strategies import kernels, shapes, signed_inputs
@@ -90,3 +92,22 @@ def test_agrees_with_scipy_signal_convolve(data):
     ref = scipy_reference(K, X, padding)
     out = rounding_check(K, X, ref, padding=padding)
     assert out.verdict == "holds", f"scipy disagrees at {out.detail} ({padding})"
+
+
+@given(data=st.data())
+def test_mpmath_twin_within_its_rounding_bound(data):
+    """conv2d_mp at ``dps`` digits is within gamma_m (|K|*|X|), u = 2**-prec, of the exact
+    twin, with m = d*d*c0 + d*d (products and the shift-and-add partial sums)."""
+    d, D, c0, c1 = data.draw(shapes(max_c=2), label="shape")
+    K = data.draw(kernels(d, c0, c1), label="K")
+    X = data.draw(signed_inputs(D, c0), label="X")
+    dps = data.draw(st.sampled_from([15, 30, 60]), label="dps")
+    padding = data.draw(st.sampled_from(PADDINGS), label="padding")
+    with mpmath.workdps(dps):
+        prec = mpmath.mp.prec
+        mp = conv2d_mp(K, X, padding=padding, dps=dps)
+    exact = conv2d_exact(K, X, padding=padding)
+    absconv = conv2d_exact(np.abs(K), np.abs(X), padding=padding)
+    g = gamma(d * d * c0 + d * d, Fraction(1, 2**prec))
+    for idx in np.ndindex(exact.shape):
+        assert abs(mpf_to_fraction(mp[idx]) - exact[idx]) <= g * absconv[idx], idx

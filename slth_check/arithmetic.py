@@ -90,3 +90,23 @@ def exact_sum(values: Any) -> Fraction:
     for v in np.asarray(values, dtype=np.float64).ravel():
         total += Fraction(float(v))
     return total
+
+
+def _raw_to_fraction(raw: tuple) -> Fraction:
+    sign, man, exp, _ = raw
+    if not man and exp:  # inf or nan: zero mantissa with a special exponent
+        raise ValueError("expected a finite binary float, got inf or nan")
+    value = Fraction(int(man)) * Fraction(2) ** exp
+    return -value if sign else value
+
+
+def interval_to_fractions(x: Any) -> tuple[Fraction, Fraction]:
+    """The exact rational endpoints of an ``mpmath.iv`` interval (no rounding)."""
+    lo, hi = x._mpi_
+    return _raw_to_fraction(lo), _raw_to_fraction(hi)
+
+
+def mpf_to_fraction(x: Any) -> Fraction:
+    """The exact rational value of an ``mpmath.mpf`` (a binary float of any precision)."""
+    # read the mpf as it is: mpmath.mpf(x) would round it to the current precision
+    return _raw_to_fraction((x if isinstance(x, mpmath.mpf) else mpmath.mpf(x))._mpf_)

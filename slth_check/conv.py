@@ -138,9 +138,11 @@ def conv2d_mp(K: Any, X: Any, *, padding: Padding = "paper", stride: int = 1,
               dps: int = 50) -> np.ndarray:
     """mpmath twin of :func:`conv2d` (Definition 1) at ``dps`` decimal digits.
 
-    Returns an object array of ``mpmath.mpf``.  Each term and partial sum is
-    rounded to the working precision, so the result is within
-    ``gamma_m`` at ``u = 10**(1 - dps)`` of the exact value.
+    Returns an object array of ``mpmath.mpf``.  Each product and partial sum
+    is rounded to nearest at the working precision ``p`` bits (mpmath has no
+    underflow), so every entry is within ``gamma_m (|K|*|X|)`` with
+    ``u = 2**-p`` and ``m = d*d*c0 + d*d`` (the shift-and-add order adds one
+    more rounding per kernel offset) of the exact value; a property checks it.
     """
     K, X = check_kernel_input(K, X, allow_object=True)
     with mpmath.workdps(dps):

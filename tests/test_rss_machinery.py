@@ -91,3 +91,37 @@ def test_solve_many_errors():
         solve_many(np.zeros((2, 3)), np.zeros(3))
     with pytest.raises(ValueError, match="values: expected 2 dimensions"):
         solve_many(np.zeros(3), np.zeros(3))
+
+
+def test_lemma3_interval_proof_and_its_failure_past_one_half():
+    from slth_check.claims.lemma3 import interval_proof
+
+    assert interval_proof()[0]  # (log 2)/2 on [-1/2, 1/2]: proved
+    assert not interval_proof(half_width=0.6)[0]  # false past 1/2: not proved
+
+
+def test_audit_constants_exact():
+    from slth_check.claims.lueker import gap_interval, lemma1_audit
+    from slth_check.distributions import PARTIAL_MEANS, sample
+
+    assert gap_interval("lemma1", 32) == (-1, 1)
+    entries = {e.item: e for e in lemma1_audit()}
+    assert all(e.status in ("confirmed", "discrepancy", "illegible") for e in entries.values())
+    # the exact partial means agree with a large sample (evidence for the closed forms)
+    rng = np.random.default_rng(0)
+    for kind, (mu_m, mu_p) in PARTIAL_MEANS.items():
+        x = sample(kind, rng, 400_000)
+        assert np.mean(np.where(x <= 0, x, 0)) == pytest.approx(float(mu_m), abs=3e-3)
+        assert np.mean(np.where(x > 0, x, 0)) == pytest.approx(float(mu_p), abs=3e-3)
+
+
+def test_subset_sum_gap_by_hand():
+    from slth_check.claims.lueker import subset_sum_gap
+
+    # sums {0, 0.5}: on [0, 1] the worst z is 1 (distance 0.5), so eta = 0.25
+    assert subset_sum_gap(np.array([0.5]), 0.0, 1.0)[0] == 0.25
+    # sums {0, 0.25, 0.5, 0.75}: on [0, 0.75] the worst z is a midpoint, distance 0.125
+    gap, grid = subset_sum_gap(np.array([0.25, 0.5]), 0.0, 0.75, grid=4)
+    assert gap == 0.0625 and grid <= gap
+    with pytest.raises(ValueError, match="a, b: expected a <= b"):
+        subset_sum_gap(np.array([0.5]), 1.0, 0.0)

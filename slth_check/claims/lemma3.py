@@ -16,12 +16,14 @@ import mpmath
 import numpy as np
 from scipy import stats
 
+from ..arithmetic import _raw_to_fraction
 from ..distributions import product_cdf, product_density, product_density_by_integration
 from .base import Claim, Outcome
 
 
-def interval_proof(pieces: int = 64) -> tuple[bool, float]:
-    """Prove ``-(1/2) log(2 z) >= 0`` for z in [0, 1/2] with ``mpmath.iv``.
+def interval_proof(pieces: int = 64, half_width: float = 0.5) -> tuple[bool, float]:
+    """Prove ``f(z) - (log 2)/2 = -(1/2) log(2 z) >= 0`` for z in [0, half_width]
+    with ``mpmath.iv`` (Lemma 3 is half_width = 1/2; past it the bound is false).
 
     Returns (proved, smallest certified lower bound over the pieces).
     """
@@ -31,10 +33,13 @@ def interval_proof(pieces: int = 64) -> tuple[bool, float]:
     iv.prec = 80
     try:
         for k in range(pieces):
-            # endpoints k/(2 pieces) are exact binary fractions for pieces a power of 2
-            z = iv.mpf([mpmath.mpf(k) / (2 * pieces), mpmath.mpf(k + 1) / (2 * pieces)])
+            h = mpmath.mpf(half_width)
+            z = iv.mpf([h * k / pieces, h * (k + 1) / pieces])
             enc = -iv.log(2 * z) / 2
-            lo = enc.a
+            try:
+                lo = _raw_to_fraction(enc._mpi_[0])  # the exact lower endpoint
+            except ValueError:  # an infinite or undefined lower end proves nothing
+                return False, float("-inf")
             lowest = lo if lowest is None or lo < lowest else lowest
     finally:
         iv.prec = saved

@@ -20,6 +20,7 @@ from typing import Any
 import mpmath
 import numpy as np
 
+from ..arithmetic import interval_to_fractions
 from ..certify import exact_error, proof_bound, search_lower, sup_error
 from ..construction import PrunedCNN, PrunedLayer, build_network, required_n
 from ..network import TargetCNN
@@ -55,11 +56,7 @@ def exp_upper_lower(x: Fraction) -> tuple[Fraction, Fraction]:
     iv.prec = 100
     try:
         e = iv.exp(iv.mpf(x.numerator) / x.denominator)
-        # the endpoints are binary floats: convert them exactly
-        lo_m, lo_e = mpmath.mpf(e.a).man_exp
-        hi_m, hi_e = mpmath.mpf(e.b).man_exp
-        to_q = lambda m, k: Fraction(m) * Fraction(2) ** k  # noqa: E731
-        return to_q(lo_m, lo_e), to_q(hi_m, hi_e)
+        return interval_to_fractions(e)  # the endpoints, exactly
     finally:
         iv.prec = saved
 
