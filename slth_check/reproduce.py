@@ -135,6 +135,7 @@ def reproduce_paper(artifacts: str | Path, out_dir: str | Path, *, seeds: int = 
     out_dir.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(seed)
     fig3, validation, construction = [], [], []
+    ecdf: dict[tuple[str, int], tuple[np.ndarray, np.ndarray]] = {}
     timing: dict[str, Any] = {}
     models = {}
     for ds in datasets:
@@ -163,6 +164,7 @@ def reproduce_paper(artifacts: str | Path, out_dir: str | Path, *, seeds: int = 
                          "slth_check_median": float(np.median(ours_rel)),
                          "slth_check_min": float(np.min(ours_rel)),
                          "slth_check_max": float(np.max(ours_rel)), "seeds": seeds})
+            ecdf[(ds, n)] = (auth_err, e_ours)
             ks = stats.ks_2samp(auth_err, e_ours)
             z_auth, z_ours = int(np.sum(auth_err == 0)), int(np.sum(e_ours == 0))
             table = [[z_auth, auth_err.size - z_auth], [z_ours, e_ours.size - z_ours]]
@@ -223,13 +225,14 @@ def reproduce_paper(artifacts: str | Path, out_dir: str | Path, *, seeds: int = 
               "construction": construction, "construction_dataset": ds, "timing": timing,
               "test_accuracy": {d: float(models[d].get("test_acc", np.nan)) for d in datasets}}
     if figures:
-        _figures(result, out_dir / "figures")
+        _figures(result, out_dir / "figures", ecdf)
     atomic_write(out_dir / "reproduce.md", to_markdown(result))
     atomic_write(out_dir / "reproduce.json", json.dumps(result, indent=2))
     return result
 
 
-def _figures(result: dict[str, Any], fig_dir: Path) -> None:
+def _figures(result: dict[str, Any], fig_dir: Path,
+             ecdf: dict[tuple[str, int], tuple[np.ndarray, np.ndarray]] | None = None) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -252,6 +255,23 @@ def _figures(result: dict[str, Any], fig_dir: Path) -> None:
     fig.tight_layout()
     fig.savefig(fig_dir / "figure3.png", dpi=100)
     plt.close(fig)
+    if ecdf:
+        keys = sorted(ecdf, key=lambda k: (k[0], k[1]))
+        cols = min(len(keys), 6)
+        rows = (len(keys) + cols - 1) // cols
+        fig, axes = plt.subplots(rows, cols, figsize=(2.2 * cols, 2.2 * rows), squeeze=False)
+        for ax, key in zip(axes.ravel(), keys):
+            for errs, label in zip(ecdf[key], ("stored", "exact optimum")):
+                x = np.sort(np.log10(np.maximum(errs, 1e-12)))
+                ax.step(x, np.arange(1, x.size + 1) / x.size, where="post", label=label)
+            ax.set_title(f"{key[0]} n={key[1]}", fontsize=8)
+            ax.tick_params(labelsize=6)
+        axes.ravel()[0].legend(fontsize=6)
+        fig.supxlabel("log10 |w - w'| (zeros at -12)", fontsize=8)
+        fig.supylabel("ECDF", fontsize=8)
+        fig.tight_layout()
+        fig.savefig(fig_dir / "validation.png", dpi=100)
+        plt.close(fig)
     if result["construction"]:
         fig, ax = plt.subplots(figsize=(6, 4))
         c = result["construction"]

@@ -105,4 +105,5 @@ def test_reduced_reproduction(tmp_path):
     assert r["timing"]["rss_2572_n30_not_optimal"] == 0
     saved = json.loads((tmp_path / "reproduce.json").read_text())
     assert saved["stored_rss_validation"] == r["stored_rss_validation"]
-    assert (tmp_path / "figures" / "figure3.png").stat().st_size > 0
+    for name in ("figure3.png", "validation.png", "construction.png"):
+        assert (tmp_path / "figures" / name).stat().st_size > 0

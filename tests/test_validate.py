@@ -161,3 +161,19 @@ def test_pytest_plugin_records_falsifying_example(tmp_path):
     detail = rep["violations"][0]["detail"] if rep["violations"] else ""
     assert "Falsifying example" in detail or "Failing test case" in detail
     assert "Draw 2 (K)" in detail  # the shrunk example, with its labelled draws
+
+
+def test_user_function_in_torch_layout():
+    args = ["validate", "conv2d", "--impl", "wrong_impls:torch_layout_xcorr", "--layout", "torch",
+            "--max-examples", "60"]
+    assert main(args + ["--op", "cross-correlation"]) == 0
+    assert main(args + ["--op", "convolution"]) == 1  # the flip is then missing
+
+
+def test_rtol_admits_lower_precision():
+    import wrong_impls  # noqa: F401  (made importable by the fixture)
+
+    assert main(["validate", "conv2d", "--impl", "wrong_impls:float32_conv",
+                 "--max-examples", "60"]) == 1
+    assert main(["validate", "conv2d", "--impl", "wrong_impls:float32_conv", "--rtol", "1e-6",
+                 "--max-examples", "60"]) == 0

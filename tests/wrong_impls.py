@@ -70,3 +70,16 @@ def greedy(values, target):
 def not_flipped_full(K, X, padding="paper", stride=1):
     """The reference signature, for ``pytest properties/ --slth-impl``."""
     return conv2d(K[::-1, ::-1], X, padding=padding, stride=stride)
+
+
+def torch_layout_xcorr(W, X):
+    """A cross-correlation in PyTorch's layout (OIHW, NCHW), written without torch."""
+    from slth_check.tensors import input_from_torch, input_to_torch, kernel_from_torch
+
+    return input_to_torch(conv2d(kernel_from_torch(W), input_from_torch(X)))
+
+
+def float32_conv(K, X):
+    """The reference computed in float32: right up to float32 rounding."""
+    return conv2d(K.astype(np.float32).astype(np.float64),
+                  X.astype(np.float32).astype(np.float64)).astype(np.float32)
