@@ -84,14 +84,6 @@ def fraction_abs(a: np.ndarray) -> np.ndarray:
     return np.asarray(np.frompyfunc(abs, 1, 1)(a), dtype=object).reshape(np.shape(a))
 
 
-def exact_sum(values: Any) -> Fraction:
-    """Exact sum of a float array (as a Fraction)."""
-    total = Fraction(0)
-    for v in np.asarray(values, dtype=np.float64).ravel():
-        total += Fraction(float(v))
-    return total
-
-
 def _raw_to_fraction(raw: tuple) -> Fraction:
     sign, man, exp, _ = raw
     if not man and exp:  # inf or nan: zero mantissa with a special exponent

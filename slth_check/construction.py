@@ -350,7 +350,3 @@ def build_network(target: TargetCNN, *, n: int | Sequence[int] | None = None,
         layers.append(build_layer(L.K, U, V, method=method, bias=L.bias, Ub=Ub,
                                   padding=L.padding, stride=L.stride, pool=L.pool))
     return PrunedCNN(layers, final_relu=target.final_relu, n_target=target.n_params())
-
-
-def _as_fraction(x: Any) -> Fraction:
-    return x if isinstance(x, Fraction) else Fraction(x)

@@ -29,7 +29,6 @@ shift-and-add formulation that follows the definition term by term.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import mpmath
@@ -209,6 +208,3 @@ def pool2d(X: Any, kind: str = "max", size: int = 2) -> np.ndarray:
         from fractions import Fraction
         return total * Fraction(1, size * size)
     return total / (size * size)
-
-
-_POOLS: dict[str, Callable] = {"max": lambda x: pool2d(x, "max"), "avg": lambda x: pool2d(x, "avg")}

@@ -18,7 +18,6 @@ from typing import Any
 import numpy as np
 
 VERDICTS = ("holds", "violated", "unknown", "hypotheses_unmet")
-METHODS = ("sampled", "exact", "interval", "milp", "z3", "closed-form", "mitm", "statistical")
 
 
 def as_number(x: Any) -> float | None:

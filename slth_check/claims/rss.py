@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from fractions import Fraction
 from typing import Any
 
 import numpy as np
@@ -85,8 +84,3 @@ class RSSAgreement(Claim):
         for _ in range(count):
             n = int(rng.integers(1, 17))
             yield RSSInstance(rng.uniform(-1, 1, n), float(rng.uniform(-1, 1)))
-
-
-def exact_optimum(values: np.ndarray, target: float) -> Fraction:
-    """The exact optimal error (mitm)."""
-    return solve(values, target, method="mitm").error
