@@ -89,3 +89,28 @@ def test_replay_of_a_violation(tmp_path):
     with pytest.raises(ValueError, match="witness: .* not a slth-check witness"):
         (tmp_path / "bad.npz").write_bytes(b"not a zip")
         replay(tmp_path / "bad.npz")
+
+
+def test_interrupted_run_leaves_no_complete_report(tmp_path, monkeypatch):
+    import slth_check.report as rep
+
+    def boom(*a, **k):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(rep, "to_markdown", boom)
+    with pytest.raises(KeyboardInterrupt):
+        rep.run_check(claim_ids=["proposition1"], out_dir=tmp_path, figures=False)
+    assert not (tmp_path / "report.json").exists()
+    assert not list(tmp_path.glob(".*.tmp"))  # no temporary file left behind
+
+
+def test_atomic_write_cleans_up_on_failure(tmp_path):
+    from slth_check.report import atomic_write
+
+    target = tmp_path / "f.json"
+    atomic_write(target, "old")
+
+    with pytest.raises(TypeError):
+        atomic_write(target, 123)  # not str/bytes: the write fails
+    assert target.read_text() == "old"  # the previous file is intact
+    assert not list(tmp_path.glob(".*.tmp"))
