@@ -11,10 +11,11 @@ crops of the *full* convolution ``F`` of size ``D + d - 1`` (0-based
 
 ``"paper"``  ``F[0 : D]``, exactly the indexing of Definition 1 (output D x D);
 ``"same"``   ``F[s : s + D]`` with ``s = (d - 1) // 2``: centred, as
-             ``scipy.signal.convolve(mode="same")``; for odd d this is Flux's
-             ``SamePad()`` and PyTorch's ``padding="same"``; for even d the
-             extra row/column of padding goes *after* the input, i.e. the
-             output starts one position earlier than the centre would be;
+             ``scipy.signal.convolve(mode="same")`` and Flux's ``SamePad()``
+             (which pads ``ceil((d-1)/2)`` before the input) for every d; for
+             odd d also PyTorch's ``padding="same"``.  For even d PyTorch pads
+             ``floor((d-1)/2)`` before, so its output is ``F[d/2 : d/2 + D]``,
+             one position later (checked against torch in the tests);
 ``"valid"``  ``F[d - 1 : D]`` (output D - d + 1; needs D >= d);
 ``"full"``   ``F[0 : D + d - 1]``.
 

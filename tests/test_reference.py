@@ -112,3 +112,18 @@ def test_network_float_matches_exact():
     assert net.in_class_F()  # has bias, pooling: not in class F
     Fnet = TargetCNN.from_kernels([np.full((2, 2, 1, 1), 0.25)])
     assert Fnet.in_class_F() == []
+
+
+def test_even_d_same_padding_versus_torch():
+    """Documented: for even d, torch's padding='same' is the full convolution from d/2."""
+    torch = pytest.importorskip("torch", reason="torch is an optional extra")
+    rng = np.random.default_rng(1)
+    for d in (2, 4):
+        K, X = rng.normal(size=(d, d, 2, 3)), rng.normal(size=(1, 7, 7, 2))
+        t = torch.nn.functional.conv2d(torch.from_numpy(input_to_torch(X)),
+                                       torch.from_numpy(kernel_to_torch(K)), padding="same")
+        full = conv2d(K, X, padding="full")
+        s = d // 2
+        np.testing.assert_allclose(input_from_torch(t.numpy()), full[:, s:s + 7, s:s + 7],
+                                   rtol=1e-12, atol=1e-12)
+        assert not np.allclose(conv2d(K, X, padding="same"), full[:, s:s + 7, s:s + 7])
