@@ -114,3 +114,17 @@ def test_atomic_write_cleans_up_on_failure(tmp_path):
         atomic_write(target, 123)  # not str/bytes: the write fails
     assert target.read_text() == "old"  # the previous file is intact
     assert not list(tmp_path.glob(".*.tmp"))
+
+
+def test_every_witness_of_a_report_replays(tmp_path, capsys):
+    assert main(["check", "--claims", "lemma2,theorem1", "--out", str(tmp_path)]) == 0
+    rep = json.loads((tmp_path / "report.json").read_text())
+    assert len(rep["violations"]) == 4 and all(v["expected"] for v in rep["violations"])
+    for v in rep["violations"]:
+        assert main(["replay", str(tmp_path / v["witness"])]) == 1  # violated, again
+        assert capsys.readouterr().out.startswith("violated:")
+
+
+def test_reproduce_without_artifacts_is_a_usage_error(tmp_path, capsys):
+    assert main(["reproduce", "paper", "--artifacts", str(tmp_path / "none")]) == 2
+    assert "artifacts: no such folder" in capsys.readouterr().err
