@@ -27,7 +27,8 @@ def _cmd_check(args: argparse.Namespace) -> int:
         v = c["verdicts"]
         print(f"{c['id']:<14} instances {c['instances']:>4}  holds {v['holds']:>4}  "
               f"violated {v['violated']:>3}  unknown {v['unknown']:>3}  "
-              f"hypotheses_unmet {v['hypotheses_unmet']:>3}")
+              f"hypotheses_unmet {v['hypotheses_unmet']:>3}  "
+              f"expected violations {c['expected_violations']:>2}")
     print(f"report: {out / 'report.json'} and {out / 'report.md'}")
     return 1 if unexpected else 0
 

@@ -118,6 +118,7 @@ def test_atomic_write_cleans_up_on_failure(tmp_path):
 
 def test_every_witness_of_a_report_replays(tmp_path, capsys):
     assert main(["check", "--claims", "lemma2,theorem1", "--out", str(tmp_path)]) == 0
+    capsys.readouterr()
     rep = json.loads((tmp_path / "report.json").read_text())
     assert len(rep["violations"]) == 4 and all(v["expected"] for v in rep["violations"])
     for v in rep["violations"]:
