@@ -114,6 +114,7 @@ def test_network_float_matches_exact():
     assert Fnet.in_class_F() == []
 
 
+@pytest.mark.filterwarnings("ignore:Using padding=.same. with even kernel")
 def test_even_d_same_padding_versus_torch():
     """Documented: for even d, torch's padding='same' is the full convolution from d/2."""
     torch = pytest.importorskip("torch", reason="torch is an optional extra")
