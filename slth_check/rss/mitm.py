@@ -120,14 +120,18 @@ class _ExactSide:
         if self.evaluated > MAX_CANDIDATES:
             self.overflow = True
             return None
-        sums = np.zeros(idx.size, dtype=object)
-        sums[:] = 0
-        for i, v in enumerate(self.ints):
-            if v:
-                sums = sums + ((idx >> i) & 1).astype(object) * v
         out: dict[int, int] = {}
-        for s_, ix in zip(sums.tolist(), idx.tolist()):
-            out.setdefault(s_, ix)
+        if idx.size == 1:  # the usual case: no tie, plain Python integers
+            ix = int(idx[0])
+            out[sum(v for i, v in enumerate(self.ints) if (ix >> i) & 1)] = ix
+        else:
+            sums = np.zeros(idx.size, dtype=object)
+            sums[:] = 0
+            for i, v in enumerate(self.ints):
+                if v:
+                    sums = sums + ((idx >> i) & 1).astype(object) * v
+            for s_, ix in zip(sums.tolist(), idx.tolist()):
+                out.setdefault(s_, ix)
         self.cache[value] = out
         return out
 
