@@ -11,12 +11,13 @@ Methods:
   per output position the sup over ``[0, 1]`` is
   ``max(sum E+ + db, sum E- - db)`` over the window the padding leaves, with
   ``E = K - L``; exact in rational arithmetic, attained by a 0/1 witness.
-* ``bounds`` (any depth): two sound upper bounds, the smaller kept: interval
-  bound propagation through both networks in float64 with outward rounding
-  (Higham's bound on every convolution), and the recursion of Theorem 1's
+* ``bounds`` (any depth): three sound upper bounds, the smallest kept:
+  interval bound propagation through both networks in float64 with outward
+  rounding (Higham's bound on every convolution); the recursion of Theorem 1's
   proof ``e_{i+1} <= max_l ||K_{i,l}||_1 e_i + err_i(M_i)`` with the per-layer
   closed-form errors ``err_i`` on ``[0, M_i]`` and ``M_i`` the interval bound on
-  the pruned activations (exact rationals); a lower bound by a local search
+  the pruned activations (exact rationals); and the same recursion carried out
+  entry by entry (:func:`entrywise_bound`); a lower bound by a local search
   over the vertices of ``[0, 1]^{D x D x c0}`` replayed exactly.
 * ``milp`` (small instances, no max pooling): the worst case by
   ``scipy.optimize.milp`` with a big-M encoding of every ReLU (bounds from the
@@ -266,6 +267,59 @@ def proof_bound(target: TargetCNN, pruned: PrunedCNN, D: int,
         if K.pool is not None:
             size //= 2
     return {"layers": rows, "bound": e}
+
+
+# ------------------------------------------------------------------ entrywise recursion
+
+def _frac_up(a: np.ndarray) -> np.ndarray:
+    """Float64 upper bounds of an object array of Fractions (entrywise, sound)."""
+    flat = [float(v) for v in a.ravel()]
+    out = np.array(flat, dtype=np.float64).reshape(a.shape)
+    below = np.array([Fraction(f) < v for f, v in zip(flat, a.ravel())]).reshape(a.shape)
+    return np.where(below, _up(out), out)
+
+
+def _conv_up(W: np.ndarray, X: np.ndarray, padding: str, stride: int) -> np.ndarray:
+    """Sound upper bound of ``W * X`` for entrywise non-negative float W and X."""
+    c = conv2d(W, X, padding=padding, stride=stride)
+    m = W.shape[0] * W.shape[1] * W.shape[2]
+    g = float(gamma(m + 1)) * 2
+    return _up(_up(c * (1 + g)) + 2 * m * ETA)
+
+
+def entrywise_bound(target: TargetCNN, pruned: PrunedCNN, D: int,
+                    pruned_boxes: list | None = None) -> float:
+    """Theorem 1's error recursion carried out entry by entry (sound, float64 upward).
+
+    With ``e^i`` an entrywise bound on ``|X^i - X~^i|`` and ``h^i`` the interval
+    upper bound on ``X~^i >= 0``: ``e^{i+1} = pool(|K_i| * e^i + max((K_i - L_i)^+ * h^i
+    + db, (K_i - L_i)^- * h^i - db))`` (ReLU and pooling are entrywise/windowwise
+    1-Lipschitz).  ``K_i - L_i`` is formed exactly and rounded upward.  Needs a
+    linearisable pruned network.  Returns the bound on ``||f(X) - g(X)||_max``.
+    """
+    if not pruned.linearisable():
+        raise ValueError("pruned: the entrywise bound needs every kept entry of U to be >= 0")
+    boxes = pruned_boxes or interval_pruned(pruned, D, target.c0)
+    e = np.zeros((D, D, target.c0))
+    h = np.ones((D, D, target.c0))
+    for i, (K, P) in enumerate(zip(target.layers, pruned.layers)):
+        E = to_fraction(K.K) - P.effective_kernel(exact=True)
+        Epos = _frac_up(np.asarray(np.frompyfunc(lambda v: max(v, 0), 1, 1)(E), dtype=object))
+        Eneg = _frac_up(np.asarray(np.frompyfunc(lambda v: max(-v, 0), 1, 1)(E), dtype=object))
+        up = _conv_up(Epos, h, K.padding, K.stride)
+        down = _conv_up(Eneg, h, K.padding, K.stride)
+        if K.bias is not None:
+            db = to_fraction(K.bias) - P.effective_bias(exact=True)
+            up = _up(up + _frac_up(db))
+            down = _up(down + _frac_up(-db))
+        err = np.maximum(up, down)
+        e = _up(_conv_up(np.abs(K.K), e, K.padding, K.stride) + err)
+        if K.pool == "max":
+            e = pool2d(e, "max")
+        elif K.pool == "avg":
+            e = _up(pool2d(e, "avg"))
+        h = np.maximum(boxes[i][1], 0.0)
+    return float(np.max(e))
 
 
 # ------------------------------------------------------------------ lower bound search
@@ -540,6 +594,9 @@ def sup_error(target: TargetCNN, pruned: PrunedCNN, *, D: int, method: str = "au
         details["proof_layers"] = [{k: (float(v) if isinstance(v, Fraction) else v)
                                     for k, v in r.items()} for r in pb["layers"]]
         upper = min(upper, pb["bound"])
+        ew = entrywise_bound(target, pruned, D, boxes_g)
+        details["entrywise_bound"] = ew
+        upper = min(upper, Fraction(ew))
     starts = []
     if lin:
         K, P = target.layers[0], pruned.layers[0]

@@ -144,3 +144,18 @@ def test_milp_between_bounds_at_the_issue_sizes(shapes, D):
     assert exact_error(f, g, mi.witness) == mi.lower
     assert bounds.lower <= mi.lower <= bounds.upper
     assert mi.details["milp_value"] <= float(bounds.upper)
+    for name in ("interval_bound", "proof_bound", "entrywise_bound"):  # each one sound
+        assert mi.details["milp_value"] <= bounds.details[name] * (1 + 1e-9), name
+
+
+def test_entrywise_bound_sound_with_bias_stride_and_pooling():
+    from slth_check.certify import entrywise_bound, search_lower
+
+    rng = np.random.default_rng(7)
+    f = TargetCNN([ConvLayer(cls(rng, (3, 3, 1, 2)), bias=rng.uniform(-0.3, 0.3, 2),
+                             padding="same", pool="max"),
+                   ConvLayer(cls(rng, (2, 2, 2, 2)), bias=rng.uniform(-0.3, 0.3, 2),
+                             stride=2, pool="avg")], final_relu=True)
+    g = build_network(f, n=[6, 6], rng=3)
+    X = search_lower(f, g, 8, rng=0)
+    assert exact_error(f, g, X) <= Fraction(entrywise_bound(f, g, 8))
