@@ -66,7 +66,11 @@ def build_instance(K: np.ndarray, n: int, seed: int) -> PrunedLayer:
 
 def layer_error(K: np.ndarray, layer: PrunedLayer,
                 D: int | None = None) -> tuple[Fraction, np.ndarray]:
-    """Exact sup error of one constructed layer over X in [0, 1] (closed form) and witness."""
+    """Exact sup error of one constructed layer over X in [0, 1] (closed form) and witness.
+
+    With the paper's padding the sup over ``[0,1]^{D x D x c0}`` is the same for every
+    ``D >= d`` (a full window exists and a partial window sums a subset of the same
+    non-negative parts), so ``D = d`` by default."""
     D = D or K.shape[0]
     val, _, X = layer_sup_error(K, layer.effective_kernel(exact=True), D)
     return val, X
@@ -96,6 +100,9 @@ class Lemma2(Claim):
         d, _, c0, c1 = instance.K.shape
         n = instance.n or required_n(instance.C, d, c0, c1, 1, instance.eps)
         layer = build_instance(instance.K, n, instance.seed)
+        if not layer.linearisable():  # the closed form rests on Eq. 1-2: never assume them
+            return Outcome(self.id, "unknown", method="closed-form",
+                           detail="the construction kept a non-positive entry of U")
         err, X = layer_error(instance.K, layer)
         eps = Fraction(instance.eps)
         verdict = "holds" if err < eps else "unknown"
