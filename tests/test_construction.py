@@ -159,3 +159,14 @@ def test_entrywise_bound_sound_with_bias_stride_and_pooling():
     g = build_network(f, n=[6, 6], rng=3)
     X = search_lower(f, g, 8, rng=0)
     assert exact_error(f, g, X) <= Fraction(entrywise_bound(f, g, 8))
+
+
+@pytest.mark.parametrize("d", [1, 2, 3])
+def test_layer_sup_error_does_not_depend_on_D_beyond_d(d):
+    """Used by the Lemma 2 claim: with paper padding the sup is the same for all D >= d."""
+    rng = np.random.default_rng(d)
+    K, L = rng.uniform(-1, 1, (d, d, 2, 2)), rng.uniform(-1, 1, (d, d, 2, 2))
+    values = {D: layer_sup_error(K, L, D)[0] for D in range(d, d + 4)}
+    assert len(set(values.values())) == 1
+    if d > 1:  # smaller inputs only see partial windows
+        assert layer_sup_error(K, L, d - 1)[0] <= values[d]
