@@ -107,3 +107,15 @@ def test_reduced_reproduction(tmp_path):
     assert saved["stored_rss_validation"] == r["stored_rss_validation"]
     for name in ("figure3.png", "validation.png", "construction.png"):
         assert (tmp_path / "figures" / name).stat().st_size > 0
+
+
+@needs_data
+@pytest.mark.slow
+def test_full_reproduction_within_five_minutes(tmp_path):
+    """The issue's figures: every (dataset, n) validated, the whole run under 5 minutes."""
+    r = reproduce_paper(ART, tmp_path)
+    assert r["timing"]["total_seconds"] < 300
+    assert len(r["stored_rss_validation"]) == 12
+    assert [c["n_per_channel"] for c in r["construction"]] == [5, 10, 15, 20, 25, 30]
+    assert all(c["certified_lower"] <= c["certified_upper"] for c in r["construction"])
+    assert r["timing"]["rss_2572_n30_not_optimal"] == 0
