@@ -1,7 +1,8 @@
 """pytest plugin registered by slth-check: Hypothesis profiles and options.
 
-Profiles (choose with ``--hypothesis-profile``): ``ci`` (derandomised, the
-default), ``dev`` and ``thorough`` (10x the examples of ``dev``).
+Profiles (choose with ``--hypothesis-profile``): ``ci`` (derandomised; the
+default in this repository, see its conftest.py), ``dev`` and ``thorough``
+(10x the examples of ``dev``).
 """
 
 from __future__ import annotations
@@ -14,7 +15,9 @@ _common = {"deadline": None, "suppress_health_check": [HealthCheck.too_slow,
 settings.register_profile("ci", max_examples=25, derandomize=True, print_blob=True, **_common)
 settings.register_profile("dev", max_examples=100, **_common)
 settings.register_profile("thorough", max_examples=1000, **_common)
-settings.load_profile("ci")
+# The profiles are only registered here (this plugin is active in every pytest run
+# of an environment where slth-check is installed); this repository's conftest.py
+# makes ``ci`` its default.
 
 
 def pytest_addoption(parser) -> None:  # noqa: ANN001
