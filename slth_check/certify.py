@@ -77,6 +77,19 @@ def check_pair(target: TargetCNN, pruned: PrunedCNN) -> None:
 
 # ------------------------------------------------------------------ closed form
 
+def error_parts(K: np.ndarray, L: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Exact positive and negative parts ``(E+, E-)`` of ``E = K - L`` (object arrays)."""
+    E = to_fraction(K) - to_fraction(L)
+    pos = np.asarray(np.frompyfunc(lambda v: v if v > 0 else Fraction(0), 1, 1)(E), dtype=object)
+    neg = np.asarray(np.frompyfunc(lambda v: -v if v < 0 else Fraction(0), 1, 1)(E), dtype=object)
+    return pos, neg
+
+
+def bias_gap(K, P) -> np.ndarray | None:  # noqa: ANN001 - ConvLayer, PrunedLayer
+    """Exact ``b - b~`` of a target layer and its emulation (None without biases)."""
+    return None if K.bias is None else to_fraction(K.bias) - P.effective_bias(exact=True)
+
+
 def layer_sup_error(K: np.ndarray, L: np.ndarray, D: int, *, M: Fraction = Fraction(1),
                     db: np.ndarray | None = None, padding: str = "paper",
                     stride: int = 1) -> tuple[Fraction, tuple, np.ndarray]:
@@ -86,8 +99,7 @@ def layer_sup_error(K: np.ndarray, L: np.ndarray, D: int, *, M: Fraction = Fract
     witness X of shape (D, D, c0) with entries in {0, M}).
     """
     E = to_fraction(K) - to_fraction(L)
-    pos = np.asarray(np.frompyfunc(lambda v: v if v > 0 else Fraction(0), 1, 1)(E), dtype=object)
-    neg = np.asarray(np.frompyfunc(lambda v: -v if v < 0 else Fraction(0), 1, 1)(E), dtype=object)
+    pos, neg = error_parts(K, L)
     c0 = K.shape[2]
     ones = np.full((D, D, c0), Fraction(M), dtype=object)
     up = conv2d_exact(pos, ones, padding=padding, stride=stride)
@@ -254,10 +266,8 @@ def proof_bound(target: TargetCNN, pruned: PrunedCNN, D: int,
         Kf = to_fraction(K.K)
         A = max(sum((abs(v) for v in Kf[..., l].ravel()), start=Fraction(0))
                 for l in range(K.c1))
-        db = None if K.bias is None else K.bias - P.effective_bias()
-        if K.bias is not None:
-            db = to_fraction(K.bias) - P.effective_bias(exact=True)
-        err, _, _ = layer_sup_error(K.K, P.effective_kernel(exact=True), size, M=M, db=db,
+        err, _, _ = layer_sup_error(K.K, P.effective_kernel(exact=True), size, M=M,
+                                    db=bias_gap(K, P),
                                     padding=K.padding, stride=K.stride)
         e = A * e + err
         rows.append({"layer": i + 1, "A": A, "M": M, "err": err, "e": e})
@@ -303,13 +313,12 @@ def entrywise_bound(target: TargetCNN, pruned: PrunedCNN, D: int,
     e = np.zeros((D, D, target.c0))
     h = np.ones((D, D, target.c0))
     for i, (K, P) in enumerate(zip(target.layers, pruned.layers)):
-        E = to_fraction(K.K) - P.effective_kernel(exact=True)
-        Epos = _frac_up(np.asarray(np.frompyfunc(lambda v: max(v, 0), 1, 1)(E), dtype=object))
-        Eneg = _frac_up(np.asarray(np.frompyfunc(lambda v: max(-v, 0), 1, 1)(E), dtype=object))
+        Epos, Eneg = (_frac_up(part) for part in error_parts(K.K,
+                                                              P.effective_kernel(exact=True)))
         up = _conv_up(Epos, h, K.padding, K.stride)
         down = _conv_up(Eneg, h, K.padding, K.stride)
-        if K.bias is not None:
-            db = to_fraction(K.bias) - P.effective_bias(exact=True)
+        db = bias_gap(K, P)
+        if db is not None:
             up = _up(up + _frac_up(db))
             down = _up(down + _frac_up(-db))
         err = np.maximum(up, down)
@@ -573,8 +582,7 @@ def sup_error(target: TargetCNN, pruned: PrunedCNN, *, D: int, method: str = "au
             raise ValueError("method: 'closed-form' needs one layer without pooling and a "
                              "linearisable pruned layer (kept U entries >= 0)")
         K, P = target.layers[0], pruned.layers[0]
-        db = None if K.bias is None else to_fraction(K.bias) - P.effective_bias(exact=True)
-        val, idx, X = layer_sup_error(K.K, P.effective_kernel(exact=True), D, db=db,
+        val, idx, X = layer_sup_error(K.K, P.effective_kernel(exact=True), D, db=bias_gap(K, P),
                                       padding=K.padding, stride=K.stride)
         rep = replayed(X)
         if rep != val:  # the identity of Eq. 1-2 failed: never claim exactness then

@@ -235,12 +235,9 @@ def reproduce_paper(artifacts: str | Path, out_dir: str | Path, *, seeds: int = 
 
 def _figures(result: dict[str, Any], fig_dir: Path,
              ecdf: dict[tuple[str, int], tuple[np.ndarray, np.ndarray]] | None = None) -> None:
-    import matplotlib
+    from .report.figures import pyplot, save_png  # one backend set-up, atomic PNG writes
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig_dir.mkdir(parents=True, exist_ok=True)
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(6, 4))
     for ds in sorted({r["dataset"] for r in result["figure3"]}):
         rows = [r for r in result["figure3"] if r["dataset"] == ds]
@@ -255,8 +252,7 @@ def _figures(result: dict[str, Any], fig_dir: Path,
     ax.set_title("Figure 3 side by side")
     ax.legend(fontsize=7)
     fig.tight_layout()
-    fig.savefig(fig_dir / "figure3.png", dpi=100)
-    plt.close(fig)
+    save_png(fig, fig_dir / "figure3.png")
     if ecdf:
         keys = sorted(ecdf, key=lambda k: (k[0], k[1]))
         cols = min(len(keys), 6)
@@ -272,8 +268,7 @@ def _figures(result: dict[str, Any], fig_dir: Path,
         fig.supxlabel("log10 |w - w'| (zeros at -12)", fontsize=8)
         fig.supylabel("ECDF", fontsize=8)
         fig.tight_layout()
-        fig.savefig(fig_dir / "validation.png", dpi=100)
-        plt.close(fig)
+        save_png(fig, fig_dir / "validation.png")
     if result["construction"]:
         fig, ax = plt.subplots(figsize=(6, 4))
         c = result["construction"]
@@ -287,8 +282,7 @@ def _figures(result: dict[str, Any], fig_dir: Path,
         ax.set_title("Pruned random LeNet5 (conv part)")
         ax.legend(fontsize=7)
         fig.tight_layout()
-        fig.savefig(fig_dir / "construction.png", dpi=100)
-        plt.close(fig)
+        save_png(fig, fig_dir / "construction.png")
 
 
 def to_markdown(r: dict[str, Any]) -> str:

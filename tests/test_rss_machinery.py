@@ -20,7 +20,7 @@ def test_result_is_recomputed_exactly():
 
 def test_by_hand_optimum():
     r = solve([0.5, 0.25, -0.125], 0.625)
-    assert r.error == 0 and r.mask.tolist() == [True, True, True] or r.error == 0
+    assert r.error == 0 and r.mask.tolist() == [True, True, True]  # the only exact subset
     r = solve([1.0], 0.25)
     assert r.error == Fraction(1, 4) and not r.mask[0]
 

@@ -11,7 +11,8 @@ import numpy as np
 from . import atomic_write
 
 
-def _plt():
+def pyplot():
+    """matplotlib.pyplot with the non-interactive Agg backend."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -20,10 +21,11 @@ def _plt():
     return plt
 
 
-def _save(fig, path: Path) -> str:
+def save_png(fig, path: Path) -> str:
+    """Write a figure as PNG atomically, close it; returns ``figures/<name>``."""
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=90)
-    _plt().close(fig)
+    pyplot().close(fig)
     atomic_write(path, buf.getvalue())
     return f"figures/{path.name}"
 
@@ -31,7 +33,7 @@ def _save(fig, path: Path) -> str:
 def write_figures(report: dict[str, Any], records: list, out_dir: Path) -> list[str]:
     """Per claim the observed/bound distribution, the RSS gap fit, the certified error
     against n, and the calibration of C.  Returns the relative paths written."""
-    plt = _plt()
+    plt = pyplot()
     fig_dir = Path(out_dir) / "figures"
     written = []
     for rec in records:
@@ -45,7 +47,7 @@ def write_figures(report: dict[str, Any], records: list, out_dir: Path) -> list[
         ax.set_ylabel("instances")
         ax.set_title(f"{rec.claim.id}: tightness")
         fig.tight_layout()
-        written.append(_save(fig, fig_dir / f"{rec.claim.id}-ratios.png"))
+        written.append(save_png(fig, fig_dir / f"{rec.claim.id}-ratios.png"))
     claims = {c["id"]: c for c in report["claims"]}
     study = claims.get("lueker", {}).get("summary", {}).get("study")
     if study:
@@ -60,7 +62,7 @@ def write_figures(report: dict[str, Any], records: list, out_dir: Path) -> list[
         ax.set_title("Theorem 2 (Lueker): gap against n, fitted a exp(-b n)")
         ax.legend(fontsize=7)
         fig.tight_layout()
-        written.append(_save(fig, fig_dir / "rss-gap.png"))
+        written.append(save_png(fig, fig_dir / "rss-gap.png"))
     for cid in ("lemma1", "lemma2"):
         rec = next((r for r in records if r.claim.id == cid), None)
         pts = [(o.extra["n"], float(o.observed)) for o in (rec.outcomes if rec else [])
@@ -73,7 +75,7 @@ def write_figures(report: dict[str, Any], records: list, out_dir: Path) -> list[
             ax.set_ylabel("certified sup error")
             ax.set_title(f"{cid}: certified error against n")
             fig.tight_layout()
-            written.append(_save(fig, fig_dir / f"{cid}-error-vs-n.png"))
+            written.append(save_png(fig, fig_dir / f"{cid}-error-vs-n.png"))
     rows = claims.get("calibration", {}).get("summary", {}).get("rows")
     if rows:
         fig, ax = plt.subplots(figsize=(6, 3.5))
@@ -87,5 +89,5 @@ def write_figures(report: dict[str, Any], records: list, out_dir: Path) -> list[
         ax.set_ylabel("calibrated C (95% CI)")
         ax.set_title("Calibration of the constant C")
         fig.tight_layout()
-        written.append(_save(fig, fig_dir / "calibration.png"))
+        written.append(save_png(fig, fig_dir / "calibration.png"))
     return written
