@@ -12,11 +12,14 @@ a true convolution) become ``(d, d, c0, c1)``.
 
 from __future__ import annotations
 
+import math
 import struct
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from .errors import InputError
 
 MAX_BYTES = 64 * 2**20
 MAX_DEPTH = 64
@@ -24,7 +27,7 @@ MAX_DEPTH = 64
 _JULIA_FLOATS = {"Float32": "<f4", "Float64": "<f8", "Float16": "<f2"}
 
 
-class BSONError(ValueError):
+class BSONError(InputError):
     """The file is not a BSON document of the expected form."""
 
 
@@ -111,7 +114,7 @@ def _julia_arrays(node: Any, found: list[np.ndarray], depth: int = 0) -> None:
             if elt in _JULIA_FLOATS and isinstance(size, list) and \
                     all(isinstance(s, int) and s >= 0 for s in size):
                 dt = np.dtype(_JULIA_FLOATS[elt])
-                count = int(np.prod(size)) if size else 1
+                count = math.prod(size)  # Python ints: no silent int64 overflow
                 if len(node["data"]) != count * dt.itemsize:
                     raise BSONError(f"array of size {size} has {len(node['data'])} data bytes")
                 arr = np.frombuffer(node["data"], dtype=dt).reshape(size, order="F")
@@ -157,15 +160,15 @@ def load_cnnslth(path: str | Path) -> dict[str, np.ndarray]:
         raise FileNotFoundError(f"path: no such file {path}")
     size = path.stat().st_size
     if size > MAX_BYTES:
-        raise ValueError(f"path: {path} is {size} bytes, more than the {MAX_BYTES} allowed")
+        raise InputError(f"path: {path} is {size} bytes, more than the {MAX_BYTES} allowed")
     buf = path.read_bytes()
     try:
         doc, end = parse_document(buf)
     except BSONError as exc:
-        raise ValueError(f"path: {path} is not a BSON.jl file of the expected form ({exc})") \
+        raise InputError(f"path: {path} is not a BSON.jl file of the expected form ({exc})") \
             from exc
     if end != len(buf):
-        raise ValueError(f"path: {path} has {len(buf) - end} trailing bytes after the document")
+        raise InputError(f"path: {path} has {len(buf) - end} trailing bytes after the document")
     found: list[np.ndarray] = []
     _julia_arrays(doc, found)
     out: dict[str, np.ndarray] = {}
@@ -174,10 +177,10 @@ def load_cnnslth(path: str | Path) -> dict[str, np.ndarray]:
         if name is None:
             continue
         if name in out:
-            raise ValueError(f"path: {path} holds two arrays of shape {arr.shape}")
+            raise InputError(f"path: {path} holds two arrays of shape {arr.shape}")
         out[name] = flux_kernel_to_paper(arr) if arr.ndim == 4 else arr
     if not out:
-        raise ValueError(f"path: {path} holds no LeNet5 parameter array")
+        raise InputError(f"path: {path} holds no LeNet5 parameter array")
     if isinstance(doc.get("test_acc"), float):
         out["test_acc"] = np.array(doc["test_acc"])
     return out

@@ -1,19 +1,46 @@
 """The ``slth-check`` command.
 
-Exit codes: 0 consistent / holds; 1 a discrepancy or violation was found;
-2 usage or input error (a one-line message, no traceback).
+Exit codes (:mod:`slth_check.errors`): 0 holds / consistent; 1 a violation or
+discrepancy was found; 2 usage or input error (one line on stderr naming the
+argument, no traceback); 3 unknown; 4 internal error (one line; the global
+option ``--debug`` prints the traceback); 130 interrupted (Ctrl-C).
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+import traceback
 from collections.abc import Sequence
 from pathlib import Path
+from typing import NoReturn
+
+from .errors import (
+    EXIT_INTERNAL,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_USAGE,
+    EXIT_VIOLATED,
+    UsageError,
+)
+
+__all__ = ["UsageError", "build_parser", "main"]
+
+PROG = "slth-check"
 
 
-class UsageError(Exception):
-    """A user error reported in one line with exit code 2."""
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose errors are one line on stderr and exit code 2."""
+
+    def error(self, message: str) -> NoReturn:
+        """Print ``<prog>: error: <message> (see <prog> --help)`` and exit 2."""
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {_one_line(message)} "
+                              f"(see {self.prog} --help)\n")
+
+
+def _one_line(text: object) -> str:
+    """A message on one line (whitespace runs, newlines included, become one space)."""
+    return " ".join(str(text).split())
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
@@ -30,7 +57,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
               f"hypotheses_unmet {v['hypotheses_unmet']:>3}  "
               f"expected violations {c['expected_violations']:>2}")
     print(f"report: {out / 'report.json'} and {out / 'report.md'}")
-    return 1 if unexpected else 0
+    return EXIT_VIOLATED if unexpected else EXIT_OK
 
 
 def _cmd_replay(args: argparse.Namespace) -> int:
@@ -38,19 +65,25 @@ def _cmd_replay(args: argparse.Namespace) -> int:
 
     verdict, detail = replay(Path(args.witness))
     print(f"{verdict}: {detail}")
-    return 1 if verdict == "violated" else 0
+    return EXIT_VIOLATED if verdict == "violated" else EXIT_OK
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="slth-check", description=(
+    """The ``slth-check`` parser; every sub-parser reports errors in one line (exit 2)."""
+    p = _Parser(prog=PROG, description=(
         "Executable, checkable claims of 'Proving the Strong Lottery Ticket Hypothesis "
-        "for Convolutional Neural Networks' (ICLR 2022)."))
+        "for Convolutional Neural Networks' (ICLR 2022). Exit codes: 0 holds/consistent, "
+        "1 violated/discrepancy, 2 usage or input error, 3 unknown, 4 internal error, "
+        "130 interrupted."))
+    p.add_argument("--debug", action="store_true",
+                   help="print the traceback of an error (internal or input)")
     sub = p.add_subparsers(dest="command", required=True)
     c = sub.add_parser("check", help="run the claims and write a report under reports/")
     c.add_argument("--claims", help="comma-separated claim ids (default: all)")
     c.add_argument("--profile", default="ci", choices=["ci", "dev", "thorough"])
     c.add_argument("--seed", type=int, default=0)
-    c.add_argument("--out", help="output folder (default reports/<run-id>/)")
+    c.add_argument("--out", help="output folder (default reports/<run-id>/); checked "
+                   "writable before the run")
     c.set_defaults(func=_cmd_check)
     r = sub.add_parser("replay", help="re-check one witness .npz in exact arithmetic")
     r.add_argument("witness")
@@ -61,14 +94,56 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _preflight(args: argparse.Namespace) -> None:
+    """Checks made before any computation: the output files can be written.
+
+    ``check --out`` and ``reproduce --out`` folders are probed by the commands
+    themselves (before their work); here ``validate --json FILE``.
+    """
+    json_path = getattr(args, "json", None)
+    if args.command == "validate" and json_path and json_path != "-":
+        from .files import ensure_writable_file
+
+        ensure_writable_file(Path(json_path), "--json")
+
+
+def _say(message: str) -> None:
+    print(f"{PROG}: {message}", file=sys.stderr)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run ``slth-check`` with ``argv`` and return its exit code (never raises)."""
     parser = build_parser()
-    args = parser.parse_args(argv)
     try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # --help (0) or a usage error already printed (2)
+        return exc.code if isinstance(exc.code, int) else EXIT_USAGE
+    debug = bool(getattr(args, "debug", False))
+    try:
+        _preflight(args)
         return int(args.func(args))
-    except (UsageError, ValueError, TypeError, FileNotFoundError, OSError) as exc:
-        print(f"slth-check: error: {exc}", file=sys.stderr)
-        return 2
+    except KeyboardInterrupt:
+        _say("interrupted")
+        return EXIT_INTERRUPTED
+    except SystemExit as exc:  # never a silent exit 0 from code under test calling sys.exit
+        if debug:
+            traceback.print_exc()
+        _say(f"internal error: SystemExit({exc.code!r}) escaped the command (did code under "
+             "test call sys.exit?)")
+        return EXIT_INTERNAL
+    except (ValueError, TypeError, OSError) as exc:  # UsageError, InputError, no such file
+        if debug:
+            traceback.print_exc()
+        _say(f"error: {_one_line(exc) or type(exc).__name__}")
+        return EXIT_USAGE
+    except Exception as exc:  # a bug of slth-check: never exit 1, which means "violated"
+        if debug:
+            traceback.print_exc()
+            _say(f"internal error: {type(exc).__name__}: {_one_line(exc)}")
+        else:
+            _say(f"internal error: {type(exc).__name__}: {_one_line(exc)} "
+                 "(run with --debug for the traceback)")
+        return EXIT_INTERNAL
 
 
 if __name__ == "__main__":  # pragma: no cover

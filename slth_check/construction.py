@@ -304,6 +304,21 @@ def required_n(C: float, d: int, c0: int, c1: int, ell: int, eps: float,
     return max(c1, math.ceil(C * c1 * math.log(d * d * c0 * c1 * ell / m)))
 
 
+def _guard_build(target: TargetCNN, ns: Sequence[int]) -> None:
+    """Size guard of :func:`build_network`, before anything is drawn.
+
+    Layer i holds ``n_i * d*d*c0`` entries of U (float64) and of its mask S,
+    the subset-sum masks (one bit per entry of U), and ``n_i * c1`` of V and T.
+    """
+    from .tensors import check_size
+
+    nbytes = sum(n_i * (L.d * L.d * L.c0 * (8 + 1 + 1) + L.c1 * (8 + 1))
+                 for L, n_i in zip(target.layers, ns))
+    check_size("n", nbytes, what="this build_network",
+               hint=f"n = {list(ns)} samples per layer for kernels "
+                    f"{[(L.d, L.d, L.c0, L.c1) for L in target.layers]}")
+
+
 def build_network(target: TargetCNN, *, n: int | Sequence[int] | None = None,
                   C: float | None = None, eps: float | None = None,
                   delta: float | None = None, rng: np.random.Generator | int | None = None,
@@ -334,6 +349,7 @@ def build_network(target: TargetCNN, *, n: int | Sequence[int] | None = None,
         if C is None or eps is None:
             raise ValueError("n: give n, or C and eps (and optionally delta) for the formula")
         ns = [required_n(C, L.d, L.c0, L.c1, ell, eps, delta) for L in target.layers]
+    _guard_build(target, ns)
     gen = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
     layers = []
     for i, (L, n_i) in enumerate(zip(target.layers, ns)):

@@ -37,7 +37,10 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from .arithmetic import to_fraction, to_mpf
-from .tensors import as_float_array, check_kernel_input
+from .tensors import as_float_array, check_entries, check_kernel_input, check_size
+
+#: Largest ``dps`` accepted by :func:`conv2d_mp` (an mpf of 10**5 digits is already slow).
+MAX_DPS = 100_000
 
 PADDINGS = ("paper", "same", "valid", "full")
 Padding = str
@@ -65,6 +68,36 @@ def _check_stride(stride: Any) -> int:
     return int(stride)
 
 
+def _shapes(K: np.ndarray, X: np.ndarray, padding: str, stride: int) -> dict[str, int]:
+    """N, D, c0, d, c1 and the output size P of a convolution (Python ints)."""
+    N = 1 if X.ndim == 3 else int(X.shape[0])
+    D, d, c0, c1 = int(X.shape[-2]), int(K.shape[0]), int(K.shape[2]), int(K.shape[3])
+    _, length = _crop(padding, D, d)
+    return {"N": N, "D": D, "c0": c0, "d": d, "c1": c1, "P": (length - 1) // stride + 1}
+
+
+def _hint(s: dict[str, int]) -> str:
+    return (f"N={s['N']}, D={s['D']}, c0={s['c0']}, d={s['d']}, c1={s['c1']}: reduce the "
+            "batch, the input or the kernel")
+
+
+def _guard_float(K: np.ndarray, X: np.ndarray, padding: str, stride: int) -> None:
+    """Size guard of :func:`conv2d`: padded input, the window matrix and the output."""
+    s = _shapes(K, X, padding, stride)
+    N, D, c0, d, c1, P = (s[k] for k in ("N", "D", "c0", "d", "c1", "P"))
+    entries = N * (D + 2 * (d - 1)) ** 2 * c0 + N * P * P * c0 * d * d + N * P * P * c1
+    check_size("X", 8 * entries, what="this conv2d", hint=_hint(s))
+
+
+def _guard_exact(K: np.ndarray, X: np.ndarray, padding: str, stride: int, what: str) -> None:
+    """Size guard of the exact twins: converted K and X, padded input, output, one slice."""
+    s = _shapes(K, X, padding, stride)
+    N, D, c0, d, c1, P = (s[k] for k in ("N", "D", "c0", "d", "c1", "P"))
+    entries = (d * d * c0 * c1 + N * D * D * c0 + N * (D + 2 * (d - 1)) ** 2 * c0
+               + 2 * N * P * P * c1)
+    check_entries("X", entries, what=what, hint=_hint(s))
+
+
 def output_size(D: int, d: int, padding: str = "paper", stride: int = 1) -> int:
     """Spatial size of ``conv2d`` output for input size D and kernel size d."""
     _, length = _crop(padding, D, d)
@@ -83,9 +116,12 @@ def conv2d(K: Any, X: Any, *, padding: Padding = "paper", stride: int = 1) -> np
 
     Returns an array of shape (D', D', c1) or (N, D', D', c1).  Vectorised: a
     sliding-window view and one ``tensordot``, no Python loop over outputs.
+    Raises ``ValueError`` naming ``X`` when the temporaries would exceed
+    :data:`slth_check.tensors.MAX_FLOAT_BYTES`.
     """
     K, X = check_kernel_input(K, X)
     stride = _check_stride(stride)
+    _guard_float(K, X, padding, stride)
     single = X.ndim == 3
     Xb = X[None] if single else X
     d, D = K.shape[0], Xb.shape[1]
@@ -128,9 +164,11 @@ def conv2d_exact(K: Any, X: Any, *, padding: Padding = "paper", stride: int = 1)
 
     Every float is converted exactly to a :class:`fractions.Fraction`; object
     arrays of Fractions are accepted as they are.  Returns an object array of
-    Fractions, the exact value of the convolution.
+    Fractions, the exact value of the convolution.  Raises ``ValueError``
+    naming ``X`` above :data:`slth_check.tensors.MAX_EXACT_ENTRIES` entries.
     """
     K, X = check_kernel_input(K, X, allow_object=True)
+    _guard_exact(K, X, padding, _check_stride(stride), "this conv2d_exact")
     return _conv2d_generic(to_fraction(K), to_fraction(X), padding, stride, zero=0)
 
 
@@ -143,8 +181,17 @@ def conv2d_mp(K: Any, X: Any, *, padding: Padding = "paper", stride: int = 1,
     underflow), so every entry is within ``gamma_m (|K|*|X|)`` with
     ``u = 2**-p`` and ``m = d*d*c0 + d*d`` (the shift-and-add order adds one
     more rounding per kernel offset) of the exact value; a property checks it.
+    ``dps`` must be an integer in ``[1, MAX_DPS]`` (``ValueError`` otherwise:
+    ``dps=0`` used to return wrong values silently); the size guard is that of
+    :func:`conv2d_exact`.
     """
+    if isinstance(dps, bool) or not isinstance(dps, (int, np.integer)) \
+            or not 1 <= dps <= MAX_DPS:
+        raise ValueError(f"dps: expected an integer number of decimal digits in "
+                         f"[1, {MAX_DPS}], got {dps!r}")
+    dps = int(dps)
     K, X = check_kernel_input(K, X, allow_object=True)
+    _guard_exact(K, X, padding, _check_stride(stride), "this conv2d_mp")
     with mpmath.workdps(dps):
         return _conv2d_generic(to_mpf(K, dps), to_mpf(X, dps), padding, stride,
                                zero=mpmath.mpf(0))

@@ -15,6 +15,66 @@ from typing import Any
 
 import numpy as np
 
+#: Largest temporary memory (bytes) that one call of a float64 path may allocate.
+#: Public functions check it before allocating (``check_size``); a caller with a
+#: larger machine may raise it (``slth_check.tensors.MAX_FLOAT_BYTES = ...``).
+MAX_FLOAT_BYTES = 4 * 2**30
+#: Largest number of exact entries (``Fraction`` / ``mpmath.mpf`` objects) that one
+#: call of an exact path may hold (``check_entries``): each costs about
+#: ``EXACT_ENTRY_BYTES`` and far more time than a float.
+MAX_EXACT_ENTRIES = 10_000_000
+#: Estimated memory of one exact entry (object, numerator, denominator, pointer).
+EXACT_ENTRY_BYTES = 128
+
+
+def format_bytes(n: int | float) -> str:
+    """``n`` bytes in a human unit (``74.5 GiB``)."""
+    n = float(n)
+    for unit in ("bytes", "KiB", "MiB", "GiB", "TiB", "PiB"):
+        if n < 1024 or unit == "PiB":
+            return f"{n:.0f} {unit}" if unit == "bytes" else f"{n:.3g} {unit}"
+        n /= 1024
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def check_size(name: str, nbytes: int, *, what: str, limit: int | None = None,
+               hint: str = "") -> None:
+    """Refuse a computation that would allocate more than ``limit`` bytes.
+
+    ``name`` is the argument to blame, ``what`` the computation ("this
+    conv2d"), ``nbytes`` its estimated allocation (a Python int: no overflow)
+    and ``hint`` what drives it (shapes).  ``limit`` defaults to
+    :data:`MAX_FLOAT_BYTES` (read at call time).  Raises ``ValueError``::
+
+        X: this conv2d would allocate 74.5 GiB (limit 4 GiB; N=1, D=1000, ...)
+
+    For :func:`slth_check.certify.sup_error`, the facade can call
+    ``check_size("D", nbytes, what="this sup_error", hint=...)`` at its top.
+    """
+    lim = MAX_FLOAT_BYTES if limit is None else int(limit)
+    nbytes = int(nbytes)
+    if nbytes > lim:
+        extra = f"; {hint}" if hint else ""
+        raise ValueError(f"{name}: {what} would allocate {format_bytes(nbytes)} "
+                         f"(limit {format_bytes(lim)}{extra})")
+
+
+def check_entries(name: str, entries: int, *, what: str, limit: int | None = None,
+                  hint: str = "") -> None:
+    """Refuse an exact computation holding more than ``limit`` exact entries.
+
+    Like :func:`check_size` for the exact twins (Fractions, mpmath): the
+    default limit is :data:`MAX_EXACT_ENTRIES`, the message gives the count and
+    its memory at :data:`EXACT_ENTRY_BYTES` per entry.
+    """
+    lim = MAX_EXACT_ENTRIES if limit is None else int(limit)
+    entries = int(entries)
+    if entries > lim:
+        extra = f"; {hint}" if hint else ""
+        raise ValueError(f"{name}: {what} would hold {entries:,} exact entries, about "
+                         f"{format_bytes(entries * EXACT_ENTRY_BYTES)} (limit {lim:,} "
+                         f"entries{extra})")
+
 
 def as_float_array(a: Any, name: str, *, ndim: int | tuple[int, ...] | None = None,
                    allow_object: bool = False) -> np.ndarray:

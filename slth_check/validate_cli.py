@@ -7,6 +7,7 @@ from pathlib import Path
 
 
 def _cmd_reproduce(args: argparse.Namespace) -> int:
+    from .files import ensure_writable_dir
     from .reproduce import default_artifacts, reproduce_paper
 
     art = Path(args.artifacts) if args.artifacts else default_artifacts()
@@ -14,6 +15,7 @@ def _cmd_reproduce(args: argparse.Namespace) -> int:
         raise FileNotFoundError("artifacts: give --artifacts DIR (the authors' files, "
                                 "e.g. ../shared/data/cnnslth) or set SLTH_CHECK_ARTIFACTS")
     out = Path(args.out) if args.out else Path("reports") / "reproduce"
+    ensure_writable_dir(out, "--out")  # before the work: a read-only folder fails at once
     r = reproduce_paper(art, out, seeds=args.seeds, seed=args.seed)
     bad = [v for v in r["stored_rss_validation"] if v["verdict"] != "consistent"]
     print(f"reproduction written to {out / 'reproduce.json'} and {out / 'reproduce.md'} "

@@ -214,7 +214,9 @@ def run_check(*, claim_ids: list[str] | None = None, profile: str = "ci", seed: 
     start = _now()
     run_id = _dt.datetime.now().strftime("%Y%m%d-%H%M%S") + f"-s{seed}"
     out_dir = Path(out_dir) if out_dir is not None else Path("reports") / run_id
-    out_dir.mkdir(parents=True, exist_ok=True)
+    from ..files import ensure_writable_dir
+
+    ensure_writable_dir(out_dir, "--out")  # before the work: a read-only folder fails at once
     records, audit, summaries = [], [], {}
     from ..progress import progress_iter
 

@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 
 from ..progress import progress_iter
-from ..tensors import as_float_array
+from ..tensors import as_float_array, check_entries, check_size
 from .bruteforce import BRUTEFORCE_MAX_N, solve_bruteforce
 from .exact import check_instance
 from .milp import solve_milp
@@ -53,6 +53,21 @@ def _check_eps(eps: Any) -> Fraction | None:
     return e
 
 
+def _guard_n(n: int, what: str) -> None:
+    """Size guard: exact re-verification holds one Python integer per value."""
+    check_entries("values", n, what=what, hint=f"n={n} values")
+
+
+def _guard_many(shape: tuple[int, ...]) -> None:
+    """Size guard of :func:`solve_many`: values in float64, masks twice, per-row records."""
+    if len(shape) != 2:
+        return  # the dimension check reports it
+    m, n = (int(v) for v in shape)
+    check_size("values", m * n * (8 + 1 + 1) + 256 * m, what="this solve_many",
+               hint=f"m={m} instances of n={n} values: split the batch")
+    _guard_n(n, "each solve of this solve_many")
+
+
 def choose_method(n: int, eps: Fraction | float | None = None) -> str:
     """The method ``"auto"`` picks: mitm for n <= 44, milp beyond."""
     return "mitm" if n <= MITM_MAX_N else "milp"
@@ -60,8 +75,15 @@ def choose_method(n: int, eps: Fraction | float | None = None) -> str:
 
 def solve(values: Any, target: Any, *, method: str = "auto", eps: float | None = None,
           time_limit: float | None = None) -> RSSResult:
-    """Approximate ``target`` by a subset sum of ``values`` (see module docs)."""
+    """Approximate ``target`` by a subset sum of ``values`` (see module docs).
+
+    Raises ``ValueError`` naming ``values`` when the exact re-verification
+    would hold more than :data:`slth_check.tensors.MAX_EXACT_ENTRIES` integers.
+    """
+    if isinstance(values, np.ndarray):
+        _guard_n(values.size, "this solve")
     vals, t = check_instance(values, target)
+    _guard_n(vals.size, "this solve")
     e = _check_eps(eps)
     if method not in METHODS:
         raise ValueError(f"method: expected one of {METHODS}, got {method!r}")
@@ -94,9 +116,13 @@ def solve_many(values: Any, targets: Any, *, method: str = "auto", eps: float | 
     Parallel over ``workers`` processes (default: all cores; 1 runs inline),
     a progress bar on a terminal (``progress`` forces it on or off).  Returns
     a :class:`BatchResult` with exact errors rounded to float64, masks and
-    statuses.
+    statuses.  Raises ``ValueError`` naming ``values`` when the batch would
+    allocate more than :data:`slth_check.tensors.MAX_FLOAT_BYTES`.
     """
+    if isinstance(values, np.ndarray):
+        _guard_many(values.shape)  # before any conversion copies it
     V = as_float_array(values, "values", ndim=2)
+    _guard_many(V.shape)
     T = as_float_array(targets, "targets", ndim=1)
     if V.shape[0] != T.shape[0]:
         raise ValueError(f"targets: expected {V.shape[0]} targets (one per row of values), "

@@ -29,7 +29,12 @@ class Verdict:
 
     @property
     def exit_code(self) -> int:
-        return {"consistent": 0, "holds": 0, "discrepancy": 1, "violated": 1}.get(self.verdict, 3)
+        """0 consistent/holds, 1 discrepancy/violated, 3 unknown, 4 anything else (a bug)."""
+        from ..errors import EXIT_INTERNAL, EXIT_OK, EXIT_UNKNOWN, EXIT_VIOLATED
+
+        return {"consistent": EXIT_OK, "holds": EXIT_OK, "discrepancy": EXIT_VIOLATED,
+                "violated": EXIT_VIOLATED, "unknown": EXIT_UNKNOWN}.get(self.verdict,
+                                                                       EXIT_INTERNAL)
 
     def to_json(self) -> dict[str, Any]:
         return {"verdict": self.verdict, "message": self.message,
@@ -38,16 +43,41 @@ class Verdict:
 
 
 def load_callable(spec: str, what: str = "--impl") -> Callable:
-    """Load ``MODULE:ATTR`` (a dotted attribute path is allowed) as a callable."""
+    """Load ``MODULE:ATTR`` (a dotted attribute path is allowed) as a callable.
+
+    Whatever goes wrong while importing the user's module (ImportError, a
+    SyntaxError, any exception raised at import, even ``sys.exit``) is a
+    usage error: :class:`~slth_check.errors.UsageError` (a ``ValueError``,
+    exit 2) in one line naming ``what``, the spec and the cause.
+    """
+    from ..errors import UsageError
+
     if not isinstance(spec, str) or ":" not in spec:
-        raise ValueError(f"{what}: expected MODULE:ATTR, got {spec!r}")
+        raise UsageError(f"{what}: expected MODULE:ATTR, got {spec!r}")
     mod, attr = spec.split(":", 1)
+    if not mod or not attr:
+        raise UsageError(f"{what}: expected MODULE:ATTR, got {spec!r}")
     try:
         obj: Any = importlib.import_module(mod)
+    except SyntaxError as exc:
+        where = f"{exc.filename}, line {exc.lineno}" if exc.filename else "its source"
+        raise UsageError(f"{what}: cannot load {spec!r}: SyntaxError in {where} "
+                         f"({exc.msg})") from exc
+    except ImportError as exc:
+        raise UsageError(f"{what}: cannot load {spec!r} ({_one_line(exc)})") from exc
+    except (Exception, SystemExit) as exc:  # the user's module ran and failed
+        raise UsageError(f"{what}: cannot load {spec!r}: importing {mod!r} raised "
+                         f"{type(exc).__name__}: {_one_line(exc)}") from exc
+    try:
         for part in attr.split("."):
             obj = getattr(obj, part)
-    except (ImportError, AttributeError) as exc:
-        raise ValueError(f"{what}: cannot load {spec!r} ({exc})") from exc
+    except Exception as exc:  # AttributeError, or a property of the user's that raises
+        raise UsageError(f"{what}: cannot load {spec!r} ({type(exc).__name__}: "
+                         f"{_one_line(exc)})") from exc
     if not callable(obj):
-        raise ValueError(f"{what}: {spec!r} is not callable")
+        raise UsageError(f"{what}: {spec!r} is not callable (got {type(obj).__name__})")
     return obj
+
+
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split()) or type(exc).__name__

@@ -30,15 +30,10 @@ from . import Verdict
 
 
 def _load(path: str | Path, what: str) -> dict[str, np.ndarray]:
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"{what}: no such file {path}")
-    try:
-        with np.load(path, allow_pickle=False) as z:
-            return {k: z[k] for k in z.files}
-    except (ValueError, OSError) as exc:
-        raise ValueError(f"{what}: {path} is not a readable .npz without pickles ({exc})") \
-            from exc
+    """Read one .npz of numeric arrays, headers checked before allocating (exit 2 if bad)."""
+    from ..files import load_npz
+
+    return load_npz(path, what)
 
 
 def _seq(arrs: dict[str, np.ndarray], prefix: str, what: str) -> list[np.ndarray]:
