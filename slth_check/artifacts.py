@@ -162,15 +162,15 @@ def load_cnnslth(path: str | Path) -> dict[str, np.ndarray]:
     if size > MAX_BYTES:
         raise InputError(f"path: {path} is {size} bytes, more than the {MAX_BYTES} allowed")
     buf = path.read_bytes()
+    found: list[np.ndarray] = []
     try:
         doc, end = parse_document(buf)
+        _julia_arrays(doc, found)
     except BSONError as exc:
         raise InputError(f"path: {path} is not a BSON.jl file of the expected form ({exc})") \
             from exc
     if end != len(buf):
         raise InputError(f"path: {path} has {len(buf) - end} trailing bytes after the document")
-    found: list[np.ndarray] = []
-    _julia_arrays(doc, found)
     out: dict[str, np.ndarray] = {}
     for arr in found:
         name = LENET5_SHAPES.get(arr.shape)

@@ -119,3 +119,14 @@ def test_full_reproduction_within_five_minutes(tmp_path):
     assert [c["n_per_channel"] for c in r["construction"]] == [5, 10, 15, 20, 25, 30]
     assert all(c["certified_lower"] <= c["certified_upper"] for c in r["construction"])
     assert r["timing"]["rss_2572_n30_not_optimal"] == 0
+
+
+def test_reader_array_size_overflow_named(tmp_path):
+    """A size whose product overflows int64 (2**64 wraps to 0) must not pass for empty."""
+    body = b"\x03a\x00" + _array_doc((2**32, 2**32), [])
+    path = tmp_path / "o.bson"
+    path.write_bytes(_doc(body))
+    with pytest.raises(ValueError, match=r"path: .*o\.bson is not a BSON\.jl file of the "
+                                         r"expected form \(array of size \[4294967296, "
+                                         r"4294967296\] has 0 data bytes\)"):
+        load_cnnslth(path)
