@@ -37,9 +37,14 @@ import numpy as np
 from .arithmetic import gamma, to_fraction
 from .construction import PrunedCNN
 from .conv import _crop, conv2d, conv2d_exact, output_size, pool2d
-from .network import LayeredCNN, TargetCNN
+from .network import ConvLayer, LayeredCNN, TargetCNN
 
 ETA = 5e-324
+
+
+class CertificationError(RuntimeError):
+    """A certificate contradicted itself (lower > upper): an internal error, never a
+    verdict (the command exits with code 4)."""
 
 
 @dataclass
@@ -164,6 +169,20 @@ class _ExactEffective(LayeredCNN):
         return Z if b is None else Z + b
 
 
+def rounded_effective_network(pruned: PrunedCNN) -> TargetCNN:
+    """The effective network (Eq. 2) with kernels and biases summed exactly, then rounded
+    to the nearest float64: the float model used to *search* for bad inputs (every
+    candidate is replayed exactly).  Unlike ``pruned.effective_network()`` it does not
+    lose cancelling summands (trained-size weights make that real)."""
+    def rnd(a: np.ndarray | None) -> np.ndarray | None:
+        return None if a is None else np.vectorize(float, otypes=[float])(a)
+
+    return TargetCNN([ConvLayer(rnd(L.effective_kernel(exact=True)),
+                                bias=rnd(L.effective_bias(exact=True)), padding=L.padding,
+                                stride=L.stride, pool=L.pool) for L in pruned.layers],
+                     final_relu=pruned.final_relu)
+
+
 def exact_effective_forward(pruned: PrunedCNN, X: np.ndarray) -> np.ndarray:
     """Exact forward pass through the exact effective kernels (see :func:`exact_error`)."""
     return _ExactEffective(pruned).forward_exact(X)
@@ -179,13 +198,65 @@ def _up(x: np.ndarray) -> np.ndarray:
     return np.nextafter(x, np.inf)
 
 
+def round_up(x: np.ndarray | float) -> np.ndarray | float:
+    """The next float64 above ``x`` (entrywise): an upper bound of any quantity whose
+    round-to-nearest value is ``x`` (public for callers that combine bounds)."""
+    return _up(x)
+
+
+def _conv_up(W: np.ndarray, X: np.ndarray, padding: str, stride: int) -> np.ndarray:
+    """Sound upper bound of ``W * X`` for entrywise non-negative float W and X.
+
+    The computed sum of non-negative products is within ``gamma_m`` (relative)
+    of the exact one plus ``m eta`` for gradual underflow (Higham, eq. 3.5);
+    the factor 2 covers the rounding of the bound itself.
+    """
+    c = conv2d(W, X, padding=padding, stride=stride)
+    m = W.shape[0] * W.shape[1] * W.shape[2]
+    g = float(gamma(m + 1)) * 2
+    return _up(_up(c * (1 + g)) + 2 * m * ETA)
+
+
+def matmul_enclosure(A: np.ndarray, B: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(A @ B, r)`` in float64 with ``|A @ B - exact| <= r`` entrywise (sound).
+
+    Any summation order (BLAS blocking, FMA) satisfies
+    ``|fl(a.b) - a.b| <= gamma_n |a|.|b| + n eta`` for a dot product of length
+    n with gradual underflow (Higham, eq. 3.5, plus one ``eta`` per product).
+    ``|A| @ |B|`` is itself computed with a relative error below ``gamma_n`` and
+    the factor 2 and the outward steps cover it.  Used for the effective kernels
+    and biases of Eq. 2, where trained weights (``||K||_1`` up to 1.5e4 in the
+    paper) make cancellation real: the float64 product alone is no bound.
+    """
+    P = A @ B
+    n = A.shape[-1]
+    g = float(gamma(n + 2)) * 2
+    r = _up(_up((np.abs(A) @ np.abs(B)) * _up(g)) + 4 * (n + 1) * ETA)
+    return P, r
+
+
+def _avg_pool_enclosure(lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Sound enclosure of 2x2 average pooling of any array between ``lo`` and ``hi``.
+
+    Average pooling is monotone; its float64 value (a sum of 4, then ``/ 4``) is
+    within ``gamma_3`` of the exact sum of magnitudes over 4, plus ``eta`` for a
+    subnormal quotient.
+    """
+    mag = pool2d(np.maximum(np.abs(lo), np.abs(hi)), "avg")
+    slack = _up(_up(mag * float(gamma(4)) * 2) + 4 * ETA)
+    return _down(_down(pool2d(lo, "avg")) - slack), _up(_up(pool2d(hi, "avg")) + slack)
+
+
 def interval_conv(W: np.ndarray, lo: np.ndarray, hi: np.ndarray, *, padding: str = "paper",
-                  stride: int = 1) -> tuple[np.ndarray, np.ndarray]:
-    """Sound enclosure of ``W * X`` for ``lo <= X <= hi`` in float64.
+                  stride: int = 1, W_rad: np.ndarray | None = None
+                  ) -> tuple[np.ndarray, np.ndarray]:
+    """Sound enclosure of ``W' * X`` for ``lo <= X <= hi`` and ``|W' - W| <= W_rad``.
 
     Centre/radius form; every rounding (Higham's ``gamma_m`` per output, the
     underflow term, the centre and radius themselves) is covered by outward
-    widening, so the true ``W * X`` lies in ``[lo', hi']`` for every X in the box.
+    widening, so the true ``W' * X`` lies in ``[lo', hi']`` for every X in the
+    box and every kernel within ``W_rad`` of ``W`` (``W_rad`` covers a kernel
+    that is only known up to its own rounding, as the effective kernels are).
     """
     mid = lo / 2 + hi / 2
     rad = _up(np.maximum(hi - mid, mid - lo))
@@ -197,18 +268,23 @@ def interval_conv(W: np.ndarray, lo: np.ndarray, hi: np.ndarray, *, padding: str
     m = W.shape[0] * W.shape[1] * W.shape[2]
     g = float(gamma(m + 2)) * 2
     slack = _up(_up(r * (1 + g)) + _up(a * g) + 4 * m * ETA)
+    if W_rad is not None:
+        mag = np.maximum(np.abs(lo), np.abs(hi))
+        slack = _up(slack + _conv_up(W_rad, mag, padding, stride))
     return _down(c - slack), _up(c + slack)
 
 
-def _interval_post(lo, hi, bias, relu_on, pool):
+def _interval_post(lo, hi, bias, relu_on, pool, bias_rad=None):
     if bias is not None:
         lo, hi = _down(lo + bias), _up(hi + bias)
+        if bias_rad is not None:
+            lo, hi = _down(lo - bias_rad), _up(hi + bias_rad)
     if relu_on:
         lo, hi = np.maximum(lo, 0.0), np.maximum(hi, 0.0)
     if pool == "max":
         lo, hi = pool2d(lo, "max"), pool2d(hi, "max")
     elif pool == "avg":
-        lo, hi = _down(pool2d(lo, "avg")), _up(pool2d(hi, "avg"))
+        lo, hi = _avg_pool_enclosure(lo, hi)
     return lo, hi
 
 
@@ -223,26 +299,56 @@ def interval_target(target: TargetCNN, D: int) -> list[tuple[np.ndarray, np.ndar
     return out
 
 
+def effective_enclosure(layer: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray | None,
+                                              np.ndarray | None]:
+    """Float64 effective kernel and bias of a pruned layer (Eq. 2) with sound radii.
+
+    Returns ``(L, L_rad, b, b_rad)``: the exact ``sum_t V T U S`` lies within
+    ``L_rad`` of ``L`` entrywise (:func:`matmul_enclosure`), likewise the bias.
+    """
+    US = np.where(layer.S, layer.U, 0.0)
+    VT = np.where(layer.T, layer.V, 0.0)[0, 0]
+    L, L_rad = matmul_enclosure(US, VT)
+    b = b_rad = None
+    if layer.Ub is not None:
+        b, b_rad = matmul_enclosure(np.where(layer.Sb, layer.Ub, 0.0)[None], VT)
+        b, b_rad = b[0], b_rad[0]
+    return L, L_rad, b, b_rad
+
+
 def interval_pruned(pruned: PrunedCNN, D: int, c0: int) -> list[tuple[np.ndarray, np.ndarray]]:
     """Interval bounds of every emulated layer output of g on X in [0, 1].
 
     For a linearisable network the effective network is propagated (equal to
-    g on X >= 0 by Eq. 1-2, and much tighter than the two random layers).
+    g on X >= 0 by Eq. 1-2, and much tighter than the two random layers), with
+    the rounding of its float64 kernels and biases covered by their radii
+    (:func:`effective_enclosure`).
     """
-    if pruned.linearisable():
-        return interval_target(pruned.effective_network(), D)
     lo, hi = np.zeros((D, D, c0)), np.ones((D, D, c0))
     out = []
+    lin = pruned.linearisable()
     for i, L in enumerate(pruned.layers):
-        US = np.where(L.S, L.U, 0.0)
-        VT = np.where(L.T, L.V, 0.0)
-        lo, hi = interval_conv(US, lo, hi, padding=L.padding, stride=L.stride)
-        ub = None if L.Ub is None else np.where(L.Sb, L.Ub, 0.0)
-        lo, hi = _interval_post(lo, hi, ub, True, None)
-        lo, hi = interval_conv(VT, lo, hi)
-        lo, hi = _interval_post(lo, hi, None, i < pruned.ell - 1 or pruned.final_relu, L.pool)
+        last_relu = i < pruned.ell - 1 or pruned.final_relu
+        if lin:
+            W, W_rad, b, b_rad = effective_enclosure(L)
+            lo, hi = interval_conv(W, lo, hi, padding=L.padding, stride=L.stride, W_rad=W_rad)
+            lo, hi = _interval_post(lo, hi, b, last_relu, L.pool, b_rad)
+        else:
+            US = np.where(L.S, L.U, 0.0)
+            VT = np.where(L.T, L.V, 0.0)
+            lo, hi = interval_conv(US, lo, hi, padding=L.padding, stride=L.stride)
+            ub = None if L.Ub is None else np.where(L.Sb, L.Ub, 0.0)
+            lo, hi = _interval_post(lo, hi, ub, True, None)
+            lo, hi = interval_conv(VT, lo, hi)
+            lo, hi = _interval_post(lo, hi, None, last_relu, L.pool)
         out.append((lo, hi))
     return out
+
+
+def interval_bound(boxes_f: list, boxes_g: list) -> float:
+    """Sound upper bound of ``||f - g||_max`` from the last layers' enclosures."""
+    (flo, fhi), (glo, ghi) = boxes_f[-1], boxes_g[-1]
+    return float(np.max(np.maximum(_up(fhi - glo), _up(ghi - flo))))
 
 
 # ------------------------------------------------------------------ proof recursion
@@ -289,14 +395,6 @@ def _frac_up(a: np.ndarray) -> np.ndarray:
     return np.where(below, _up(out), out)
 
 
-def _conv_up(W: np.ndarray, X: np.ndarray, padding: str, stride: int) -> np.ndarray:
-    """Sound upper bound of ``W * X`` for entrywise non-negative float W and X."""
-    c = conv2d(W, X, padding=padding, stride=stride)
-    m = W.shape[0] * W.shape[1] * W.shape[2]
-    g = float(gamma(m + 1)) * 2
-    return _up(_up(c * (1 + g)) + 2 * m * ETA)
-
-
 def entrywise_bound(target: TargetCNN, pruned: PrunedCNN, D: int,
                     pruned_boxes: list | None = None) -> float:
     """Theorem 1's error recursion carried out entry by entry (sound, float64 upward).
@@ -326,7 +424,7 @@ def entrywise_bound(target: TargetCNN, pruned: PrunedCNN, D: int,
         if K.pool == "max":
             e = pool2d(e, "max")
         elif K.pool == "avg":
-            e = _up(pool2d(e, "avg"))
+            e = _avg_pool_enclosure(e, e)[1]
         h = np.maximum(boxes[i][1], 0.0)
     return float(np.max(e))
 
@@ -347,7 +445,7 @@ def search_lower(target: TargetCNN, pruned: PrunedCNN, D: int, *, rng: Any = 0,
     to the best; returns the best input found (to be replayed exactly).
     """
     gen = np.random.default_rng(rng)
-    g_net = pruned.effective_network() if pruned.linearisable() else pruned
+    g_net = rounded_effective_network(pruned) if pruned.linearisable() else pruned
     c0 = target.c0
     cands = list(starts or []) + [np.zeros((D, D, c0)), np.ones((D, D, c0))]
     cands += [(gen.random((D, D, c0)) < 0.5).astype(float) for _ in range(restarts)]
@@ -410,7 +508,7 @@ def _net_affine_layers(net: TargetCNN, D: int) -> list[tuple[np.ndarray, np.ndar
 
 
 def milp_worst_case(target: TargetCNN, pruned: PrunedCNN, D: int, *, lower: float = 0.0,
-                    time_limit: float = 30.0,
+                    time_limit: float | None = None, node_limit: int | None = 20_000,
                     order: np.ndarray | None = None) -> tuple[np.ndarray | None, float, dict]:
     """Worst case of ``||f - g||_max`` by MILP; returns (witness, objective, info).
 
@@ -418,8 +516,10 @@ def milp_worst_case(target: TargetCNN, pruned: PrunedCNN, D: int, *, lower: floa
     phases (big-M with interval bounds) and a one-hot choice of the output
     entry j and sign s; ``t >= lower`` prunes what a known witness already
     attains.  ``info["complete"]`` is True when HiGHS ended optimal within
-    ``time_limit``: only then is the objective the MILP worst case (a float,
-    never used as a sound bound).
+    ``node_limit`` branch-and-bound nodes (a deterministic work limit: the same
+    answer on a loaded machine) and ``time_limit`` seconds (None: no wall-clock
+    limit): only then is the objective the MILP worst case (a float, never used
+    as a sound bound).
     """
     import time as _time
 
@@ -431,7 +531,7 @@ def milp_worst_case(target: TargetCNN, pruned: PrunedCNN, D: int, *, lower: floa
     if not pruned.linearisable():
         raise ValueError("pruned: 'milp' encodes the effective network; it needs a "
                          "linearisable pruned network")
-    nets = [_net_affine_layers(target, D), _net_affine_layers(pruned.effective_network(), D)]
+    nets = [_net_affine_layers(target, D), _net_affine_layers(rounded_effective_network(pruned), D)]
     n0 = D * D * target.c0
     # variables: x (n0) then, per network and relu layer, y (k) and z (k)
     nvar = n0
@@ -525,10 +625,15 @@ def milp_worst_case(target: TargetCNN, pruned: PrunedCNN, D: int, *, lower: floa
     bhi = np.r_[vhi, B, np.ones(2 * m_out)]
     c = np.zeros(total)
     c[t_idx] = -1.0
+    opts: dict[str, Any] = {"disp": False, "mip_rel_gap": 1e-9}
+    if time_limit is not None:
+        opts["time_limit"] = float(time_limit)
+    if node_limit is not None:
+        opts["node_limit"] = int(node_limit)
     with _quiet_stdout():
         res = milp(c, constraints=LinearConstraint(np.vstack(A_all), lb_all, ub_all),
                    integrality=integ, bounds=Bounds(blo, bhi),
-                   options={"time_limit": time_limit, "disp": False, "mip_rel_gap": 1e-9})
+                   options=opts)
     best_x, best_val = None, lower
     if res.x is not None:
         vals = Dm @ res.x[:nvar] + Db
@@ -538,7 +643,9 @@ def milp_worst_case(target: TargetCNN, pruned: PrunedCNN, D: int, *, lower: floa
     solved, statuses = 1, {int(res.status)}
     X = None if best_x is None else np.clip(best_x, 0, 1).reshape(D, D, target.c0)
     return X, best_val, {"milps": solved, "statuses": sorted(statuses), "variables": total,
-                         "complete": bool(complete), "seconds": _time.perf_counter() - t_start}
+                         "complete": bool(complete),
+                         "nodes": int(getattr(res, "mip_node_count", -1)),
+                         "seconds": _time.perf_counter() - t_start}
 
 
 def _vertex_round(X: np.ndarray) -> list[np.ndarray]:
@@ -553,14 +660,17 @@ def _vertex_round(X: np.ndarray) -> list[np.ndarray]:
 # ------------------------------------------------------------------ entry point
 
 def sup_error(target: TargetCNN, pruned: PrunedCNN, *, D: int, method: str = "auto",
-              rng: Any = 0, replay: str = "auto", milp_time_limit: float = 30.0) -> Certificate:
+              rng: Any = 0, replay: str = "auto", milp_time_limit: float | None = None,
+              milp_node_limit: int | None = 20_000) -> Certificate:
     """Certify ``sup_{X in [0,1]^{D x D x c0}} ||f(X) - g(X)||_max``.
 
     ``method``: ``"auto"`` (closed form when it applies, else bounds, plus
     MILP for small instances), ``"closed-form"``, ``"bounds"`` or ``"milp"``.
     ``replay``: ``"pruned"`` (the actual pruned network, exact), ``"effective"``
     (exact effective kernels; equal on X >= 0 for linearisable networks) or
-    ``"auto"`` (pruned when small).
+    ``"auto"`` (pruned when small).  ``milp_node_limit`` (deterministic) and
+    ``milp_time_limit`` (seconds, None for none) bound the MILP's work; an
+    incomplete MILP only weakens ``lower``, never the soundness of ``upper``.
     """
     check_pair(target, pruned)
     if isinstance(D, bool) or not isinstance(D, (int, np.integer)) or D < 1:
@@ -589,22 +699,12 @@ def sup_error(target: TargetCNN, pruned: PrunedCNN, *, D: int, method: str = "au
             return Certificate(rep, None, False, X, "closed-form",
                                {"closed_form": val, "problem": "witness replay differs"})
         return Certificate(val, val, True, X, "closed-form", {"index": idx})
-    details: dict[str, Any] = {}
-    boxes_f = interval_target(target, D)
-    boxes_g = interval_pruned(pruned, D, target.c0)
-    (flo, fhi), (glo, ghi) = boxes_f[-1], boxes_g[-1]
-    ibp = float(np.max(np.maximum(_up(fhi - glo), _up(ghi - flo))))
-    upper = Fraction(ibp)
-    details["interval_bound"] = ibp
-    if lin:
-        pb = proof_bound(target, pruned, D, boxes_g)
-        details["proof_bound"] = float(pb["bound"])
-        details["proof_layers"] = [{k: (float(v) if isinstance(v, Fraction) else v)
-                                    for k, v in r.items()} for r in pb["layers"]]
-        upper = min(upper, pb["bound"])
-        ew = entrywise_bound(target, pruned, D, boxes_g)
-        details["entrywise_bound"] = ew
-        upper = min(upper, Fraction(ew))
+    details = upper_bounds(target, pruned, D)
+    upper = Fraction(details["interval_bound"])
+    for name in ("proof_bound_exact", "entrywise_bound"):
+        if name in details:
+            upper = min(upper, Fraction(details[name]))
+    details.pop("proof_bound_exact", None)
     starts = []
     if lin:
         K, P = target.layers[0], pruned.layers[0]
@@ -613,15 +713,15 @@ def sup_error(target: TargetCNN, pruned: PrunedCNN, *, D: int, method: str = "au
         starts.append(X0)
     X = search_lower(target, pruned, D, rng=rng, starts=starts)
     lower, witness, used = replayed(X), X, "bounds"
-    hidden = [int(np.prod(b[0].shape)) for b in boxes_f[:-1]]
+    hidden = [int(np.prod(b[0].shape)) for b in details.pop("_boxes_f")[:-1]]
     small = D * D * target.c0 <= 50 and sum(hidden) <= 32  # the MILP grows fast past this
     no_max = all(L.pool != "max" for L in target.layers)
     if method == "milp" or (method == "auto" and small and lin and no_max):
-        g_net = pruned.effective_network()
+        g_net = rounded_effective_network(pruned)
         per_entry = np.abs(target.forward(X) - g_net.forward(X)).ravel()
         Xm, val, info = milp_worst_case(target, pruned, D, lower=float(lower),
                                         time_limit=milp_time_limit,
-                                        order=np.argsort(-per_entry))
+                                        node_limit=milp_node_limit, order=np.argsort(-per_entry))
         details["milp_value"] = val
         details["milp"] = info
         used = "milp"
@@ -630,4 +730,37 @@ def sup_error(target: TargetCNN, pruned: PrunedCNN, *, D: int, method: str = "au
                 r = replayed(cand)
                 if r > lower:
                     lower, witness = r, cand
+    if lower > upper:  # a sound upper bound below an exactly replayed error: a bug here
+        raise CertificationError(
+            f"internal error: the certified upper bound {float(upper):.17g} lies below the "
+            f"exactly replayed error {float(lower):.17g} (details: "
+            f"{ {k: v for k, v in details.items() if k.endswith('_bound')} })")
     return Certificate(lower, upper, lower == upper, witness, used, details)
+
+
+def upper_bounds(target: TargetCNN, pruned: PrunedCNN, D: int) -> dict[str, Any]:
+    """Every sound upper bound of ``sup_{X in [0,1]} ||f(X) - g(X)||_max`` that applies.
+
+    Keys: ``interval_bound`` (always), and for linearisable pruned networks
+    ``proof_bound`` (float, rounded up), ``proof_bound_exact`` (Fraction),
+    ``proof_layers`` and ``entrywise_bound``; ``upper`` is the smallest
+    (a float64 rounded upward: a sound bound).  The facade :func:`sup_error`
+    and the reproduction combine them through this one function.
+    """
+    check_pair(target, pruned)
+    boxes_f = interval_target(target, D)
+    boxes_g = interval_pruned(pruned, D, target.c0)
+    out: dict[str, Any] = {"interval_bound": interval_bound(boxes_f, boxes_g)}
+    candidates = [Fraction(out["interval_bound"])]
+    if pruned.linearisable():
+        pb = proof_bound(target, pruned, D, boxes_g)
+        out["proof_bound_exact"] = pb["bound"]
+        out["proof_bound"] = float(_frac_up(np.array([pb["bound"]], dtype=object))[0])
+        out["proof_layers"] = [{k: (float(v) if isinstance(v, Fraction) else v)
+                                for k, v in r.items()} for r in pb["layers"]]
+        candidates.append(pb["bound"])
+        out["entrywise_bound"] = entrywise_bound(target, pruned, D, boxes_g)
+        candidates.append(Fraction(out["entrywise_bound"]))
+    out["upper"] = float(_frac_up(np.array([min(candidates)], dtype=object))[0])
+    out["_boxes_f"] = boxes_f
+    return out

@@ -137,6 +137,43 @@ class TargetCNN(LayeredCNN):
     def n_params(self) -> int:
         return sum(layer.n_params() for layer in self.layers)
 
+    def receptive_field(self) -> int:
+        """Side of the input window one output entry depends on (layers, strides, pooling).
+
+        ``R = 1 + sum_i (d_i - 1) J_i (+ J_i' for each 2x2 pooling)``, with ``J_i``
+        the product of the strides and pooling factors before layer i.
+        """
+        R, J = 1, 1
+        for layer in self.layers:
+            R += (layer.d - 1) * J
+            J *= layer.stride
+            if layer.pool is not None:
+                R += J
+                J *= 2
+        return R
+
+    def certification_size(self) -> int:
+        """An input size D whose certificate covers every larger input.
+
+        With the paper's padding, stride 1 and no pooling (Theorem 1's networks), an
+        output entry depends only on its ``R x R`` window (``R`` =
+        :meth:`receptive_field`) and on how far that window reaches past the top-left
+        edge (zero padding, at every layer); every such position type already occurs
+        for ``D = R``, and the inputs form a box, so the sup over ``[0, 1]^{D x D}``
+        is the same for every ``D >= R``.  Other paddings add the bottom-right edge and
+        strides or pooling add alignment phases: ``2 R + J`` covers both (J the product
+        of strides and pooling factors).
+        """
+        R = self.receptive_field()
+        simple = all(L.padding == "paper" and L.stride == 1 and L.pool is None
+                     for L in self.layers)
+        if simple:
+            return R
+        J = 1
+        for layer in self.layers:
+            J *= layer.stride * (2 if layer.pool is not None else 1)
+        return 2 * R + J
+
     def in_class_F(self) -> list[str]:
         """Unmet hypotheses of the class F (an empty list when f is in F)."""
         unmet = []

@@ -11,7 +11,8 @@ channels ``<= 3``) so that exact-arithmetic checks stay fast.
 * :func:`kernels` - unrestricted finite kernels, any sign and magnitude;
 * :func:`unit_inputs` - inputs in [0, 1], including all-zero, all-one and binary;
 * :func:`signed_inputs` - inputs of any sign;
-* :func:`class_networks` - target networks of the class F of Theorem 1.
+* :func:`class_networks` - target networks of the class F of Theorem 1;
+* :func:`cancelling_pairs` - (target, pruned) pairs whose effective kernels cancel.
 """
 
 from __future__ import annotations
@@ -149,3 +150,58 @@ def class_networks(draw, *, min_ell: int = 1, max_ell: int = 3, max_d: int = MAX
         Ks.append(draw(class_kernels(d, cs[i], cs[i + 1])))
     return TargetCNN.from_kernels(Ks)
 
+
+
+@st.composite
+def cancelling_pairs(draw, *, min_ell: int = 2, max_ell: int = 3, max_d: int = 2,
+                     max_c: int = 2, max_k: int = 2, biases: bool | None = None):
+    """``(target, pruned)`` pairs built to stress certification (not by Theorem 1).
+
+    Each pruned layer is linearisable (kept U >= 0, kept Ub >= 0) and its samples
+    come in triples ``(V, r, -V)`` with the same U: ``|V|`` up to ``2^30`` and ``r``
+    up to ``2^-30`` times smaller, so the float64 effective kernels and biases
+    (``US @ VT``, Eq. 2) lose ``r`` while the exact ones keep it.  The target is the
+    exact effective network rounded to float64, plus an occasional perturbation of
+    the size of ``r``: the pruned network approximates it well, as a construction
+    would, and an unsound float step shows.  Stride 1, paper padding; an occasional
+    final ReLU or 2x2 pooling on the last layer.
+    """
+    from .construction import PrunedCNN, PrunedLayer
+    from .network import ConvLayer
+
+    ell = draw(st.integers(min_ell, max_ell))
+    cs = [draw(st.integers(1, max_c)) for _ in range(ell + 1)]
+    with_bias = draw(st.booleans()) if biases is None else biases
+    big = st.builds(lambda m, k: m * 2.0**k, st.integers(-3, 3), st.integers(0, 30))
+    small = st.builds(lambda m, k: m * 2.0**k, st.integers(-3, 3), st.integers(-30, 0))
+    pos = st.builds(lambda m, k: m * 2.0**k, st.integers(0, 3), st.integers(-4, 4))
+    pool = draw(st.sampled_from([None, None, "max", "avg"]))
+    final_relu = draw(st.booleans())
+    t_layers, p_layers = [], []
+    for i in range(ell):
+        d = draw(st.integers(1, max_d))
+        c0, c1 = cs[i], cs[i + 1]
+        k = draw(st.integers(1, max_k))
+        n = 3 * k
+        U = draw(hnp.arrays(np.float64, (d, d, c0, k), elements=pos))
+        U = np.concatenate([U, U, U], axis=3)  # one U under v, r and -v
+        v = draw(hnp.arrays(np.float64, (k, c1), elements=big))
+        r = draw(hnp.arrays(np.float64, (k, c1), elements=small)) * 2.0**-30
+        V = np.concatenate([v, r, -v])[None, None]
+        S = (U >= 0) & (draw(hnp.arrays(np.bool_, U.shape)) | True)
+        T = np.ones(V.shape, bool)
+        Ub = Sb = None
+        if with_bias:
+            Ub = draw(hnp.arrays(np.float64, (k,), elements=pos))
+            Ub, Sb = np.concatenate([Ub, Ub, Ub]), np.ones(n, bool)
+        pl = pool if i == ell - 1 else None
+        P = PrunedLayer(U, V, S, T, Ub, Sb, pool=pl)
+        rnd = np.vectorize(float, otypes=[float])
+        K = rnd(P.effective_kernel(exact=True))
+        b = None if Ub is None else rnd(P.effective_bias(exact=True))
+        if draw(st.booleans()):
+            K = K + draw(hnp.arrays(np.float64, K.shape, elements=small)) * 2.0**-30
+        t_layers.append(ConvLayer(K, bias=b, pool=pl))
+        p_layers.append(P)
+    return (TargetCNN(t_layers, final_relu=final_relu),
+            PrunedCNN(p_layers, final_relu=final_relu))

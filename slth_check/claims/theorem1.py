@@ -86,8 +86,7 @@ class Theorem1(Claim):
 
     def check(self, instance: NetworkInstance) -> Outcome:
         pruned = self.build(instance)
-        cert = sup_error(instance.target, pruned, D=instance.D, rng=instance.seed,
-                         milp_time_limit=20.0)
+        cert = sup_error(instance.target, pruned, D=instance.D, rng=instance.seed)
         eps = Fraction(instance.eps)
         self._sizes.append({"ell": instance.target.ell, "target": instance.target.n_params(),
                             "random": pruned.n_random(), "kept": pruned.n_kept(),

@@ -20,10 +20,11 @@ from __future__ import annotations
 
 from fractions import Fraction
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
-from ..certify import sup_error
+from ..certify import CertificationError, round_up, sup_error
 from ..construction import PrunedCNN, PrunedLayer
 from ..network import ConvLayer, TargetCNN
 from . import Verdict
@@ -68,25 +69,58 @@ def load_networks(target: str | Path, random: str | Path,
     return target_net, PrunedCNN(layers)
 
 
+class PrunedVerdict(Verdict):
+    """A :class:`Verdict` whose JSON also carries the certificate at the top level."""
+
+    def to_json(self) -> dict[str, Any]:
+        out = super().to_json()
+        out.update({k: self.config.get(k) for k in ("lower", "upper", "D", "method",
+                                                   "receptive_field")})
+        return out
+
+
 def validate_pruned(target: str | Path, random: str | Path, masks: str | Path, *,
                     eps: float = 0.1, D: int | None = None) -> Verdict:
-    if not (isinstance(eps, (int, float)) and 0 < eps and np.isfinite(eps)):
-        raise ValueError(f"--eps: expected a positive number, got {eps!r}")
+    """Certify ``sup_{X in [0,1]^{D x D x c0}} ||f(X) - g(X)||_max`` against ``eps``.
+
+    ``D`` defaults to :meth:`TargetCNN.certification_size` (the receptive field of
+    the whole network for Theorem 1's networks), for which the certificate covers
+    every input size; a smaller ``D`` is certified as asked and said so.
+    """
+    if isinstance(eps, bool) or not (isinstance(eps, (int, float)) and 0 < eps
+                                     and np.isfinite(eps)):
+        raise ValueError(f"--eps: expected a positive finite number, got {eps!r}")
+    if D is not None and (isinstance(D, bool) or not isinstance(D, (int, np.integer))
+                          or D < 1):
+        raise ValueError(f"--D: expected a positive integer input size, got {D!r}")
     f, g = load_networks(target, random, masks)
-    D = D or max(L.d for L in f.layers) + 1
+    R = f.receptive_field()
+    D = f.certification_size() if D is None else int(D)
     cert = sup_error(f, g, D=D)
+    if cert.upper is not None and cert.lower > cert.upper:  # sup_error raises first
+        raise CertificationError(f"internal error: certified interval [{cert.lower}, "
+                                 f"{cert.upper}] is empty")
     e = Fraction(float(eps))
     config = {"target": str(target), "random": str(random), "masks": str(masks), "eps": eps,
-              "D": D, "method": cert.method}
-    interval = f"[{float(cert.lower):.6g}, " + (f"{float(cert.upper):.6g}]" if cert.upper
+              "D": D, "receptive_field": R, "method": cert.method,
+              "lower": float(cert.lower),
+              "upper": None if cert.upper is None else float(round_up(float(cert.upper)))
+              if Fraction(float(cert.upper)) < cert.upper else float(cert.upper)}
+    interval = f"[{float(cert.lower):.6g}, " + (f"{config['upper']:.6g}]" if cert.upper
                                                 is not None else "?]")
+    where = f"X in [0,1]^({D},{D},{f.c0})"
+    scope = (f"D = {D} covers every input size (receptive field {R})" if D >= R else
+             f"D = {D} is smaller than the receptive field {R}: larger inputs are not "
+             f"covered")
     if cert.lower >= e:
-        return Verdict("violated", f"sup error >= eps = {eps}: an input in [0,1]^({D},{D},"
-                       f"{f.c0}) replayed exactly gives {float(cert.lower):.6g}; certified "
-                       f"interval {interval}", {"X": cert.witness.tolist(),
-                                                "error": float(cert.lower)}, None, [], config)
+        return PrunedVerdict("violated", f"sup error >= eps = {eps}: an input {where} "
+                             f"replayed exactly gives {float(cert.lower):.6g}; certified "
+                             f"interval {interval}; {scope}",
+                             {"X": cert.witness.tolist(), "error": float(cert.lower)}, None,
+                             [], config)
     if cert.upper is not None and cert.upper < e:
-        return Verdict("holds", f"sup error certified in {interval} < eps = {eps} "
-                       f"({cert.method})", None, None, [], config)
-    return Verdict("unknown", f"sup error in {interval}: neither below eps = {eps} nor "
-                   "attained", None, None, [], config)
+        return PrunedVerdict("holds", f"sup over {where} of the error certified in "
+                             f"{interval} < eps = {eps} ({cert.method}); {scope}", None, None,
+                             [], config)
+    return PrunedVerdict("unknown", f"sup over {where} of the error in {interval}: neither "
+                         f"below eps = {eps} nor attained; {scope}", None, None, [], config)

@@ -1,0 +1,163 @@
+"""Soundness of the certificate at the boundary: float64 steps on the path to ``holds``.
+
+Each test below was seen red on the code it guards (float64 effective kernels and
+biases without a rounding radius, average pooling rounded by one ulp, the default
+``D = max d + 1`` of ``validate pruned``).
+"""
+
+from __future__ import annotations
+
+import json
+from fractions import Fraction
+
+import numpy as np
+import pytest
+
+from slth_check.arithmetic import to_fraction
+from slth_check.certify import (
+    CertificationError,
+    _avg_pool_enclosure,
+    exact_error,
+    matmul_enclosure,
+    sup_error,
+)
+from slth_check.cli import main
+from slth_check.construction import PrunedCNN, PrunedLayer
+from slth_check.conv import pool2d
+from slth_check.network import ConvLayer, TargetCNN
+
+BIG = 2.0**53
+
+
+def cancelling_layer(pool=None, bias=False):
+    """Effective kernel exactly 1 (1 + 2^53 - 2^53) whose float64 value is 0."""
+    U = np.ones((1, 1, 1, 3))
+    V = np.array([1.0, BIG, -BIG]).reshape(1, 1, 3, 1)
+    Ub = Sb = None
+    if bias:
+        Ub, Sb = np.ones(3), np.ones(3, bool)
+    return PrunedLayer(U, V, np.ones(U.shape, bool), np.ones(V.shape, bool), Ub, Sb, pool=pool)
+
+
+def test_matmul_enclosure_covers_cancellation():
+    A = np.array([[1.0, 1.0, 1.0]])
+    B = np.array([[1.0], [BIG], [-BIG]])
+    P, r = matmul_enclosure(A, B)
+    exact = sum(Fraction(a) * Fraction(b) for a, b in zip(A[0], B[:, 0]))
+    assert P[0, 0] == 0.0 and exact == 1  # the float64 product alone is wrong
+    assert abs(Fraction(P[0, 0]) - exact) <= Fraction(r[0, 0])
+
+
+def test_avg_pool_enclosure_covers_cancellation():
+    X = np.array([1e16, 1.0, -1e16, 1.0]).reshape(2, 2, 1)
+    exact = sum(to_fraction(X).ravel()) / 4
+    assert Fraction(pool2d(X, "avg")[0, 0, 0]) != exact  # float64 pooling loses the ones
+    lo, hi = _avg_pool_enclosure(X, X)
+    assert Fraction(lo[0, 0, 0]) <= exact <= Fraction(hi[0, 0, 0])
+
+
+@pytest.mark.parametrize("pool", ["avg", "max"])
+def test_upper_bound_covers_a_kernel_lost_to_cancellation(pool):
+    f = TargetCNN([ConvLayer(np.zeros((1, 1, 1, 1)), pool=pool)])
+    g = PrunedCNN([cancelling_layer(pool)])
+    cert = sup_error(f, g, D=2)
+    worst = exact_error(f, g, np.ones((2, 2, 1)))
+    assert worst == 1
+    assert cert.upper >= worst  # was 9.4e-323: a false certificate
+    assert cert.lower == worst  # the search runs on exactly summed kernels
+
+
+def test_bias_only_network_upper_bound_is_sound():
+    f = TargetCNN([ConvLayer(np.zeros((1, 1, 1, 1)), bias=np.zeros(1)),
+                   ConvLayer(np.ones((1, 1, 1, 1)))])
+    U0 = np.zeros((1, 1, 1, 3))
+    layer1 = PrunedLayer(U0, np.array([1.0, BIG, -BIG]).reshape(1, 1, 3, 1),
+                         np.zeros(U0.shape, bool), np.ones((1, 1, 3, 1), bool),
+                         np.array([2.0**-60, 1.0, 1.0]), np.ones(3, bool))
+    g = PrunedCNN([layer1, PrunedLayer(np.ones((1, 1, 1, 1)), np.ones((1, 1, 1, 1)),
+                                       np.ones((1, 1, 1, 1), bool),
+                                       np.ones((1, 1, 1, 1), bool))])
+    exact = exact_error(f, g, np.zeros((2, 2, 1)))
+    assert exact == Fraction(2.0**-60)
+    cert = sup_error(f, g, D=2, method="bounds")
+    assert cert.lower <= exact <= cert.upper
+
+
+def test_lower_above_upper_is_an_internal_error(monkeypatch):
+    import slth_check.certify as certify
+
+    f = TargetCNN([ConvLayer(np.zeros((1, 1, 1, 1)), pool="max")])
+    g = PrunedCNN([cancelling_layer("max")])
+    real = certify.upper_bounds
+
+    def halved(*a, **k):
+        out = real(*a, **k)
+        return {**out, "interval_bound": 0.5, "entrywise_bound": 0.5,
+                "proof_bound_exact": Fraction(1, 2)}
+
+    monkeypatch.setattr(certify, "upper_bounds", halved)
+    with pytest.raises(CertificationError, match="lies below the exactly replayed error"):
+        sup_error(f, g, D=2)
+
+
+def _write(tmp_path, target_layers, pruned_layers):
+    T = {f"K{i}": L.K for i, L in enumerate(target_layers, 1)}
+    R, M = {}, {}
+    for i, P in enumerate(pruned_layers, 1):
+        R[f"U{i}"], R[f"V{i}"] = P.U, P.V
+        M[f"S{i}"], M[f"T{i}"] = P.S, P.T
+    paths = [tmp_path / n for n in ("T.npz", "R.npz", "M.npz")]
+    for p, arrs in zip(paths, (T, R, M)):
+        np.savez(p, **arrs)
+    return [str(p) for p in paths]
+
+
+def test_validate_pruned_cancellation_is_not_a_false_holds(tmp_path, capsys):
+    """The issue's case: float64 effective kernels said 'holds' at eps = 0.5, error is 1."""
+    t = [ConvLayer(np.zeros((1, 1, 1, 1))), ConvLayer(np.ones((1, 1, 1, 1)))]
+    p = [cancelling_layer(), PrunedLayer(np.ones((1, 1, 1, 1)), np.ones((1, 1, 1, 1)),
+                                         np.ones((1, 1, 1, 1), bool),
+                                         np.ones((1, 1, 1, 1), bool))]
+    T, R, M = _write(tmp_path, t, p)
+    out = tmp_path / "v.json"
+    rc = main(["validate", "pruned", "--target", T, "--random", R, "--masks", M, "--eps",
+               "0.5", "--json", str(out)])
+    v = json.loads(out.read_text())
+    assert rc == 1 and v["verdict"] == "violated", capsys.readouterr().out
+    assert v["lower"] == 1.0 and v["upper"] >= 1.0
+    assert v["D"] == 1 and v["method"] in ("bounds", "milp")
+
+
+def _offset_network():
+    """3 layers of 2x2 kernels; the only error sits at offset (1, 1) of layer 1 and is
+    carried by offsets (1, 1) of layers 2 and 3: an output sees it only when its window
+    reaches 3 rows back, i.e. from D = 4 (the receptive field) on."""
+    def e11(v):
+        K = np.zeros((2, 2, 1, 1))
+        K[1, 1] = v
+        return K
+
+    t = [ConvLayer(e11(0.5)), ConvLayer(e11(1.0)), ConvLayer(e11(1.0))]
+    U = e11(1.0)
+    p = [PrunedLayer(U, np.ones((1, 1, 1, 1)), np.zeros((2, 2, 1, 1), bool),
+                     np.ones((1, 1, 1, 1), bool))]  # everything pruned: error 0.5 x[0, 0]
+    p += [PrunedLayer(U, np.ones((1, 1, 1, 1)), U > 0, np.ones((1, 1, 1, 1), bool))
+          for _ in range(2)]
+    return t, p
+
+
+def test_validate_pruned_default_D_is_the_receptive_field(tmp_path):
+    t, p = _offset_network()
+    f = TargetCNN(t)
+    assert f.receptive_field() == 4 and f.certification_size() == 4
+    T, R, M = _write(tmp_path, t, p)
+    args = ["validate", "pruned", "--target", T, "--random", R, "--masks", M, "--eps", "0.1"]
+    out = tmp_path / "v.json"
+    assert main(args + ["--json", str(out)]) == 1  # the old default D = 3 said 'holds'
+    v = json.loads(out.read_text())
+    assert v["D"] == 4 and v["lower"] == 0.5 and "D = 4" in v["message"]
+    assert main(args + ["--D", "3", "--json", str(out)]) == 0
+    v = json.loads(out.read_text())
+    assert "smaller than the receptive field 4" in v["message"]
+    for bad in ("0", "-1"):
+        assert main(args + ["--D", bad]) == 2
