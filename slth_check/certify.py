@@ -38,6 +38,7 @@ from .arithmetic import gamma, to_fraction
 from .construction import PrunedCNN
 from .conv import _crop, conv2d, conv2d_exact, output_size, pool2d
 from .network import ConvLayer, LayeredCNN, TargetCNN
+from .tensors import check_entries, check_size
 
 ETA = 5e-324
 
@@ -659,6 +660,24 @@ def _vertex_round(X: np.ndarray) -> list[np.ndarray]:
 
 # ------------------------------------------------------------------ entry point
 
+def _check_sup_error_size(target: TargetCNN, pruned: PrunedCNN, D: int) -> None:
+    """Refuse, before allocating, a certificate whose search or exact replay cannot fit.
+
+    The vertex search evaluates all ``D*D*c0`` single flips in one batch, each a
+    forward pass with up to ``D*D*width`` floats per layer; the exact replay holds
+    ``D*D*width`` Fractions (``width`` the widest layer; the random layers' samples
+    count when the search cannot use the effective network).
+    """
+    nvar = D * D * target.c0
+    width = max([target.c0] + [L.c1 for L in target.layers])
+    if not pruned.linearisable():  # searched and replayed through the random layers
+        width = max([width] + [P.n for P in pruned.layers])
+    hint = f"D={D}, c0={target.c0}, widest layer {width}"
+    check_size("D", 8 * nvar * D * D * width * 2, what="this sup_error's vertex search",
+               hint=hint)
+    check_entries("D", D * D * width * 2, what="this sup_error's exact replay", hint=hint)
+
+
 def sup_error(target: TargetCNN, pruned: PrunedCNN, *, D: int, method: str = "auto",
               rng: Any = 0, replay: str = "auto", milp_time_limit: float | None = None,
               milp_node_limit: int | None = 20_000) -> Certificate:
@@ -678,6 +697,7 @@ def sup_error(target: TargetCNN, pruned: PrunedCNN, *, D: int, method: str = "au
     if method not in ("auto", "closed-form", "bounds", "milp"):
         raise ValueError(f"method: expected 'auto', 'closed-form', 'bounds' or 'milp', "
                          f"got {method!r}")
+    _check_sup_error_size(target, pruned, int(D))
     lin = pruned.linearisable()
     one = target.ell == 1 and target.layers[0].pool is None and not target.final_relu
     if replay == "auto":

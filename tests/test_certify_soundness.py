@@ -161,3 +161,28 @@ def test_validate_pruned_default_D_is_the_receptive_field(tmp_path):
     assert "smaller than the receptive field 4" in v["message"]
     for bad in ("0", "-1"):
         assert main(args + ["--D", bad]) == 2
+
+
+def test_sup_error_refuses_a_huge_D_before_allocating():
+    f = TargetCNN.from_kernels([np.full((2, 2, 1, 1), 0.1)] * 2)
+    g = PrunedCNN([PrunedLayer(np.ones((2, 2, 1, 1)), np.ones((1, 1, 1, 1)),
+                               np.ones((2, 2, 1, 1), bool), np.ones((1, 1, 1, 1), bool))] * 2)
+    with pytest.raises(ValueError, match=r"D: this sup_error's vertex search would allocate "
+                                         r".* PiB \(limit 4 GiB; D=100000"):
+        sup_error(f, g, D=10**5)
+
+
+def test_certification_error_is_exit_4_in_one_line(monkeypatch, tmp_path, capsys):
+    import slth_check.validate.pruned as vp
+
+    def broken(*a, **k):
+        raise CertificationError("internal error: the certified upper bound 0.5 lies below "
+                                 "the exactly replayed error 1")
+
+    monkeypatch.setattr(vp, "sup_error", broken)
+    t = [ConvLayer(np.zeros((1, 1, 1, 1)))]
+    p = [cancelling_layer()]
+    T, R, M = _write(tmp_path, t, p)
+    rc = main(["validate", "pruned", "--target", T, "--random", R, "--masks", M])
+    err = capsys.readouterr().err
+    assert rc == 4 and "internal error" in err and len(err.strip().splitlines()) == 1
