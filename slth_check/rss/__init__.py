@@ -18,9 +18,8 @@ Methods (``method=``):
 
 from __future__ import annotations
 
-import os
 import time
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Executor
 from fractions import Fraction
 from typing import Any
 
@@ -30,6 +29,7 @@ from ..progress import progress_iter
 from ..tensors import as_float_array, check_entries, check_size
 from .bruteforce import BRUTEFORCE_MAX_N, solve_bruteforce
 from .exact import check_instance
+from .executors import SynchronousExecutor, check_workers, shared_process_pool
 from .milp import solve_milp
 from .mitm import MITM_MAX_N, solve_mitm
 from .result import BatchResult, RSSResult
@@ -100,24 +100,49 @@ def solve(values: Any, target: Any, *, method: str = "auto", eps: float | None =
     return solve_milp(vals, t, eps=e, time_limit=time_limit)  # re-verified against e exactly
 
 
-def _solve_chunk(args: tuple[np.ndarray, np.ndarray, str, Fraction | None]) -> list[tuple]:
+def solve_chunk(args: tuple[np.ndarray, np.ndarray, str, Fraction | None]
+                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Solve one chunk ``(values (k, n), targets (k,), method, eps)`` of a bulk job.
+
+    The task that every executor runs (a top-level function: picklable).
+    Returns ``(errors float64 (k,), masks bool (k, n), status (k,))``; each
+    row depends only on its own instance, so results do not depend on how
+    a batch is cut into chunks.
+    """
     values, targets, method, eps = args
-    out = []
-    for v, t in zip(values, targets):
-        r = solve(v, float(t), method=method, eps=eps)
-        out.append((float(r.error), r.mask, r.status))
-    return out
+    k, n = values.shape
+    errors = np.empty(k, dtype=np.float64)
+    masks = np.zeros((k, n), dtype=bool)
+    status = np.empty(k, dtype="<U10")
+    for i in range(k):
+        r = solve(values[i], float(targets[i]), method=method, eps=eps)
+        errors[i], masks[i], status[i] = float(r.error), r.mask, r.status
+    return errors, masks, status
+
+
+def chunk_bounds(m: int, chunk_size: int) -> list[tuple[int, int]]:
+    """``[(start, stop), ...]`` cutting ``range(m)`` into chunks of ``chunk_size`` rows."""
+    return [(a, min(a + chunk_size, m)) for a in range(0, m, chunk_size)]
 
 
 def solve_many(values: Any, targets: Any, *, method: str = "auto", eps: float | None = None,
-               workers: int | None = None, progress: bool | None = None) -> BatchResult:
+               workers: int | None = None, progress: bool | None = None,
+               executor: Executor | None = None,
+               chunk_size: int | None = None) -> BatchResult:
     """Solve m instances: row i of ``values`` (m, n) against ``targets[i]``.
 
-    Parallel over ``workers`` processes (default: all cores; 1 runs inline),
-    a progress bar on a terminal (``progress`` forces it on or off).  Returns
-    a :class:`BatchResult` with exact errors rounded to float64, masks and
-    statuses.  Raises ``ValueError`` naming ``values`` when the batch would
-    allocate more than :data:`slth_check.tensors.MAX_FLOAT_BYTES`.
+    ``executor``: any :class:`concurrent.futures.Executor` (a thread or
+    process pool, ``distributed.Client(...).get_executor()``, ...).  Without
+    one, ``workers`` processes (default: the CPUs available; 1 runs inline)
+    of a pool created once and reused across calls
+    (:func:`slth_check.rss.executors.shared_process_pool`).  The batch is cut
+    into chunks of ``chunk_size`` rows (default: about 8 chunks per worker);
+    the results are bit-identical whatever the executor, worker count or
+    chunk size.  A progress bar on a terminal (``progress`` forces it on or
+    off).  Returns a :class:`BatchResult` with exact errors rounded to
+    float64, masks and statuses.  Raises ``ValueError`` naming ``values``
+    when the batch would allocate more than
+    :data:`slth_check.tensors.MAX_FLOAT_BYTES`.
     """
     if isinstance(values, np.ndarray):
         _guard_many(values.shape)  # before any conversion copies it
@@ -136,31 +161,39 @@ def solve_many(values: Any, targets: Any, *, method: str = "auto", eps: float | 
     if method == "bruteforce" and V.shape[1] > BRUTEFORCE_MAX_N:
         raise ValueError(f"values: method 'bruteforce' handles n <= {BRUTEFORCE_MAX_N}, "
                          f"got n={V.shape[1]}")
+    if executor is not None and not isinstance(executor, Executor):
+        raise TypeError(f"executor: expected a concurrent.futures.Executor or None, got "
+                        f"{type(executor).__name__}")
     e = _check_eps(eps)
-    m = V.shape[0]
-    workers = os.cpu_count() or 1 if workers is None else int(workers)
-    if workers < 1:
-        raise ValueError(f"workers: expected a positive integer, got {workers}")
-    nchunks = max(1, min(m, workers * 8))
-    bounds = np.linspace(0, m, nchunks + 1).astype(int)
-    chunks = [(V[a:b], T[a:b], method, e) for a, b in zip(bounds, bounds[1:]) if b > a]
+    m, n = V.shape
+    workers = check_workers(workers)
+    if chunk_size is None:
+        chunk_size = max(1, -(-m // (workers * 8)))
+    elif isinstance(chunk_size, bool) or not isinstance(chunk_size, (int, np.integer)) \
+            or chunk_size < 1:
+        raise ValueError(f"chunk_size: expected a positive integer, got {chunk_size!r}")
+    bounds = chunk_bounds(m, int(chunk_size))
+    tasks = [(V[a:b], T[a:b], method, e) for a, b in bounds]
+    if executor is None:
+        executor = SynchronousExecutor() if workers == 1 or len(tasks) <= 1 \
+            else shared_process_pool(workers)
     t0 = time.perf_counter()
-    results: list[tuple] = []
-    if workers == 1 or len(chunks) == 1:
-        for ch in progress_iter(chunks, desc="rss", enable=progress):
-            results.extend(_solve_chunk(ch))
-    else:
-        with ProcessPoolExecutor(max_workers=workers) as pool:
-            for part in progress_iter(pool.map(_solve_chunk, chunks), desc="rss",
-                                      total=len(chunks), enable=progress):
-                results.extend(part)
-    errors = np.array([r[0] for r in results], dtype=np.float64)
-    masks = np.array([r[1] for r in results], dtype=bool).reshape(m, V.shape[1])
-    status = np.array([r[2] for r in results], dtype="<U10")
-    used = choose_method(V.shape[1], e) if method == "auto" else method
+    errors = np.empty(m, dtype=np.float64)
+    masks = np.zeros((m, n), dtype=bool)
+    status = np.empty(m, dtype="<U10")
+    futures = [executor.submit(solve_chunk, t) for t in tasks]
+    try:
+        for (a, b), fut in zip(bounds, progress_iter(futures, desc="rss", total=len(futures),
+                                                     enable=progress)):
+            errors[a:b], masks[a:b], status[a:b] = fut.result()
+    finally:
+        for fut in futures:
+            fut.cancel()
+    used = choose_method(n, e) if method == "auto" else method
     return BatchResult(errors, masks, status, used,
-                       {"seconds": time.perf_counter() - t0, "workers": workers})
+                       {"seconds": time.perf_counter() - t0, "workers": workers,
+                        "chunks": len(tasks), "executor": type(executor).__name__})
 
 
 __all__ = ["BRUTEFORCE_MAX_N", "METHODS", "MITM_MAX_N", "BatchResult", "RSSResult",
-           "choose_method", "solve", "solve_many"]
+           "chunk_bounds", "choose_method", "solve", "solve_chunk", "solve_many"]
