@@ -155,24 +155,27 @@ class TargetCNN(LayeredCNN):
     def certification_size(self) -> int:
         """An input size D whose certificate covers every larger input.
 
-        With the paper's padding, stride 1 and no pooling (Theorem 1's networks), an
-        output entry depends only on its ``R x R`` window (``R`` =
-        :meth:`receptive_field`) and on how far that window reaches past the top-left
-        edge (zero padding, at every layer); every such position type already occurs
-        for ``D = R``, and the inputs form a box, so the sup over ``[0, 1]^{D x D}``
-        is the same for every ``D >= R``.  Other paddings add the bottom-right edge and
-        strides or pooling add alignment phases: ``2 R + J`` covers both (J the product
-        of strides and pooling factors).
+        An output entry depends only on its ``R x R`` input window (``R`` =
+        :meth:`receptive_field`) and on where that window meets the zero padding.
+        With the paper's padding (top-left only) or ``valid``, the position types are
+        "k rows/columns from the top-left edge" (k < R) and the interior; with a total
+        downsampling ``J`` (strides times pooling factors) each type sits at a fixed
+        phase.  All types occur once ``D >= R`` (``J = 1``, Theorem 1's networks) or
+        ``D >= R + 2J`` otherwise, and the inputs form a box, so the sup over
+        ``[0, 1]^{D x D}`` is then the same for every larger D.  ``same``/``full``
+        padding adds the bottom-right edge: ``2R - 1`` covers it for ``J = 1``; for
+        ``J > 1`` the bottom edge's phase depends on ``D mod J`` and no single D
+        covers every larger one (ValueError: give D explicitly).
         """
-        R = self.receptive_field()
-        simple = all(L.padding == "paper" and L.stride == 1 and L.pool is None
-                     for L in self.layers)
-        if simple:
-            return R
-        J = 1
+        R, J = self.receptive_field(), 1
         for layer in self.layers:
             J *= layer.stride * (2 if layer.pool is not None else 1)
-        return 2 * R + J
+        if all(L.padding in ("paper", "valid") for L in self.layers):
+            return R if J == 1 else R + 2 * J
+        if J == 1:
+            return 2 * R - 1
+        raise ValueError("D: with 'same' or 'full' padding and strides or pooling no single "
+                         "input size covers every larger one; give D explicitly")
 
     def in_class_F(self) -> list[str]:
         """Unmet hypotheses of the class F (an empty list when f is in F)."""

@@ -186,3 +186,22 @@ def test_certification_error_is_exit_4_in_one_line(monkeypatch, tmp_path, capsys
     rc = main(["validate", "pruned", "--target", T, "--random", R, "--masks", M])
     err = capsys.readouterr().err
     assert rc == 4 and "internal error" in err and len(err.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("layers,R,D", [
+    ([ConvLayer(np.zeros((3, 3, 1, 1))), ConvLayer(np.zeros((2, 2, 1, 1)))], 4, 4),
+    ([ConvLayer(np.zeros((3, 3, 1, 1)), stride=2), ConvLayer(np.zeros((3, 3, 1, 1)))], 7, 11),
+    ([ConvLayer(np.zeros((3, 3, 1, 1)), pool="max"), ConvLayer(np.zeros((2, 2, 1, 1)))], 6,
+     10),
+    ([ConvLayer(np.zeros((3, 3, 1, 1)), padding="same")], 3, 5),
+])
+def test_receptive_field_and_certification_size(layers, R, D):
+    """R counted by hand: 1 + (3-1) + (2-1); 1 + 2 + 2*2; 1 + 2 + 1 (pool) + 1*2."""
+    f = TargetCNN(layers)
+    assert (f.receptive_field(), f.certification_size()) == (R, D)
+
+
+def test_certification_size_refuses_same_padding_with_pooling():
+    f = TargetCNN([ConvLayer(np.zeros((3, 3, 1, 1)), padding="same", pool="avg")])
+    with pytest.raises(ValueError, match="give D explicitly"):
+        f.certification_size()
