@@ -1,0 +1,116 @@
+"""Scale-out of bulk exact subset sums (issue 10), side by side in one run.
+
+Prints:
+
+1. instances/s of ``solve_many`` (exact-optimal MITM, every answer verified) at
+   n = 21 and n = 30 on 1 worker (inline), 2 workers (the shared process pool,
+   warmed up) and a 2-worker Dask LocalCluster (``Client.get_executor()``),
+   medians of ``--repeats`` runs, with the ratio to 1 worker;
+2. the paper's job (2572 targets, n = 30) wall time on 2 workers;
+3. the Pensia-scale job (397 k targets, n = 21, Pensia et al. 2020: 21.5 h on
+   36 cores), in full with ``--full``, else a 10 % slice projected linearly
+   (said so in the output);
+4. VGG-16 (14.7 M conv weights) at n = 30 projected to 1, 32 and 256 cores
+   from the measured per-core throughput at n = 30 (linear scaling assumed,
+   scaled by the measured 2-worker efficiency).
+
+    python benchmarks/scale.py [--repeats 3] [--full] [--no-dask]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+
+import numpy as np
+
+from slth_check.rss import solve_many
+from slth_check.rss.executors import shared_process_pool
+
+PAPER_M, PENSIA_M, VGG16_M = 2572, 397_000, 14_700_000
+
+
+def rate(V: np.ndarray, T: np.ndarray, repeats: int, **kw) -> tuple[float, float]:
+    """(median instances/s, median seconds) of solve_many over ``repeats`` runs."""
+    secs = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        b = solve_many(V, T, method="mitm", progress=False, **kw)
+        secs.append(time.perf_counter() - t0)
+        assert b.all_optimal, "an answer was not proven optimal"
+    s = statistics.median(secs)
+    return len(T) / s, s
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--full", action="store_true", help="run the Pensia-scale job in full")
+    ap.add_argument("--no-dask", action="store_true")
+    ap.add_argument("--seed", type=int, default=0)
+    args = ap.parse_args()
+    rng = np.random.default_rng(args.seed)
+    sizes = {21: 6000, 30: 1200}
+    data = {n: (rng.uniform(-1, 1, (m, n)), rng.uniform(-1, 1, m)) for n, m in sizes.items()}
+    shared_process_pool(2).submit(int, 0).result()  # start the pool outside the timings
+    client = cluster = None
+    if not args.no_dask:
+        try:
+            import distributed
+
+            cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1,
+                                               processes=True, dashboard_address=None)
+            client = distributed.Client(cluster)
+            client.get_executor().submit(int, 0).result()
+        except ImportError:
+            print("(Dask not installed: pip install 'slth-check[dask]'; its row is skipped)")
+    results: dict[tuple[int, str], float] = {}
+    print(f"{'n':>3} {'executor':<28} {'instances/s':>12} {'x 1 worker':>11}")
+    for n, (V, T) in data.items():
+        configs = [("1 worker (inline)", {"workers": 1}),
+                   ("2 workers (process pool)", {"workers": 2})]
+        if client is not None:
+            configs.append(("2 workers (Dask LocalCluster)",
+                            {"workers": 2, "executor": client.get_executor()}))
+        for name, kw in configs:
+            r, _ = rate(V, T, args.repeats, **kw)
+            results[(n, name)] = r
+            base = results[(n, "1 worker (inline)")]
+            print(f"{n:>3} {name:<28} {r:>12.0f} {r / base:>11.2f}")
+    if client is not None:
+        d, p = results[(30, "2 workers (Dask LocalCluster)")], results[(30, "2 workers "
+                                                                         "(process pool)")]
+        print(f"Dask LocalCluster / process pool at n = 30: {d / p:.2f}")
+    V = rng.uniform(-1, 1, (PAPER_M, 30))
+    T = rng.uniform(-0.3, 0.3, PAPER_M)
+    _, s = rate(V, T, args.repeats, workers=2)
+    print(f"\npaper's job ({PAPER_M} x n = 30, 2 workers): {s:.2f} s wall (median of "
+          f"{args.repeats}); the paper: about 1 hour on 32 cores")
+    m = PENSIA_M if args.full else PENSIA_M // 10
+    V = rng.uniform(-1, 1, (m, 21))
+    T = rng.uniform(-1, 1, m)
+    t0 = time.perf_counter()
+    b = solve_many(V, T, method="mitm", workers=2, progress=False)
+    s = time.perf_counter() - t0
+    assert b.all_optimal
+    if args.full:
+        print(f"Pensia-scale job ({PENSIA_M} x n = 21, 2 workers): {s:.1f} s wall, measured "
+              f"in full (Pensia et al.: 21.5 h on 36 cores)")
+    else:
+        print(f"Pensia-scale job ({PENSIA_M} x n = 21, 2 workers): {s * 10:.1f} s wall, "
+              f"PROJECTED from a 10 % slice ({m} instances in {s:.1f} s); --full runs it all")
+    one = results[(30, "1 worker (inline)")]
+    eff = results[(30, "2 workers (process pool)")] / (2 * one)
+    print(f"\nVGG-16 ({VGG16_M / 1e6:.1f} M weights) at n = 30, projected from {one:.0f} "
+          f"instances/s per core and the measured 2-worker efficiency {eff:.2f}:")
+    for cores in (1, 32, 256):
+        sec = VGG16_M / (one * cores * (eff if cores > 1 else 1.0))
+        print(f"  {cores:>4} cores: {sec / 3600:8.2f} h ({sec:,.0f} s)")
+    if client is not None:
+        client.close()
+        cluster.close()
+
+
+if __name__ == "__main__":
+    main()
