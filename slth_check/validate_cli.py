@@ -49,7 +49,8 @@ def _cmd_validate(args: argparse.Namespace) -> int:
         from .validate.rss import validate_rss
 
         v = validate_rss(args.impl, claims_optimal=args.claims_optimal, max_n=args.max_n,
-                         max_examples=args.max_examples)
+                         max_examples=args.max_examples, max_abs=args.max_abs,
+                         timeout=args.timeout)
     else:
         from .validate.pruned import validate_pruned
 
@@ -74,9 +75,16 @@ def add_subcommands(sub) -> None:  # noqa: ANN001 - argparse private type
     c.add_argument("--json")
     r = vs.add_parser("rss", help="property testing of a subset-sum solver")
     r.add_argument("--impl", required=True, help="MODULE:ATTR called as f(values, target)")
-    r.add_argument("--claims-optimal", action="store_true")
-    r.add_argument("--max-n", type=int, default=12)
+    r.add_argument("--claims-optimal", action="store_true",
+                   help="also check that each answer is an exact optimum (up to float64 "
+                   "rounding of the objective)")
+    r.add_argument("--max-n", type=int, default=16, help="largest n (1..30, default 16)")
+    r.add_argument("--max-abs", type=float, default=None,
+                   help="largest |value| and |target| generated (default 1e6; most "
+                   "instances stay in [-1, 1] as in the paper)")
     r.add_argument("--max-examples", type=int, default=200)
+    r.add_argument("--timeout", type=float, default=60.0,
+                   help="seconds per call of the solver (default 60)")
     r.add_argument("--json")
     p = vs.add_parser("pruned", help="certify a pruned random network against a target")
     p.add_argument("--target", required=True)
