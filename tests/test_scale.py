@@ -109,3 +109,60 @@ def test_dask_local_cluster_identical(batch):
                                   dashboard_address=None) as cluster, \
             distributed.Client(cluster) as client:
         _same(ref, solve_many(V, T, executor=client.get_executor(), chunk_size=5))
+
+
+def _hard_instances() -> list[tuple[np.ndarray, float]]:
+    """Instances of sizes 1..16 with exact ties, near ties, zeros, tiny and huge values."""
+    rng = np.random.default_rng(99)
+    rows = []
+    for n in range(1, 17):
+        for kind in range(7):
+            if kind == 0:
+                v, t = rng.uniform(-1, 1, n), rng.uniform(-1, 1)
+            elif kind == 1:  # decimal fractions: many float near ties (0.1 + 0.2 vs 0.3)
+                v, t = rng.integers(-9, 10, n) / 10, rng.integers(-20, 21) / 10
+            elif kind == 2:  # exact ties and zeros
+                v, t = np.where(rng.random(n) < 0.4, 0.0, 0.25), 0.75
+            elif kind == 3:  # tiny (subnormal) values
+                v, t = rng.integers(-3, 4, n) * 5e-324, 4 * 5e-324
+            elif kind == 4:  # magnitudes past the kernel's limit
+                v, t = rng.uniform(-1, 1, n) * 1e301, 3e300
+            elif kind == 5:  # a target out of reach
+                v, t = rng.uniform(0, 1, n), -50.0
+            else:  # integers: exact sums everywhere
+                v, t = rng.integers(-4, 5, n).astype(float), float(rng.integers(-8, 9))
+            rows.append((v, float(t)))
+    # two B-sums within the rounding radius of one key: 0.3 (exact) and 0.1 + 0.2
+    rows.append((np.array([5.0, 7.0, 0.1, 0.2, 0.3]), 0.3))
+    # two keys within the radius of one B-sum: 0.3 - 0.3 and 0.3 - (0.1 + 0.2)
+    rows.append((np.array([0.1, 0.2, 0.3, 5.0, 7.0, 11.0]), 0.3))
+    return rows
+
+
+def test_batch_kernel_gives_solves_answers_row_by_row():
+    from slth_check.rss import solve_chunk
+
+    rows = _hard_instances()
+    for n in range(1, 17):
+        mine = [(v, t) for v, t in rows if v.size == n]
+        V = np.array([v for v, _ in mine])
+        T = np.array([t for _, t in mine])
+        V = np.repeat(V, 3, axis=0)  # several rows per sub-batch, mixed kinds
+        T = np.repeat(T, 3)
+        errors, masks, status = solve_chunk((V, T, "mitm", None))
+        for i in range(len(T)):
+            r = solve(V[i], float(T[i]), method="mitm")
+            assert errors[i] == float(r.error), (n, i, V[i], T[i])
+            assert np.array_equal(masks[i], r.mask), (n, i, V[i], T[i])
+            assert status[i] == r.status
+
+
+def test_batch_kernel_settles_most_random_rows(monkeypatch):
+    """The fast path is taken: on random instances few rows fall back to the scalar solver."""
+    from slth_check.rss import batch
+
+    calls = []
+    rng = np.random.default_rng(4)
+    V, T = rng.uniform(-1, 1, (200, 18)), rng.uniform(-1, 1, 200)
+    batch.solve_batch(V, T, lambda v, t: calls.append(1) or solve(v, t, method="mitm"))
+    assert len(calls) < 10

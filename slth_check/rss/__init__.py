@@ -27,6 +27,7 @@ import numpy as np
 
 from ..progress import progress_iter
 from ..tensors import as_float_array, check_entries, check_size
+from .batch import solve_batch
 from .bruteforce import BRUTEFORCE_MAX_N, solve_bruteforce
 from .exact import check_instance
 from .executors import SynchronousExecutor, check_workers, shared_process_pool
@@ -100,17 +101,27 @@ def solve(values: Any, target: Any, *, method: str = "auto", eps: float | None =
     return solve_milp(vals, t, eps=e, time_limit=time_limit)  # re-verified against e exactly
 
 
+def _solve_mitm_row(values: np.ndarray, target: float) -> RSSResult:
+    return solve(values, target, method="mitm")
+
+
 def solve_chunk(args: tuple[np.ndarray, np.ndarray, str, Fraction | None]
                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Solve one chunk ``(values (k, n), targets (k,), method, eps)`` of a bulk job.
 
     The task that every executor runs (a top-level function: picklable).
+    mitm (``method`` "mitm", or "auto" for n <= 44) runs over the whole chunk
+    at once (:func:`slth_check.rss.batch.solve_batch`), with the very answers
+    of :func:`solve` row by row.
     Returns ``(errors float64 (k,), masks bool (k, n), status (k,))``; each
     row depends only on its own instance, so results do not depend on how
     a batch is cut into chunks.
     """
     values, targets, method, eps = args
     k, n = values.shape
+    if method in ("auto", "mitm") and choose_method(n) == "mitm":
+        return solve_batch(np.ascontiguousarray(values, dtype=np.float64),
+                           np.asarray(targets, dtype=np.float64), _solve_mitm_row)
     errors = np.empty(k, dtype=np.float64)
     masks = np.zeros((k, n), dtype=bool)
     status = np.empty(k, dtype="<U10")

@@ -1,0 +1,150 @@
+"""Meet in the middle over a batch of instances at once (the bulk path's kernel, issue 10).
+
+The same method and proof as :mod:`slth_check.rss.mitm`, vectorised over ``K``
+instances of one size n (rows of ``values``):
+
+1. the float64 subset sums of both halves of every row, in the same order of
+   additions as :func:`slth_check.rss.exact.subset_sums` (so the same floats);
+   ``q = target - SA`` and ``SB`` sorted row by row;
+2. for every key of q its two neighbours among B's sorted sums
+   (``searchsorted``, one call per row), the float optimum ``F`` per row and
+   the radius ``R = F + 2 tau`` with mitm's bound ``tau``
+   (:func:`slth_check.rss.mitm._tau`, the same formula row-wise);
+3. a row is settled here when exactly one key of q lies within ``R`` of a
+   B-sum, exactly one B-sum lies within ``R`` of it (its two neighbours on
+   each side are checked: beyond them the float distance only grows, fl being
+   monotone) and each of the two float sums belongs to one subset only.  Then
+   that pair is the only pair whose float error is within ``2 tau`` of ``F``,
+   so (mitm's rounding argument) it is the unique exact optimum; its error is
+   ``|fsum([t, -v_1, ..., -v_k])|``, the exact error rounded once
+   (``math.fsum`` is correctly rounded), equal to ``float(solve(...).error)``.
+4. every other row (several candidates, tied float sums, huge magnitudes)
+   goes to :func:`slth_check.rss.solve` unchanged.
+
+Hence each row's answer is the one :func:`slth_check.rss.solve` gives, mask
+included, whatever the batch it sits in.
+"""
+
+from __future__ import annotations
+
+import math
+from functools import lru_cache
+
+import numpy as np
+
+from ..arithmetic import gamma
+
+#: Largest n solved by this kernel (two halves of at most 2**17 sums); beyond, row by row.
+BATCH_MAX_N = 34
+#: Sums per half held at once for a sub-batch (rows x 2**(n - n // 2)).
+BATCH_SUMS = 2**17
+#: Magnitudes above this go to the scalar path (math.fsum's intermediate overflow).
+MAX_MAGNITUDE = 1e300
+
+
+def _subset_sums_rows(V: np.ndarray) -> np.ndarray:
+    """``(K, 2**h)`` subset sums of each row of ``V`` (K, h), bit i <=> column i."""
+    S = np.zeros((V.shape[0], 1))
+    for j in range(V.shape[1]):
+        S = np.concatenate([S, S + V[:, j:j + 1]], axis=1)
+    return S
+
+
+@lru_cache(maxsize=128)
+def _gamma(m: int) -> float:
+    return float(gamma(max(m, 1)))
+
+
+def _tau_rows(V: np.ndarray, T: np.ndarray, h: int) -> np.ndarray:
+    """:func:`slth_check.rss.mitm._tau` of every row (the same bound, vectorised)."""
+    A = np.abs(V[:, :h]).sum(axis=1)
+    B = np.abs(V[:, h:]).sum(axis=1)
+    tau = _gamma(h) * A + _gamma(V.shape[1] - h) * B + _gamma(3) * (np.abs(T) + A + B)
+    return 2.0 * tau * (1 + 1e-10) + 5e-324
+
+
+def _sub_batch(V: np.ndarray, T: np.ndarray
+               ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Settle what can be settled: (errors, masks, settled) for rows V (K, n), T (K,)."""
+    K, n = V.shape
+    h = n // 2
+    SA = _subset_sums_rows(V[:, :h])
+    SB = _subset_sums_rows(V[:, h:])
+    q = T[:, None] - SA  # the same float subtraction as mitm's keys
+    qs = np.sort(q, axis=1)
+    sB = np.sort(SB, axis=1)
+    nB = sB.shape[1]
+    pos = np.empty(qs.shape, dtype=np.intp)
+    for r in range(K):
+        pos[r] = np.searchsorted(sB[r], qs[r])
+    flatB = sB.ravel()
+    base = (np.arange(K) * nB)[:, None]
+    lo = flatB[base + np.maximum(pos - 1, 0)]
+    hi = flatB[base + np.minimum(pos, nB - 1)]
+    near = np.minimum(np.abs(qs - lo), np.abs(qs - hi))
+    F = near.min(axis=1)
+    R = F + 2 * _tau_rows(V, T, h)
+    within = near <= R[:, None]
+    settled = within.sum(axis=1) == 1
+    col = np.argmax(within, axis=1)  # the candidate key of a settled row
+    rows = np.arange(K)
+    qv = qs[rows, col]
+    p = pos[rows, col]
+    count = np.zeros(K, dtype=np.intp)
+    bval = np.zeros(K)
+    for off in (-2, -1, 0, 1):  # the two neighbours on each side of q's place
+        j = p + off
+        ok = (j >= 0) & (j < nB)
+        b = sB[rows, np.clip(j, 0, nB - 1)]
+        hit = ok & (np.abs(qv - b) <= R)
+        count += hit
+        bval = np.where(hit, b, bval)
+    settled &= count == 1
+    eqA = q == qv[:, None]
+    eqB = SB == bval[:, None]
+    settled &= (eqA.sum(axis=1) == 1) & (eqB.sum(axis=1) == 1)
+    ia = np.argmax(eqA, axis=1)
+    ib = np.argmax(eqB, axis=1)
+    bits = np.arange(n)
+    shifts = np.where(bits < h, bits, bits - h)
+    idx = np.where(bits < h, ia[:, None], ib[:, None])
+    masks = ((idx >> shifts) & 1).astype(bool)
+    errors = np.empty(K)
+    for r in np.flatnonzero(settled):
+        errors[r] = abs(math.fsum([float(T[r])] + (-V[r][masks[r]]).tolist()))
+    return errors, masks, settled
+
+
+def solve_batch(V: np.ndarray, T: np.ndarray, scalar) -> tuple[np.ndarray, np.ndarray,  # noqa: ANN001
+                                                                 np.ndarray]:
+    """Exact optima of rows ``V`` (m, n) against ``T`` (m,): (errors, masks, status).
+
+    ``scalar(values, target)`` answers the rows this kernel does not settle
+    (an :class:`~slth_check.rss.result.RSSResult`); it must be the mitm
+    solver so that every row gets the answer it gets alone.
+    """
+    m, n = V.shape
+    errors = np.empty(m, dtype=np.float64)
+    masks = np.zeros((m, n), dtype=bool)
+    status = np.full(m, "optimal", dtype="<U10")
+    if m == 0:
+        return errors, masks, status
+    big = (np.abs(V).max(axis=1) > MAX_MAGNITUDE) | (np.abs(T) > MAX_MAGNITUDE)
+    todo = np.zeros(m, dtype=bool) if n <= BATCH_MAX_N else np.ones(m, dtype=bool)
+    todo |= big
+    if n <= BATCH_MAX_N:
+        k = max(1, BATCH_SUMS // 2 ** (n - n // 2))
+        ok_rows = np.flatnonzero(~big)
+        for a in range(0, ok_rows.size, k):
+            sel = ok_rows[a:a + k]
+            e, mk, done = _sub_batch(V[sel], T[sel])
+            errors[sel[done]] = e[done]
+            masks[sel[done]] = mk[done]
+            todo[sel[~done]] = True
+    for r in np.flatnonzero(todo):
+        res = scalar(V[r], float(T[r]))
+        errors[r], masks[r], status[r] = float(res.error), res.mask, res.status
+    return errors, masks, status
+
+
+__all__ = ["BATCH_MAX_N", "solve_batch"]
