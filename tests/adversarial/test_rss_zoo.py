@@ -269,7 +269,9 @@ def test_the_slack_admits_the_worst_float64_ranking():
 def test_reported_sum_bound_is_tight_enough():
     values = np.array([0.1, 0.2, 0.3])
     s = exact_sum(values, np.ones(3, bool))
-    tol = sum_tolerance(values)
+    u = Fraction(1, 2**53)
+    tol = 3 * u / (1 - 3 * u) * sum(Fraction(v) for v in (0.1, 0.2, 0.3))  # gamma_3 sum|v|
+    assert sum_tolerance(values) == tol
     for dx, ok in [(0, True), (tol, True), (tol * 2, False), (-tol * 2, False)]:
         a = Answer("indices", (0, 1, 2), s + dx)
         assert (check_result(values, 0.6, a, False) is None) == ok
@@ -326,3 +328,15 @@ def test_generated_instances_respect_the_limits(data):
     assert np.all(np.abs(values) <= max_abs)
     assert np.all((values == 0) | (np.abs(values) >= 2.0**-64))
     assert np.isfinite(target) and abs(target) <= max_abs
+
+
+def test_the_solver_receives_a_float64_array_and_a_python_float():
+    """The call contract: private C-contiguous float64 ``values``, ``target`` a float."""
+    def strict(values, target):
+        assert type(target) is float, type(target)
+        assert isinstance(values, np.ndarray) and values.dtype == np.float64
+        assert values.ndim == 1 and values.flags.c_contiguous and values.flags.writeable
+        return rss_zoo._best(values, target)
+
+    v = validate_rss(strict, claims_optimal=True, max_n=6, max_examples=30)
+    assert v.verdict == "consistent", v.message
