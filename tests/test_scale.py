@@ -139,8 +139,16 @@ def _hard_instances() -> list[tuple[np.ndarray, float]]:
     return rows
 
 
-def test_batch_kernel_gives_solves_answers_row_by_row():
-    from slth_check.rss import solve_chunk
+def _kernels() -> list:
+    from slth_check.rss import compiled
+
+    return ["numpy", pytest.param("numba", marks=pytest.mark.skipif(
+        not compiled.AVAILABLE, reason="numba missing: pip install 'slth-check[fast]'"))]
+
+
+@pytest.mark.parametrize("kernel", _kernels())
+def test_batch_kernel_gives_solves_answers_row_by_row(kernel):
+    from slth_check.rss.batch import solve_batch
 
     rows = _hard_instances()
     for n in range(1, 17):
@@ -149,7 +157,8 @@ def test_batch_kernel_gives_solves_answers_row_by_row():
         T = np.array([t for _, t in mine])
         V = np.repeat(V, 3, axis=0)  # several rows per sub-batch, mixed kinds
         T = np.repeat(T, 3)
-        errors, masks, status = solve_chunk((V, T, "mitm", None))
+        errors, masks, status = solve_batch(V, T, lambda v, t: solve(v, t, method="mitm"),
+                                            kernel=kernel)
         for i in range(len(T)):
             r = solve(V[i], float(T[i]), method="mitm")
             assert errors[i] == float(r.error), (n, i, V[i], T[i])
@@ -157,12 +166,26 @@ def test_batch_kernel_gives_solves_answers_row_by_row():
             assert status[i] == r.status
 
 
-def test_batch_kernel_settles_most_random_rows(monkeypatch):
+@pytest.mark.parametrize("kernel", _kernels())
+def test_batch_kernel_settles_most_random_rows(kernel):
     """The fast path is taken: on random instances few rows fall back to the scalar solver."""
     from slth_check.rss import batch
 
     calls = []
     rng = np.random.default_rng(4)
     V, T = rng.uniform(-1, 1, (200, 18)), rng.uniform(-1, 1, 200)
-    batch.solve_batch(V, T, lambda v, t: calls.append(1) or solve(v, t, method="mitm"))
+    out = batch.solve_batch(V, T, lambda v, t: calls.append(1) or solve(v, t, method="mitm"),
+                            kernel=kernel)
     assert len(calls) < 10
+    ref = batch.solve_batch(V, T, lambda v, t: solve(v, t, method="mitm"), kernel="numpy")
+    assert all(np.array_equal(a, b) for a, b in zip(out, ref))
+
+
+def test_kernel_choice_errors(monkeypatch):
+    from slth_check.rss import batch
+
+    monkeypatch.setenv("SLTH_CHECK_KERNEL", "fortran")
+    with pytest.raises(ValueError, match="kernel: expected auto, numba or numpy"):
+        batch.kernel_in_use()
+    monkeypatch.setenv("SLTH_CHECK_KERNEL", "numpy")
+    assert batch.kernel_in_use() == "numpy"

@@ -28,6 +28,7 @@ included, whatever the batch it sits in.
 from __future__ import annotations
 
 import math
+import os
 from functools import lru_cache
 
 import numpy as np
@@ -63,16 +64,25 @@ def _tau_rows(V: np.ndarray, T: np.ndarray, h: int) -> np.ndarray:
     return 2.0 * tau * (1 + 1e-10) + 5e-324
 
 
-def _sub_batch(V: np.ndarray, T: np.ndarray
+def _sub_batch(V: np.ndarray, T: np.ndarray, kernel: str = "numpy"
                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Settle what can be settled: (errors, masks, settled) for rows V (K, n), T (K,)."""
+    """The float search: (settled, subset index of A, of B) per row of V (K, n)."""
     K, n = V.shape
     h = n // 2
-    SA = _subset_sums_rows(V[:, :h])
-    SB = _subset_sums_rows(V[:, h:])
+    if kernel == "numba":
+        from .compiled import sums_rows
+
+        SA, SB = sums_rows(V, 0, h), sums_rows(V, h, n)
+    else:
+        SA, SB = _subset_sums_rows(V[:, :h]), _subset_sums_rows(V[:, h:])
     q = T[:, None] - SA  # the same float subtraction as mitm's keys
     qs = np.sort(q, axis=1)
     sB = np.sort(SB, axis=1)
+    if kernel == "numba":
+        from .compiled import find_rows, sweep_rows
+
+        settled, qv, bv = sweep_rows(qs, sB, 2 * _tau_rows(V, T, h))
+        return find_rows(q, SB, qv, bv, settled)
     nB = sB.shape[1]
     pos = np.empty(qs.shape, dtype=np.intp)
     for r in range(K):
@@ -103,27 +113,54 @@ def _sub_batch(V: np.ndarray, T: np.ndarray
     eqA = q == qv[:, None]
     eqB = SB == bval[:, None]
     settled &= (eqA.sum(axis=1) == 1) & (eqB.sum(axis=1) == 1)
-    ia = np.argmax(eqA, axis=1)
-    ib = np.argmax(eqB, axis=1)
+    return settled, np.argmax(eqA, axis=1), np.argmax(eqB, axis=1)
+
+
+def _finish(V: np.ndarray, T: np.ndarray, settled: np.ndarray, ia: np.ndarray,
+            ib: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Masks from the subset indices, and the exact errors (rounded once) of settled rows."""
+    n = V.shape[1]
+    h = n // 2
     bits = np.arange(n)
     shifts = np.where(bits < h, bits, bits - h)
     idx = np.where(bits < h, ia[:, None], ib[:, None])
     masks = ((idx >> shifts) & 1).astype(bool)
-    errors = np.empty(K)
+    errors = np.empty(V.shape[0])
     for r in np.flatnonzero(settled):
         errors[r] = abs(math.fsum([float(T[r])] + (-V[r][masks[r]]).tolist()))
-    return errors, masks, settled
+    return errors, masks
 
 
-def solve_batch(V: np.ndarray, T: np.ndarray, scalar) -> tuple[np.ndarray, np.ndarray,  # noqa: ANN001
-                                                                 np.ndarray]:
+def kernel_in_use(kernel: str | None = None) -> str:
+    """The float-search kernel: ``kernel``, else ``$SLTH_CHECK_KERNEL``, else numba if present.
+
+    ``"numba"`` (compiled two-pointer sweeps, :mod:`slth_check.rss.compiled`,
+    extra ``fast``) or ``"numpy"``; both give the same answers.
+    """
+    from . import compiled
+
+    k = kernel or os.environ.get("SLTH_CHECK_KERNEL", "auto")
+    if k not in ("auto", "numba", "numpy"):
+        raise ValueError(f"kernel: expected auto, numba or numpy (also $SLTH_CHECK_KERNEL), "
+                         f"got {k!r}")
+    if k == "numba" and not compiled.AVAILABLE:
+        raise ValueError("kernel: numba is not installed (pip install 'slth-check[fast]')")
+    if k == "auto":
+        return "numba" if compiled.AVAILABLE else "numpy"
+    return k
+
+
+def solve_batch(V: np.ndarray, T: np.ndarray, scalar, *,  # noqa: ANN001
+                kernel: str | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Exact optima of rows ``V`` (m, n) against ``T`` (m,): (errors, masks, status).
 
     ``scalar(values, target)`` answers the rows this kernel does not settle
     (an :class:`~slth_check.rss.result.RSSResult`); it must be the mitm
-    solver so that every row gets the answer it gets alone.
+    solver so that every row gets the answer it gets alone.  ``kernel``: see
+    :func:`kernel_in_use`.
     """
     m, n = V.shape
+    kern = kernel_in_use(kernel)
     errors = np.empty(m, dtype=np.float64)
     masks = np.zeros((m, n), dtype=bool)
     status = np.full(m, "optimal", dtype="<U10")
@@ -137,7 +174,9 @@ def solve_batch(V: np.ndarray, T: np.ndarray, scalar) -> tuple[np.ndarray, np.nd
         ok_rows = np.flatnonzero(~big)
         for a in range(0, ok_rows.size, k):
             sel = ok_rows[a:a + k]
-            e, mk, done = _sub_batch(V[sel], T[sel])
+            Vs, Ts = np.ascontiguousarray(V[sel]), np.ascontiguousarray(T[sel])
+            done, ia, ib = _sub_batch(Vs, Ts, kern)
+            e, mk = _finish(Vs, Ts, done, ia, ib)
             errors[sel[done]] = e[done]
             masks[sel[done]] = mk[done]
             todo[sel[~done]] = True
@@ -147,4 +186,4 @@ def solve_batch(V: np.ndarray, T: np.ndarray, scalar) -> tuple[np.ndarray, np.nd
     return errors, masks, status
 
 
-__all__ = ["BATCH_MAX_N", "solve_batch"]
+__all__ = ["BATCH_MAX_N", "kernel_in_use", "solve_batch"]
