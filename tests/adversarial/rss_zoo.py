@@ -245,14 +245,21 @@ CORRECT = [
     ("brute_tuple", "tuple of indices (2-tuples included)"),
     ("brute_set", "set of indices"),
     ("brute_pair", "(indices, sum) pair"),
+    ("mitm", "float64 meet in the middle, (int array, np.float64) pair"),
+]
+"""Correct solvers, run through the command (a worker process) with --claims-optimal."""
+
+CORRECT_IN_PROCESS = [
+    ("brute_mask_list", "list of bools"),
+    ("brute_tuple_numpy_ints", "tuple of NumPy ints"),
+    ("brute_frozenset", "frozenset of indices"),
     ("brute_tuple_pair", "((i, j), sum) pair"),
     ("brute_dict", "{'subset', 'sum'} dict"),
     ("np_array_of_list", "np.array(indices), float64 when empty"),
     ("sorts_a_copy", "sorts a copy, not its input"),
-    ("mitm", "float64 meet in the middle, (int array, np.float64) pair"),
 ]
-"""Correct solvers, run with --claims-optimal (the other answer forms, a list of
-bools, NumPy ints, a frozenset, are covered by the interpretation tests)."""
+"""More correct answer forms, run in-process through :func:`validate_rss` (each worker
+start costs ~1-2 s, mostly importing slth_check; the answer rules do not depend on it)."""
 
 WRONG = [
     ("one_based", "1-based indices", [], r"out of range 0\.\.\d+ .*\(1-based indices\?\)"),
@@ -270,16 +277,21 @@ WRONG = [
     ("os_exit_zero", "os._exit(0)", [], r"exited with status 0"),
     ("float_indices", "floats as indices", [], r"is a float, not an integer"),
     ("duplicate_indices", "repeated index", [], r"repeated .* indices must be distinct"),
+    ("raises_value_error", "raises ValueError for n >= 2", [],
+     r"raised ValueError: not implemented for n >= 2"),
+]
+"""Wrong solvers run through the command (a worker process):
+(name, kind, extra flags, pattern the discrepancy message matches)."""
+
+WRONG_IN_PROCESS = [
     ("zero_one_int_array", "0/1 int array as mask, claims optimal", OPT,
      r"out of range|repeated|claimed optimal"),
     ("negative_indices", "negative indices", [], r"negative index"),
     ("mask_too_long", "mask of length n + 1", [], r"bool mask of length \d+, should be"),
     ("list_pair", "[indices, sum] list, not a tuple", [], r"nested list"),
     ("returns_none", "returns None", [], r"returned None"),
-    ("raises_value_error", "raises ValueError for n >= 2", [],
-     r"raised ValueError: not implemented for n >= 2"),
 ]
-"""Wrong solvers: (name, kind, extra flags, pattern the discrepancy message matches)."""
+"""More wrong answer forms, run in-process through :func:`validate_rss`."""
 
 ZOO_FLAGS = ["--max-n", "10", "--max-examples", "40"]
 """Flags of every zoo run (n <= 10 keeps the brute-force solvers fast)."""
@@ -290,6 +302,14 @@ def run_entry(spec: str, flags: list[str]) -> int:
     from slth_check.cli import main
 
     return main(["validate", "rss", "--impl", spec, *ZOO_FLAGS, *flags])
+
+
+def run_in_process(name: str, flags: list[str]) -> Any:
+    """The :class:`~slth_check.validate.Verdict` of the zoo's solver ``name``, in-process."""
+    from slth_check.validate.rss import validate_rss
+
+    return validate_rss(globals()[name], claims_optimal="--claims-optimal" in flags,
+                        max_n=10, max_examples=40)
 
 
 def write_table(path: str) -> tuple[int, int, int, int]:
@@ -310,11 +330,18 @@ def write_table(path: str) -> tuple[int, int, int, int]:
             entries = ([(f"rss_zoo:{n}", n, k, "discrepancy", f) for n, k, f, _ in WRONG]
                        + [(f"rss_zoo_{n}:f", n, "fails at import", "discrepancy", [])
                           for n in IMPORT_FAILURES]
-                       + [(f"rss_zoo:{n}", n, k, "consistent", OPT) for n, k in CORRECT])
+                       + [(None, n, k + " (in-process)", "discrepancy", f)
+                          for n, k, f, _ in WRONG_IN_PROCESS]
+                       + [(f"rss_zoo:{n}", n, k, "consistent", OPT) for n, k in CORRECT]
+                       + [(None, n, k + " (in-process)", "consistent", OPT)
+                          for n, k in CORRECT_IN_PROCESS])
             for spec, name, kind, expected, flags in entries:
-                with redirect_stdout(StringIO()):
-                    rc = run_entry(spec, flags)
-                got = {0: "consistent", 1: "discrepancy"}.get(rc, f"exit {rc}")
+                if spec is None:
+                    got = run_in_process(name, flags).verdict
+                else:
+                    with redirect_stdout(StringIO()):
+                        rc = run_entry(spec, flags)
+                    got = {0: "consistent", 1: "discrepancy"}.get(rc, f"exit {rc}")
                 if expected == "discrepancy" and got == expected:
                     caught += 1
                 if expected == "consistent" and got != expected:
@@ -322,13 +349,14 @@ def write_table(path: str) -> tuple[int, int, int, int]:
                 rows.append(f"| {name} | {kind} | {expected} | {got} |")
         finally:
             del sys.path[:2]
-    n_wrong = len(WRONG) + len(IMPORT_FAILURES)
+    n_wrong = len(WRONG) + len(IMPORT_FAILURES) + len(WRONG_IN_PROCESS)
+    n_correct = len(CORRECT) + len(CORRECT_IN_PROCESS)
     text = ("| solver | kind | verdict expected | got |\n|---|---|---|---|\n"
             + "\n".join(rows)
             + f"\n\nwrong caught: {caught} of {n_wrong}; false alarms: {alarms} of "
-              f"{len(CORRECT)} correct\n")
+              f"{n_correct} correct\n")
     Path(path).write_text(text)
-    return caught, n_wrong, alarms, len(CORRECT)
+    return caught, n_wrong, alarms, n_correct
 
 
 if __name__ == "__main__":
