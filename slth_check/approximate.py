@@ -476,10 +476,13 @@ def approximate(weights: str | Path, out_dir: str | Path, *, n: int = 30, seed: 
                              f"({a.size} weights, n={n}): use another --out")
         all_err.append(z["errors"])
         all_codes.append(z["status"])
+        mx = float(np.abs(a).max())
         rows.append({"index": t, "name": name, "shape": list(a.shape), "weights": int(a.size),
                      "scale": scales[t], "file": f"tensors/{names[t]}",
                      **_stats(z["errors"], z["status"]),
-                     "max_abs_error_unscaled": float(z["errors"].max()) * scales[t]})
+                     "max_abs_error_unscaled": float(z["errors"].max()) * scales[t],
+                     "relative_max_error": (float(z["errors"].max()) * scales[t] / mx
+                                            if mx > 0 else float(z["errors"].max()))})
     try:
         chunk_dir.rmdir()  # empty once every tensor file is written
     except OSError:
@@ -501,8 +504,10 @@ def approximate(weights: str | Path, out_dir: str | Path, *, n: int = 30, seed: 
                   "figure": "figure3.png" if figure else None,
                   "summary": "approximate.md", "timing": "timing.json (not reproducible)"},
         "tensors": rows,
-        "overall": {"weights": int(errs.size), **_stats(errs, codes)},
+        "overall": {"weights": int(errs.size), **_stats(errs, codes),
+                    "figure3": max(r["relative_max_error"] for r in rows)},
         "skipped": w.skipped,
+        "authors_stored": _authors_stored(weights, w, n) if w.fmt == "bson" else None,
     }
     if figure:
         _figure(rows, all_err, n, out / "figure3.png")
@@ -516,6 +521,33 @@ def approximate(weights: str | Path, out_dir: str | Path, *, n: int = 30, seed: 
     atomic_write(out / "timing.json", json.dumps(timing, indent=1) + "\n")
     report["timing"] = timing
     return report
+
+
+def _authors_stored(weights: Path, w: Weights, n: int) -> dict[str, Any] | None:
+    """Figure 3 from the authors' stored RSS result for this n, when it lies beside WEIGHTS.
+
+    ``<stem>-RSS-n<n>-hInf.bson`` (their ``saves/`` naming): per tensor the
+    relative error ``max|w - w_stored| / max|w|`` and its maximum (the paper's
+    Figure 3 value), for the selected tensors that the file holds.
+    """
+    from .artifacts import load_cnnslth
+
+    path = weights.parent / f"{weights.stem}-RSS-n{n}-hInf.bson"
+    if not path.is_file():
+        return None
+    try:
+        stored = load_cnnslth(path)
+    except InputError as exc:
+        raise InputError(f"WEIGHTS: the authors' stored result {' '.join(str(exc).split())}") \
+            from exc
+    per = {name: float(np.abs(a - stored[name]).max() / np.abs(a).max())
+           for name, a in w.arrays if name in stored and stored[name].shape == a.shape
+           and np.abs(a).max() > 0}
+    if not per:
+        return None
+    return {"file": path.name, "relative_max_error": per, "figure3": max(per.values()),
+            "meaning": "max|w - w_stored| / max|w| per tensor; figure3 is the maximum over "
+                       "the selected tensors it holds (the paper's Figure 3)"}
 
 
 def _bar(total: int, done: int, progress: bool | None):  # noqa: ANN202 - tqdm or None
@@ -544,6 +576,13 @@ def summary_markdown(report: dict[str, Any]) -> str:
         lines.append(f"| {r['name']} | {r['shape']} | {r['weights']} | {sc} | "
                      f"{r['max_error']:.3g} | {r['median_error']:.3g} | {r['p99_error']:.3g} | "
                      f"{r['not_proven_optimal']} |")
+    lines += ["", f"Figure 3 (max over tensors of max|w - w'| / max|w|, w' = s x subset "
+                  f"sum): {report['overall']['figure3']:.3g}"]
+    auth = report.get("authors_stored")
+    if auth:
+        lines.append(f"The authors' stored result ({auth['file']}): {auth['figure3']:.3g} "
+                     f"(" + ", ".join(f"{k} {v:.3g}" for k, v in
+                                      auth["relative_max_error"].items()) + ")")
     if report["skipped"]:
         lines += ["", "Skipped: " + "; ".join(f"{s['name']} ({s['reason']})"
                                               for s in report["skipped"])]

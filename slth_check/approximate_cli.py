@@ -42,6 +42,11 @@ def _cmd_approximate(args: argparse.Namespace) -> int:
         print(f"{row['name'][:40]:<40} {row['weights']:>9} {row['max_error']:>9.3g} "
               f"{row['median_error']:>9.3g} {row['p99_error']:>9.3g} "
               f"{row['not_proven_optimal']:>7}")
+    print(f"Figure 3 value (max over tensors of max|w - w'|/max|w|): "
+          f"{r['overall']['figure3']:.3g}")
+    if r.get("authors_stored"):
+        print(f"the authors' stored result {r['authors_stored']['file']}: "
+              f"{r['authors_stored']['figure3']:.3g}")
     t = r["timing"]
     print(f"written to {out / 'approximate.json'} (scale: {r['scale']['mode']}); "
           f"{t['instances_solved_now']} solves in {t['solve_seconds']:.2f} s "

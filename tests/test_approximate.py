@@ -83,6 +83,8 @@ def test_npz_run_is_exact_and_documented(tmp_path):
         # with --scale max the largest error is Figure 3's max|w - w'| / max|w|
         w2 = s * np.where(masks, V, 0).sum(axis=1)
         assert np.isclose(np.abs(a - w2).max() / s, row["max_error"], rtol=1e-6, atol=1e-12)
+        assert np.isclose(np.abs(a - w2).max() / s, row["relative_max_error"], rtol=1e-6,
+                          atol=1e-12)
         assert row["max_error"] == float(z["errors"].max())
         assert row["median_error"] == float(np.median(z["errors"]))
     assert (tmp_path / "out" / "figure3.png").stat().st_size > 1000
@@ -243,8 +245,17 @@ def test_torch_state_dict(tmp_path):
 @pytest.mark.skipif(not (ART / "lenet5-MNIST.bson").is_file(), reason="the authors' files "
                     "are not in ../shared/data/cnnslth")
 def test_authors_bson(tmp_path):
-    r = approximate(ART / "lenet5-MNIST.bson", tmp_path / "o", n=8, include=["conv*"],
-                    scheduler="synchronous")
+    from slth_check.artifacts import load_cnnslth
+    from slth_check.reproduce import rel_weight_error
+
+    r = approximate(ART / "lenet5-MNIST.bson", tmp_path / "o", n=5, include=["conv*"],
+                    scheduler="synchronous", scale="none")
     assert [t["name"] for t in r["tensors"]] == ["conv1.bias", "conv1.weight", "conv2.bias",
                                                   "conv2.weight"]
     assert r["overall"]["weights"] == 2572 and r["input"]["format"] == "bson"
+    w = load_cnnslth(ART / "lenet5-MNIST.bson")
+    stored = load_cnnslth(ART / "lenet5-MNIST-RSS-n5-hInf.bson")
+    assert r["authors_stored"]["figure3"] == rel_weight_error(w, stored)  # 0.892, Figure 3
+    assert r["authors_stored"]["file"] == "lenet5-MNIST-RSS-n5-hInf.bson"
+    assert 0 < r["overall"]["figure3"] < 1
+    assert "The authors' stored result" in (tmp_path / "o" / "approximate.md").read_text()
