@@ -1,0 +1,192 @@
+"""The worst case by mixed-integer programming (``scipy.optimize.milp``, HiGHS).
+
+A big-M encoding of every ReLU with bounds from an interval pass; the MILP's
+witness is a *candidate*: it is replayed exactly and only then becomes a lower
+bound.  Its floating-point objective is reported, never used as a bound.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import numpy as np
+from scipy.optimize import Bounds, LinearConstraint, milp
+
+from ..construction import PrunedCNN
+from ..conv import conv2d, pool2d
+from ..network import TargetCNN
+from .exact import rounded_effective_network
+
+
+def _affine_matrix(fn, n_in: int, shape_in: tuple) -> tuple[np.ndarray, np.ndarray]:
+    """Matrix and offset of an affine map given as a function on arrays."""
+    b = np.asarray(fn(np.zeros(shape_in))).ravel()
+    cols = [np.asarray(fn(e.reshape(shape_in))).ravel() - b for e in np.eye(n_in)]
+    return np.array(cols).T, b
+
+
+def _net_affine_layers(net: TargetCNN, D: int) -> list[tuple[np.ndarray, np.ndarray, bool]]:
+    """(A, b, relu) per layer, avg pooling folded into the map; max pooling refused."""
+    layers, shape = [], (D, D, net.c0)
+    for i, L in enumerate(net.layers):
+        if L.pool == "max":
+            raise ValueError("method: 'milp' does not encode max pooling")
+
+        def fn(X, L=L):
+            Z = conv2d(L.K, X, padding=L.padding, stride=L.stride)
+            if L.bias is not None:
+                Z = Z + L.bias
+            return Z
+
+        n_in = int(np.prod(shape))
+        A, b = _affine_matrix(fn, n_in, shape)
+        out_shape = fn(np.zeros(shape)).shape
+        relu_on = i < net.ell - 1 or net.final_relu
+        if L.pool == "avg":
+            if relu_on:
+                layers.append((A, b, True))
+                P, pb = _affine_matrix(lambda Z: pool2d(Z, "avg"), A.shape[0], out_shape)
+                shape = pool2d(np.zeros(out_shape), "avg").shape
+                layers.append((P, pb, False))
+                continue
+            P, _ = _affine_matrix(lambda Z: pool2d(Z, "avg"), A.shape[0], out_shape)
+            A, b = P @ A, P @ b
+            out_shape = pool2d(np.zeros(out_shape), "avg").shape
+        layers.append((A, b, relu_on))
+        shape = out_shape
+    return layers
+
+
+def milp_worst_case(target: TargetCNN, pruned: PrunedCNN, D: int, *, lower: float = 0.0,
+                    time_limit: float | None = None, node_limit: int | None = 20_000,
+                    order: np.ndarray | None = None) -> tuple[np.ndarray | None, float, dict]:
+    """Worst case of ``||f - g||_max`` by MILP; returns (witness, objective, info).
+
+    One MILP maximises ``t <= s_j (f_j - g_j)`` over the inputs, the ReLU
+    phases (big-M with interval bounds) and a one-hot choice of the output
+    entry j and sign s; ``t >= lower`` prunes what a known witness already
+    attains.  ``info["complete"]`` is True when HiGHS ended optimal within
+    ``node_limit`` branch-and-bound nodes (a deterministic work limit: the same
+    answer on a loaded machine) and ``time_limit`` seconds (None: no wall-clock
+    limit): only then is the objective the MILP worst case (a float, never used
+    as a sound bound).
+    """
+    t_start = time.perf_counter()
+
+    if not pruned.linearisable():
+        raise ValueError("pruned: 'milp' encodes the effective network; it needs a "
+                         "linearisable pruned network")
+    nets = [_net_affine_layers(target, D), _net_affine_layers(rounded_effective_network(pruned), D)]
+    n0 = D * D * target.c0
+    # variables: x (n0) then, per network and relu layer, y (k) and z (k)
+    nvar = n0
+    plan = []  # per network: list of (A, b, relu, y_start, z_start)
+    for layers in nets:
+        lo, hi = np.zeros(n0), np.ones(n0)
+        p = []
+        for A, b, r in layers:
+            Ap, An = np.maximum(A, 0), np.minimum(A, 0)
+            plo = Ap @ lo + An @ hi + b
+            phi = Ap @ hi + An @ lo + b
+            pad = 1e-9 * (1 + np.abs(plo) + np.abs(phi))
+            plo, phi = plo - pad, phi + pad
+            if r:
+                k = A.shape[0]
+                p.append((A, b, True, nvar, nvar + k, plo, phi))
+                nvar += 2 * k
+                lo, hi = np.maximum(plo, 0), np.maximum(phi, 0)
+            else:
+                p.append((A, b, False, None, None, plo, phi))
+                lo, hi = plo, phi
+        plan.append(p)
+    rows, lbs, ubs = [], [], []
+    integrality = np.zeros(nvar)
+    vlo, vhi = np.zeros(nvar), np.ones(nvar)
+    outs = []
+    for p in plan:
+        prev = np.zeros((n0, nvar))
+        prev[:, :n0] = np.eye(n0)
+        prev_b = np.zeros(n0)
+        for A, b, r, ys, zs, plo, phi in p:
+            expr, expr_b = A @ prev, A @ prev_b + b  # pre-activation = expr . v + expr_b
+            if not r:
+                prev, prev_b = expr, expr_b
+                continue
+            k = A.shape[0]
+            for j in range(k):
+                y, z = ys + j, zs + j
+                integrality[z] = 1
+                vlo[y], vhi[y] = 0.0, max(phi[j], 0.0)
+                row = -expr[j].copy()
+                row[y] += 1  # y - a >= 0
+                rows.append(row)
+                lbs.append(expr_b[j])
+                ubs.append(np.inf)
+                row = -expr[j].copy()  # y - a + l(1 - z) <= 0  ->  y - a - l z <= -l
+                row[y] += 1
+                row[z] -= plo[j]
+                rows.append(row)
+                lbs.append(-np.inf)
+                ubs.append(expr_b[j] - plo[j])
+                row = np.zeros(nvar)  # y - u z <= 0
+                row[y] = 1
+                row[z] = -max(phi[j], 0.0)
+                rows.append(row)
+                lbs.append(-np.inf)
+                ubs.append(0.0)
+            prev = np.zeros((k, nvar))
+            prev[np.arange(k), np.arange(ys, ys + k)] = 1
+            prev_b = np.zeros(k)
+        outs.append((prev, prev_b))
+    (Fm, Fb), (Gm, Gb) = outs
+    Dm, Db = Fm - Gm, Fb - Gb
+    # one MILP: maximise t with t <= s_j (f_j - g_j) + B (1 - w_js), sum w = 1
+    m_out = Dm.shape[0]
+    fl, fh = plan[0][-1][5], plan[0][-1][6]
+    gl, gh = plan[1][-1][5], plan[1][-1][6]
+    B = 2.0 * float(np.max(np.maximum(fh - gl, gh - fl))) + 1.0
+    t_idx = nvar
+    w0 = nvar + 1
+    total = nvar + 1 + 2 * m_out
+    ext = lambda M: np.hstack([M, np.zeros((M.shape[0], total - nvar))])  # noqa: E731
+    A_all = [ext(np.array(rows))] if rows else []
+    lb_all, ub_all = list(lbs), list(ubs)
+    for j in range(m_out):
+        for k, sgn in enumerate((1.0, -1.0)):
+            row = np.zeros(total)  # t - s (Dm v) + B w <= s Db + B
+            row[:nvar] = -sgn * Dm[j]
+            row[t_idx] = 1.0
+            row[w0 + 2 * j + k] = B
+            A_all.append(row[None])
+            lb_all.append(-np.inf)
+            ub_all.append(sgn * Db[j] + B)
+    row = np.zeros(total)
+    row[w0:] = 1.0
+    A_all.append(row[None])
+    lb_all.append(1.0)
+    ub_all.append(1.0)
+    integ = np.r_[integrality, 0, np.ones(2 * m_out)]
+    blo = np.r_[vlo, lower, np.zeros(2 * m_out)]
+    bhi = np.r_[vhi, B, np.ones(2 * m_out)]
+    c = np.zeros(total)
+    c[t_idx] = -1.0
+    opts: dict[str, Any] = {"disp": False, "mip_rel_gap": 1e-9}
+    if time_limit is not None:
+        opts["time_limit"] = float(time_limit)
+    if node_limit is not None:
+        opts["node_limit"] = int(node_limit)
+    res = milp(c, constraints=LinearConstraint(np.vstack(A_all), lb_all, ub_all),
+               integrality=integ, bounds=Bounds(blo, bhi), options=opts)
+    best_x, best_val = None, lower
+    if res.x is not None:
+        vals = Dm @ res.x[:nvar] + Db
+        best_val = float(np.max(np.abs(vals)))
+        best_x = res.x[:n0].copy()
+    complete = res.status == 0
+    solved, statuses = 1, {int(res.status)}
+    X = None if best_x is None else np.clip(best_x, 0, 1).reshape(D, D, target.c0)
+    return X, best_val, {"milps": solved, "statuses": sorted(statuses), "variables": total,
+                         "complete": bool(complete),
+                         "nodes": int(getattr(res, "mip_node_count", -1)),
+                         "seconds": time.perf_counter() - t_start}
