@@ -30,6 +30,7 @@ from __future__ import annotations
 import json
 import os
 import time
+from concurrent.futures import Executor
 from pathlib import Path
 from typing import Any
 
@@ -123,8 +124,15 @@ def reproduce_paper(artifacts: str | Path, out_dir: str | Path, *, seeds: int = 
                     ns: tuple[int, ...] = NS, construction_ns: tuple[int, ...] = NS,
                     datasets: tuple[str, ...] = DATASETS, seed: int = 0,
                     figures: bool = True, search_rounds: int = 6,
-                    progress: bool | None = None) -> dict[str, Any]:
-    """Run the reproduction and write its files; returns the JSON dict."""
+                    progress: bool | None = None, executor: Executor | None = None,
+                    workers: int | None = None) -> dict[str, Any]:
+    """Run the reproduction and write its files; returns the JSON dict.
+
+    The exact RSS solves go through the bulk path (:func:`slth_check.rss.solve_many`)
+    on ``executor`` (any ``concurrent.futures.Executor``, e.g. from
+    :func:`slth_check.rss.executors.open_executor`), else ``workers``
+    processes of the shared pool; the numbers do not depend on either.
+    """
     t_start = time.perf_counter()
     artifacts = Path(artifacts)
     if not artifacts.is_dir():
@@ -151,7 +159,8 @@ def reproduce_paper(artifacts: str | Path, out_dir: str | Path, *, seeds: int = 
             for _ in range(seeds):
                 V = rng.uniform(-1, 1, (targets.size, n))
                 t0 = time.perf_counter()
-                res = solve_many(V, targets, method="mitm", progress=progress)
+                res = solve_many(V, targets, method="mitm", progress=progress,
+                                 executor=executor, workers=workers)
                 dt = time.perf_counter() - t0
                 if n == 30 and "rss_2572_n30_seconds" not in timing:
                     timing["rss_2572_n30_seconds"] = dt
