@@ -24,17 +24,22 @@ def _cmd_reproduce(args: argparse.Namespace) -> int:
     return 0
 
 
-def _report(v, json_path: str | None) -> int:
+def _report(v, json_path: str | None) -> int:  # noqa: ANN001 - a validate.Verdict
+    """Print a verdict, write its JSON (``--json -``: JSON alone on stdout), return its code."""
     import json
+    import sys
 
     from .report import atomic_write
 
-    print(f"{v.verdict}: {v.message}")
+    human = sys.stderr if json_path == "-" else sys.stdout
+    print(f"{v.verdict}: {v.message}", file=human)
     if v.diagnosis:
-        print("diagnosis: " + "; ".join(v.diagnosis))
+        print("diagnosis: " + "; ".join(v.diagnosis), file=human)
     if v.reproducer:
-        print("reproducer:\n" + v.reproducer)
-    if json_path:
+        print("reproducer:\n" + v.reproducer, file=human)
+    if json_path == "-":
+        print(json.dumps(v.to_json(), indent=2))
+    elif json_path:
         atomic_write(Path(json_path), json.dumps(v.to_json(), indent=2))
     return v.exit_code
 
@@ -44,7 +49,10 @@ def _cmd_validate(args: argparse.Namespace) -> int:
         from .validate.conv2d import validate_conv2d
 
         v = validate_conv2d(args.impl, layout=args.layout, op=args.op, padding=args.padding,
-                            max_examples=args.max_examples, rtol=args.rtol)
+                            max_examples=args.max_examples, rtol=args.rtol,
+                            precision=args.precision, max_d=args.max_d, max_D=args.max_D,
+                            max_channels=args.max_channels, max_batch=args.max_batch,
+                            max_abs=args.max_abs, timeout=args.timeout)
     elif args.what == "rss":
         from .validate.rss import validate_rss
 
@@ -71,7 +79,20 @@ def add_subcommands(sub) -> None:  # noqa: ANN001 - argparse private type
     c.add_argument("--op", default="convolution", choices=["convolution", "cross-correlation"])
     c.add_argument("--padding", default="paper", choices=["paper", "same", "valid", "full"])
     c.add_argument("--max-examples", type=int, default=200)
-    c.add_argument("--rtol", type=float, default=None)
+    c.add_argument("--rtol", type=float, default=None,
+                   help="added to the tolerance: rtol * (|K|*|X|) per entry")
+    c.add_argument("--precision", default="float64",
+                   choices=["float64", "float32", "float16", "bfloat16"],
+                   help="dtype handed to the implementation and its tolerance "
+                        "(bfloat16: float32 arrays of bfloat16 values)")
+    c.add_argument("--max-d", type=int, default=5, help="largest kernel size d")
+    c.add_argument("--max-D", type=int, default=8, help="largest input size D")
+    c.add_argument("--max-channels", type=int, default=4, help="largest c0, c1")
+    c.add_argument("--max-batch", type=int, default=3, help="largest batch N")
+    c.add_argument("--max-abs", type=float, default=None,
+                   help="largest |entry| (default 1e6, float16: overflow-safe)")
+    c.add_argument("--timeout", type=float, default=60.0,
+                   help="seconds per call of the implementation (default 60)")
     c.add_argument("--json")
     r = vs.add_parser("rss", help="property testing of a subset-sum solver")
     r.add_argument("--impl", required=True, help="MODULE:ATTR called as f(values, target)")
@@ -91,7 +112,9 @@ def add_subcommands(sub) -> None:  # noqa: ANN001 - argparse private type
     p.add_argument("--random", required=True)
     p.add_argument("--masks", required=True)
     p.add_argument("--eps", type=float, default=0.1)
-    p.add_argument("--D", type=int, default=None, help="input size (default max d + 1)")
+    p.add_argument("--D", type=int, default=None,
+                   help="input size D of X in [0,1]^(D x D x c0) (default: the network's "
+                   "receptive field, which covers every input size)")
     p.add_argument("--json")
     for q in (c, r, p):
         q.set_defaults(func=_cmd_validate)

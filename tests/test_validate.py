@@ -170,10 +170,17 @@ def test_user_function_in_torch_layout():
     assert main(args + ["--op", "convolution"]) == 1  # the flip is then missing
 
 
-def test_rtol_admits_lower_precision():
-    import wrong_impls  # noqa: F401  (made importable by the fixture)
+def test_rtol_is_added_on_top_of_the_float64_tolerance():
+    args = ["validate", "conv2d", "--impl", "wrong_impls:relative_error_1e9",
+            "--max-examples", "60"]
+    assert main(args) == 1  # a relative error of 1e-9 is far outside the float64 bound
+    assert main(args + ["--rtol", "1e-8"]) == 0
 
-    assert main(["validate", "conv2d", "--impl", "wrong_impls:float32_conv",
-                 "--max-examples", "60"]) == 1
-    assert main(["validate", "conv2d", "--impl", "wrong_impls:float32_conv", "--rtol", "1e-6",
-                 "--max-examples", "60"]) == 0
+
+def test_float32_implementation_needs_precision_float32(tmp_path):
+    out = tmp_path / "v.json"
+    args = ["validate", "conv2d", "--impl", "wrong_impls:float32_conv", "--max-examples", "60"]
+    assert main(args + ["--json", str(out)]) == 1
+    v = json.loads(out.read_text())
+    assert any("did you mean --precision float32" in d for d in v["diagnosis"]), v["diagnosis"]
+    assert main(args + ["--precision", "float32"]) == 0

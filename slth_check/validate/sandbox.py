@@ -1,0 +1,359 @@
+"""Run user code where its failures cannot pass for results (shared by the validators).
+
+:class:`UserFunction` wraps the implementation under test.  Given a
+``MODULE:ATTR`` string, it imports and calls the function in a separate
+worker process (``python -c``, talking over a socketpair with
+:mod:`multiprocessing.connection`), so that
+
+* a call that does not return within ``timeout`` seconds is killed and
+  reported ("did not return within 60 s");
+* ``sys.exit(...)`` (caught in the worker), ``os._exit(...)`` and a crash in
+  native code (a segfault: the worker dies from a signal) are reported as
+  failures of the implementation, with the exit status or the signal;
+* an exception while importing the module (``SyntaxError``, a ``raise`` at
+  import, ``sys.exit`` at import, a hang at import) is a failure of the
+  implementation too, while a module that does not exist, a missing attribute
+  or a non-callable attribute is a usage error (:class:`ValueError`);
+* an exception raised by the function is reported with its type and message.
+
+Every such failure raises :class:`UserCodeFailure` from :meth:`UserFunction.call`
+(its ``kind`` says which); the validators turn it into a *discrepancy*, never
+into ``consistent`` and never into a crash of slth-check.
+
+One worker is kept alive across calls (the start-up, an interpreter with
+NumPy, costs a fraction of a second) and restarted after a fatal failure.
+The worker prepends the current folder to ``sys.path`` (after the parent's
+``sys.path``, which it inherits), ignores Ctrl-C (the parent kills it on
+exit) and exits when its parent disappears.
+
+Arguments are handed over as *private copies*: C-contiguous NumPy arrays with
+non-negative strides, in the dtype the caller chose.  After the call the
+arrays the function received are compared with the caller's originals; a
+function that modified one raises :class:`InputModified` ("modified its input
+K in place").
+
+A Python callable given directly (the Python API, not a string) runs
+*in-process*: it gets private copies and the modification check, but no
+timeout and no protection against ``sys.exit`` / ``os._exit``.  On Windows
+(no ``pass_fds``) string specs run in-process too.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import traceback
+import weakref
+from collections.abc import Callable, Sequence
+from multiprocessing.connection import Connection
+from typing import Any
+
+import numpy as np
+
+__all__ = ["InputModified", "UserCodeFailure", "UserFunction", "private_copy"]
+
+
+class UserCodeFailure(Exception):
+    """The user's code failed: raised, exited, crashed, hung, or could not be imported.
+
+    ``kind`` is one of ``"raised"``, ``"exit"``, ``"signal"``, ``"timeout"``,
+    ``"import"``, ``"modified"``, ``"result"``; ``fatal`` is true when the
+    worker process had to be (re)started (exit, signal, timeout, import).
+    """
+
+    def __init__(self, message: str, kind: str = "raised", fatal: bool = False) -> None:
+        super().__init__(message)
+        self.kind = kind
+        self.fatal = fatal
+
+
+class InputModified(UserCodeFailure):
+    """The function modified one of its input arrays in place (``index`` 0-based)."""
+
+    def __init__(self, message: str, index: int) -> None:
+        super().__init__(message, kind="modified")
+        self.index = index
+
+
+def private_copy(a: Any, dtype: Any = None) -> np.ndarray:
+    """A fresh C-contiguous copy of ``a`` (non-negative strides), as ``dtype`` if given."""
+    return np.array(a, dtype=dtype, order="C", copy=True)
+
+
+def _describe_status(code: int) -> str:
+    if code < 0:
+        try:
+            name = signal.Signals(-code).name
+        except ValueError:
+            name = f"signal {-code}"
+        return f"was killed by {name} (a crash in native code?)"
+    return f"exited with status {code} (sys.exit / os._exit)"
+
+
+def _load(spec: str, factory_args: Sequence[Any] | None, what: str) -> Callable:
+    """Import ``MODULE:ATTR``; ValueError for usage errors, other exceptions propagate."""
+    if not isinstance(spec, str) or ":" not in spec:
+        raise ValueError(f"{what}: expected MODULE:ATTR, got {spec!r}")
+    mod, attr = spec.split(":", 1)
+    try:
+        obj: Any = importlib.import_module(mod)
+    except ModuleNotFoundError as exc:
+        # the module itself (or a parent package) is missing: a usage error;
+        # a missing dependency imported *by* the user's module is a failure.
+        if exc.name is not None and (mod == exc.name or mod.startswith(exc.name + ".")):
+            raise ValueError(f"{what}: cannot load {spec!r} (no module named "
+                             f"{exc.name!r}; is the current folder or PYTHONPATH right?)") \
+                from exc
+        raise
+    try:
+        for part in attr.split("."):
+            obj = getattr(obj, part)
+    except AttributeError as exc:
+        raise ValueError(f"{what}: cannot load {spec!r} ({exc})") from exc
+    if factory_args is not None:
+        obj = obj(*factory_args)
+    if not callable(obj):
+        raise ValueError(f"{what}: {spec!r} is not callable")
+    return obj
+
+
+def _exc_text(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}"
+
+
+def _call_checked(fn: Callable, args: Sequence[np.ndarray],
+                  convert: Callable | None) -> tuple[str, Any, Any]:
+    """Call ``fn`` on ``args`` (already private copies): a reply tuple."""
+    try:
+        result = fn(*args)
+    except SystemExit as exc:
+        return ("exit", exc.code, None)
+    except KeyboardInterrupt:
+        raise
+    except BaseException as exc:  # noqa: BLE001 - the user's code, whatever it raises
+        tb = traceback.extract_tb(exc.__traceback__)
+        where = f" (at {tb[-1].filename}:{tb[-1].lineno})" if tb else ""
+        return ("raised", _exc_text(exc) + where, None)
+    if convert is not None:
+        try:
+            result = convert(result)
+        except Exception as exc:  # noqa: BLE001
+            return ("result", f"returned an unusable value: {exc}", None)
+    return ("ok", result, list(args))
+
+
+def _watch_parent(ppid: int) -> None:  # pragma: no cover - runs in the worker
+    while True:
+        time.sleep(0.5)
+        if os.getppid() != ppid:
+            os._exit(1)
+
+
+def _worker_main(fd: int) -> None:  # pragma: no cover - runs in the worker process
+    """The worker loop: load once, then answer calls until the connection closes."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    conn = Connection(fd)
+    threading.Thread(target=_watch_parent, args=(os.getppid(),), daemon=True).start()
+    try:
+        _, sys_path, cwd, spec, factory_args, convert, what = conn.recv()
+    except EOFError:
+        return
+    sys.path[:] = [cwd] + [p for p in sys_path if p != cwd]
+    try:
+        fn = _load(spec, factory_args, what)
+    except ValueError as exc:
+        conn.send(("usage", str(exc)))
+        return
+    except SystemExit as exc:
+        conn.send(("import", f"called sys.exit({exc.code!r}) while being imported"))
+        return
+    except BaseException as exc:  # noqa: BLE001
+        conn.send(("import", f"raised {_exc_text(exc)} while being imported"))
+        return
+    conn.send(("ready",))
+    while True:
+        try:
+            msg = conn.recv()
+        except (EOFError, OSError):
+            return
+        reply = _call_checked(fn, msg[1], convert)
+        try:
+            conn.send(reply)
+        except Exception as exc:  # noqa: BLE001 - e.g. an unpicklable result
+            conn.send(("result", f"returned an object that cannot be sent back ({exc})",
+                       None))
+        if reply[0] == "exit":
+            return
+
+
+def _kill(proc: subprocess.Popen, conn: Connection | None) -> None:
+    if conn is not None:
+        try:
+            conn.close()
+        except OSError:
+            pass
+    if proc.poll() is None:
+        proc.kill()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:  # pragma: no cover
+        pass
+
+
+class UserFunction:
+    """The implementation under test, callable as ``.call(*arrays)``.
+
+    Parameters
+    ----------
+    impl : ``"MODULE:ATTR"`` (run in a worker process) or a Python callable
+        (run in-process, see the module docs).
+    timeout : seconds allowed per call, and for the import (default 60).
+    factory_args : if given, ``MODULE:ATTR`` is a factory called once with these
+        (picklable) arguments in the worker, and its result is the function.
+    convert : a picklable module-level function applied to the result in the
+        worker (e.g. conversion to a float64 array); its exceptions are
+        reported as "returned an unusable value".
+    arg_names : names of the arguments, for messages ("modified its input K").
+    what : the option name for usage errors (default ``--impl``).
+
+    Use as a context manager (or call :meth:`close`) to stop the worker.
+    """
+
+    def __init__(self, impl: str | Callable, timeout: float = 60.0, *,
+                 factory_args: Sequence[Any] | None = None, convert: Callable | None = None,
+                 arg_names: Sequence[str] = (), what: str = "--impl") -> None:
+        if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) \
+                or not (timeout > 0 and np.isfinite(timeout)):
+            raise ValueError(f"timeout: expected a positive number of seconds, got {timeout!r}")
+        if not isinstance(impl, str) and not callable(impl):
+            raise ValueError(f"{what}: expected MODULE:ATTR or a callable, got {impl!r}")
+        self.spec = impl
+        self.timeout = float(timeout)
+        self.factory_args = None if factory_args is None else tuple(factory_args)
+        self.convert = convert
+        self.arg_names = tuple(arg_names)
+        self.what = what
+        self._proc: subprocess.Popen | None = None
+        self._conn: Connection | None = None
+        self._finalizer: Any = None
+        self.in_process = not isinstance(impl, str) or os.name == "nt"
+        self._fn: Callable | None = None
+        if self.in_process:
+            self._fn = _load(impl, self.factory_args, what) if isinstance(impl, str) else impl
+
+    # -- worker management -------------------------------------------------
+    def start(self) -> None:
+        """Start the worker and import the function (UserCodeFailure / ValueError)."""
+        if self.in_process or self._proc is not None:
+            return
+        parent, child = socket.socketpair()
+        cmd = [sys.executable, "-c",
+               f"from slth_check.validate.sandbox import _worker_main; "
+               f"_worker_main({child.fileno()})"]
+        try:
+            proc = subprocess.Popen(cmd, pass_fds=(child.fileno(),), stdin=subprocess.DEVNULL)
+        finally:
+            child.close()
+        conn = Connection(parent.detach())
+        self._proc, self._conn = proc, conn
+        self._finalizer = weakref.finalize(self, _kill, proc, conn)
+        conn.send(("init", list(sys.path), os.getcwd(), self.spec, self.factory_args,
+                   self.convert, self.what))
+        reply = self._receive("while being imported")
+        if reply[0] == "usage":
+            self._stop()
+            raise ValueError(reply[1])
+        if reply[0] == "import":
+            self._stop()
+            raise UserCodeFailure(reply[1], kind="import", fatal=True)
+
+    def _receive(self, during: str) -> tuple:
+        assert self._conn is not None and self._proc is not None
+        conn, proc = self._conn, self._proc
+        try:
+            ready = conn.poll(self.timeout)
+        except (EOFError, OSError):
+            ready = True
+        if not ready:
+            self._stop()
+            raise UserCodeFailure(f"did not return within {self.timeout:g} s {during} "
+                                  f"(--timeout)", kind="timeout", fatal=True)
+        try:
+            return conn.recv()
+        except (EOFError, OSError):
+            try:
+                code = proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:  # pragma: no cover
+                code = None
+            self._stop()
+            if code is None:  # pragma: no cover
+                raise UserCodeFailure(f"closed its connection {during}", kind="exit",
+                                      fatal=True) from None
+            kind = "signal" if code < 0 else "exit"
+            raise UserCodeFailure(f"{_describe_status(code)} {during}", kind=kind,
+                                  fatal=True) from None
+
+    def _stop(self) -> None:
+        if self._finalizer is not None:
+            self._finalizer()  # kills the worker and closes the connection
+        self._proc, self._conn, self._finalizer = None, None, None
+
+    def close(self) -> None:
+        """Stop the worker process (idempotent)."""
+        self._stop()
+
+    def __enter__(self) -> UserFunction:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- calls ---------------------------------------------------------------
+    def _name(self, i: int) -> str:
+        return self.arg_names[i] if i < len(self.arg_names) else f"argument {i + 1}"
+
+    def call(self, *arrays: np.ndarray, during: str = "while computing a case") -> Any:
+        """Call the function on private copies of ``arrays``; its (converted) result.
+
+        Raises :class:`UserCodeFailure` when the function raises, exits,
+        crashes, hangs past the timeout or returns something ``convert``
+        rejects, and :class:`InputModified` when it changed an input.
+        """
+        originals = [np.asarray(a) for a in arrays]
+        copies = [private_copy(a) for a in originals]
+        if self.in_process:
+            assert self._fn is not None
+            status, value, after = _call_checked(self._fn, copies, self.convert)
+        else:
+            self.start()
+            assert self._conn is not None
+            try:
+                self._conn.send(("call", copies))
+            except OSError:  # the worker died between calls
+                self._stop()
+                self.start()
+                assert self._conn is not None
+                self._conn.send(("call", copies))
+            status, value, after = self._receive(during)
+        if status == "exit":
+            if not self.in_process:
+                self._stop()
+            raise UserCodeFailure(f"called sys.exit({value!r}) {during}", kind="exit",
+                                  fatal=True)
+        if status == "raised":
+            raise UserCodeFailure(f"raised {value} {during}", kind="raised")
+        if status == "result":
+            raise UserCodeFailure(f"{value} {during}", kind="result")
+        for i, (a, b) in enumerate(zip(originals, after)):
+            b = np.asarray(b)
+            if b.shape != a.shape or not np.array_equal(a, b, equal_nan=a.dtype.kind == "f"):
+                changed = int(np.sum(a != b)) if b.shape == a.shape else a.size
+                raise InputModified(f"modified its input {self._name(i)} in place "
+                                    f"({changed} of {a.size} entries changed) {during}", i)
+        return value
