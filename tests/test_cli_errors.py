@@ -383,3 +383,12 @@ def test_validate_json_under_a_file_fails_before_any_work(tmp_path, capsys):
     assert "--json: cannot write to the folder" in _err_line(capsys)
     assert main(_pruned_args(t, r, m) + ["--json", str(tmp_path)]) == 2
     assert "is a folder, expected a file name" in _err_line(capsys)
+
+
+def test_validate_json_dash_writes_json_alone_on_stdout(tmp_path, capsys):
+    rc = main(_pruned_args(*_pruned_files(tmp_path)) + ["--eps", "0.1", "--json", "-"])
+    out, err = capsys.readouterr()
+    v = json.loads(out)
+    assert v["verdict"] in ("holds", "violated", "unknown")
+    assert rc == Verdict(v["verdict"], "").exit_code
+    assert err.startswith(f"{v['verdict']}: ")
