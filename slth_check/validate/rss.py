@@ -64,11 +64,12 @@ numbers is subnormal (every sum is a multiple of the smallest input ulp, at
 least ``2**-116``), and solvers on flush-to-zero hardware compute on the
 same numbers.
 
-**Tolerances**, re-derived (``u = 2**-53``, ``gamma_k = k u / (1 - k u)``,
-Higham, "Accuracy and Stability of Numerical Algorithms", 2nd ed., eq. (3.5):
-any floating-point summation of ``k + 1`` numbers ``x_i``, in any order or
-tree, is within ``gamma_k sum |x_i|`` of the exact sum; additions are exact
-when they underflow, so no underflow term is needed):
+**Tolerances**, re-derived (``u = 2**-53``, ``gamma_k = k u / (1 - k u)``;
+Higham, "Accuracy and Stability of Numerical Algorithms", 2nd ed., §4.2,
+eq. (4.4): any floating-point summation of ``k + 1`` numbers ``x_i``, in any
+order or tree, is within ``gamma_k sum |x_i|`` of the exact sum; the same
+as eq. (3.5) for a dot product with 0/1 weights.  Additions are exact when
+they underflow (gradual underflow), so no underflow term is needed):
 
 * reported sum (:func:`sum_tolerance`): the sum of the chosen subset ``S``,
   summed in any order (with or without a leading 0), is within
@@ -114,8 +115,8 @@ from ..rss.exact import exact_sum
 from . import Verdict
 from .sandbox import UserCodeFailure, UserFunction
 
-__all__ = ["Answer", "AnswerError", "interpret", "normalise_answer", "optimality_slack",
-           "resolve", "rss_cases", "sum_tolerance", "validate_rss"]
+__all__ = ["Answer", "AnswerError", "check_result", "interpret", "normalise_answer",
+           "optimality_slack", "resolve", "rss_cases", "sum_tolerance", "validate_rss"]
 
 MAX_N = 30
 """Largest ``max_n`` accepted (the exact optimum is meet in the middle)."""
@@ -144,14 +145,6 @@ class Answer:
     kind: str
     items: tuple
     reported: Fraction | None = None
-
-    def describe(self) -> str:
-        """A short rendering for messages (the first 20 items)."""
-        shown = list(self.items[:20])
-        more = ", ..." if len(self.items) > 20 else ""
-        body = f"{self.kind} {shown}"[:-1] + more + "]"
-        return body + (f" with reported sum {float(self.reported)!r}"
-                       if self.reported is not None else "")
 
 
 def _is_bool(x: Any) -> bool:
