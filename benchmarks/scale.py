@@ -2,6 +2,8 @@
 
 Prints:
 
+0. instances/s of the kernels on one worker: ``solve`` row by row (the path
+   before issue 10) and the batch kernel in NumPy and, when installed, numba;
 1. instances/s of ``solve_many`` (exact-optimal MITM, every answer verified) at
    n = 21 and n = 30 on 1 worker (inline), 2 workers (the shared process pool,
    warmed up) and a 2-worker Dask LocalCluster (``Client.get_executor()``),
@@ -20,6 +22,7 @@ Prints:
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import time
 
@@ -41,6 +44,36 @@ def rate(V: np.ndarray, T: np.ndarray, repeats: int, **kw) -> tuple[float, float
         assert b.all_optimal, "an answer was not proven optimal"
     s = statistics.median(secs)
     return len(T) / s, s
+
+
+def kernel_rates(V: np.ndarray, T: np.ndarray, repeats: int) -> dict[str, float]:
+    """instances/s inline: solve() row by row (the path before issue 10) and the batch
+    kernels (NumPy; numba when installed), all giving the same answers."""
+    from slth_check.rss import compiled, solve, solve_chunk
+
+    out = {}
+    m = max(50, len(T) // 10)
+    secs = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        for i in range(m):
+            solve(V[i], float(T[i]), method="mitm")
+        secs.append(time.perf_counter() - t0)
+    out["solve row by row (before)"] = m / statistics.median(secs)
+    ref = None
+    for kern in ("numpy", "numba") if compiled.AVAILABLE else ("numpy",):
+        os.environ["SLTH_CHECK_KERNEL"] = kern
+        solve_chunk((V[:4], T[:4], "mitm", None))  # numba: load the compiled code
+        secs = []
+        for _ in range(repeats):
+            t0 = time.perf_counter()
+            got = solve_chunk((V, T, "mitm", None))
+            secs.append(time.perf_counter() - t0)
+        assert ref is None or all(np.array_equal(a, b) for a, b in zip(ref, got))
+        ref = got
+        out[f"batch kernel, {kern}"] = len(T) / statistics.median(secs)
+    os.environ.pop("SLTH_CHECK_KERNEL", None)
+    return out
 
 
 def main() -> None:
@@ -65,8 +98,13 @@ def main() -> None:
             client.get_executor().submit(int, 0).result()
         except ImportError:
             print("(Dask not installed: pip install 'slth-check[dask]'; its row is skipped)")
+    print(f"{'n':>3} {'kernel (1 worker, inline)':<34} {'instances/s':>12} {'x solve':>8}")
+    for n, (V, T) in data.items():
+        kr = kernel_rates(V, T, args.repeats)
+        for name, r in kr.items():
+            print(f"{n:>3} {name:<34} {r:>12.0f} {r / kr['solve row by row (before)']:>8.2f}")
     results: dict[tuple[int, str], float] = {}
-    print(f"{'n':>3} {'executor':<28} {'instances/s':>12} {'x 1 worker':>11}")
+    print(f"\n{'n':>3} {'executor':<28} {'instances/s':>12} {'x 1 worker':>11}")
     for n, (V, T) in data.items():
         configs = [("1 worker (inline)", {"workers": 1}),
                    ("2 workers (process pool)", {"workers": 2})]

@@ -180,8 +180,8 @@ def test_usage_errors_exit_2(tmp_path, capsys):
 
 def test_sigkill_then_resume_is_byte_identical(tmp_path):
     rng = np.random.default_rng(5)
-    np.savez(tmp_path / "w.npz", a=rng.normal(size=1200), b=rng.normal(size=(40, 30)))
-    args = ["approximate", str(tmp_path / "w.npz"), "--n", "16", "--chunk-size", "20",
+    np.savez(tmp_path / "w.npz", a=rng.normal(size=2800), b=rng.normal(size=(40, 30)))
+    args = ["approximate", str(tmp_path / "w.npz"), "--n", "20", "--chunk-size", "20",
             "--seed", "11"]
     killed = tmp_path / "killed"
     proc = subprocess.Popen([sys.executable, "-c", "import sys; from slth_check.cli import "
@@ -210,7 +210,7 @@ def test_sigkill_then_resume_is_byte_identical(tmp_path):
     assert sorted(a) == sorted(b)
     for k in a:
         assert a[k] == b[k], f"{k} differs after kill -9 and --resume"
-    assert json.loads((killed / "timing.json").read_text())["instances_solved_now"] < 2400
+    assert json.loads((killed / "timing.json").read_text())["instances_solved_now"] < 4000
 
 
 def test_tcp_scheduler_equals_processes(tmp_path):
