@@ -105,15 +105,13 @@ from fractions import Fraction
 from typing import Any
 
 import numpy as np
-from hypothesis import HealthCheck, Phase, find, settings
-from hypothesis import strategies as st
-from hypothesis.errors import NoSuchExample
 
-from ..arithmetic import gamma
-from ..rss import solve
-from ..rss.exact import exact_sum
 from . import Verdict
 from .sandbox import UserCodeFailure, UserFunction
+
+# Hypothesis, the exact solvers and the arithmetic helpers are imported where they
+# are used: the worker process imports this module for normalise_answer and
+# _solver_factory only, and starts faster without them.
 
 __all__ = ["Answer", "AnswerError", "check_result", "interpret", "normalise_answer",
            "optimality_slack", "resolve", "rss_cases", "sum_tolerance", "validate_rss"]
@@ -331,11 +329,15 @@ def _abs_sum(values: np.ndarray) -> Fraction:
 
 def sum_tolerance(values: np.ndarray) -> Fraction:
     """``T_sum = gamma_n sum |v_i|``: the largest error of a float64 subset sum (module docs)."""
+    from ..arithmetic import gamma
+
     return gamma(max(int(np.asarray(values).size), 1)) * _abs_sum(values)
 
 
 def optimality_slack(values: np.ndarray, target: float) -> Fraction:
     """``2 gamma_n (|t| + sum |v_i|)``: the error gap no float64 solver can be blamed for."""
+    from ..arithmetic import gamma
+
     n = max(int(np.asarray(values).size), 1)
     return 2 * gamma(n) * (abs(Fraction(float(target))) + _abs_sum(values))
 
@@ -343,6 +345,8 @@ def optimality_slack(values: np.ndarray, target: float) -> Fraction:
 def check_result(values: np.ndarray, target: float, answer: Answer,
                  claims_optimal: bool) -> str | None:
     """The problem with a normalised answer on one instance, or None (exact comparisons)."""
+    from ..rss.exact import exact_sum
+
     mask, problem = resolve(answer, values.size)
     if problem:
         return problem
@@ -356,6 +360,8 @@ def check_result(values: np.ndarray, target: float, answer: Answer,
                     f"{np.flatnonzero(mask).tolist()} sums to {float(s)!r} (difference "
                     f"{float(diff):.3g} > float64 rounding bound {float(tol):.3g})")
     if claims_optimal:
+        from ..rss import solve
+
         opt = solve(values, float(target), method="mitm")
         if opt.status != "optimal":  # pragma: no cover - mitm is exact for n <= 44
             raise RuntimeError(f"internal: mitm returned status {opt.status!r}")
@@ -420,44 +426,56 @@ def _no_tiny(x: float) -> float:
     return 0.0 if abs(x) < TINY else x
 
 
-def _unit() -> st.SearchStrategy[float]:
+def _unit() -> Any:
+    from hypothesis import strategies as st
+
     return st.floats(-1, 1, allow_nan=False, allow_subnormal=False).map(_no_tiny)
 
 
-def _wide(max_abs: float) -> st.SearchStrategy[float]:
+def _wide(max_abs: float) -> Any:
+    from hypothesis import strategies as st
+
     return st.floats(-max_abs, max_abs, allow_nan=False, allow_subnormal=False).map(_no_tiny)
 
 
-def _ints(max_abs: float) -> st.SearchStrategy[float]:
+def _ints(max_abs: float) -> Any:
+    from hypothesis import strategies as st
+
     big = int(min(max_abs, 2.0**53))
     small = min(8, big)
     return st.one_of(st.integers(-small, small), st.integers(-big, big)).map(float)
 
 
-@st.composite
-def rss_cases(draw: Any, max_n: int = 16, max_abs: float = MAX_ABS_DEFAULT
-              ) -> tuple[np.ndarray, float]:
-    """``(values, target)``: ``n`` in ``1..max_n`` drawn first; kinds paper / integers /
-    mixed; the target sometimes a subset sum of the values (module docs)."""
-    n = draw(st.integers(1, max_n))
-    kind = draw(st.sampled_from(("paper", "integers", "mixed")))
-    if kind == "paper":
-        two = min(2.0, max_abs)
-        elem, tgt = _unit(), st.one_of(_unit(), st.floats(-two, two, allow_subnormal=False)
-                                       .map(_no_tiny))
-    elif kind == "integers":
-        elem = tgt = _ints(max_abs)
-    else:
-        elem = st.one_of(_unit(), _ints(max_abs), _wide(max_abs))
-        tgt = st.one_of(_unit(), _ints(max_abs), _wide(max_abs))
-    values = np.array(draw(st.lists(elem, min_size=n, max_size=n)), dtype=np.float64)
-    target = float(draw(tgt))
-    if draw(st.booleans()):
-        pick = draw(st.lists(st.booleans(), min_size=n, max_size=n))
-        hit = float(np.sum(values[np.array(pick, dtype=bool)]))
-        if abs(hit) <= max_abs:
-            target = hit
-    return values, target
+def rss_cases(max_n: int = 16, max_abs: float = MAX_ABS_DEFAULT) -> Any:
+    """A Hypothesis strategy of ``(values, target)``: ``n`` in ``1..max_n`` drawn first;
+    kinds paper / integers / mixed; the target sometimes a subset sum of the values;
+    every ``|value|``, ``|target|`` at most ``max_abs`` (module docs)."""
+    from hypothesis import strategies as st
+
+    @st.composite
+    def cases(draw: Any) -> tuple[np.ndarray, float]:
+        n = draw(st.integers(1, max_n))
+        kind = draw(st.sampled_from(("paper", "integers", "mixed")))
+        if kind == "paper":
+            two = min(2.0, max_abs)
+            elem, tgt = _unit(), st.one_of(_unit(), st.floats(-two, two,
+                                                              allow_subnormal=False)
+                                           .map(_no_tiny))
+        elif kind == "integers":
+            elem = tgt = _ints(max_abs)
+        else:
+            elem = st.one_of(_unit(), _ints(max_abs), _wide(max_abs))
+            tgt = st.one_of(_unit(), _ints(max_abs), _wide(max_abs))
+        values = np.array(draw(st.lists(elem, min_size=n, max_size=n)), dtype=np.float64)
+        target = float(draw(tgt))
+        if draw(st.booleans()):
+            pick = draw(st.lists(st.booleans(), min_size=n, max_size=n))
+            hit = float(np.sum(values[np.array(pick, dtype=bool)]))
+            if abs(hit) <= max_abs:
+                target = hit
+        return values, target
+
+    return cases()
 
 
 # -- the validator -----------------------------------------------------------------------
@@ -525,6 +543,11 @@ def _key(case: tuple[np.ndarray, float]) -> tuple:
 
 def _run(fn: UserFunction, name: str, impl: Any, config: dict, claims_optimal: bool,
          max_n: int, max_abs: float, max_examples: int) -> Verdict:
+    from hypothesis import HealthCheck, Phase, find, settings
+    from hypothesis.errors import NoSuchExample
+
+    from ..rss import solve
+
     try:
         fn.start()
     except UserCodeFailure as exc:
