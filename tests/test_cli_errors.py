@@ -351,13 +351,18 @@ def test_load_callable_rejects_bad_specs(spec):
 
 # ------------------------------------------------------------------ output folders
 
-def test_check_out_under_a_file_fails_before_any_work(tmp_path, monkeypatch, capsys):
-    import slth_check.progress as progress
+def _no_work(monkeypatch) -> None:
+    """Make the claim definition1 fail as soon as a run starts working on it."""
+    from slth_check.claims import REGISTRY
 
-    def no_work(*a, **k):
+    def boom(*a, **k):
         raise AssertionError("the computation started")
 
-    monkeypatch.setattr(progress, "progress_iter", no_work)
+    monkeypatch.setitem(REGISTRY, "definition1", boom)
+
+
+def test_check_out_under_a_file_fails_before_any_work(tmp_path, monkeypatch, capsys):
+    _no_work(monkeypatch)
     (tmp_path / "file.txt").write_text("x")
     out = tmp_path / "file.txt" / "sub"
     assert main(["check", "--claims", "definition1", "--out", str(out)]) == 2
@@ -366,15 +371,13 @@ def test_check_out_under_a_file_fails_before_any_work(tmp_path, monkeypatch, cap
 
 
 def test_check_out_read_only_folder(tmp_path, monkeypatch, capsys):
-    import slth_check.progress as progress
-
     ro = tmp_path / "ro"
     ro.mkdir()
     ro.chmod(stat.S_IRUSR | stat.S_IXUSR)
     try:
         if os.access(ro, os.W_OK):
             pytest.skip("chmod does not stop this user from writing (root)")
-        monkeypatch.setattr(progress, "progress_iter", lambda *a, **k: 1 / 0)
+        _no_work(monkeypatch)
         assert main(["check", "--claims", "definition1", "--out", str(ro / "r")]) == 2
         assert "--out: cannot write to the folder" in _err_line(capsys)
     finally:
