@@ -1,0 +1,75 @@
+"""Machine-checked proofs for all sizes (issue 13, part 1): proof scripts discharged by Z3.
+
+One module per statement: :mod:`.proposition1` (Proposition 1, Appendix A),
+:mod:`.lemma1` (Lemma 1's identity, Eq. 1-2) and :mod:`.theorem1` (Theorem 1's
+error recursion, Appendix B, Eq. 3-5).  Each defines a :class:`~.core.Proof`:
+obligations (Z3 formulas over universally quantified Int/Real variables and
+Int -> Real sequences, built from parameters so that tests can mutate them),
+each with a negative twin Z3 must refute, plus the named meta-steps Z3 cannot
+take (induction, exchange of finite sums, two inequalities of exp) and the
+chain "obligations + meta-steps => statement".
+
+:func:`run_all` discharges everything; ``slth-check prove`` prints it.
+"""
+
+from __future__ import annotations
+
+from .core import (
+    DEFAULT_TIMEOUT_MS,
+    ChainStep,
+    Goal,
+    MetaStep,
+    Obligation,
+    ObligationResult,
+    Proof,
+    check_goal,
+    run_proof,
+    summary_exit_code,
+    z3_version,
+)
+
+__all__ = ["DEFAULT_TIMEOUT_MS", "PROOFS", "ChainStep", "Goal", "MetaStep", "Obligation",
+           "ObligationResult", "Proof", "check_goal", "known_names", "proof", "run_all",
+           "run_proof", "summary_exit_code", "z3_version"]
+
+
+def _proofs() -> dict[str, Proof]:
+    from . import lemma1, proposition1, theorem1
+
+    return {p.NAME: p.PROOF for p in (proposition1, lemma1, theorem1)}
+
+
+#: The proof scripts by statement name: ``proposition1``, ``lemma1``, ``theorem1``.
+PROOFS: dict[str, Proof] = _proofs()
+
+
+def proof(name: str) -> Proof:
+    """The proof script of the statement ``name`` (``ValueError`` naming the choices)."""
+    if name not in PROOFS:
+        raise ValueError(f"statement: expected one of {sorted(PROOFS)}, got {name!r}")
+    return PROOFS[name]
+
+
+def known_names() -> set[str]:
+    """Every obligation, meta-step and chain conclusion name over all proofs."""
+    out: set[str] = set()
+    for p in PROOFS.values():
+        out |= {o.name for o in p.obligations} | {m.name for m in p.meta_steps}
+        out |= {c.conclusion for c in p.chain}
+    return out
+
+
+def run_all(statement: str | None = None, *, timeout_ms: int = DEFAULT_TIMEOUT_MS,
+            twins: bool = True) -> list[ObligationResult]:
+    """Discharge every obligation (and negative twin) of one statement or of all.
+
+    Returns one :class:`ObligationResult` per obligation and per twin, in
+    script order.  A statement is proved for all sizes exactly when every
+    obligation of its proof has verdict ``holds`` (and every twin ``refuted``):
+    ``all(r.ok for r in run_all("proposition1"))``.
+    """
+    names = [statement] if statement is not None else list(PROOFS)
+    out: list[ObligationResult] = []
+    for n in names:
+        out += run_proof(proof(n), timeout_ms=timeout_ms, twins=twins)
+    return out
