@@ -5,8 +5,9 @@ The same search as :func:`slth_check.rss.batch._sub_batch`, with its
 same floats (NumPy builds the subset sums and sorts them, SIMD-fast):
 
 * the sorted keys ``q = t - SA`` meet B's sorted sums in one two-pointer
-  sweep: the float optimum ``F``; a second sweep counts the pairs whose float
-  error ``|q - b|`` is at most ``R = F + 2 tau`` (stopping at two);
+  sweep: each key's nearest distance and the float optimum ``F``; then the
+  keys within ``R = F + 2 tau`` (usually one) count the pairs whose float
+  error ``|q - b|`` is at most ``R`` (stopping at two);
 * the subset indices of the single pair are found by equality in the
   unsorted sums (a row whose float sum belongs to two subsets is not settled).
 
@@ -57,17 +58,20 @@ def sums_rows(V, lo, hi):  # noqa: ANN001, ANN201
 
 @njit(cache=True, boundscheck=False)
 def sweep_rows(qs, sB, tau2):  # noqa: ANN001, ANN201
-    """Two-pointer sweeps of sorted keys ``qs`` (K, nA) against sorted sums ``sB`` (K, nB).
+    """A two-pointer sweep of sorted keys ``qs`` (K, nA) against sorted sums ``sB`` (K, nB).
 
-    Per row: ``F`` (the smallest ``|q - b|`` over each key's two neighbours,
-    as mitm computes it), then the pairs with ``|q - b| <= R = F + tau2``
-    counted up to two.  Returns (settled = exactly one pair, its key, its B-sum).
+    Per row: each key's distance to its two neighbours (as mitm computes it)
+    and ``F``, their minimum; then, for the keys within ``R = F + tau2`` only,
+    the pairs with ``|q - b| <= R`` counted up to two.  Returns (settled =
+    exactly one pair, its key, its B-sum).
     """
     K, nA = qs.shape
     nB = sB.shape[1]
     settled = np.zeros(K, np.bool_)
     qv = np.zeros(K)
     bv = np.zeros(K)
+    dist = np.empty(nA)
+    place = np.empty(nA, np.int64)
     for r in range(K):
         F = np.inf
         p = 0
@@ -78,15 +82,17 @@ def sweep_rows(qs, sB, tau2):  # noqa: ANN001, ANN201
             lo = sB[r, p - 1] if p > 0 else sB[r, 0]
             hi = sB[r, p] if p < nB else sB[r, nB - 1]
             d = min(abs(q - lo), abs(q - hi))
+            dist[a] = d
+            place[a] = p
             if d < F:
                 F = d
         R = F + tau2[r]
         count = 0
-        p = 0
         for a in range(nA):
+            if dist[a] > R:  # no B-sum within R of this key: its nearest is farther
+                continue
             q = qs[r, a]
-            while p < nB and sB[r, p] < q:
-                p += 1
+            p = place[a]
             j = p - 1
             while count <= 1 and j >= 0 and abs(q - sB[r, j]) <= R:
                 count += 1
