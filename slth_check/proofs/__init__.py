@@ -30,7 +30,7 @@ from .core import (
 
 __all__ = ["DEFAULT_TIMEOUT_MS", "PROOFS", "ChainStep", "Goal", "MetaStep", "Obligation",
            "ObligationResult", "Proof", "check_goal", "known_names", "proof", "run_all",
-           "run_proof", "summary_exit_code", "z3_version"]
+           "run_proof", "status", "summary_exit_code", "z3_version"]
 
 
 def _proofs() -> dict[str, Proof]:
@@ -73,3 +73,20 @@ def run_all(statement: str | None = None, *, timeout_ms: int = DEFAULT_TIMEOUT_M
     for n in names:
         out += run_proof(proof(n), timeout_ms=timeout_ms, twins=twins)
     return out
+
+
+def status(statement: str, results: list[ObligationResult] | None = None) -> str:
+    """``"proved (all sizes)"``, ``"failed"`` or ``"unknown"`` for one statement.
+
+    ``proved (all sizes)``: every obligation holds and every negative twin is
+    refuted.  ``failed``: an obligation is violated or a twin holds (the proof
+    script is wrong or vacuous; this is *not* a violation of the paper's
+    statement, whose witnesses must be concrete).  ``unknown``: otherwise (a
+    timeout).  ``results`` defaults to ``run_all(statement)``.
+    """
+    proof(statement)  # validates the name
+    mine = [r for r in (run_all(statement) if results is None else results)
+            if r.statement == statement]
+    if mine and all(r.ok for r in mine):
+        return "proved (all sizes)"
+    return "failed" if any(r.bad for r in mine) else "unknown"
