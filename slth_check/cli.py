@@ -44,7 +44,7 @@ def _one_line(text: object) -> str:
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
-    from .report import run_check
+    from .runner import run_check
 
     ids = [s for s in args.claims.split(",") if s] if args.claims else None
     report, out = run_check(claim_ids=ids, profile=args.profile, seed=args.seed,

@@ -171,3 +171,38 @@ def ensure_writable_file(path: str | Path, what: str) -> Path:
         raise InputError(f"{what}: {path} is a folder, expected a file name")
     ensure_writable_dir(path.parent if str(path.parent) else Path("."), what)
     return path
+
+
+def _umask() -> int:
+    """The process umask (read without changing it where /proc allows)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except OSError:
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def atomic_write(path: str | Path, data: bytes | str) -> None:
+    """Write a file atomically: a temporary file in the same folder, then rename.
+
+    The file gets the mode an ordinary ``open`` would give (``0666 & ~umask``, so
+    0644 under umask 022), not ``mkstemp``'s private 0600.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    mode = "wb" if isinstance(data, bytes) else "w"
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix="." + path.name, suffix=".tmp")
+    try:
+        os.fchmod(fd, 0o666 & ~_umask())
+        with os.fdopen(fd, mode) as fh:
+            fh.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise

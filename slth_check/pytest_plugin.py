@@ -108,10 +108,9 @@ def pytest_runtest_makereport(item, call):  # noqa: ANN001
 def write_pytest_report(rec: _Recorder, session) -> None:  # noqa: ANN001
     """Write report.json / report.md in the shape of ``slth-check check``'s report."""
     import datetime
-    import json
     from pathlib import Path
 
-    from .report import SCHEMA_VERSION, atomic_write, package_versions, to_markdown
+    from .report import package_versions, report_document, write_report
 
     by_claim: dict[str, list[dict]] = {}
     for t in rec.tests.values():
@@ -137,17 +136,14 @@ def write_pytest_report(rec: _Recorder, session) -> None:  # noqa: ANN001
     now = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
     impl = rec.config.getoption("--slth-impl")
     profile = rec.config.getoption("--hypothesis-profile", None) or "ci"
-    report = {"schema_version": SCHEMA_VERSION,
-              "run": {"id": "pytest-" + now.replace(":", ""), "seed": None,
-                      "profile": str(profile), "start": rec.start, "end": now,
-                      "claims": sorted(by_claim), "versions": package_versions(),
-                      "config": {"slth_impl": impl or "slth_check.conv2d (reference)",
-                                 "args": list(rec.config.invocation_params.args)}},
-              "claims": claims, "violations": violations, "audit": [],
-              "pytest": {"tests": sorted(rec.tests.values(), key=lambda t: t["nodeid"])}}
-    out = Path(rec.out)
-    atomic_write(out / "report.md", to_markdown(report) + _pytest_md(report))
-    atomic_write(out / "report.json", json.dumps(report, indent=2))
+    run = {"id": "pytest-" + now.replace(":", ""), "seed": None, "profile": str(profile),
+           "start": rec.start, "end": now, "claims": sorted(by_claim),
+           "versions": package_versions(),
+           "config": {"slth_impl": impl or "slth_check.conv2d (reference)",
+                      "args": list(rec.config.invocation_params.args)}}
+    report = report_document(run, claims, violations, [], pytest={
+        "tests": sorted(rec.tests.values(), key=lambda t: t["nodeid"])})
+    write_report(Path(rec.out), report, _pytest_md(report))
 
 
 def _pytest_md(report: dict) -> str:

@@ -92,14 +92,15 @@ def test_replay_of_a_violation(tmp_path):
 
 
 def test_interrupted_run_leaves_no_complete_report(tmp_path, monkeypatch):
-    import slth_check.report as rep
+    import slth_check.report as report
+    import slth_check.runner as runner
 
     def boom(*a, **k):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(rep, "to_markdown", boom)
+    monkeypatch.setattr(report, "to_markdown", boom)
     with pytest.raises(KeyboardInterrupt):
-        rep.run_check(claim_ids=["proposition1"], out_dir=tmp_path, figures=False)
+        runner.run_check(claim_ids=["proposition1"], out_dir=tmp_path, figures=False)
     assert not (tmp_path / "report.json").exists()
     assert not list(tmp_path.glob(".*.tmp"))  # no temporary file left behind
 
@@ -113,6 +114,22 @@ def test_atomic_write_cleans_up_on_failure(tmp_path):
     with pytest.raises(TypeError):
         atomic_write(target, 123)  # not str/bytes: the write fails
     assert target.read_text() == "old"  # the previous file is intact
+
+
+def test_output_files_follow_the_umask(tmp_path):
+    import os
+
+    from slth_check.files import atomic_write
+
+    old = os.umask(0o022)
+    try:
+        atomic_write(tmp_path / "a.json", "{}")
+        os.umask(0o077)
+        atomic_write(tmp_path / "b.json", "{}")
+    finally:
+        os.umask(old)
+    assert (tmp_path / "a.json").stat().st_mode & 0o777 == 0o644  # mkstemp alone gives 0600
+    assert (tmp_path / "b.json").stat().st_mode & 0o777 == 0o600
     assert not list(tmp_path.glob(".*.tmp"))
 
 

@@ -10,14 +10,22 @@ exact arithmetic; anything else is ``unknown``.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import dataclass, field
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field, replace
 from fractions import Fraction
-from typing import Any
+from pathlib import Path
+from typing import Any, Literal, get_args
 
 import numpy as np
 
-VERDICTS = ("holds", "violated", "unknown", "hypotheses_unmet")
+#: The verdict of one outcome (see the module docstring for what each rests on).
+Verdict = Literal["holds", "violated", "unknown", "hypotheses_unmet"]
+VERDICTS: tuple[str, ...] = get_args(Verdict)
+#: What produced an outcome's verdict.
+Method = Literal["exact", "closed-form", "bounds", "milp", "interval", "z3", "mitm",
+                 "statistical", "sampled"]
+#: The audit status of a constant inside a proof.
+AuditStatus = Literal["confirmed", "discrepancy", "illegible"]
 
 
 def as_number(x: Any) -> float | None:
@@ -27,12 +35,13 @@ def as_number(x: Any) -> float | None:
     return float(x)
 
 
-@dataclass
+@dataclass(frozen=True)
 class Outcome:
-    """The result of checking one instance of one claim."""
+    """The result of checking one instance of one claim (immutable: derive a changed
+    copy with :meth:`replace`; ``extra`` holds per-claim data for its summary)."""
 
     claim: str
-    verdict: str
+    verdict: Verdict
     observed: Any = None
     bound: Any = None
     method: str = "exact"
@@ -44,6 +53,10 @@ class Outcome:
     def __post_init__(self) -> None:
         if self.verdict not in VERDICTS:
             raise ValueError(f"verdict: expected one of {VERDICTS}, got {self.verdict!r}")
+
+    def replace(self, **changes: Any) -> Outcome:
+        """A copy with ``changes`` applied (the outcome itself never changes)."""
+        return replace(self, **changes)
 
     @property
     def ratio(self) -> float | None:
@@ -72,17 +85,30 @@ class Outcome:
 
 
 def compare(claim: str, observed: Any, bound: Any, *, method: str, witness=None,
-            detail: str = "", strict: bool = False, expected: bool = False) -> Outcome:
+            detail: str = "", strict: bool = False, expected: bool = False,
+            on_pass: Verdict = "holds", on_fail: Verdict = "violated",
+            extra: dict[str, Any] | None = None) -> Outcome:
     """Outcome of the exact comparison ``observed <= bound`` (``<`` if strict).
 
-    Both must be exact numbers (Fraction or int): this is the only place a
-    numeric ``holds`` is decided for comparisons.
+    Both must be exact numbers (Fraction or int): this is the one place where a
+    numeric comparison becomes a verdict.  ``on_fail="unknown"`` is for a bound
+    that may fail with a stated probability (see :func:`compare_or_unknown`);
+    ``on_pass="unknown"`` for a negative control whose break was not found.  The
+    witness is kept only on a violation.
     """
     if not isinstance(observed, (int, Fraction)) or not isinstance(bound, (int, Fraction)):
         raise TypeError("compare: observed and bound must be exact (Fraction or int)")
     ok = observed < bound if strict else observed <= bound
-    return Outcome(claim, "holds" if ok else "violated", observed, bound, method,
-                   witness=None if ok else witness, detail=detail, expected=expected and not ok)
+    verdict = on_pass if ok else on_fail
+    return Outcome(claim, verdict, observed, bound, method,
+                   witness=witness if verdict == "violated" else None, detail=detail,
+                   expected=expected and verdict == "violated", extra=dict(extra or {}))
+
+
+def compare_or_unknown(claim: str, observed: Any, bound: Any, **kw: Any) -> Outcome:
+    """:func:`compare` for a bound allowed to fail (with probability eps or delta): a
+    failed comparison is ``unknown``, never ``violated``."""
+    return compare(claim, observed, bound, on_fail="unknown", **kw)
 
 
 @dataclass
@@ -93,7 +119,7 @@ class AuditEntry:
     item: str
     stated: str
     measured: str
-    status: str  # confirmed / discrepancy / illegible
+    status: AuditStatus
     consequence: str
 
     def to_json(self) -> dict[str, str]:
@@ -126,9 +152,21 @@ class Claim:
         """Audit entries of the constants inside this statement's proof."""
         return []
 
-    def summary(self, rng: np.random.Generator, profile: str) -> dict[str, Any]:
-        """Extra per-claim figures for the report (fits, tables)."""
+    def summary(self, outcomes: Sequence[Outcome], rng: np.random.Generator,
+                profile: str) -> dict[str, Any]:
+        """Extra per-claim results for the report (fits, tables), computed from this
+        run's ``outcomes`` only: a claim keeps no state between calls."""
         return {}
+
+    def figures(self, summary: dict[str, Any], outcomes: Sequence[Outcome],
+                fig_dir: Path) -> list[tuple[str, str]]:
+        """Draw this claim's own figures into ``fig_dir``; returns ``(path, caption)``
+        pairs (paths relative to the report folder)."""
+        return []
+
+    def replay(self, arrays: dict[str, np.ndarray], meta: dict[str, Any]) -> Outcome:
+        """Re-check a saved witness in exact arithmetic (claims with witnesses override)."""
+        raise ValueError(f"witness: claim {self.id!r} has no replay")
 
     def run(self, instance: Any) -> Outcome:
         """``check`` guarded by the hypotheses."""

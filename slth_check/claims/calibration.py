@@ -14,7 +14,8 @@ configurations.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -22,6 +23,7 @@ from scipy import stats
 
 from ..certify import layer_sup_error
 from ..construction import build_layer
+from ..plotting import pyplot, save_png
 from .base import Claim, Outcome
 from .lemma2 import CALIBRATED_C
 
@@ -78,7 +80,6 @@ class Calibration(Claim):
             est, lo, hi = quantile_ci(np.array(req), 1 - eps)
             rows.append({"d": d, "c0": c0, "c1": c1, "eps": eps, "C": est, "ci95": [lo, hi],
                          "median_required": float(np.median(req)), "draws": len(req)})
-        self._rows = rows
         worst = max(rows, key=lambda r: r["C"])
         out = Outcome(self.id, "unknown", worst["C"], CALIBRATED_C, method="statistical",
                       detail=(f"calibrated C = {worst['C']:.3f} (95% CI {worst['ci95'][0]:.3f}"
@@ -86,12 +87,39 @@ class Calibration(Claim):
                               f"c1={worst['c1']} eps={worst['eps']}; default CALIBRATED_C = "
                               f"{CALIBRATED_C} "
                               + ("covers it" if worst["C"] <= CALIBRATED_C else
-                                 "is BELOW it: raise CALIBRATED_C")))
-        out.extra["proof"] = True
+                                 "is BELOW it: raise CALIBRATED_C")),
+                      extra={"proof": True, "rows": rows})
         yield out
 
-    def summary(self, rng: np.random.Generator, profile: str) -> dict[str, Any]:
-        rows = getattr(self, "_rows", [])
+    def figures(self, summary: dict[str, Any], outcomes: Sequence[Outcome],
+                fig_dir: Path) -> list[tuple[str, str]]:
+        """Per configuration (d, c0, c1, eps) the calibrated C with its 95 % CI, and the
+        default ``CALIBRATED_C`` as a line."""
+        rows = summary.get("rows")
+        if not rows:
+            return []
+        plt = pyplot()
+        fig, ax = plt.subplots(figsize=(max(6.0, 0.35 * len(rows) + 2), 4))
+        x = np.arange(len(rows))
+        C = np.array([r["C"] for r in rows])
+        lo = np.array([r["ci95"][0] for r in rows])
+        hi = np.array([min(r["ci95"][1], 1e3) for r in rows])
+        ax.errorbar(x, C, yerr=[C - lo, np.maximum(hi - C, 0)], fmt="o", label="calibrated C")
+        ax.axhline(CALIBRATED_C, color="k", ls="--", lw=1,
+                   label=f"default CALIBRATED_C = {CALIBRATED_C:g}")
+        ax.set_xticks(x, [f"d={r['d']} c0={r['c0']} c1={r['c1']} eps={r['eps']}"
+                          for r in rows], rotation=60, ha="right", fontsize=7)
+        ax.set_ylim(0, 1.25 * max(CALIBRATED_C, float(hi.max())))
+        ax.set_ylabel("C needed (1 - eps quantile, 95% CI)")
+        ax.set_title("Calibration of the constant C of Lemmas 1-2")
+        ax.legend(fontsize=7)
+        fig.tight_layout()
+        return [(save_png(fig, fig_dir / "calibration.png"),
+                 "the C each configuration needs, against the default")]
+
+    def summary(self, outcomes: Sequence[Outcome], rng: np.random.Generator,
+                profile: str) -> dict[str, Any]:
+        rows = [r for o in outcomes for r in o.extra.get("rows", [])]
         lines = ["| d | c0 | c1 | eps | calibrated C | 95% CI | median required C |",
                  "|---|---|---|---|---|---|---|"]
         lines += [f"| {r['d']} | {r['c0']} | {r['c1']} | {r['eps']} | {r['C']:.3f} | "

@@ -15,9 +15,10 @@ exactly): signed inputs, entries outside [-1, 1], n far below the formula.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -26,7 +27,8 @@ from scipy import stats
 from ..certify import exact_error, layer_sup_error
 from ..construction import PrunedCNN, PrunedLayer, build_layer, required_n
 from ..network import TargetCNN
-from .base import Claim, Outcome
+from ..plotting import pyplot, save_png
+from .base import Claim, Outcome, compare, compare_or_unknown
 
 #: The calibrated constant of Lemmas 1-2 and Theorem 1 used by default: the
 #: (1 - eps)-quantile of the per-draw required C, maximised over the
@@ -105,19 +107,15 @@ class Lemma2(Claim):
                            detail="the construction kept a non-positive entry of U")
         err, X = layer_error(instance.K, layer)
         eps = Fraction(instance.eps)
-        verdict = "holds" if err < eps else "unknown"
-        out = Outcome(self.id, verdict, err, eps, method="closed-form",
-                      detail=f"d={d} c0={c0} c1={c1} n={n} seed={instance.seed}"
-                      + ("" if err < eps else ": construction failed on this draw "
-                         "(allowed with probability eps)"))
-        out.extra.update({"n": n, "failed": err >= eps, "eps": instance.eps})
-        self._outcomes.append(out)
-        return out
+        return compare_or_unknown(
+            self.id, err, eps, strict=True, method="closed-form",
+            detail=f"d={d} c0={c0} c1={c1} n={n} seed={instance.seed}"
+            + ("" if err < eps else ": construction failed on this draw "
+               "(allowed with probability eps)"),
+            extra={"n": n, "failed": err >= eps, "eps": instance.eps})
 
-    def __init__(self) -> None:
-        self._outcomes: list[Outcome] = []
-
-    def summary(self, rng: np.random.Generator, profile: str) -> dict[str, Any]:
+    def summary(self, outcomes: Sequence[Outcome], rng: np.random.Generator,
+                profile: str) -> dict[str, Any]:
         """Failure rates over the instances, and a dedicated study at one eps with enough
         draws for the 99 % Clopper-Pearson upper bound to be able to fall below eps."""
         study_eps, draws = 0.2, {"ci": 50, "dev": 200, "thorough": 1000}.get(profile, 50)
@@ -129,8 +127,7 @@ class Lemma2(Claim):
             K = K / (np.abs(K).sum() * (1 + 2**-40))
             study.append(Lemma2.check(self, LayerInstance(K, study_eps,
                                                           int(rng.integers(2**31)))))
-        self._outcomes = self._outcomes[:-draws]  # keep the instance outcomes apart
-        fs = failure_summary(self._outcomes)
+        fs = failure_summary([o for o in outcomes if not o.expected])
         st = failure_summary(study)[str(study_eps)]
         st["confirmed"] = st["cp99"][1] <= study_eps
         lines = ["| draws | eps | failures / draws | 99% Clopper-Pearson | verdict |",
@@ -143,6 +140,29 @@ class Lemma2(Claim):
                      + ("failure rate <= eps confirmed (upper bound below eps)"
                         if st["confirmed"] else st["verdict"]) + " |")
         return {"failure_rate": fs, "study": st, "C": CALIBRATED_C, "table": "\n".join(lines)}
+
+    def figures(self, summary: dict[str, Any], outcomes: Sequence[Outcome],
+                fig_dir: Path) -> list[tuple[str, str]]:
+        """The certified sup error of each draw against its n, with eps marked."""
+        pts = [(o.extra["n"], float(o.observed), o.extra["eps"]) for o in outcomes
+               if "n" in o.extra and o.observed is not None and not o.expected]
+        if not pts:
+            return []
+        plt = pyplot()
+        fig, ax = plt.subplots(figsize=(5.5, 3.5))
+        for eps in sorted({e for _, _, e in pts}):
+            n = [p[0] for p in pts if p[2] == eps]
+            err = [max(p[1], 1e-300) for p in pts if p[2] == eps]
+            (line,) = ax.semilogy(n, err, "o", ms=3, label=f"draws at eps = {eps}")
+            ax.axhline(eps, ls="--", lw=0.8, color=line.get_color())
+        ax.set_xlabel(f"n (samples, from the formula with C = {CALIBRATED_C:g})")
+        ax.set_ylabel("certified sup error (absolute)")
+        ax.set_title(f"{self.id}: certified error against n (dashed: eps)")
+        ax.legend(fontsize=7)
+        fig.tight_layout()
+        return [(save_png(fig, fig_dir / f"{self.id}-error-vs-n.png"),
+                 "certified sup error of each draw against n; a point above its dashed "
+                 "line is a failed draw (allowed with probability eps)")]
 
     def instances(self, rng: np.random.Generator, profile: str) -> Iterator[Any]:
         count = {"ci": 40, "dev": 150, "thorough": 1000}.get(profile, 40)
@@ -164,9 +184,8 @@ class Lemma2(Claim):
         layer = PrunedLayer(arrays["U"], arrays["V"], arrays["S"], arrays["T"])
         target = TargetCNN.from_kernels([arrays["K"]])
         err = exact_error(target, PrunedCNN([layer]), arrays["X"])
-        eps = Fraction(float(meta["eps"]))
-        return Outcome(self.id, "violated" if err >= eps else "holds", err, eps,
-                       method="exact", detail=meta.get("control", ""))
+        return compare(self.id, err, Fraction(float(meta["eps"])), strict=True, method="exact",
+                       detail=meta.get("control", ""))
 
 
 class Lemma1(Lemma2):
@@ -223,15 +242,14 @@ def _control(claim: str, name: str, K: np.ndarray, layer: PrunedLayer, X: np.nda
         X = _shrink(breaks, X)
     err = exact_error(target, pruned, X)  # exact replay on the actual pruned layer
     found = err >= Fraction(eps)
-    out = Outcome(claim, "violated" if found else "unknown", err, Fraction(eps), method="exact",
-                  witness={"K": K, "U": layer.U, "V": layer.V, "S": layer.S, "T": layer.T,
-                           "X": X} if found else None,
-                  detail=f"negative control '{name}': " + (
-                      f"error {float(err):.4g} >= eps {eps} at a witness with "
-                      f"{int(np.count_nonzero(X))} non-zero input entries"
-                      if found else "no break found"), expected=True)
-    out.extra.update({"eps": eps, "control": name})
-    return out
+    return compare(claim, err, Fraction(eps), strict=True, method="exact", on_pass="unknown",
+                   witness={"K": K, "U": layer.U, "V": layer.V, "S": layer.S, "T": layer.T,
+                            "X": X},
+                   detail=f"negative control '{name}': " + (
+                       f"error {float(err):.4g} >= eps {eps} at a witness with "
+                       f"{int(np.count_nonzero(X))} non-zero input entries"
+                       if found else "no break found"), expected=True,
+                   extra={"eps": eps, "control": name})
 
 
 def negative_controls(claim: str, rng: np.random.Generator) -> Iterator[Outcome]:

@@ -10,7 +10,7 @@ Kolmogorov-Smirnov test of samples against the closed-form CDF.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 import mpmath
 import numpy as np
@@ -57,11 +57,12 @@ class Lemma3(Claim):
         out = Outcome(self.id, "holds" if proved else "unknown", method="interval",
                       detail=("f(z) - (log 2)/2 >= 0 on [-1/2, 1/2] proved by mpmath.iv over 64 "
                               f"pieces; smallest certified lower bound {lowest:.3g}; equality "
-                              "at |z| = 1/2, so (log 2)/2 is the best constant"))
-        out.extra["proof"] = True
+                              "at |z| = 1/2, so (log 2)/2 is the best constant"),
+                      extra={"proof": True})
         yield out
 
-    def summary(self, rng: np.random.Generator, profile: str) -> dict:
+    def summary(self, outcomes: Sequence[Outcome], rng: np.random.Generator,
+                profile: str) -> dict:
         """Confirmations that are evidence, not proof: quadrature and a KS test."""
         worst = max(abs(product_density(mpmath.mpf(z)) - product_density_by_integration(z))
                     for z in (0.001, 0.01, 0.1, 0.25, 0.5, 0.75, 0.99, -0.3))

@@ -12,14 +12,16 @@ consecutive subset sums.  Theorem 2 says the expected gap on
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from fractions import Fraction
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 from scipy import stats
 
 from ..distributions import PARTIAL_MEANS, sample
+from ..plotting import pyplot, save_png
 from ..rss.exact import subset_sums
 from .base import AuditEntry, Claim, Outcome
 
@@ -93,8 +95,8 @@ class Lueker(Claim):
         return out
 
     def extra_outcomes(self, rng: np.random.Generator, profile: str) -> Iterator[Outcome]:
-        self._cache = self._study(rng, profile)
-        for kind, res in self._cache.items():
+        study = self._study(rng, profile)
+        for kind, res in study.items():
             f = res["fit"]
             decays = f["b_low"] > 0
             out = Outcome(self.id, "unknown", method="statistical",
@@ -106,12 +108,15 @@ class Lueker(Claim):
                                      + (" (Theorem 2 is asymptotic: with xi = 1/32 the interval "
                                         "edge sits within the sqrt(n) fluctuations of the "
                                         "extreme subset sums until n is in the hundreds)"
-                                        if "theorem2" in kind else ""))))
-            out.extra["proof"] = True  # listed among the notes
+                                        if "theorem2" in kind else ""))),
+                          extra={"proof": True, "study": {kind: res}})  # listed among the notes
             yield out
 
-    def summary(self, rng: np.random.Generator, profile: str) -> dict[str, Any]:
-        res = getattr(self, "_cache", None) or self._study(rng, profile)
+    def summary(self, outcomes: Sequence[Outcome], rng: np.random.Generator,
+                profile: str) -> dict[str, Any]:
+        res = {k: v for o in outcomes for k, v in o.extra.get("study", {}).items()}
+        if not res:  # summary asked for without this run's outcomes: compute the study
+            res = self._study(rng, profile)
         rows = ["| law, interval | n | mean exact gap | mean grid gap (1001 points) |",
                 "|---|---|---|---|"]
         for kind, r in res.items():
@@ -121,6 +126,27 @@ class Lueker(Claim):
         rows.append("theorem2 = [(mu- + 1/32) n, (mu+ - 1/32) n] (Theorem 2 as Lemma 1 uses it); "
                     "[-1,1] = the range Lemma 1 needs.")
         return {"study": res, "table": "\n".join(rows)}
+
+    def figures(self, summary: dict[str, Any], outcomes: Sequence[Outcome],
+                fig_dir: Path) -> list[tuple[str, str]]:
+        """The mean exact subset-sum gap against n per law and interval, with its fit."""
+        study = summary.get("study")
+        if not study:
+            return []
+        plt = pyplot()
+        fig, ax = plt.subplots(figsize=(6, 4))
+        for name, s in study.items():
+            n = np.asarray(s["n"], float)
+            (pts,) = ax.semilogy(n, s["mean_gap"], "o", label=name)
+            f = s["fit"]
+            ax.semilogy(n, f["a"] * np.exp(-f["b"] * n), "--", lw=0.8, color=pts.get_color())
+        ax.set_xlabel("n (number of samples)")
+        ax.set_ylabel("mean exact subset-sum gap (absolute)")
+        ax.set_title("Theorem 2 (Lueker): gap against n, fitted a exp(-b n)")
+        ax.legend(fontsize=7)
+        fig.tight_layout()
+        return [(save_png(fig, fig_dir / "rss-gap.png"),
+                 "Lueker's decay: mean exact gap against n, with the fitted exponential")]
 
     def audit(self) -> list[AuditEntry]:
         return lemma1_audit()

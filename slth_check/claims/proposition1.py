@@ -67,11 +67,10 @@ class Proposition1(Claim):
         Y = conv2d_exact(instance.K, instance.X, padding=instance.padding)
         observed = max((abs(v) for v in Y.ravel()), default=Fraction(0))
         bound = l1_exact(instance.K) * max_norm_exact(instance.X)
-        out = compare(self.id, observed, bound, method="exact",
-                      witness={"K": instance.K, "X": instance.X})
-        out.extra["sharper_bound"] = float(sharper_bound(instance.K, instance.X))
-        out.extra["padding"] = instance.padding
-        return out
+        return compare(self.id, observed, bound, method="exact",
+                       witness={"K": instance.K, "X": instance.X},
+                       extra={"sharper_bound": float(sharper_bound(instance.K, instance.X)),
+                              "padding": instance.padding})
 
     def replay(self, arrays: dict, meta: dict) -> Outcome:
         """Re-check a saved witness (K, X) exactly."""
@@ -83,10 +82,9 @@ class Proposition1(Claim):
         Y = conv2d_exact(K, X)
         observed = abs(Y[idx])
         sharp = sharper_bound(K, X)
-        out = compare(self.id, observed, l1_exact(K) * max_norm_exact(X), method="exact",
-                      witness={"K": K, "X": X}, detail="tightness input")
-        out.extra["attains_sharper_bound"] = observed == sharp
-        return out
+        return compare(self.id, observed, l1_exact(K) * max_norm_exact(X), method="exact",
+                       witness={"K": K, "X": X}, detail="tightness input",
+                       extra={"attains_sharper_bound": observed == sharp})
 
     def instances(self, rng: np.random.Generator, profile: str) -> Iterator[Any]:
         count = {"ci": 30, "dev": 100, "thorough": 500}.get(profile, 30)
@@ -165,10 +163,9 @@ def prove_z3(d: int, D: int, c0: int = 1, c1: int = 1, *, padding: str = "paper"
                                               f"unknown ({solver.reason_unknown()})")
 
     def finish(verdict: str, detail: str) -> Outcome:
-        out = Outcome("proposition1", verdict, method="z3", detail=detail)
-        out.extra.update({"d": d, "D": D, "c0": c0, "c1": c1, "proof": True,
-                          "seconds": time.perf_counter() - t0})
-        return out
+        return Outcome("proposition1", verdict, method="z3", detail=detail,
+                       extra={"d": d, "D": D, "c0": c0, "c1": c1, "proof": True,
+                              "seconds": time.perf_counter() - t0})
 
     # Lemma 1 (scalar, nonlinear).
     k, x, a, m = z3.Reals("k x a m")

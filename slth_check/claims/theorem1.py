@@ -12,7 +12,7 @@ network is compared with the target's.  Negative control: ``||K||_1 > 1``.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
@@ -24,7 +24,7 @@ from ..arithmetic import interval_to_fractions
 from ..certify import exact_error, proof_bound, search_lower, sup_error
 from ..construction import PrunedCNN, PrunedLayer, build_network, required_n
 from ..network import TargetCNN
-from .base import Claim, Outcome, compare
+from .base import Claim, Outcome, compare, compare_or_unknown
 from .lemma2 import CALIBRATED_C, _shrink
 
 
@@ -71,9 +71,6 @@ class Theorem1(Claim):
     hypotheses_text = ("f in F: kernels with entries in [-1, 1], ||K_i||_1 <= 1, no bias, "
                        "paper padding, stride 1; X in [0, 1]; eps < 1")
 
-    def __init__(self) -> None:
-        self._sizes: list[dict[str, Any]] = []
-
     def hypotheses(self, instance: NetworkInstance) -> list[str]:
         unmet = instance.target.in_class_F()
         if not 0 < instance.eps < 1:
@@ -88,22 +85,18 @@ class Theorem1(Claim):
         pruned = self.build(instance)
         cert = sup_error(instance.target, pruned, D=instance.D, rng=instance.seed)
         eps = Fraction(instance.eps)
-        self._sizes.append({"ell": instance.target.ell, "target": instance.target.n_params(),
-                            "random": pruned.n_random(), "kept": pruned.n_kept(),
-                            "n": [L.n for L in pruned.layers]})
-        if cert.upper is not None and cert.upper < eps:
-            verdict = "holds"
-        else:
-            verdict = "unknown"
-        out = Outcome(self.id, verdict, cert.upper, eps, method=cert.method,
-                      detail=(f"l={instance.target.ell} n={[L.n for L in pruned.layers]} "
-                              f"certified error in [{float(cert.lower):.3g}, "
-                              f"{float(cert.upper):.3g}]"
-                              + ("" if verdict == "holds" else
-                                 " (bound not below eps: failure allowed with probability "
-                                 "delta, or the bound is loose)")))
-        out.extra.update({"lower": float(cert.lower), "milp": cert.details.get("milp_value")})
-        return out
+        sizes = {"ell": instance.target.ell, "target": instance.target.n_params(),
+                 "random": pruned.n_random(), "kept": pruned.n_kept(),
+                 "n": [L.n for L in pruned.layers]}
+        below = cert.upper < eps
+        return compare_or_unknown(
+            self.id, cert.upper, eps, strict=True, method=cert.method,
+            detail=(f"l={instance.target.ell} n={[L.n for L in pruned.layers]} "
+                    f"certified error in [{float(cert.lower):.3g}, {float(cert.upper):.3g}]"
+                    + ("" if below else " (bound not below eps: failure allowed with "
+                       "probability delta, or the bound is loose)")),
+            extra={"lower": float(cert.lower), "milp": cert.details.get("milp_value"),
+                   "sizes": sizes})
 
     def proof_checks(self, instance: NetworkInstance) -> list[Outcome]:
         """Each inequality of Appendix B on the built instance (exact rationals)."""
@@ -113,34 +106,35 @@ class Theorem1(Claim):
         pruned = self.build(instance)
         pb = proof_bound(t, pruned, instance.D)
         outs = []
+
+        def check(observed: Fraction, bound: Fraction, **kw: Any) -> Outcome:
+            # a failed step on a failed draw is not a violation of the theorem: unknown
+            return compare_or_unknown(self.id, observed, bound, **kw)
+
         for row in pb["layers"]:
             i = row["layer"]
             growth = (1 + step) ** (i - 1)
             # Eq. 3 (and Eq. 4, sigma being 1-Lipschitz): the layer's error on [0, 1]
             err1 = row["err"] / row["M"] if row["M"] > 0 else Fraction(0)
-            outs.append(_named(compare(self.id, err1, step, method="closed-form", strict=True),
+            outs.append(_named(check(err1, step, method="closed-form", strict=True),
                                f"Eq. 3, layer {i}: sup_[0,1] ||K_i*X - g_i(X)|| < eps/(2l)"))
             # growth bound on the pruned activations entering layer i
-            outs.append(_named(compare(self.id, row["M"], growth, method="interval"),
+            outs.append(_named(check(row["M"], growth, method="interval"),
                                f"growth: ||X~^{i}||_max <= (1 + eps/(2l))^{i - 1}"))
             # Eq. 5 with the certified quantities
             prev = pb["layers"][i - 2]["e"] if i > 1 else Fraction(0)
-            outs.append(_named(compare(self.id, row["e"], prev + growth * step,
+            outs.append(_named(check(row["e"], prev + growth * step,
                                        method="closed-form"),
                                f"Eq. 5, layer {i}: e_{i + 1} <= e_{i} + (1+eps/(2l))^{i - 1} "
                                "eps/(2l)"))
         final = (1 + step) ** ell - 1
         lo, hi = exp_upper_lower(eps / 2)
-        outs.append(_named(compare(self.id, final, lo - 1, method="interval", strict=True),
+        outs.append(_named(check(final, lo - 1, method="interval", strict=True),
                            "(1 + eps/(2l))^l - 1 < e^{eps/2} - 1"))
-        outs.append(_named(compare(self.id, hi - 1, eps, method="interval", strict=True),
+        outs.append(_named(check(hi - 1, eps, method="interval", strict=True),
                            "e^{eps/2} - 1 < eps"))
-        outs.append(_named(compare(self.id, pb["bound"], final, method="closed-form"),
+        outs.append(_named(check(pb["bound"], final, method="closed-form"),
                            "certified bound <= (1 + eps/(2l))^l - 1"))
-        for o in outs:  # a failed step on a failed draw is not a violation of the theorem
-            if o.verdict == "violated":
-                o.verdict, o.witness = "unknown", None
-                o.detail += " (not met on this draw)"
         return outs
 
     def instances(self, rng: np.random.Generator, profile: str) -> Iterator[Any]:
@@ -163,14 +157,15 @@ class Theorem1(Claim):
         pruned = PrunedCNN([PrunedLayer(arrays[f"U{i}"], arrays[f"V{i}"], arrays[f"S{i}"],
                                         arrays[f"T{i}"]) for i in range(ell)])
         err = exact_error(target, pruned, arrays["X"])
-        eps = Fraction(float(meta["eps"]))
-        return Outcome(self.id, "violated" if err >= eps else "holds", err, eps, method="exact",
+        return compare(self.id, err, Fraction(float(meta["eps"])), strict=True, method="exact",
                        detail=meta.get("control", ""))
 
-    def summary(self, rng: np.random.Generator, profile: str) -> dict[str, Any]:
+    def summary(self, outcomes: Sequence[Outcome], rng: np.random.Generator,
+                profile: str) -> dict[str, Any]:
         rows = ["| network | target params | random params | ratio | kept | k log(k l/eps) |",
                 "|---|---|---|---|---|---|"]
-        for s in self._sizes:
+        sizes = [o.extra["sizes"] for o in outcomes if "sizes" in o.extra]
+        for s in sizes:
             k = s["target"]
             rows.append(f"| l={s['ell']}, n={s['n']} | {k} | {s['random']} | "
                         f"{s['random'] / k:.1f} | {s['kept']} | "
@@ -184,7 +179,7 @@ class Theorem1(Claim):
         tot_t = sum(r["target"] for r in lenet)
         tot_r = sum(r["random"] for r in lenet)
         rows.append(f"| total | {tot_t} | {tot_r} | {tot_r / tot_t:.1f} (paper: roughly 30) |")
-        return {"sizes": self._sizes, "lenet5_n20": lenet, "table": "\n".join(rows)}
+        return {"sizes": sizes, "lenet5_n20": lenet, "table": "\n".join(rows)}
 
 
 def lenet_size_table(n1: int) -> list[dict[str, Any]]:
@@ -200,9 +195,11 @@ def lenet_size_table(n1: int) -> list[dict[str, Any]]:
 
 
 def _named(out: Outcome, name: str) -> Outcome:
-    out.detail = name + (f" ({out.detail})" if out.detail else "")
-    out.extra["proof"] = True
-    return out
+    """The outcome of one step of the proof, named (a new Outcome: outcomes are frozen)."""
+    detail = name + (f" ({out.detail})" if out.detail else "")
+    if out.verdict == "unknown":
+        detail += " (not met on this draw)"
+    return out.replace(detail=detail, extra={**out.extra, "proof": True})
 
 
 def norm_control(rng: np.random.Generator, C: float = 3.0) -> Outcome:
@@ -238,11 +235,10 @@ def norm_control(rng: np.random.Generator, C: float = 3.0) -> Outcome:
         witness.update({f"K{i}": K, f"U{i}": L.U, f"V{i}": L.V, f"S{i}": L.S, f"T{i}": L.T})
     class_note = (f"; the class-rescaled kernels with the same n = {n} and random layers are "
                   f"certified <= {float(ok_class.upper):.3g}")
-    out = Outcome("theorem1", "violated" if found else "unknown", err, Fraction(eps),
-                  method="exact", witness=witness if found else None, expected=True,
-                  detail=("negative control '||K||_1 = 8 > 1': " +
-                          (f"error {float(err):.4g} >= eps at an input with "
-                           f"{int(np.count_nonzero(X))} non-zero entries" if found
-                           else "no break found") + class_note))
-    out.extra.update({"eps": eps, "ell": 2, "control": "||K||_1 > 1"})
-    return out
+    return compare("theorem1", err, Fraction(eps), strict=True, method="exact",
+                   on_pass="unknown", witness=witness, expected=True,
+                   detail=("negative control '||K||_1 = 8 > 1': " +
+                           (f"error {float(err):.4g} >= eps at an input with "
+                            f"{int(np.count_nonzero(X))} non-zero entries" if found
+                            else "no break found") + class_note),
+                   extra={"eps": eps, "ell": 2, "control": "||K||_1 > 1"})

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import json
-import os
 import platform
-import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -14,11 +12,12 @@ from typing import Any
 import numpy as np
 
 from ..claims.base import VERDICTS, AuditEntry, Claim, Outcome
+from ..files import atomic_write
 
 SCHEMA_VERSION = 1
 
 
-def _now() -> str:
+def utc_now() -> str:
     return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
 
 
@@ -32,22 +31,6 @@ def package_versions() -> dict[str, str]:
         except PackageNotFoundError:
             out[name] = "not installed"
     return out
-
-
-def atomic_write(path: Path, data: bytes | str) -> None:
-    """Write a file atomically: a temporary file in the same folder, then rename."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    mode = "wb" if isinstance(data, bytes) else "w"
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix="." + path.name, suffix=".tmp")
-    try:
-        with os.fdopen(fd, mode) as fh:
-            fh.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
 
 
 def save_witness(directory: Path, name: str, outcome: Outcome) -> str | None:
@@ -128,8 +111,24 @@ def build_report(records: Iterable[ClaimRecord], *, run: dict[str, Any], out_dir
             "notes": [o.detail for o in rec.outcomes if o.extra.get("proof")],
             "summary": summaries.get(rec.claim.id, {}),
         })
+    return report_document(run, claims, violations, [a.to_json() for a in audit])
+
+
+def report_document(run: dict[str, Any], claims: list[dict[str, Any]],
+                    violations: list[dict[str, Any]], audit: list[dict[str, Any]],
+                    **extra: Any) -> dict[str, Any]:
+    """The report dict (``schema_version`` 1, ``report_schema.json``): the one builder
+    used by ``slth-check check`` and by the pytest plugin's ``--slth-report``."""
     return {"schema_version": SCHEMA_VERSION, "run": run, "claims": claims,
-            "violations": violations, "audit": [a.to_json() for a in audit]}
+            "violations": violations, "audit": audit, **extra}
+
+
+def write_report(out_dir: Path, report: dict[str, Any], markdown_tail: str = "") -> None:
+    """Write ``report.md`` then ``report.json`` (last, atomically: a folder without it is
+    an interrupted run)."""
+    out_dir = Path(out_dir)
+    atomic_write(out_dir / "report.md", to_markdown(report) + markdown_tail)
+    atomic_write(out_dir / "report.json", json.dumps(report, indent=2, default=json_default))
 
 
 def _num(x: Any) -> float | None:
@@ -194,56 +193,7 @@ def to_markdown(report: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def run_check(*, claim_ids: list[str] | None = None, profile: str = "ci", seed: int = 0,
-              out_dir: Path | None = None, progress: bool | None = None,
-              figures: bool = True) -> tuple[dict, Path]:
-    """Run the claims on their built-in instances and write the report.
-
-    Returns the report dict and the folder it was written to.  ``report.json``
-    is written last and atomically, so a folder without it is an interrupted run.
-    """
-    from ..claims import REGISTRY
-
-    ids = claim_ids or list(REGISTRY)
-    unknown = [i for i in ids if i not in REGISTRY]
-    if unknown:
-        raise ValueError(f"claims: unknown claim id(s) {unknown}; "
-                         f"expected some of {list(REGISTRY)}")
-    if profile not in ("ci", "dev", "thorough"):
-        raise ValueError(f"profile: expected 'ci', 'dev' or 'thorough', got {profile!r}")
-    start = _now()
-    run_id = _dt.datetime.now().strftime("%Y%m%d-%H%M%S") + f"-s{seed}"
-    out_dir = Path(out_dir) if out_dir is not None else Path("reports") / run_id
-    from ..files import ensure_writable_dir
-
-    ensure_writable_dir(out_dir, "--out")  # before the work: a read-only folder fails at once
-    records, audit, summaries = [], [], {}
-    from ..progress import progress_iter
-
-    for cid in progress_iter(ids, desc="claims", enable=progress):
-        claim = REGISTRY[cid]()
-        rng = np.random.default_rng([seed, _stable_hash(cid)])
-        rec = ClaimRecord(claim)
-        for inst in claim.instances(rng, profile):
-            rec.add(claim.run(inst))
-        for out in claim.extra_outcomes(rng, profile):
-            rec.add(out)
-        records.append(rec)
-        audit.extend(claim.audit())
-        summaries[cid] = claim.summary(rng, profile)
-    run = {"id": run_id, "seed": seed, "profile": profile, "start": start, "end": _now(),
-           "claims": ids, "versions": package_versions()}
-    report = build_report(records, run=run, out_dir=out_dir, audit=audit, summaries=summaries)
-    if figures:
-        from .figures import write_figures
-
-        report["figures"] = write_figures(report, records, out_dir)
-    atomic_write(out_dir / "report.md", to_markdown(report))
-    atomic_write(out_dir / "report.json", json.dumps(report, indent=2, default=_default))
-    return report, out_dir
-
-
-def _default(o: Any) -> Any:
+def json_default(o: Any) -> Any:
     if isinstance(o, (np.integer,)):
         return int(o)
     if isinstance(o, (np.floating,)):
@@ -253,7 +203,7 @@ def _default(o: Any) -> Any:
     return str(o)
 
 
-def _stable_hash(s: str) -> int:
+def stable_hash(s: str) -> int:
     import zlib
 
     return zlib.crc32(s.encode())
