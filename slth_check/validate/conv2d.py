@@ -111,7 +111,7 @@ from ..arithmetic import ETA, gamma, to_fraction
 from ..conv import PADDINGS, _crop, conv2d, conv2d_exact, output_size
 from ..tensors import input_from_torch, input_to_torch
 from . import Verdict
-from .sandbox import UserCodeFailure, UserFunction, private_copy
+from .sandbox import UserCodeFailure, UserFunction, private_copy, real_array
 
 OPS = ("convolution", "cross-correlation")
 LAYOUTS = ("paper", "torch")
@@ -365,21 +365,8 @@ def _builtin_factory(name: str, padding: str) -> Callable:
 
 
 def result_to_array(Y: Any) -> np.ndarray:
-    """The user's result as a float64 array (NumPy, array-likes, torch tensors).
-
-    Raises ValueError for complex or non-numeric results (runs in the worker)."""
-    if hasattr(Y, "detach") and hasattr(Y, "cpu"):  # a torch tensor
-        Y = Y.detach().cpu()
-        if str(getattr(Y, "dtype", "")) == "torch.bfloat16":
-            Y = Y.float()
-        Y = Y.numpy()
-    a = np.asarray(Y)
-    if a.dtype.kind == "c":
-        raise ValueError(f"a complex array of shape {a.shape} (take the real part?)")
-    if a.dtype.kind not in "fiu":
-        raise ValueError(f"an array of dtype {a.dtype} and shape {a.shape}, expected real "
-                         "numbers")
-    return np.array(a, dtype=np.float64)
+    """The user's result as a float64 array (see :func:`.sandbox.real_array`)."""
+    return real_array(Y)
 
 
 def to_user_layout(K: np.ndarray, X: np.ndarray, layout: str,
@@ -436,7 +423,7 @@ def _elements(p: Precision, max_abs: float) -> st.SearchStrategy[float]:
              st.floats(-small, small, **kw),
              st.floats(-a, a, **kw),
              st.builds(lambda s, v: s * v, st.sampled_from([-1.0, 1.0]),
-                       st.floats(_tiny(p), 2.0**-10, **kw))]
+                       st.floats(_tiny(p), max(2.0**-10, 8 * _tiny(p)), **kw))]
     el = st.one_of(*parts)
     if p.name == "bfloat16":
         el = el.map(lambda v: float(_round_bfloat16(v)))
@@ -628,6 +615,11 @@ def _check_int(name: str, v: Any, lo: int, hi: int) -> int:
 MAX_WORK = 5_000_000
 
 
+#: Calls of the implementation allowed for shrinking a failure (bounds the run time;
+#: the counterexample is then the smallest found within them).
+SHRINK_CALLS = 200
+
+
 @dataclass
 class _Problem:
     detail: str
@@ -693,10 +685,10 @@ def validate_conv2d(impl: Callable | str, *, layout: str = "paper", op: str = "c
         layout, op = ("torch", "cross-correlation") if impl == "torch" else ("paper",
                                                                              "convolution")
         fn = UserFunction("slth_check.validate.conv2d:_builtin_factory", timeout,
-                          factory_args=(impl, padding), convert=result_to_array,
+                          factory_args=(impl, padding), convert="real_array",
                           arg_names=_arg_names(layout))
     else:
-        fn = UserFunction(impl, timeout, convert=result_to_array, arg_names=_arg_names(layout))
+        fn = UserFunction(impl, timeout, convert="real_array", arg_names=_arg_names(layout))
     config = {"impl": name, "layout": layout, "op": op, "padding": padding,
               "max_examples": max_examples, "rtol": rtol, "precision": precision,
               "max_d": max_d, "max_D": max_D, "max_channels": max_channels,
@@ -756,15 +748,21 @@ def _run(fn: UserFunction, name: str, impl: Any, config: dict, layout: str, op: 
 
     problems: dict[tuple, tuple[tuple, _Problem]] = {}
     fatal: list[tuple] = []
+    shrinking = {"calls": 0, "best": None}
 
     def mismatch(case: tuple[np.ndarray, np.ndarray]) -> bool:
         key = _key(case)
         if fatal:  # no shrinking after a hang/exit/crash: each try could cost the timeout
             return key == fatal[0]
+        if shrinking["best"] is not None:
+            shrinking["calls"] += 1
+            if shrinking["calls"] > SHRINK_CALLS:  # keep the smallest failure found so far
+                return key == shrinking["best"]
         prob = evaluate(case)
         if prob is None:
             return False
         problems[key] = (case, prob)
+        shrinking["best"] = key  # the shrinker only tries cases smaller than its best
         if prob.fatal:
             fatal.append(key)
         return True

@@ -56,7 +56,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["InputModified", "UserCodeFailure", "UserFunction", "private_copy"]
+__all__ = ["InputModified", "UserCodeFailure", "UserFunction", "private_copy", "real_array"]
 
 
 class UserCodeFailure(Exception):
@@ -84,6 +84,28 @@ class InputModified(UserCodeFailure):
 def private_copy(a: Any, dtype: Any = None) -> np.ndarray:
     """A fresh C-contiguous copy of ``a`` (non-negative strides), as ``dtype`` if given."""
     return np.array(a, dtype=dtype, order="C", copy=True)
+
+
+def real_array(Y: Any) -> np.ndarray:
+    """A result as a float64 array: NumPy arrays, array-likes and torch tensors of real
+    numbers (ValueError for complex or non-numeric results).  Usable as ``convert``
+    by name (``convert="real_array"``): the worker then needs no other import."""
+    if hasattr(Y, "detach") and hasattr(Y, "cpu"):  # a torch tensor
+        Y = Y.detach().cpu()
+        if str(getattr(Y, "dtype", "")) == "torch.bfloat16":
+            Y = Y.float()
+        Y = Y.numpy()
+    a = np.asarray(Y)
+    if a.dtype.kind == "c":
+        raise ValueError(f"a complex array of shape {a.shape} (take the real part?)")
+    if a.dtype.kind not in "fiu":
+        raise ValueError(f"an array of dtype {a.dtype} and shape {a.shape}, expected real "
+                         "numbers")
+    return np.array(a, dtype=np.float64)
+
+
+#: Converters that can be named by a string (resolved inside the worker).
+CONVERTERS: dict[str, Callable] = {"real_array": real_array}
 
 
 def _describe_status(code: int) -> str:
@@ -165,6 +187,8 @@ def _worker_main(fd: int) -> None:  # pragma: no cover - runs in the worker proc
     except EOFError:
         return
     sys.path[:] = [cwd] + [p for p in sys_path if p != cwd]
+    if isinstance(convert, str):
+        convert = CONVERTERS[convert]
     try:
         fn = _load(spec, factory_args, what)
     except ValueError as exc:
@@ -217,8 +241,8 @@ class UserFunction:
     factory_args : if given, ``MODULE:ATTR`` is a factory called once with these
         (picklable) arguments in the worker, and its result is the function.
     convert : a picklable module-level function applied to the result in the
-        worker (e.g. conversion to a float64 array); its exceptions are
-        reported as "returned an unusable value".
+        worker, or the name of one of :data:`CONVERTERS` (``"real_array"``);
+        its exceptions are reported as "returned an unusable value".
     arg_names : names of the arguments, for messages ("modified its input K").
     what : the option name for usage errors (default ``--impl``).
 
@@ -226,7 +250,8 @@ class UserFunction:
     """
 
     def __init__(self, impl: str | Callable, timeout: float = 60.0, *,
-                 factory_args: Sequence[Any] | None = None, convert: Callable | None = None,
+                 factory_args: Sequence[Any] | None = None,
+                 convert: Callable | str | None = None,
                  arg_names: Sequence[str] = (), what: str = "--impl") -> None:
         if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) \
                 or not (timeout > 0 and np.isfinite(timeout)):
@@ -244,8 +269,13 @@ class UserFunction:
         self._finalizer: Any = None
         self.in_process = not isinstance(impl, str) or os.name == "nt"
         self._fn: Callable | None = None
+        if isinstance(convert, str) and convert not in CONVERTERS:
+            raise ValueError(f"convert: expected a callable or one of {tuple(CONVERTERS)}, "
+                             f"got {convert!r}")
         if self.in_process:
             self._fn = _load(impl, self.factory_args, what) if isinstance(impl, str) else impl
+            if isinstance(convert, str):
+                self.convert = CONVERTERS[convert]
 
     # -- worker management -------------------------------------------------
     def start(self) -> None:
@@ -253,9 +283,12 @@ class UserFunction:
         if self.in_process or self._proc is not None:
             return
         parent, child = socket.socketpair()
+        # load this file on its own (not the slth_check package, whose import is slow)
         cmd = [sys.executable, "-c",
-               f"from slth_check.validate.sandbox import _worker_main; "
-               f"_worker_main({child.fileno()})"]
+               "import importlib.util as u; "
+               f"s = u.spec_from_file_location('_slth_check_sandbox', {__file__!r}); "
+               "m = u.module_from_spec(s); s.loader.exec_module(m); "
+               f"m._worker_main({child.fileno()})"]
         try:
             proc = subprocess.Popen(cmd, pass_fds=(child.fileno(),), stdin=subprocess.DEVNULL)
         finally:
