@@ -557,8 +557,7 @@ def _run(fn: UserFunction, name: str, impl: Any, config: dict, claims_optimal: b
     def evaluate(case: tuple[np.ndarray, float]) -> _Problem | None:
         values, target = case
         try:
-            answer = fn.call(values, np.float64(target),
-                             during=f"on n={values.size} values")
+            answer = fn.call(values, np.float64(target), during="when called")
         except UserCodeFailure as exc:
             return _Problem(f"the implementation {exc}", fatal=exc.fatal)
         problem = check_result(values, target, answer, claims_optimal)
