@@ -276,3 +276,21 @@ def test_proof_type_is_a_script() -> None:
     assert isinstance(p, Proof)
     text = p.describe()
     assert "meta-step exp-bound" in text and "theorem1.final" in text
+
+
+def test_outcome_fields_for_the_claims(results, monkeypatch) -> None:
+    from slth_check.claims.base import Outcome
+
+    for n in STATEMENTS:
+        f = proofs.outcome_fields(n, results=results)
+        out = Outcome(n, **f)  # what a claim's extra_outcomes yields
+        assert out.verdict == "holds" and out.method == "z3"
+        assert out.detail.startswith("proved (all sizes)")
+        assert f["extra"]["proof"] == "all sizes" and f["extra"]["obligations"]
+    # a failed proof is unknown for the claim, never violated (no concrete witness)
+    p = proofs.PROOFS["theorem1"]
+    bad = tuple(dataclasses.replace(o, params={"budget_factor": 1})
+                if o.name == "theorem1.final" else o for o in p.obligations)
+    monkeypatch.setitem(proofs.PROOFS, "theorem1", dataclasses.replace(p, obligations=bad))
+    f = proofs.outcome_fields("theorem1")
+    assert f["verdict"] == "unknown" and f["extra"]["status"] == "failed"

@@ -14,6 +14,8 @@ chain "obligations + meta-steps => statement".
 
 from __future__ import annotations
 
+from typing import Any
+
 from .core import (
     DEFAULT_TIMEOUT_MS,
     ChainStep,
@@ -29,8 +31,8 @@ from .core import (
 )
 
 __all__ = ["DEFAULT_TIMEOUT_MS", "PROOFS", "ChainStep", "Goal", "MetaStep", "Obligation",
-           "ObligationResult", "Proof", "check_goal", "known_names", "proof", "run_all",
-           "run_proof", "status", "summary_exit_code", "z3_version"]
+           "ObligationResult", "Proof", "check_goal", "known_names", "outcome_fields", "proof",
+           "run_all", "run_proof", "status", "summary_exit_code", "z3_version"]
 
 
 def _proofs() -> dict[str, Proof]:
@@ -90,3 +92,32 @@ def status(statement: str, results: list[ObligationResult] | None = None) -> str
     if mine and all(r.ok for r in mine):
         return "proved (all sizes)"
     return "failed" if any(r.bad for r in mine) else "unknown"
+
+
+def outcome_fields(statement: str, *, timeout_ms: int = DEFAULT_TIMEOUT_MS,
+                   results: list[ObligationResult] | None = None) -> dict[str, Any]:
+    """Keyword arguments for a claim's ``Outcome(claim_id, **outcome_fields(name))``.
+
+    ``verdict`` is ``holds`` when the statement's proof script is ``proved (all
+    sizes)`` and ``unknown`` otherwise, never ``violated``: a countermodel of
+    an obligation is not a witness replayed on concrete tensors.  ``method`` is
+    ``z3``; ``detail`` says what is proved (for Lemma 1 and Theorem 1 the
+    deterministic part only: Eq. 1-2, the error recursion given Eq. 3);
+    ``extra`` carries ``proof = "all sizes"``, the status, the Z3 version and
+    every obligation and twin as JSON.
+    """
+    p = proof(statement)
+    res = run_all(statement, timeout_ms=timeout_ms) if results is None else \
+        [r for r in results if r.statement == statement]
+    st = status(statement, res)
+    n_obl = sum(r.kind == "obligation" for r in res)
+    n_twin = sum(r.kind == "twin" for r in res)
+    seconds = sum(r.seconds for r in res)
+    detail = (f"{st}: {p.title}: {p.statement} [{p.scope}]; {n_obl} Z3 obligations, "
+              f"{n_twin} negative twins, meta-steps {', '.join(m.name for m in p.meta_steps)}; "
+              f"{seconds:.2f} s, Z3 {z3_version()}")
+    return {"verdict": "holds" if st == "proved (all sizes)" else "unknown", "method": "z3",
+            "detail": detail,
+            "extra": {"proof": "all sizes", "status": st, "statement": p.title,
+                      "scope": p.scope, "z3_version": z3_version(), "seconds": seconds,
+                      "obligations": [r.to_json() for r in res]}}
