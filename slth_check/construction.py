@@ -26,156 +26,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
 
 import numpy as np
 
-from .arithmetic import to_fraction
-from .conv import conv2d, conv2d_exact, relu
-from .network import ConvLayer, LayeredCNN, TargetCNN
+from .network import PrunedCNN, PrunedLayer, TargetCNN, check_shape
 from .rss import RSSResult, solve
 from .tensors import as_float_array
-
-
-def _check_shape(a: np.ndarray, name: str, shape: tuple[int, ...]) -> None:
-    if a.shape != tuple(shape):
-        raise ValueError(f"{name}: expected shape {tuple(shape)}, got {a.shape}")
-
-
-@dataclass
-class PrunedLayer:
-    """One emulated target layer: the random pair (U, V), masks (S, T), optional biases."""
-
-    U: np.ndarray
-    V: np.ndarray
-    S: np.ndarray
-    T: np.ndarray
-    Ub: np.ndarray | None = None
-    Sb: np.ndarray | None = None
-    padding: str = "paper"
-    stride: int = 1
-    pool: str | None = None
-    rss: dict[tuple, RSSResult] = field(default_factory=dict, repr=False)
-
-    def __post_init__(self) -> None:
-        self.U = as_float_array(self.U, "U", ndim=4)
-        self.V = as_float_array(self.V, "V", ndim=4)
-        d, d2, c0, n = self.U.shape
-        if d != d2:
-            raise ValueError(f"U: expected a square kernel (d, d, c0, n), got {self.U.shape}")
-        if self.V.shape[:3] != (1, 1, n):
-            raise ValueError(f"V: expected shape (1, 1, {n}, c1), got {self.V.shape}")
-        self.S = np.asarray(self.S)
-        self.T = np.asarray(self.T)
-        if self.S.dtype != bool:
-            if not np.isin(self.S, (0, 1)).all():
-                raise ValueError("S: expected a binary mask (bool or 0/1)")
-            self.S = self.S.astype(bool)
-        if self.T.dtype != bool:
-            if not np.isin(self.T, (0, 1)).all():
-                raise ValueError("T: expected a binary mask (bool or 0/1)")
-            self.T = self.T.astype(bool)
-        _check_shape(self.S, "S", self.U.shape)
-        _check_shape(self.T, "T", self.V.shape)
-        if (self.Ub is None) != (self.Sb is None):
-            raise ValueError("Ub, Sb: expected both or neither")
-        if self.Ub is not None:
-            self.Ub = as_float_array(self.Ub, "Ub", ndim=1)
-            _check_shape(self.Ub, "Ub", (n,))
-            self.Sb = np.asarray(self.Sb).astype(bool)
-            _check_shape(self.Sb, "Sb", (n,))
-
-    @property
-    def n(self) -> int:
-        return self.U.shape[3]
-
-    @property
-    def c1(self) -> int:
-        return self.V.shape[3]
-
-    def linearisable(self) -> bool:
-        """True when every kept entry of U (and Ub) is >= 0: then Eq. 1-2 hold for X >= 0."""
-        ok = bool(np.all(self.U[self.S] >= 0))
-        if self.Ub is not None:
-            ok = ok and bool(np.all(self.Ub[self.Sb] >= 0))
-        return ok
-
-    def effective_kernel(self, exact: bool = False) -> np.ndarray:
-        """``L[i,j,k,l] = sum_t V[t,l] T[t,l] U[i,j,k,t] S[i,j,k,t]`` (Eq. 2)."""
-        US = np.where(self.S, self.U, 0.0)
-        VT = np.where(self.T, self.V, 0.0)[0, 0]  # (n, c1)
-        if exact:
-            return np.matmul(to_fraction(US), to_fraction(VT))
-        return US @ VT
-
-    def effective_bias(self, exact: bool = False) -> np.ndarray | None:
-        if self.Ub is None:
-            return None
-        ub = np.where(self.Sb, self.Ub, 0.0)
-        VT = np.where(self.T, self.V, 0.0)[0, 0]
-        if exact:
-            return np.matmul(to_fraction(ub), to_fraction(VT))
-        return ub @ VT
-
-    def n_random(self) -> int:
-        """Parameters of the random pair (U, V and Ub)."""
-        return self.U.size + self.V.size + (0 if self.Ub is None else self.Ub.size)
-
-    def n_kept(self) -> int:
-        return int(self.S.sum() + self.T.sum() + (0 if self.Sb is None else self.Sb.sum()))
-
-
-@dataclass
-class PrunedCNN(LayeredCNN):
-    """The pruned random network ``g_S`` of Theorem 1 (2 random layers per target layer)."""
-
-    layers: Sequence[PrunedLayer]
-    final_relu: bool = False
-    n_target: int = 0
-
-    @property
-    def ell(self) -> int:
-        return len(self.layers)
-
-    def _pre(self, i: int, X: np.ndarray, exact: bool) -> np.ndarray:
-        """``(V . T) * sigma((U . S) * X + Ub . Sb)`` for emulated layer i."""
-        conv = conv2d_exact if exact else conv2d
-        L = self.layers[i]
-        Z = conv(np.where(L.S, L.U, 0.0), X, padding=L.padding, stride=L.stride)
-        if L.Ub is not None:
-            ub = np.where(L.Sb, L.Ub, 0.0)
-            Z = Z + (to_fraction(ub) if exact else ub)
-        return conv(np.where(L.T, L.V, 0.0), relu(Z))
-
-    def linearisable(self) -> bool:
-        return all(L.linearisable() for L in self.layers)
-
-    def effective_network(self) -> TargetCNN:
-        """The target-shaped network of effective kernels (equal to g on X >= 0 when
-        linearisable, by Eq. 1-2 applied layer by layer)."""
-        return TargetCNN([ConvLayer(L.effective_kernel(), bias=L.effective_bias(),
-                                    padding=L.padding, stride=L.stride, pool=L.pool)
-                          for L in self.layers], final_relu=self.final_relu)
-
-    def n_random(self) -> int:
-        return sum(L.n_random() for L in self.layers)
-
-    def n_kept(self) -> int:
-        return sum(L.n_kept() for L in self.layers)
-
-    def size_table(self) -> list[dict[str, Any]]:
-        """Per layer: random parameters, kept weights, target parameters, ratio."""
-        rows = []
-        for i, L in enumerate(self.layers, 1):
-            d, _, c0, n = L.U.shape
-            tgt = d * d * c0 * L.c1 + (L.c1 if L.Ub is not None else 0)
-            rows.append({"layer": i, "d": d, "c0": c0, "c1": L.c1, "n": n,
-                         "random": L.n_random(), "kept": L.n_kept(), "target": tgt,
-                         "ratio": L.n_random() / tgt})
-        return rows
-
 
 # ---------------------------------------------------------------- constructions
 
@@ -217,8 +75,8 @@ def build_kernel(K: Any, U: Any, V: Any, *, method: str = "auto") -> tuple[np.nd
     U = as_float_array(U, "U", ndim=4)
     V = as_float_array(V, "V", ndim=4)
     d, _, c, n = U.shape
-    _check_shape(K, "K", (d, d, c, 1))
-    _check_shape(V, "V", (1, 1, n, 1))
+    check_shape(K, "K", (d, d, c, 1))
+    check_shape(V, "V", (1, 1, n, 1))
     S = np.zeros(U.shape, dtype=bool)
     results: dict[tuple, RSSResult] = {}
     v = V[0, 0, :, 0]
@@ -257,8 +115,8 @@ def build_layer(K: Any, U: Any, V: Any, *, method: str = "auto", bias: Any = Non
     V = as_float_array(V, "V", ndim=4)
     d, _, c0, n = U.shape
     c1 = K.shape[3]
-    _check_shape(K, "K", (d, d, c0, c1))
-    _check_shape(V, "V", (1, 1, n, c1))
+    check_shape(K, "K", (d, d, c0, c1))
+    check_shape(V, "V", (1, 1, n, c1))
     T = block_mask(n, c1)
     n1 = n // c1
     S = np.zeros(U.shape, dtype=bool)
@@ -266,11 +124,11 @@ def build_layer(K: Any, U: Any, V: Any, *, method: str = "auto", bias: Any = Non
     rss: dict[tuple, RSSResult] = {}
     if bias is not None:
         bias = as_float_array(bias, "bias", ndim=1)
-        _check_shape(bias, "bias", (c1,))
+        check_shape(bias, "bias", (c1,))
         if Ub is None:
             raise ValueError("Ub: expected random first-layer biases (n,) when bias is given")
         Ub = as_float_array(Ub, "Ub", ndim=1)
-        _check_shape(Ub, "Ub", (n,))
+        check_shape(Ub, "Ub", (n,))
         Sb = np.zeros(n, dtype=bool)
     for l in range(c1):
         blk = slice(l * n1, (l + 1) * n1)
@@ -365,4 +223,4 @@ def build_network(target: TargetCNN, *, n: int | Sequence[int] | None = None,
             Ub = gen.uniform(-1, 1, n_i)
         layers.append(build_layer(L.K, U, V, method=method, bias=L.bias, Ub=Ub,
                                   padding=L.padding, stride=L.stride, pool=L.pool))
-    return PrunedCNN(layers, final_relu=target.final_relu, n_target=target.n_params())
+    return PrunedCNN(layers, final_relu=target.final_relu)

@@ -9,15 +9,53 @@ named in section 2.1.  Float and exact forward passes share this definition.
 
 from __future__ import annotations
 
+import io
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from .arithmetic import to_fraction
-from .conv import PADDINGS, conv2d, conv2d_exact, l1, pool2d, relu
+from .conv import PADDINGS, conv2d, conv2d_exact, l1_exact, pool2d, relu
 from .tensors import as_float_array
+
+if TYPE_CHECKING:
+    from .rss.result import RSSResult
+
+
+def class_F_unmet(K: Any, name: str = "K") -> list[str]:
+    """Unmet hypotheses of a kernel of the class F (Lemmas 1-2, Theorem 1): entries in
+    [-1, 1] and ``||K||_1 <= 1``, both decided exactly (a float64 sum of absolute
+    values can round down to 1.0 when the exact 1-norm exceeds 1).  The one test of
+    class membership in the package."""
+    K = as_float_array(K, name)
+    unmet = []
+    if K.size and np.abs(K).max() > 1:
+        unmet.append(f"an entry of {name} lies outside [-1, 1]")
+    norm = l1_exact(K)
+    if norm > 1:
+        unmet.append(f"||{name}||_1 = {float(norm):.6g} > 1")
+    return unmet
+
+
+def scale_into_class(K: Any, *, boundary: bool = False) -> np.ndarray:
+    """``K`` scaled by a positive factor so that ``||K||_1 <= 1`` holds exactly (then
+    every entry lies in [-1, 1]).  A kernel already in the class is returned
+    unchanged, unless ``boundary``: then it is always scaled to ``||K||_1`` just below
+    1, the hardest budget of Lemmas 1-2.
+
+    The factor is ``1 / (s (1 + 2^-40))`` with ``s`` the float64 1-norm: the margin
+    is far above the rounding of the sum and the division; checked exactly.
+    """
+    K = as_float_array(K, "K")
+    if boundary and np.any(K != 0):
+        K = K / (float(np.abs(K).sum()) * (1.0 + 2.0**-40))
+    elif l1_exact(K) > 1:
+        K = K / (max(float(np.abs(K).sum()), 1.0) * (1.0 + 2.0**-40))
+    if l1_exact(K) > 1:  # pragma: no cover - the margin makes this unreachable
+        raise AssertionError("scale_into_class: the exact 1-norm still exceeds 1")
+    return K
 
 
 @dataclass(frozen=True)
@@ -181,10 +219,7 @@ class TargetCNN(LayeredCNN):
         """Unmet hypotheses of the class F (an empty list when f is in F)."""
         unmet = []
         for i, layer in enumerate(self.layers, 1):
-            if np.abs(layer.K).max() > 1:
-                unmet.append(f"layer {i}: an entry of K_{i} lies outside [-1, 1]")
-            if l1(layer.K) > 1:
-                unmet.append(f"layer {i}: ||K_{i}||_1 = {l1(layer.K):.6g} > 1")
+            unmet += [f"layer {i}: {u}" for u in class_F_unmet(layer.K, f"K_{i}")]
             if layer.bias is not None and np.any(layer.bias != 0):
                 unmet.append(f"layer {i}: has a bias (class F has none)")
             if layer.stride != 1 or layer.padding != "paper" or layer.pool is not None:
@@ -198,3 +233,222 @@ class TargetCNN(LayeredCNN):
         if layer.bias is not None:
             Z = Z + (to_fraction(layer.bias) if exact else layer.bias)
         return Z
+
+
+# ---------------------------------------------------------------- pruned random networks
+
+def check_shape(a: np.ndarray, name: str, shape: tuple[int, ...]) -> None:
+    """Raise a ValueError naming ``name`` unless ``a`` has exactly ``shape``."""
+    if a.shape != tuple(shape):
+        raise ValueError(f"{name}: expected shape {tuple(shape)}, got {a.shape}")
+
+
+@dataclass
+class PrunedLayer:
+    """One emulated target layer: the random pair (U, V), masks (S, T), optional biases."""
+
+    U: np.ndarray
+    V: np.ndarray
+    S: np.ndarray
+    T: np.ndarray
+    Ub: np.ndarray | None = None
+    Sb: np.ndarray | None = None
+    padding: str = "paper"
+    stride: int = 1
+    pool: str | None = None
+    rss: dict[tuple, RSSResult] = field(default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        self.U = as_float_array(self.U, "U", ndim=4)
+        self.V = as_float_array(self.V, "V", ndim=4)
+        d, d2, c0, n = self.U.shape
+        if d != d2:
+            raise ValueError(f"U: expected a square kernel (d, d, c0, n), got {self.U.shape}")
+        if self.V.shape[:3] != (1, 1, n):
+            raise ValueError(f"V: expected shape (1, 1, {n}, c1), got {self.V.shape}")
+        self.S = np.asarray(self.S)
+        self.T = np.asarray(self.T)
+        if self.S.dtype != bool:
+            if not np.isin(self.S, (0, 1)).all():
+                raise ValueError("S: expected a binary mask (bool or 0/1)")
+            self.S = self.S.astype(bool)
+        if self.T.dtype != bool:
+            if not np.isin(self.T, (0, 1)).all():
+                raise ValueError("T: expected a binary mask (bool or 0/1)")
+            self.T = self.T.astype(bool)
+        check_shape(self.S, "S", self.U.shape)
+        check_shape(self.T, "T", self.V.shape)
+        if (self.Ub is None) != (self.Sb is None):
+            raise ValueError("Ub, Sb: expected both or neither")
+        if self.Ub is not None:
+            self.Ub = as_float_array(self.Ub, "Ub", ndim=1)
+            check_shape(self.Ub, "Ub", (n,))
+            self.Sb = np.asarray(self.Sb).astype(bool)
+            check_shape(self.Sb, "Sb", (n,))
+
+    @property
+    def n(self) -> int:
+        return self.U.shape[3]
+
+    @property
+    def c1(self) -> int:
+        return self.V.shape[3]
+
+    def linearisable(self) -> bool:
+        """True when every kept entry of U (and Ub) is >= 0: then Eq. 1-2 hold for X >= 0."""
+        ok = bool(np.all(self.U[self.S] >= 0))
+        if self.Ub is not None:
+            ok = ok and bool(np.all(self.Ub[self.Sb] >= 0))
+        return ok
+
+    def effective_kernel(self, exact: bool = False) -> np.ndarray:
+        """``L[i,j,k,l] = sum_t V[t,l] T[t,l] U[i,j,k,t] S[i,j,k,t]`` (Eq. 2)."""
+        US = np.where(self.S, self.U, 0.0)
+        VT = np.where(self.T, self.V, 0.0)[0, 0]  # (n, c1)
+        if exact:
+            return np.matmul(to_fraction(US), to_fraction(VT))
+        return US @ VT
+
+    def effective_bias(self, exact: bool = False) -> np.ndarray | None:
+        if self.Ub is None:
+            return None
+        ub = np.where(self.Sb, self.Ub, 0.0)
+        VT = np.where(self.T, self.V, 0.0)[0, 0]
+        if exact:
+            return np.matmul(to_fraction(ub), to_fraction(VT))
+        return ub @ VT
+
+    def n_random(self) -> int:
+        """Parameters of the random pair (U, V and Ub)."""
+        return self.U.size + self.V.size + (0 if self.Ub is None else self.Ub.size)
+
+    def n_kept(self) -> int:
+        return int(self.S.sum() + self.T.sum() + (0 if self.Sb is None else self.Sb.sum()))
+
+
+@dataclass
+class PrunedCNN(LayeredCNN):
+    """The pruned random network ``g_S`` of Theorem 1 (2 random layers per target layer)."""
+
+    layers: Sequence[PrunedLayer]
+    final_relu: bool = False
+
+    @property
+    def ell(self) -> int:
+        return len(self.layers)
+
+    def _pre(self, i: int, X: np.ndarray, exact: bool) -> np.ndarray:
+        """``(V . T) * sigma((U . S) * X + Ub . Sb)`` for emulated layer i."""
+        conv = conv2d_exact if exact else conv2d
+        L = self.layers[i]
+        Z = conv(np.where(L.S, L.U, 0.0), X, padding=L.padding, stride=L.stride)
+        if L.Ub is not None:
+            ub = np.where(L.Sb, L.Ub, 0.0)
+            Z = Z + (to_fraction(ub) if exact else ub)
+        return conv(np.where(L.T, L.V, 0.0), relu(Z))
+
+    def linearisable(self) -> bool:
+        return all(L.linearisable() for L in self.layers)
+
+    def effective_network(self) -> TargetCNN:
+        """The target-shaped network of effective kernels (equal to g on X >= 0 when
+        linearisable, by Eq. 1-2 applied layer by layer)."""
+        return TargetCNN([ConvLayer(L.effective_kernel(), bias=L.effective_bias(),
+                                    padding=L.padding, stride=L.stride, pool=L.pool)
+                          for L in self.layers], final_relu=self.final_relu)
+
+    def n_random(self) -> int:
+        return sum(L.n_random() for L in self.layers)
+
+    def n_kept(self) -> int:
+        return sum(L.n_kept() for L in self.layers)
+
+    def size_table(self) -> list[dict[str, Any]]:
+        """Per layer: random parameters, kept weights, target parameters, ratio."""
+        rows = []
+        for i, L in enumerate(self.layers, 1):
+            d, _, c0, n = L.U.shape
+            tgt = d * d * c0 * L.c1 + (L.c1 if L.Ub is not None else 0)
+            rows.append({"layer": i, "d": d, "c0": c0, "c1": L.c1, "n": n,
+                         "random": L.n_random(), "kept": L.n_kept(), "target": tgt,
+                         "ratio": L.n_random() / tgt})
+        return rows
+
+
+# ---------------------------------------------------------------- one file encoding
+
+def _sequence(arrs: dict[str, np.ndarray], prefix: str, what: str) -> list[np.ndarray]:
+    out, i = [], 1
+    while f"{prefix}{i}" in arrs:
+        out.append(arrs[f"{prefix}{i}"])
+        i += 1
+    if not out:
+        raise ValueError(f"{what}: expected arrays {prefix}1, {prefix}2, ...; found "
+                         f"{sorted(arrs)}")
+    return out
+
+
+def network_arrays(target: TargetCNN | None = None,
+                   pruned: PrunedCNN | None = None) -> dict[str, np.ndarray]:
+    """The one .npz encoding of a (target, pruned) pair, layers numbered from 1:
+    ``K1..Kl`` and optional ``b1..bl`` (target); ``U1..Ul``, ``V1..Vl`` and optional
+    ``Ub1..Ubl`` (random layers); ``S1..Sl``, ``T1..Tl`` and optional ``Sb1..Sbl``
+    (masks).  Paper padding, stride 1, no pooling (Theorem 1's networks) unless the
+    layers say otherwise; only the arrays are stored."""
+    out: dict[str, np.ndarray] = {}
+    for i, L in enumerate(target.layers if target is not None else (), 1):
+        out[f"K{i}"] = L.K
+        if L.bias is not None:
+            out[f"b{i}"] = L.bias
+    for i, P in enumerate(pruned.layers if pruned is not None else (), 1):
+        out.update({f"U{i}": P.U, f"V{i}": P.V, f"S{i}": P.S, f"T{i}": P.T})
+        if P.Ub is not None:
+            out.update({f"Ub{i}": P.Ub, f"Sb{i}": P.Sb})
+    return out
+
+
+def networks_from_arrays(T: dict[str, np.ndarray], R: dict[str, np.ndarray],
+                         M: dict[str, np.ndarray], *,
+                         names: tuple[str, str, str] = ("target", "random", "masks")
+                         ) -> tuple[TargetCNN, PrunedCNN]:
+    """Inverse of :func:`network_arrays` (the three dicts may be one and the same);
+    ``names`` name the sources in error messages."""
+    Ks = _sequence(T, "K", names[0])
+    ell = len(Ks)
+    bs = [T.get(f"b{i}") for i in range(1, ell + 1)]
+    Us, Vs = _sequence(R, "U", names[1]), _sequence(R, "V", names[1])
+    Ss, Ts = _sequence(M, "S", names[2]), _sequence(M, "T", names[2])
+    for name, seq in (("U", Us), ("V", Vs), ("S", Ss), ("T", Ts)):
+        if len(seq) != ell:
+            raise ValueError(f"{name}: expected {ell} arrays (one per target layer), got "
+                             f"{len(seq)}")
+    target = TargetCNN([ConvLayer(K, bias=b) for K, b in zip(Ks, bs)])
+    layers = [PrunedLayer(Us[i], Vs[i], Ss[i], Ts[i], R.get(f"Ub{i + 1}"), M.get(f"Sb{i + 1}"))
+              for i in range(ell)]
+    return target, PrunedCNN(layers)
+
+
+def save_networks(target_path: Any, random_path: Any, masks_path: Any, target: TargetCNN,
+                  pruned: PrunedCNN) -> None:
+    """Write the three files of ``slth-check validate pruned`` (:func:`network_arrays`)."""
+    from .files import atomic_write
+
+    arrays = network_arrays(target, pruned)
+    for path, keys in ((target_path, ("K", "b")), (random_path, ("U", "V", "Ub")),
+                       (masks_path, ("S", "T", "Sb"))):
+        part = {k: v for k, v in arrays.items() if k.rstrip("0123456789") in keys}
+        buf = io.BytesIO()
+        np.savez(buf, **part)
+        atomic_write(path, buf.getvalue())
+
+
+def load_networks(target_path: Any, random_path: Any,
+                  masks_path: Any) -> tuple[TargetCNN, PrunedCNN]:
+    """Read the three files (:func:`network_arrays`; headers checked before allocating,
+    never unpickled)."""
+    from .files import load_npz
+
+    T = load_npz(target_path, "--target")
+    R = load_npz(random_path, "--random")
+    M = load_npz(masks_path, "--masks")
+    return networks_from_arrays(T, R, M, names=("--target", "--random", "--masks"))

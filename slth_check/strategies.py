@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from .conv import l1_exact
-from .network import TargetCNN
+from .network import TargetCNN, scale_into_class
 
 MAX_D = 3
 MAX_SIZE = 6
@@ -41,15 +41,6 @@ def shapes(draw, *, max_d: int = MAX_D, max_D: int = MAX_SIZE, max_c: int = MAX_
     c0 = draw(st.integers(1, max_c))
     c1 = draw(st.integers(1, max_c))
     return d, D, c0, c1
-
-
-def _scale_into_class(K: np.ndarray) -> np.ndarray:
-    """Scale K so that ``||K||_1 <= 1`` holds exactly (entries then lie in [-1, 1])."""
-    if l1_exact(K) > 1:  # decided exactly: a float sum may round down to 1.0
-        s = max(float(np.abs(K).sum()), 1.0)
-        K = K / (s * (1.0 + 2.0**-40))  # margin >> rounding of the sum and division
-    assert l1_exact(K) <= 1
-    return K
 
 
 @st.composite
@@ -90,7 +81,7 @@ def class_kernels(draw, d: int, c0: int, c1: int = 1) -> np.ndarray:
     kind = draw(st.sampled_from(["general", "boundary", "one-hot", "sparse", "dyadic", "zero"]))
     if kind == "general":
         K = draw(hnp.arrays(np.float64, shape, elements=_sym))
-        return _scale_into_class(K)
+        return scale_into_class(K)
     if kind == "boundary":
         return draw(_dyadic_kernel(shape, boundary=True))
     if kind == "dyadic":
@@ -105,7 +96,7 @@ def class_kernels(draw, d: int, c0: int, c1: int = 1) -> np.ndarray:
         nz = draw(st.integers(1, min(3, K.size)))
         pos = draw(st.permutations(range(K.size)))[:nz]
         K[list(pos)] = draw(hnp.arrays(np.float64, nz, elements=_sym))
-        return _scale_into_class(K.reshape(shape))
+        return scale_into_class(K.reshape(shape))
     return np.zeros(shape)
 
 
@@ -166,8 +157,7 @@ def cancelling_pairs(draw, *, min_ell: int = 2, max_ell: int = 3, max_d: int = 2
     would, and an unsound float step shows.  Stride 1, paper padding; an occasional
     final ReLU or 2x2 pooling on the last layer.
     """
-    from .construction import PrunedCNN, PrunedLayer
-    from .network import ConvLayer
+    from .network import ConvLayer, PrunedCNN, PrunedLayer
 
     ell = draw(st.integers(min_ell, max_ell))
     cs = [draw(st.integers(1, max_c)) for _ in range(ell + 1)]

@@ -22,9 +22,8 @@ from slth_check.certify import (
     sup_error,
 )
 from slth_check.cli import main
-from slth_check.construction import PrunedCNN, PrunedLayer
 from slth_check.conv import pool2d
-from slth_check.network import ConvLayer, TargetCNN
+from slth_check.network import ConvLayer, PrunedCNN, PrunedLayer, TargetCNN, save_networks
 
 BIG = 2.0**53
 
@@ -101,14 +100,8 @@ def test_lower_above_upper_is_an_internal_error(monkeypatch):
 
 
 def _write(tmp_path, target_layers, pruned_layers):
-    T = {f"K{i}": L.K for i, L in enumerate(target_layers, 1)}
-    R, M = {}, {}
-    for i, P in enumerate(pruned_layers, 1):
-        R[f"U{i}"], R[f"V{i}"] = P.U, P.V
-        M[f"S{i}"], M[f"T{i}"] = P.S, P.T
     paths = [tmp_path / n for n in ("T.npz", "R.npz", "M.npz")]
-    for p, arrs in zip(paths, (T, R, M)):
-        np.savez(p, **arrs)
+    save_networks(*paths, TargetCNN(target_layers), PrunedCNN(pruned_layers))
     return [str(p) for p in paths]
 
 
@@ -205,3 +198,18 @@ def test_certification_size_refuses_same_padding_with_pooling():
     f = TargetCNN([ConvLayer(np.zeros((3, 3, 1, 1)), padding="same", pool="avg")])
     with pytest.raises(ValueError, match="give D explicitly"):
         f.certification_size()
+
+
+def test_class_membership_is_decided_exactly():
+    from slth_check.network import class_F_unmet, scale_into_class
+
+    K = np.full((1, 1, 1, 3), 1 / 3)
+    K[0, 0, 0, 2] = np.nextafter(np.nextafter(1 / 3, 1), 1)  # two ulps up
+    assert float(np.abs(K).sum()) == 1.0  # the float sum rounds down to 1 ...
+    assert sum(Fraction(v) for v in K.ravel()) > 1  # ... the exact 1-norm exceeds 1
+    assert class_F_unmet(K) and "||K||_1" in class_F_unmet(K)[0]
+    S = scale_into_class(K)
+    assert class_F_unmet(S) == [] and S[0, 0, 0, 2] < K[0, 0, 0, 2]
+    B = scale_into_class(np.full((1, 1, 1, 2), 0.25), boundary=True)
+    assert class_F_unmet(B) == [] and abs(float(np.abs(B).sum()) - 1) < 1e-9
+    assert class_F_unmet(np.array([1.5]).reshape(1, 1, 1, 1))[0].startswith("an entry")

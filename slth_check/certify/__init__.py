@@ -40,8 +40,7 @@ from typing import Any
 
 import numpy as np
 
-from ..construction import PrunedCNN
-from ..network import TargetCNN
+from ..network import PrunedCNN, TargetCNN
 from ..tensors import check_entries, check_size
 from .closed_form import bias_gap, error_parts, layer_sup_error
 from .exact import exact_effective_forward, exact_error, rounded_effective_network

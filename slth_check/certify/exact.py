@@ -10,9 +10,8 @@ from fractions import Fraction
 
 import numpy as np
 
-from ..construction import PrunedCNN
 from ..conv import conv2d_exact
-from ..network import ConvLayer, LayeredCNN, TargetCNN
+from ..network import ConvLayer, LayeredCNN, PrunedCNN, TargetCNN
 
 
 def exact_error(target: TargetCNN, pruned: PrunedCNN, X: np.ndarray, *,

@@ -13,9 +13,8 @@ from typing import Any
 import numpy as np
 
 from ..arithmetic import gamma
-from ..construction import PrunedCNN
 from ..conv import conv2d, pool2d
-from ..network import TargetCNN
+from ..network import PrunedCNN, TargetCNN
 
 #: The smallest positive float64 (the gradual-underflow unit).
 

@@ -13,9 +13,8 @@ from typing import Any
 import numpy as np
 from scipy.optimize import Bounds, LinearConstraint, milp
 
-from ..construction import PrunedCNN
 from ..conv import conv2d, pool2d
-from ..network import TargetCNN
+from ..network import PrunedCNN, TargetCNN
 from .exact import rounded_effective_network
 
 

@@ -14,9 +14,8 @@ from typing import Any
 import numpy as np
 
 from ..arithmetic import to_fraction
-from ..construction import PrunedCNN
 from ..conv import output_size, pool2d
-from ..network import TargetCNN
+from ..network import PrunedCNN, TargetCNN
 from .closed_form import bias_gap, error_parts, layer_sup_error
 from .interval import avg_pool_enclosure, conv_upper, interval_pruned, round_up
 

@@ -7,8 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from ..construction import PrunedCNN
-from ..network import TargetCNN
+from ..network import PrunedCNN, TargetCNN
 from .exact import rounded_effective_network
 
 

@@ -23,6 +23,7 @@ from scipy import stats
 
 from ..certify import layer_sup_error
 from ..construction import build_layer
+from ..network import scale_into_class
 from ..plotting import pyplot, save_png
 from .base import Claim, Outcome
 from .lemma2 import CALIBRATED_C
@@ -75,7 +76,7 @@ class Calibration(Claim):
             req = []
             for _ in range(DRAWS.get(profile, 30)):
                 K = rng.uniform(-1, 1, (d, d, c0, c1))
-                K = K / (np.abs(K).sum() * (1 + 2**-40))
+                K = scale_into_class(K, boundary=True)
                 req.append(required_C(K, eps, rng))
             est, lo, hi = quantile_ci(np.array(req), 1 - eps)
             rows.append({"d": d, "c0": c0, "c1": c1, "eps": eps, "C": est, "ci95": [lo, hi],

@@ -25,8 +25,16 @@ import numpy as np
 from scipy import stats
 
 from ..certify import exact_error, layer_sup_error
-from ..construction import PrunedCNN, PrunedLayer, build_layer, required_n
-from ..network import TargetCNN
+from ..construction import build_layer, required_n
+from ..network import (
+    PrunedCNN,
+    PrunedLayer,
+    TargetCNN,
+    class_F_unmet,
+    network_arrays,
+    networks_from_arrays,
+    scale_into_class,
+)
 from ..plotting import pyplot, save_png
 from .base import Claim, Outcome, compare, compare_or_unknown
 
@@ -49,12 +57,8 @@ class LayerInstance:
 
 
 def layer_hypotheses(K: np.ndarray) -> list[str]:
-    unmet = []
-    if np.abs(K).max() > 1:
-        unmet.append("an entry of K lies outside [-1, 1]")
-    if Fraction(0) + sum(Fraction(float(v)) for v in np.abs(K).ravel()) > 1:
-        unmet.append("||K||_1 > 1")
-    return unmet
+    """Unmet hypotheses of Lemmas 1-2 on the kernel (:func:`class_F_unmet`)."""
+    return class_F_unmet(K)
 
 
 def build_instance(K: np.ndarray, n: int, seed: int) -> PrunedLayer:
@@ -124,7 +128,7 @@ class Lemma2(Claim):
             d, c0 = int(rng.integers(1, 3)), int(rng.integers(1, 3))
             c1 = int(rng.choice(self.c1_choices))
             K = rng.uniform(-1, 1, (d, d, c0, c1))
-            K = K / (np.abs(K).sum() * (1 + 2**-40))
+            K = scale_into_class(K, boundary=True)
             study.append(Lemma2.check(self, LayerInstance(K, study_eps,
                                                           int(rng.integers(2**31)))))
         fs = failure_summary([o for o in outcomes if not o.expected])
@@ -171,8 +175,7 @@ class Lemma2(Claim):
             c0 = int(rng.integers(1, 3))
             c1 = int(rng.choice(self.c1_choices))
             K = rng.uniform(-1, 1, (d, d, c0, c1))
-            K = K / (np.abs(K).sum() * (1 + 2**-40)) if rng.random() < 0.7 else \
-                K / max(1.0, np.abs(K).sum() * (1 + 2**-40)) * rng.random()
+            K = scale_into_class(K, boundary=True) * (1.0 if rng.random() < 0.7 else rng.random())
             eps = float(rng.choice([0.2, 0.1, 0.05]))
             yield LayerInstance(K, eps, int(rng.integers(2**31)))
 
@@ -181,9 +184,12 @@ class Lemma2(Claim):
 
     def replay(self, arrays: dict, meta: dict) -> Outcome:
         """Replay a negative-control witness: exact error at X vs eps."""
-        layer = PrunedLayer(arrays["U"], arrays["V"], arrays["S"], arrays["T"])
-        target = TargetCNN.from_kernels([arrays["K"]])
-        err = exact_error(target, PrunedCNN([layer]), arrays["X"])
+        if "K1" in arrays:  # network_arrays' encoding
+            target, pruned = networks_from_arrays(arrays, arrays, arrays, names=("witness",) * 3)
+        else:  # witnesses written before 0.2.0 had unnumbered K, U, V, S, T
+            pruned = PrunedCNN([PrunedLayer(arrays["U"], arrays["V"], arrays["S"], arrays["T"])])
+            target = TargetCNN.from_kernels([arrays["K"]])
+        err = exact_error(target, pruned, arrays["X"])
         return compare(self.id, err, Fraction(float(meta["eps"])), strict=True, method="exact",
                        detail=meta.get("control", ""))
 
@@ -243,8 +249,7 @@ def _control(claim: str, name: str, K: np.ndarray, layer: PrunedLayer, X: np.nda
     err = exact_error(target, pruned, X)  # exact replay on the actual pruned layer
     found = err >= Fraction(eps)
     return compare(claim, err, Fraction(eps), strict=True, method="exact", on_pass="unknown",
-                   witness={"K": K, "U": layer.U, "V": layer.V, "S": layer.S, "T": layer.T,
-                            "X": X},
+                   witness={"X": X, **network_arrays(target, pruned)},
                    detail=f"negative control '{name}': " + (
                        f"error {float(err):.4g} >= eps {eps} at a witness with "
                        f"{int(np.count_nonzero(X))} non-zero input entries"

@@ -22,8 +22,15 @@ import numpy as np
 
 from ..arithmetic import interval_to_fractions
 from ..certify import exact_error, proof_bound, search_lower, sup_error
-from ..construction import PrunedCNN, PrunedLayer, build_network, required_n
-from ..network import TargetCNN
+from ..construction import build_network, required_n
+from ..network import (
+    PrunedCNN,
+    PrunedLayer,
+    TargetCNN,
+    network_arrays,
+    networks_from_arrays,
+    scale_into_class,
+)
 from .base import Claim, Outcome, compare, compare_or_unknown
 from .lemma2 import CALIBRATED_C, _shrink
 
@@ -45,7 +52,7 @@ def random_class_network(rng: np.random.Generator, ell: int, *, max_d: int = 2,
     for i in range(ell):
         d = int(rng.integers(1, max_d + 1))
         K = rng.uniform(-1, 1, (d, d, cs[i], cs[i + 1]))
-        Ks.append(K / (np.abs(K).sum() * (1 + 2**-40)))
+        Ks.append(scale_into_class(K, boundary=True))
     return TargetCNN.from_kernels(Ks)
 
 
@@ -152,10 +159,13 @@ class Theorem1(Claim):
         yield norm_control(rng)
 
     def replay(self, arrays: dict, meta: dict) -> Outcome:
-        ell = int(meta["ell"])
-        target = TargetCNN.from_kernels([arrays[f"K{i}"] for i in range(ell)])
-        pruned = PrunedCNN([PrunedLayer(arrays[f"U{i}"], arrays[f"V{i}"], arrays[f"S{i}"],
-                                        arrays[f"T{i}"]) for i in range(ell)])
+        if "K1" in arrays:  # network_arrays' encoding
+            target, pruned = networks_from_arrays(arrays, arrays, arrays, names=("witness",) * 3)
+        else:  # witnesses written before 0.2.0 numbered layers from 0
+            ell = int(meta["ell"])
+            target = TargetCNN.from_kernels([arrays[f"K{i}"] for i in range(ell)])
+            pruned = PrunedCNN([PrunedLayer(arrays[f"U{i}"], arrays[f"V{i}"], arrays[f"S{i}"],
+                                            arrays[f"T{i}"]) for i in range(ell)])
         err = exact_error(target, pruned, arrays["X"])
         return compare(self.id, err, Fraction(float(meta["eps"])), strict=True, method="exact",
                        detail=meta.get("control", ""))
@@ -213,7 +223,7 @@ def norm_control(rng: np.random.Generator, C: float = 3.0) -> Outcome:
     eps = 0.1
     Ks = [np.sign(rng.uniform(-1, 1, (2, 2, 2, 2))) for _ in range(2)]
     target = TargetCNN.from_kernels(Ks)
-    in_class = TargetCNN.from_kernels([K / (np.abs(K).sum() * (1 + 2**-40)) for K in Ks])
+    in_class = TargetCNN.from_kernels([scale_into_class(K, boundary=True) for K in Ks])
     n = [required_n(C, 2, 2, 2, 2, eps) for _ in range(2)]
     seed = int(rng.integers(2**31))
     pruned = build_network(target, n=n, rng=seed)
@@ -230,9 +240,7 @@ def norm_control(rng: np.random.Generator, C: float = 3.0) -> Outcome:
         X = _shrink(breaks, X)
     err = exact_error(target, pruned, X)
     found = err >= Fraction(eps)
-    witness = {"X": X}
-    for i, (K, L) in enumerate(zip(Ks, pruned.layers)):
-        witness.update({f"K{i}": K, f"U{i}": L.U, f"V{i}": L.V, f"S{i}": L.S, f"T{i}": L.T})
+    witness = {"X": X, **network_arrays(target, pruned)}  # the one encoding, K1..Kl
     class_note = (f"; the class-rescaled kernels with the same n = {n} and random layers are "
                   f"certified <= {float(ok_class.upper):.3g}")
     return compare("theorem1", err, Fraction(eps), strict=True, method="exact",

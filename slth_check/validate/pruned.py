@@ -25,48 +25,8 @@ from typing import Any
 import numpy as np
 
 from ..certify import CertificationError, round_up, sup_error
-from ..construction import PrunedCNN, PrunedLayer
-from ..network import ConvLayer, TargetCNN
+from ..network import load_networks
 from . import Verdict
-
-
-def _load(path: str | Path, what: str) -> dict[str, np.ndarray]:
-    """Read one .npz of numeric arrays, headers checked before allocating (exit 2 if bad)."""
-    from ..files import load_npz
-
-    return load_npz(path, what)
-
-
-def _seq(arrs: dict[str, np.ndarray], prefix: str, what: str) -> list[np.ndarray]:
-    out, i = [], 1
-    while f"{prefix}{i}" in arrs:
-        out.append(arrs[f"{prefix}{i}"])
-        i += 1
-    if not out:
-        raise ValueError(f"{what}: expected arrays {prefix}1, {prefix}2, ...; found "
-                         f"{sorted(arrs)}")
-    return out
-
-
-def load_networks(target: str | Path, random: str | Path,
-                  masks: str | Path) -> tuple[TargetCNN, PrunedCNN]:
-    """Read the three files (layout in the module docstring)."""
-    T, R, M = _load(target, "--target"), _load(random, "--random"), _load(masks, "--masks")
-    Ks = _seq(T, "K", "--target")
-    ell = len(Ks)
-    bs = [T.get(f"b{i}") for i in range(1, ell + 1)]
-    Us, Vs = _seq(R, "U", "--random"), _seq(R, "V", "--random")
-    Ss, Ts = _seq(M, "S", "--masks"), _seq(M, "T", "--masks")
-    for name, seq in (("U", Us), ("V", Vs), ("S", Ss), ("T", Ts)):
-        if len(seq) != ell:
-            raise ValueError(f"{name}: expected {ell} arrays (one per target layer), got "
-                             f"{len(seq)}")
-    target_net = TargetCNN([ConvLayer(K, bias=b) for K, b in zip(Ks, bs)])
-    layers = []
-    for i in range(ell):
-        Ub, Sb = R.get(f"Ub{i + 1}"), M.get(f"Sb{i + 1}")
-        layers.append(PrunedLayer(Us[i], Vs[i], Ss[i], Ts[i], Ub, Sb))
-    return target_net, PrunedCNN(layers)
 
 
 class PrunedVerdict(Verdict):

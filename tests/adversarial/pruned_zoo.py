@@ -12,8 +12,7 @@ from fractions import Fraction
 
 import numpy as np
 
-from slth_check.construction import PrunedLayer
-from slth_check.network import ConvLayer
+from slth_check.network import ConvLayer, PrunedCNN, PrunedLayer, TargetCNN, save_networks
 
 BIG = 2.0**53
 
@@ -101,17 +100,7 @@ ZOO = {f.__name__: f for f in (cancelling_kernel, cancelling_bias, deep_offset,
 
 
 def write(tmp_path, target_layers, pruned_layers):
-    """The three .npz files of ``validate pruned`` (README layout)."""
-    T, R, M = {}, {}, {}
-    for i, L in enumerate(target_layers, 1):
-        T[f"K{i}"] = L.K
-        if L.bias is not None:
-            T[f"b{i}"] = L.bias
-    for i, P in enumerate(pruned_layers, 1):
-        R[f"U{i}"], R[f"V{i}"], M[f"S{i}"], M[f"T{i}"] = P.U, P.V, P.S, P.T
-        if P.Ub is not None:
-            R[f"Ub{i}"], M[f"Sb{i}"] = P.Ub, P.Sb
+    """The three .npz files of ``validate pruned`` (the package's one encoding)."""
     paths = [tmp_path / n for n in ("T.npz", "R.npz", "M.npz")]
-    for path, arrs in zip(paths, (T, R, M)):
-        np.savez(path, **arrs)
+    save_networks(*paths, TargetCNN(target_layers), PrunedCNN(pruned_layers))
     return [str(p) for p in paths]

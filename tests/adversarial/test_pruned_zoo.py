@@ -14,8 +14,7 @@ import pytest
 
 from slth_check.certify import exact_error
 from slth_check.cli import main
-from slth_check.construction import PrunedCNN
-from slth_check.network import TargetCNN
+from slth_check.network import PrunedCNN, TargetCNN
 
 sys.path.insert(0, str(Path(__file__).parent))
 import pruned_zoo  # noqa: E402
