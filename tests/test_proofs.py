@@ -58,7 +58,8 @@ def test_the_obligations_the_issue_asks_for_are_there() -> None:
     names = {o.name for p in proofs.PROOFS.values() for o in p.obligations}
     for n in ("prop1.crop", "prop1.a", "prop1.b", "prop1.base", "prop1.c.step",
               "prop1.d.step", "prop1.e", "lemma1.keep", "lemma1.pos.step", "lemma1.relu",
-              "lemma1.scale.step", "lemma1.factor.step", "theorem1.eq5",
+              "lemma1.scale.step", "lemma1.factor.step", "lemma1.linear.step",
+              "lemma1.l1max.step", "lemma1.bound", "theorem1.eq5",
               "theorem1.act.step", "theorem1.unroll.step", "theorem1.final"):
         assert n in names
     metas = {m.name for p in proofs.PROOFS.values() for m in p.meta_steps}
@@ -116,6 +117,9 @@ MUTANTS = [
     ("Lemma 1 relu without z >= 0", lemma1.relu_goal, {"assume_nonneg": False}),
     ("Lemma 1 V forgotten", lemma1.scale_step_goal, {"scale_term": False}),
     ("Lemma 1 factor depends on t", lemma1.factor_step_goal, {"constant_factor": False}),
+    ("Lemma 1 step 4 (K + L) x", lemma1.linear_step_goal, {"sign": 1}),
+    ("Lemma 1 step 4 l1 <= 0.99 m max", lemma1.l1_max_step_goal, {"factor": Fraction(99, 100)}),
+    ("Lemma 1 step 4 eps/(d c) per entry", lemma1.bound_goal, {"entries": "d*c"}),
     ("Theorem 1 Lipschitz x 0.99", theorem1.lipschitz_goal, {"factor": Fraction(99, 100)}),
     ("Theorem 1 activations x 0.99", theorem1.act_step_goal, {"factor": Fraction(99, 100)}),
     ("Theorem 1 activations without ||K||_1 <= 1", theorem1.act_step_goal,

@@ -21,14 +21,25 @@ Obligations (each with its negative twin):
 ``lemma1.relu``         ``z >= 0 => σ(z) = z``;
 ``lemma1.pointwise``    a 1 x 1 kernel meets the input index equal to the output index;
 ``lemma1.scale.step``   ``v h(n) = g(n) => v h(n+1) = g(n+1)``, ``g`` the sum of ``(v u) x``;
-``lemma1.factor.step``  ``c(n) x = r(n) => c(n+1) x = r(n+1)``, ``r`` the sum of ``c_t x``.
+``lemma1.factor.step``  ``c(n) x = r(n) => c(n+1) x = r(n+1)``, ``r`` the sum of ``c_t x``;
+``lemma1.linear.step``  step 4 (b): ``K * X - L * X = (K - L) * X``, entry by entry;
+``lemma1.l1max.step``   step 4 (e): ``||x||_1 <= m ||x||_max``;
+``lemma1.bound``        step 4 (c)-(f): per-entry errors ``< ε/(d²c)``, Proposition 1 and
+                        ``||X||_max <= 1`` give an error ``< ε`` (NRA with Int d, c).
+
+Step 4 of the proof (section 4.2): conditioning on the subset-sum event
+(every ``|K_t - L_t| < ε' = ε/(d²c)``), Eq. 1, distributivity, Proposition 1,
+``X in [0,1]`` and ``||x||_1 <= m ||x||_max`` give
+``sup_X ||K * X - V * σ((U ⊙ S) * X)||_max < ε``.
 """
 
 from __future__ import annotations
 
+from fractions import Fraction
+
 import z3
 
-from .core import ChainStep, Goal, MetaStep, Obligation, Proof, Relu, Seq
+from .core import Abs, ChainStep, Goal, MetaStep, Obligation, Proof, Relu, Seq
 from .proposition1 import input_index
 
 NAME = "lemma1"
@@ -47,13 +58,17 @@ def keep_goal(*, prune_negatives: bool = True) -> Goal:
 def base_goal(*, strict: bool = False) -> Goal:
     """Lemma 1, base case: the empty sums are 0.
 
-    So ``h(0) >= 0``, ``v h(0) = g(0)`` and ``c(0) x = r(0)``.
+    So ``h(0) >= 0``, ``v h(0) = g(0)``, ``c(0) x = r(0)``, ``pK(0) - pL(0) = pD(0)``
+    and ``A(0) <= 0 M``.
     """
     h, g, c, r = Seq("h"), Seq("g"), Seq("c"), Seq("r")
-    v, x = z3.Reals("v x")
-    hyp = [h(0) == 0, g(0) == 0, c(0) == 0, r(0) == 0]
+    pK, pL, pD, A = Seq("pK"), Seq("pL"), Seq("pD"), Seq("A")
+    v, x, M = z3.Reals("v x M")
+    hyp = [h(0) == 0, g(0) == 0, c(0) == 0, r(0) == 0, pK(0) == 0, pL(0) == 0, pD(0) == 0,
+           A(0) == 0, M >= 0]
     first = h(0) > 0 if strict else h(0) >= 0
-    return Goal(hyp, z3.And(first, v * h(0) == g(0), c(0) * x == r(0)))
+    return Goal(hyp, z3.And(first, v * h(0) == g(0), c(0) * x == r(0),
+                            pK(0) - pL(0) == pD(0), A(0) <= 0 * M))
 
 
 def positive_step_goal(*, assume_x_nonneg: bool = True, assume_u_nonneg: bool = True) -> Goal:
@@ -120,6 +135,58 @@ def factor_step_goal(*, constant_factor: bool = True) -> Goal:
     return Goal(hyp, c(n + 1) * x == r(n + 1))
 
 
+def factor_times(factor: Fraction | int, term: z3.ArithRef) -> z3.ArithRef:
+    """``factor * term`` (the factor 1 left out, so the obligation reads as stated)."""
+    return term if factor == 1 else z3.RealVal(factor) * term
+
+
+def linear_step_goal(*, sign: int = -1) -> Goal:
+    """Lemma 1, step 4 (b), induction step: ``K * X - L * X = (K - L) * X`` entrywise.
+
+    ``pK(n)``, ``pL(n)``, ``pD(n)`` are the partial sums of ``K_t x_t``,
+    ``L_t x_t`` and ``(K_t - L_t) x_t`` of one output entry (the same input
+    entries ``x_t``: both are convolutions of X).  The twin adds ``(K + L) x``.
+    """
+    pK, pL, pD, K, L, x = Seq("pK"), Seq("pL"), Seq("pD"), Seq("K"), Seq("L"), Seq("x")
+    n = z3.Int("n")
+    hyp = [n >= 0, pK(n) - pL(n) == pD(n), pK(n + 1) == pK(n) + K(n + 1) * x(n + 1),
+           pL(n + 1) == pL(n) + L(n + 1) * x(n + 1),
+           pD(n + 1) == pD(n) + (K(n + 1) + sign * L(n + 1)) * x(n + 1)]
+    return Goal(hyp, pK(n + 1) - pL(n + 1) == pD(n + 1))
+
+
+def l1_max_step_goal(*, factor: Fraction | int = 1) -> Goal:
+    """Lemma 1, step 4 (e), induction step: ``||x||_1 <= m ||x||_max`` for x with m entries.
+
+    ``A(n) = sum_{t<=n} |x_t|``: ``A(n) <= n M`` and ``|x_{n+1}| <= M`` give
+    ``A(n+1) <= (n+1) M``.  The twin claims ``0.99 (n+1) M``.
+    """
+    A, x = Seq("A"), Seq("x")
+    n = z3.Int("n")
+    M = z3.Real("M")
+    hyp = [n >= 0, M >= 0, A(n) <= factor_times(factor, z3.ToReal(n) * M),
+           A(n + 1) == A(n) + Abs(x(n + 1)), Abs(x(n + 1)) <= M]
+    return Goal(hyp, A(n + 1) <= factor_times(factor, z3.ToReal(n + 1) * M))
+
+
+def bound_goal(*, entries: str = "d*d*c") -> Goal:
+    """Lemma 1, step 4 (c)-(f): per-entry errors ``< ε' = ε/(d²c)`` give an error ``< ε``.
+
+    For every ``d, c >= 1`` and ``ε > 0``: ``||K - L||_max < ε'`` (f, the
+    subset-sum event for each of the ``d²c`` entries), ``||K - L||_1 <= d²c
+    ||K - L||_max`` (e), ``err <= ||K - L||_1 ||X||_max`` (Proposition 1, c),
+    ``||X||_max <= 1`` (d) imply ``err < ε``.  ``entries="d*c"`` (the twin)
+    spends ``ε/(d c)`` per entry.
+    """
+    d, c = z3.Ints("d c")
+    eps, ep, Dmax, Dl1, err, Xm = z3.Reals("eps eps1 KL_max KL_l1 err X_max")
+    N = z3.ToReal(d * d * c)
+    per = z3.ToReal(d * d * c) if entries == "d*d*c" else z3.ToReal(d * c)
+    hyp = [d >= 1, c >= 1, eps > 0, ep == eps / per, 0 <= Dmax, Dmax < ep, Dl1 <= N * Dmax,
+           0 <= err, err <= Dl1 * Xm, 0 <= Xm, Xm <= 1]
+    return Goal(hyp, err < eps)
+
+
 OBLIGATIONS = (
     Obligation("lemma1.keep", NAME, "S in {0,1}  =>  S max(0, U) >= 0", "NRA", keep_goal,
                {}, {"prune_negatives": False}, "twin: S U (negatives not pruned)"),
@@ -141,6 +208,17 @@ OBLIGATIONS = (
                "r(n+1) = r(n) + c_t x  =>  c(n+1) x = r(n+1)", "UFNRA", factor_step_goal,
                {}, {"constant_factor": False},
                "twin: the factor depends on t (r(n+1) = r(n) + c_t x_t)"),
+    Obligation("lemma1.linear.step", NAME, "pK(n) - pL(n) = pD(n), pK(n+1) = pK(n) + K x, "
+               "pL(n+1) = pL(n) + L x, pD(n+1) = pD(n) + (K - L) x  =>  "
+               "pK(n+1) - pL(n+1) = pD(n+1)", "UFNRA", linear_step_goal,
+               {}, {"sign": 1}, "twin: pD(n+1) = pD(n) + (K + L) x"),
+    Obligation("lemma1.l1max.step", NAME, "A(n) <= n M, A(n+1) = A(n) + |x|, |x| <= M  =>  "
+               "A(n+1) <= (n+1) M", "UFNRA", l1_max_step_goal,
+               {}, {"factor": Fraction(99, 100)}, "twin: A(n+1) <= 0.99 (n+1) M"),
+    Obligation("lemma1.bound", NAME, "d, c >= 1, ε' = ε/(d²c), ||K-L||_max < ε', "
+               "||K-L||_1 <= d²c ||K-L||_max, err <= ||K-L||_1 ||X||_max, ||X||_max <= 1  =>  "
+               "err < ε", "NRA", bound_goal, {}, {"entries": "d*c"},
+               "twin: ε' = ε/(d c)"),
 )
 
 META_STEPS = (
@@ -154,7 +232,8 @@ META_STEPS = (
     MetaStep("lemma1.induction",
              "if P(0) and P(n) => P(n+1) for all n >= 0, then P(N) for every number N of "
              "summands", "induction on the natural numbers (as induction-on-summands)",
-             ("lemma1.base", "lemma1.pos.step", "lemma1.scale.step", "lemma1.factor.step")),
+             ("lemma1.base", "lemma1.pos.step", "lemma1.scale.step", "lemma1.factor.step",
+              "lemma1.linear.step", "lemma1.l1max.step")),
     MetaStep("exchange-of-finite-sums",
              "sum_{t=1..n} sum_{s=1..N} a_{t,s} = sum_{s=1..N} sum_{t=1..n} a_{t,s}",
              "associativity and commutativity of + (induction on n and N): Fubini for "
@@ -171,12 +250,23 @@ CHAIN = (
                "exchange-of-finite-sums", "lemma1.factor.step", "lemma1.induction")),
     ChainStep("Lemma 1 (Eq. 1-2)", ("Eq. 1: V * σ(U' * X) = V * (U' * X)",
                                     "Eq. 2: V * (U' * X) = L * X, L = sum_t V_t U'_{:,:,:,t}")),
+    ChainStep("step 4 (b): K * X - L * X = (K - L) * X",
+              ("lemma1.entry-as-sum", "lemma1.base", "lemma1.linear.step", "lemma1.induction")),
+    ChainStep("step 4 (e): ||K - L||_1 <= d²c ||K - L||_max",
+              ("lemma1.base", "lemma1.l1max.step", "lemma1.induction", "max-over-entries")),
+    ChainStep("Lemma 1, step 4: every |K_t - L_t| < ε/(d²c) gives "
+              "sup_{X in [0,1]} ||K * X - V * σ(U' * X)||_max < ε",
+              ("Lemma 1 (Eq. 1-2)", "step 4 (b): K * X - L * X = (K - L) * X",
+               "Proposition 1", "step 4 (e): ||K - L||_1 <= d²c ||K - L||_max",
+               "max-over-entries", "lemma1.bound")),
 )
 
 PROOF = Proof(
-    NAME, "Lemma 1 (Eq. 1-2)",
+    NAME, "Lemma 1 (Eq. 1-2, step 4)",
     "for X >= 0 and kept U' = S ⊙ max(0, U): V * σ(U' * X) = (V U') * X, i.e. L * X with "
-    "L_{i,j,k} = sum_t V_t U'_{i,j,k,t}",
-    "all d, D, c, n >= 1, every padding, all real V and U, all X >= 0 (the deterministic "
-    "identity of the proof; the subset-sum probability is not part of it)",
+    "L_{i,j,k} = sum_t V_t U'_{i,j,k,t} (Eq. 1-2); and if every |K_t - L_t| < ε/(d²c) "
+    "then sup_{X in [0,1]^{D x D x c}} ||K * X - V * σ(U' * X)||_max < ε (step 4)",
+    "all d, D, c, n >= 1, every padding, all real V, U and K, all X >= 0 (the deterministic "
+    "part of the proof; the subset-sum event, its probability and the constant C are not "
+    "part of it)",
     OBLIGATIONS, META_STEPS, CHAIN)
