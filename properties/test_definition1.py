@@ -15,6 +15,7 @@ from slth_check.arithmetic import mpf_to_fraction
 from slth_check.claims.definition1 import ConvInstance, Definition1, rounding_check
 from slth_check.conv import PADDINGS
 from slth_check.strategies import kernels, shapes, signed_inputs
+from slth_check.testing import assert_holds
 
 small_floats = st.floats(-4, 4, allow_nan=False, width=16)  # exact in Fractions, fast
 
@@ -28,8 +29,7 @@ def test_float_within_proven_rounding_bound(data, conv_impl):
     stride = data.draw(st.integers(1, 2), label="stride")
     out = Definition1(conv_impl).check(ConvInstance(K, X, padding, stride))
     target(min(out.ratio or 0.0, 1e300), label="error / rounding bound")
-    assert out.verdict == "holds", \
-        f"{out.detail}: error {float(out.observed):.6g}, bound {float(out.bound):.6g}"
+    assert_holds(out, context={"padding": padding, "stride": stride})
 
 
 @given(data=st.data())
@@ -63,7 +63,7 @@ def test_batch_equals_stack_of_single_inputs(data, conv_impl):
     got = np.asarray(conv_impl(K, np.stack(Xs), padding=padding))
     for i, X in enumerate(Xs):  # each slice of the float batch is within the bound
         out = rounding_check(K, X, got[i], padding=padding)
-        assert out.verdict == "holds", f"batch slice {i}: {out.detail}"
+        assert_holds(out, context={"batch slice": i, "padding": padding})
 
 
 def scipy_reference(K: np.ndarray, X: np.ndarray, padding: str) -> np.ndarray:
@@ -91,7 +91,7 @@ def test_agrees_with_scipy_signal_convolve(data):
     padding = data.draw(st.sampled_from(PADDINGS), label="padding")
     ref = scipy_reference(K, X, padding)
     out = rounding_check(K, X, ref, padding=padding)
-    assert out.verdict == "holds", f"scipy disagrees at {out.detail} ({padding})"
+    assert_holds(out, context={"reference": "scipy.signal.convolve", "padding": padding})
 
 
 @given(data=st.data())

@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 
 from slth_check.claims.proposition1 import Prop1Instance, Proposition1, prove_z3
 from slth_check.strategies import kernels, shapes, signed_inputs
+from slth_check.testing import assert_holds, assert_verdict
 
 CLAIM = Proposition1()
 
@@ -20,7 +21,7 @@ def test_inequality_exact_any_sign(data):
     X = data.draw(signed_inputs(D, c0), label="X")
     out = CLAIM.run(Prop1Instance(K, X))
     target(out.ratio or 0.0, label="||K*X||_max / (||K||_1 ||X||_max)")
-    assert out.verdict == "holds", f"observed {out.observed} > bound {out.bound}"
+    assert_holds(out, context={"shape": (d, D, c0, c1)})
 
 
 @given(data=st.data())
@@ -28,7 +29,7 @@ def test_tightness_construction_attains_sharper_bound(data):
     d, D, c0, c1 = data.draw(shapes(), label="shape")
     K = data.draw(kernels(d, c0, c1, max_abs=10.0), label="K")
     out = CLAIM.tightness(K, D)
-    assert out.verdict == "holds"
+    assert_holds(out, context={"shape": (d, D, c0, c1)})
     assert out.extra["attains_sharper_bound"], "the constructed input misses the bound"
     per_channel = np.abs(K).sum(axis=(0, 1, 2))
     if per_channel.sum() > 0:  # ratio to the stated bound is max_l ||K_l||_1 / ||K||_1
@@ -38,10 +39,10 @@ def test_tightness_construction_attains_sharper_bound(data):
 @pytest.mark.parametrize("d,D", [(2, 3), (3, 3)])
 def test_z3_proves_for_all_real_inputs(d, D):
     out = prove_z3(d, D, time_limit=60.0)
-    assert out.verdict == "holds", out.detail
+    assert_holds(out)
     assert out.method == "z3"
 
 
 def test_z3_timeout_is_unknown_never_holds():
     out = prove_z3(3, 4, time_limit=1e-6)
-    assert out.verdict == "unknown"
+    assert_verdict(out, "unknown")

@@ -12,6 +12,7 @@ from slth_check.claims.theorem1 import NetworkInstance, Theorem1, norm_control, 
 from slth_check.construction import build_network
 from slth_check.network import TargetCNN
 from slth_check.strategies import class_kernels
+from slth_check.testing import assert_holds, assert_violated
 
 
 @pytest.mark.parametrize("ell,seed", [(2, 0), (3, 1)])
@@ -20,12 +21,12 @@ def test_certified_error_below_eps_and_proof_inequalities(ell, seed):
     inst = NetworkInstance(random_class_network(rng, ell), 0.2, seed, D=4)
     claim = Theorem1()
     out = claim.run(inst)
-    assert out.verdict == "holds", out.detail
+    assert_holds(out, relation="<", context={"ell": ell, "seed": seed})
     assert out.observed < out.bound
     checks = claim.proof_checks(inst)
     assert len(checks) == 3 * ell + 3
-    bad = [c.detail for c in checks if c.verdict != "holds"]
-    assert not bad, bad
+    for c in checks:
+        assert_holds(c, context={"ell": ell, "seed": seed})
 
 
 def test_outside_class_F_is_hypotheses_unmet():
@@ -38,7 +39,8 @@ def test_outside_class_F_is_hypotheses_unmet():
 
 def test_norm_control_finds_a_break():
     out = norm_control(np.random.default_rng(0))
-    assert out.verdict == "violated" and out.expected, out.detail
+    assert_violated(out, relation="<")
+    assert out.expected
 
 
 @settings(max_examples=6)  # each example solves a MILP: a few seconds
