@@ -1,9 +1,10 @@
-"""Repository-wide pytest configuration: Hypothesis profile ``ci`` unless
-``--hypothesis-profile`` names another (the profiles are registered by the
-slth-check pytest plugin)."""
+"""Repository-wide pytest configuration: Hypothesis profile ``slth-ci`` unless
+``--hypothesis-profile`` names another (``slth-dev``, ``slth-thorough``; registered by
+the slth-check pytest plugin)."""
 
 from hypothesis import settings
 
-import slth_check.pytest_plugin  # noqa: F401  (registers the profiles)
+from slth_check.pytest_plugin import register_profiles
 
-settings.load_profile("ci")
+register_profiles()
+settings.load_profile("slth-ci")

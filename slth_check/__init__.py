@@ -3,31 +3,64 @@
 Executable, checkable claims of da Cunha, Natale and Viennot, "Proving the
 Strong Lottery Ticket Hypothesis for Convolutional Neural Networks" (ICLR 2022).
 The paper's layout is the reference: kernels (d, d, c0, c1), inputs (D, D, c0).
+
+The public names below are imported on first use (PEP 562), so that importing
+the package (as pytest does for its plugin) costs nothing until they are used.
 """
 
 from __future__ import annotations
 
-from .arithmetic import gamma, to_fraction, to_mpf
-from .claims import REGISTRY, AuditEntry, Claim, Outcome
-from .conv import (
-                   conv2d,
-                   conv2d_exact,
-                   conv2d_mp,
-                   l1,
-                   l1_exact,
-                   max_norm,
-                   max_norm_exact,
-                   pool2d,
-                   relu,
-)
-from .network import ConvLayer, TargetCNN
-from .tensors import input_from_torch, input_to_torch, kernel_from_torch, kernel_to_torch
+import importlib
+from typing import TYPE_CHECKING, Any
 
-__version__ = "0.1.0"
+#: The one source of the version (pyproject.toml reads it from here).
+__version__ = "0.2.0"
+
+_EXPORTS = {
+    "gamma": "arithmetic", "to_fraction": "arithmetic", "to_mpf": "arithmetic",
+    "REGISTRY": "claims", "AuditEntry": "claims", "Claim": "claims", "Outcome": "claims",
+    "conv2d": "conv", "conv2d_exact": "conv", "conv2d_mp": "conv", "l1": "conv",
+    "l1_exact": "conv", "max_norm": "conv", "max_norm_exact": "conv", "pool2d": "conv",
+    "relu": "conv",
+    "ConvLayer": "network", "TargetCNN": "network", "PrunedLayer": "network",
+    "PrunedCNN": "network",
+    "input_from_torch": "tensors", "input_to_torch": "tensors",
+    "kernel_from_torch": "tensors", "kernel_to_torch": "tensors",
+}
 
 __all__ = [
-    "REGISTRY", "AuditEntry", "Claim", "ConvLayer", "Outcome", "TargetCNN", "conv2d",
-    "conv2d_exact", "conv2d_mp", "gamma", "input_from_torch", "input_to_torch",
-    "kernel_from_torch", "kernel_to_torch", "l1", "l1_exact", "max_norm", "max_norm_exact",
-    "pool2d", "relu", "to_fraction", "to_mpf",
+    "REGISTRY", "AuditEntry", "Claim", "ConvLayer", "Outcome", "PrunedCNN", "PrunedLayer",
+    "TargetCNN", "conv2d", "conv2d_exact", "conv2d_mp", "gamma", "input_from_torch",
+    "input_to_torch", "kernel_from_torch", "kernel_to_torch", "l1", "l1_exact", "max_norm",
+    "max_norm_exact", "pool2d", "relu", "to_fraction", "to_mpf",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        value = getattr(importlib.import_module(f".{_EXPORTS[name]}", __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'slth_check' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_EXPORTS))
+
+
+if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs
+    from .arithmetic import gamma, to_fraction, to_mpf
+    from .claims import REGISTRY, AuditEntry, Claim, Outcome
+    from .conv import (
+        conv2d,
+        conv2d_exact,
+        conv2d_mp,
+        l1,
+        l1_exact,
+        max_norm,
+        max_norm_exact,
+        pool2d,
+        relu,
+    )
+    from .network import ConvLayer, PrunedCNN, PrunedLayer, TargetCNN
+    from .tensors import input_from_torch, input_to_torch, kernel_from_torch, kernel_to_torch

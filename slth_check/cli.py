@@ -107,6 +107,24 @@ def _preflight(args: argparse.Namespace) -> None:
         ensure_writable_file(Path(json_path), "--json")
 
 
+def _release_workers() -> None:
+    """After Ctrl-C, stop the shared RSS worker processes at once.
+
+    Otherwise the exit would wait for the chunks they are running (the pools
+    are shut down with ``wait=True`` at interpreter exit): minutes, not the
+    one line and exit 130 that Ctrl-C promises.  Only pools that were created
+    are touched; nothing is imported.
+    """
+    executors = sys.modules.get("slth_check.rss.executors")
+    if executors is None:
+        return
+    for pool in list(getattr(executors, "_pools", {}).values()):
+        procs = list((getattr(pool, "_processes", None) or {}).values())
+        executors.discard_process_pool(pool)  # forget it, cancel what is queued
+        for proc in procs:
+            proc.terminate()
+
+
 def _say(message: str) -> None:
     print(f"{PROG}: {message}", file=sys.stderr)
 
@@ -123,6 +141,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         _preflight(args)
         return int(args.func(args))
     except KeyboardInterrupt:
+        _release_workers()
         _say("interrupted")
         return EXIT_INTERRUPTED
     except SystemExit as exc:  # never a silent exit 0 from code under test calling sys.exit

@@ -1,23 +1,29 @@
-"""pytest plugin registered by slth-check: Hypothesis profiles and options.
+"""pytest plugin registered by slth-check: options, Hypothesis profiles, reports.
 
-Profiles (choose with ``--hypothesis-profile``): ``ci`` (derandomised; the
-default in this repository, see its conftest.py), ``dev`` and ``thorough``
-(10x the examples of ``dev``).
+Silent and cheap in every other project of the environment: nothing is printed
+unless ``--slth-impl`` is given, nothing of slth-check (NumPy, SciPy) is imported
+at start-up, and the Hypothesis profiles carry a prefix so they never shadow a
+project's own: ``slth-ci`` (derandomised, 25 examples; the default of this
+repository, see its conftest.py), ``slth-dev`` (100) and ``slth-thorough`` (1000).
 """
 
 from __future__ import annotations
 
 import pytest
-from hypothesis import HealthCheck, settings
 
-_common = {"deadline": None, "suppress_health_check": [HealthCheck.too_slow,
-                                                       HealthCheck.data_too_large]}
-settings.register_profile("ci", max_examples=25, derandomize=True, print_blob=True, **_common)
-settings.register_profile("dev", max_examples=100, **_common)
-settings.register_profile("thorough", max_examples=1000, **_common)
-# The profiles are only registered here (this plugin is active in every pytest run
-# of an environment where slth-check is installed); this repository's conftest.py
-# makes ``ci`` its default.
+PROFILES = {"slth-ci": {"max_examples": 25, "derandomize": True, "print_blob": True},
+            "slth-dev": {"max_examples": 100},
+            "slth-thorough": {"max_examples": 1000}}
+
+
+def register_profiles() -> None:
+    """Register the ``slth-*`` Hypothesis profiles (idempotent)."""
+    from hypothesis import HealthCheck, settings
+
+    common = {"deadline": None,
+              "suppress_health_check": [HealthCheck.too_slow, HealthCheck.data_too_large]}
+    for name, kw in PROFILES.items():
+        settings.register_profile(name, **kw, **common)
 
 
 def pytest_addoption(parser) -> None:  # noqa: ANN001
@@ -30,10 +36,11 @@ def pytest_addoption(parser) -> None:  # noqa: ANN001
 
 def pytest_report_header(config) -> list[str]:  # noqa: ANN001
     impl = config.getoption("--slth-impl")
-    return [f"slth-check: conv2d under test = {impl or 'slth_check.conv2d (reference)'}"]
+    return [f"slth-check: conv2d under test = {impl}"] if impl else []
 
 
 def pytest_configure(config) -> None:  # noqa: ANN001
+    register_profiles()
     out = config.getoption("--slth-report")
     if out:
         config._slth_recorder = _Recorder(out, config)  # type: ignore[attr-defined]
@@ -135,7 +142,7 @@ def write_pytest_report(rec: _Recorder, session) -> None:  # noqa: ANN001
                        "ratios": {"count": 0}, "notes": [], "summary": {}})
     now = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
     impl = rec.config.getoption("--slth-impl")
-    profile = rec.config.getoption("--hypothesis-profile", None) or "ci"
+    profile = rec.config.getoption("--hypothesis-profile", None) or "slth-ci"
     run = {"id": "pytest-" + now.replace(":", ""), "seed": None, "profile": str(profile),
            "start": rec.start, "end": now, "claims": sorted(by_claim),
            "versions": package_versions(),

@@ -407,3 +407,31 @@ def test_validate_json_dash_writes_json_alone_on_stdout(tmp_path, capsys):
     assert v["verdict"] in ("holds", "violated", "unknown")
     assert rc == Verdict(v["verdict"], "").exit_code
     assert err.startswith(f"{v['verdict']}: ")
+
+
+def test_ctrl_c_stops_the_shared_worker_processes(monkeypatch, capsys):
+    """Ctrl-C during a bulk RSS job: exit 130 at once, not after the running chunks."""
+    import time
+
+    from slth_check.rss import executors
+
+    pool = executors.shared_process_pool(2)
+    pool.submit(time.sleep, 120)  # a chunk that would hold the exit for two minutes
+    procs = list(pool._processes.values())
+    assert procs
+
+    def interrupted(args):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli, "_cmd_replay", interrupted)
+    try:
+        assert main(["replay", "w.npz"]) == 130
+        assert _err_line(capsys) == "slth-check: interrupted"
+        for p in procs:
+            p.join(timeout=60)  # terminate() is immediate; the margin is for loaded machines
+        assert not any(p.is_alive() for p in procs)
+        assert pool not in executors._pools.values()
+    finally:
+        for p in procs:
+            if p.is_alive():
+                p.kill()

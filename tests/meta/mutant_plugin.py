@@ -19,7 +19,7 @@ def pytest_configure(config):  # noqa: ARG001 - pytest hook signature
     from hypothesis import Phase, settings
 
     # a mutant only has to be caught, not shrunk: stop at the first failing example
-    settings.register_profile("slth-meta", parent=settings.get_profile("ci"),
+    settings.register_profile("slth-meta", parent=settings.get_profile("slth-ci"),
                               phases=[Phase.explicit, Phase.reuse, Phase.generate])
     settings.load_profile("slth-meta")
     import importlib
