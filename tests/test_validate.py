@@ -184,3 +184,113 @@ def test_float32_implementation_needs_precision_float32(tmp_path):
     v = json.loads(out.read_text())
     assert any("did you mean --precision float32" in d for d in v["diagnosis"]), v["diagnosis"]
     assert main(args + ["--precision", "float32"]) == 0
+
+
+def _find(pred, **kw):
+    from hypothesis import HealthCheck, find, settings
+
+    from slth_check.validate.conv2d import conv_cases
+
+    return find(conv_cases("paper", **kw), pred,
+                settings=settings(max_examples=300, database=None, derandomize=True,
+                                  suppress_health_check=list(HealthCheck)))
+
+
+@pytest.mark.parametrize("what,pred", [
+    ("d = 5", lambda c: c[0].shape[0] == 5),
+    ("D = 8", lambda c: c[1].shape[1] == 8),
+    ("c0 = c1 = 4", lambda c: c[0].shape[2] == 4 and c[0].shape[3] == 4),
+    ("N = 3", lambda c: c[1].shape[0] == 3),
+    ("an entry above 1e4", lambda c: np.abs(c[1]).max() > 1e4),
+    ("a tiny entry", lambda c: 0 < np.abs(c[1][c[1] != 0]).min(initial=1) < 1e-100),
+])
+def test_default_generation_covers_the_issue_ranges(what, pred):
+    K, X = _find(pred)  # raises NoSuchExample if never generated
+    assert pred((K, X)), what
+
+
+def test_generation_shrinks_toward_the_smallest_shapes_and_widens_on_request():
+    K, X = _find(lambda c: True)
+    assert K.shape == (1, 1, 1, 1) and X.shape == (1, 1, 1, 1)
+    K, X = _find(lambda c: c[0].shape[0] == 7 and np.abs(c[0]).max() > 1e7,
+                 max_d=7, max_D=9, max_abs=1e8)
+    assert K.shape[0] == 7
+    with pytest.raises(Exception):  # noqa: B017 - never generated beyond the defaults
+        _find(lambda c: c[0].shape[0] > 5 or np.abs(c[0]).max() > 1e6)
+
+
+def test_precision_dtype_is_handed_to_the_user():
+    seen = []
+
+    def probe(K, X):
+        seen.append((K.dtype, X.dtype, K.flags.c_contiguous, min(K.strides) >= 0,
+                     bool(np.all(K.view(np.uint32) & 0xFFFF == 0)) if K.dtype == np.float32
+                     else None))
+        from slth_check.conv import conv2d
+
+        return conv2d(K.astype(np.float64), X.astype(np.float64))
+
+    from slth_check.validate.conv2d import validate_conv2d
+
+    for precision, dtype in [("float16", np.float16), ("bfloat16", np.float32)]:
+        seen.clear()
+        assert validate_conv2d(probe, precision=precision, max_examples=20).verdict \
+            == "consistent"
+        assert all(s[0] == dtype and s[1] == dtype and s[2] and s[3] for s in seen)
+    assert all(s[4] for s in seen)  # bfloat16 values: the low 16 bits are zero
+
+
+def test_exact_tolerance_boundary():
+    """The last float inside the exact tolerance is accepted, the next one is not."""
+    from slth_check.validate.conv2d import check_image, tolerance
+
+    K, X = np.array([[[[1.0]]]]), np.array([[[3.0]]])
+    T = tolerance(K, X)[0, 0, 0]
+    inside = float(3 + T)
+    while inside - 3 > T:  # round down into the tolerance
+        inside = np.nextafter(inside, 0)
+    outside = np.nextafter(inside, np.inf)
+    assert outside - 3 > T >= inside - 3
+    assert check_image(K, X, np.array([[[inside]]])).ok
+    res = check_image(K, X, np.array([[[outside]]]))
+    assert not res.ok and "tolerance" in res.detail
+    assert check_image(K, X, np.array([[[outside]]]), rtol=1e-9).ok  # --rtol adds on top
+
+
+def test_fft_needs_the_normwise_term_and_it_stays_small():
+    """scipy's FFT is off by more than the direct-summation bound on an exact zero
+    (issue 9: -3.2e-17 where the exact value is 0), and within the normwise one; the
+    normwise factor is below 1e-11 in float64 at the default sizes, 1e-3 in float32."""
+    import scipy.signal
+
+    from slth_check.arithmetic import gamma
+    from slth_check.conv import conv2d_exact
+    from slth_check.validate.conv2d import check_image, normwise_factor
+
+    rng = np.random.default_rng(1)
+    K, X = rng.normal(size=(5, 5, 1, 1)), rng.normal(size=(8, 8, 1))
+    X[:2] = 0  # the first two output rows are exactly 0, the FFT's are not
+    got = scipy.signal.fftconvolve(X[:, :, 0], K[:, :, 0, 0])[:8, :8, None]
+    exact = conv2d_exact(K, X)
+    A = conv2d_exact(abs(K), abs(X))
+    from fractions import Fraction
+
+    errs = [abs(Fraction(float(g)) - e) - gamma(25) * a
+            for g, e, a in zip(got.ravel(), exact.ravel(), A.ravel())]
+    assert max(errs) > 0  # the componentwise bound alone would be a false alarm
+    assert check_image(K, X, got).ok
+    assert float(normwise_factor(8, 5, 4)) < 1e-11
+    assert float(normwise_factor(8, 5, 4, "float32")) < 1e-3
+
+
+def test_widening_options_and_their_errors(capsys):
+    assert main(["validate", "conv2d", "--impl", "scipy", "--max-d", "6", "--max-D", "9",
+                 "--max-channels", "2", "--max-batch", "2", "--max-abs", "1e3",
+                 "--timeout", "30", "--max-examples", "20"]) == 0
+    assert main(["validate", "conv2d", "--impl", "scipy", "--precision", "float16",
+                 "--max-abs", "1e6"]) == 2
+    assert main(["validate", "conv2d", "--impl", "scipy", "--max-d", "0"]) == 2
+    assert main(["validate", "conv2d", "--impl", "scipy", "--precision", "bfloat16",
+                 "--max-d", "9", "--max-channels", "8"]) == 2
+    err = capsys.readouterr().err
+    assert "max_abs" in err and "max_d" in err and "Traceback" not in err
