@@ -23,7 +23,8 @@ from slth_check.certify import (
 )
 from slth_check.cli import main
 from slth_check.conv import pool2d
-from slth_check.network import ConvLayer, PrunedCNN, PrunedLayer, TargetCNN, save_networks
+from slth_check.network import ConvLayer, PrunedCNN, PrunedLayer, TargetCNN
+from slth_check.network_io import save_networks
 
 BIG = 2.0**53
 

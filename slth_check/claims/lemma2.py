@@ -26,15 +26,8 @@ from scipy import stats
 
 from ..certify import exact_error, layer_sup_error
 from ..construction import build_layer, required_n
-from ..network import (
-    PrunedCNN,
-    PrunedLayer,
-    TargetCNN,
-    class_F_unmet,
-    network_arrays,
-    networks_from_arrays,
-    scale_into_class,
-)
+from ..network import PrunedCNN, PrunedLayer, TargetCNN, class_F_unmet, scale_into_class
+from ..network_io import network_arrays, networks_from_arrays
 from ..plotting import pyplot, save_png
 from .base import Claim, Outcome, compare, compare_or_unknown
 

@@ -23,14 +23,8 @@ import numpy as np
 from ..arithmetic import interval_to_fractions
 from ..certify import exact_error, proof_bound, search_lower, sup_error
 from ..construction import build_network, required_n
-from ..network import (
-    PrunedCNN,
-    PrunedLayer,
-    TargetCNN,
-    network_arrays,
-    networks_from_arrays,
-    scale_into_class,
-)
+from ..network import PrunedCNN, PrunedLayer, TargetCNN, scale_into_class
+from ..network_io import network_arrays, networks_from_arrays
 from .base import Claim, Outcome, compare, compare_or_unknown
 from .lemma2 import CALIBRATED_C, _shrink
 

@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from ..certify import CertificationError, round_up, sup_error
-from ..network import load_networks
+from ..network_io import load_networks
 from . import Verdict
 
 
