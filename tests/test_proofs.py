@@ -21,7 +21,7 @@ import z3
 from slth_check import proofs
 from slth_check.cli import main
 from slth_check.conv import PADDINGS, _crop, conv2d_exact, output_size
-from slth_check.proofs import Goal, Obligation, Proof, lemma1, proposition1, theorem1
+from slth_check.proofs import Goal, Obligation, Proof, lemma1, lemma2, proposition1, theorem1
 from slth_check.proofs.cli import STATEMENTS
 from slth_check.proofs.core import check_goal, discharge, summary_exit_code, verdict_of
 
@@ -59,7 +59,8 @@ def test_the_obligations_the_issue_asks_for_are_there() -> None:
     for n in ("prop1.crop", "prop1.a", "prop1.b", "prop1.base", "prop1.c.step",
               "prop1.d.step", "prop1.e", "lemma1.keep", "lemma1.pos.step", "lemma1.relu",
               "lemma1.scale.step", "lemma1.factor.step", "lemma1.linear.step",
-              "lemma1.l1max.step", "lemma1.bound", "theorem1.eq5",
+              "lemma1.l1max.step", "lemma1.bound", "lemma2.blocks", "lemma2.select.step",
+              "lemma2.size", "theorem1.eq5",
               "theorem1.act.step", "theorem1.unroll.step", "theorem1.final"):
         assert n in names
     metas = {m.name for p in proofs.PROOFS.values() for m in p.meta_steps}
@@ -120,6 +121,10 @@ MUTANTS = [
     ("Lemma 1 step 4 (K + L) x", lemma1.linear_step_goal, {"sign": 1}),
     ("Lemma 1 step 4 l1 <= 0.99 m max", lemma1.l1_max_step_goal, {"factor": Fraction(99, 100)}),
     ("Lemma 1 step 4 eps/(d c) per entry", lemma1.bound_goal, {"entries": "d*c"}),
+    ("Lemma 2 blocks off by one", lemma2.blocks_goal, {"left_closed": True}),
+    ("Lemma 2 without the mask", lemma2.select_step_goal, {"mask_applied": False}),
+    ("Lemma 2 max with e <= eps", lemma2.max_step_goal, {"strict": False}),
+    ("Lemma 2 n without factor c1", lemma2.size_goal, {"per_block_factor": False}),
     ("Theorem 1 Lipschitz x 0.99", theorem1.lipschitz_goal, {"factor": Fraction(99, 100)}),
     ("Theorem 1 activations x 0.99", theorem1.act_step_goal, {"factor": Fraction(99, 100)}),
     ("Theorem 1 activations without ||K||_1 <= 1", theorem1.act_step_goal,

@@ -1,13 +1,15 @@
 """Machine-checked proofs for all sizes (issue 13, part 1): proof scripts discharged by Z3.
 
 One module per statement: :mod:`.proposition1` (Proposition 1, Appendix A),
-:mod:`.lemma1` (Lemma 1's identity, Eq. 1-2) and :mod:`.theorem1` (Theorem 1's
-error recursion, Appendix B, Eq. 3-5).  Each defines a :class:`~.core.Proof`:
-obligations (Z3 formulas over universally quantified Int/Real variables and
-Int -> Real sequences, built from parameters so that tests can mutate them),
-each with a negative twin Z3 must refute, plus the named meta-steps Z3 cannot
-take (induction, exchange of finite sums, two inequalities of exp) and the
-chain "obligations + meta-steps => statement".
+:mod:`.lemma1` (Lemma 1's identity, Eq. 1-2, and its final bound, step 4),
+:mod:`.lemma2` (Lemma 2's reduction to Lemma 1, section 4.3) and
+:mod:`.theorem1` (Theorem 1's error recursion, Appendix B, Eq. 3-5).
+Each defines a :class:`~.core.Proof`: obligations (Z3 formulas over
+universally quantified Int/Real variables and Int -> Real sequences, built
+from parameters so that tests can mutate them), each with a negative twin Z3
+must refute, plus the named meta-steps Z3 cannot take (induction, exchange of
+finite sums, two inequalities of exp) and the chain "obligations + meta-steps
+=> statement".
 
 :func:`run_all` discharges everything; ``slth-check prove`` prints it.
 """
@@ -36,12 +38,12 @@ __all__ = ["DEFAULT_TIMEOUT_MS", "PROOFS", "ChainStep", "Goal", "MetaStep", "Obl
 
 
 def _proofs() -> dict[str, Proof]:
-    from . import lemma1, proposition1, theorem1
+    from . import lemma1, lemma2, proposition1, theorem1
 
-    return {p.NAME: p.PROOF for p in (proposition1, lemma1, theorem1)}
+    return {p.NAME: p.PROOF for p in (proposition1, lemma1, lemma2, theorem1)}
 
 
-#: The proof scripts by statement name: ``proposition1``, ``lemma1``, ``theorem1``.
+#: The proof scripts by statement name: ``proposition1``, ``lemma1``, ``lemma2``, ``theorem1``.
 PROOFS: dict[str, Proof] = _proofs()
 
 

@@ -2,11 +2,12 @@
 
 Registered by :func:`register` (one line in
 :func:`slth_check.validate_cli.add_subcommands`).  Prints every obligation
-and negative twin of Proposition 1, Lemma 1 (Eq. 1-2) and Theorem 1 (Eq. 3-5)
-with its verdict, time and the Z3 version, then each proof's meta-steps and
-chain.  Exit codes: 0 every obligation holds and every twin is refuted; 1 an
-obligation is violated or a twin holds (the proof is wrong or vacuous); 3
-something is unknown (a timeout); 2 usage error.
+and negative twin of Proposition 1, Lemma 1 (Eq. 1-2, step 4), Lemma 2 (the
+reduction to Lemma 1) and Theorem 1 (Eq. 3-5) with its verdict, time and the
+Z3 version, then each proof's meta-steps and chain.  Exit codes: 0 every
+obligation holds and every twin is refuted; 1 an obligation is violated or a
+twin holds (the proof is wrong or vacuous); 3 something is unknown (a
+timeout); 2 usage error.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ if TYPE_CHECKING:
 
 #: The statement names (``--statement``); equal to ``sorted(slth_check.proofs.PROOFS)``
 #: (a test checks it).  Static so that registering the command does not import Z3.
-STATEMENTS = ("lemma1", "proposition1", "theorem1")
+STATEMENTS = ("lemma1", "lemma2", "proposition1", "theorem1")
 
 
 def _line(r: ObligationResult) -> str:

@@ -242,8 +242,9 @@ def check_goal(goal: Goal, timeout_ms: int = DEFAULT_TIMEOUT_MS) -> tuple[str, s
         return "unsat", None, ""
     if r == z3.sat:
         m = s.model()
-        # Z3's internal division-by-zero function ("/0") is no variable of the goal
-        shown = sorted(f"{d.name()} = {m[d]}" for d in m.decls() if not d.name().startswith("/"))
+        # Z3's internal division-by-zero functions ("/0", "div0", "mod0") are no variables
+        shown = sorted(f"{d.name()} = {m[d]}" for d in m.decls()
+                       if d.name() not in ("/0", "div0", "mod0"))
         return "sat", ", ".join(shown), ""
     return "unknown", None, s.reason_unknown()
 
