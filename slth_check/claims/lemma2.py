@@ -76,11 +76,10 @@ def layer_error(K: np.ndarray, layer: PrunedLayer,
 
 
 def clopper_pearson(k: int, N: int, level: float = 0.99) -> tuple[float, float]:
-    """Two-sided Clopper-Pearson interval for a binomial proportion."""
-    a = 1 - level
-    lo = 0.0 if k == 0 else float(stats.beta.ppf(a / 2, k, N - k + 1))
-    hi = 1.0 if k == N else float(stats.beta.ppf(1 - a / 2, k + 1, N - k))
-    return lo, hi
+    """Two-sided Clopper-Pearson ("exact") interval for a binomial proportion
+    (``scipy.stats.binomtest(k, N).proportion_ci``)."""
+    ci = stats.binomtest(int(k), int(N)).proportion_ci(confidence_level=level, method="exact")
+    return float(ci.low), float(ci.high)
 
 
 class Lemma2(Claim):
