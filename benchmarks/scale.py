@@ -83,6 +83,8 @@ def main() -> None:
     ap.add_argument("--no-dask", action="store_true")
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args()
+    print(f"load average at the start: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs "
+          "(other processes share the machine: compare ratios within this run)")
     rng = np.random.default_rng(args.seed)
     sizes = {21: 6000, 30: 1200}
     data = {n: (rng.uniform(-1, 1, (m, n)), rng.uniform(-1, 1, m)) for n, m in sizes.items()}
@@ -95,7 +97,7 @@ def main() -> None:
             cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1,
                                                processes=True, dashboard_address=None)
             client = distributed.Client(cluster)
-            client.get_executor().submit(int, 0).result()
+            client.get_executor(pure=False).submit(int, 0).result()
         except ImportError:
             print("(Dask not installed: pip install 'slth-check[dask]'; its row is skipped)")
     print(f"{'n':>3} {'kernel (1 worker, inline)':<34} {'instances/s':>12} {'x solve':>8}")
@@ -109,9 +111,11 @@ def main() -> None:
         configs = [("1 worker (inline)", {"workers": 1}),
                    ("2 workers (process pool)", {"workers": 2})]
         if client is not None:
+            # pure=False: Dask must not hand back the result of an identical earlier task
             configs.append(("2 workers (Dask LocalCluster)",
-                            {"workers": 2, "executor": client.get_executor()}))
+                            {"workers": 2, "executor": client.get_executor(pure=False)}))
         for name, kw in configs:
+            solve_many(V[:64], T[:64], method="mitm", progress=False, **kw)  # warm the workers
             r, _ = rate(V, T, args.repeats, **kw)
             results[(n, name)] = r
             base = results[(n, "1 worker (inline)")]
@@ -145,6 +149,7 @@ def main() -> None:
     for cores in (1, 32, 256):
         sec = VGG16_M / (one * cores * (eff if cores > 1 else 1.0))
         print(f"  {cores:>4} cores: {sec / 3600:8.2f} h ({sec:,.0f} s)")
+    print(f"load average at the end: {os.getloadavg()[0]:.1f}")
     if client is not None:
         client.close()
         cluster.close()

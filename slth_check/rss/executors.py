@@ -16,9 +16,10 @@ chunking runs it.
   ``--scheduler processes|synchronous|dask|tcp://HOST:PORT`` and ``--workers N``:
   ``dask`` starts a ``distributed.LocalCluster`` of N single-threaded worker
   processes, ``tcp://...`` connects to a running Dask scheduler; either yields
-  ``Client.get_executor()``.  Dask is an optional extra, imported lazily;
-  asking for it without it installed raises :class:`~slth_check.errors.UsageError`
-  (exit 2) with the install command.
+  ``Client.get_executor(pure=False)`` (every task runs: no hashing of the
+  arguments, no reuse of an earlier identical task's result).  Dask is an
+  optional extra, imported lazily; asking for it without it installed raises
+  :class:`~slth_check.errors.UsageError` (exit 2) with the install command.
 """
 
 from __future__ import annotations
@@ -176,7 +177,7 @@ def open_executor(scheduler: str = "processes",
         try:
             client = distributed.Client(cluster)
             try:
-                yield client.get_executor(), n
+                yield client.get_executor(pure=False), n
             finally:
                 client.close()
         finally:
@@ -190,7 +191,7 @@ def open_executor(scheduler: str = "processes",
     try:
         info = client.scheduler_info()
         count = sum(int(w.get("nthreads", 1)) for w in info.get("workers", {}).values())
-        yield client.get_executor(), max(1, count)
+        yield client.get_executor(pure=False), max(1, count)
     finally:
         client.close()
 
