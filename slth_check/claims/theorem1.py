@@ -25,6 +25,7 @@ from ..certify import exact_error, proof_bound, search_lower, sup_error
 from ..construction import build_network, required_n
 from ..network import PrunedCNN, PrunedLayer, TargetCNN, scale_into_class
 from ..network_io import network_arrays, networks_from_arrays
+from ..proofs import outcome_fields
 from .base import Claim, Outcome, compare, compare_or_unknown
 from .lemma2 import CALIBRATED_C, _shrink
 
@@ -146,6 +147,7 @@ class Theorem1(Claim):
                                   int(rng.integers(2**31)), D=4)
 
     def extra_outcomes(self, rng: np.random.Generator, profile: str) -> Iterator[Outcome]:
+        yield Outcome(self.id, **outcome_fields(self.id))  # Eq. 3-5 for every depth (proofs/)
         for ell in (2, 3):
             inst = NetworkInstance(random_class_network(rng, ell), 0.2,
                                    int(rng.integers(2**31)), D=4)
