@@ -40,6 +40,7 @@ from typing import Any
 
 import numpy as np
 
+from ..errors import InternalError
 from ..network import PrunedCNN, TargetCNN
 from ..tensors import check_entries, check_size
 from .closed_form import bias_gap, error_parts, layer_sup_error
@@ -71,7 +72,7 @@ __all__ = [
     "vertex_candidates",
 ]
 
-class CertificationError(RuntimeError):
+class CertificationError(InternalError):
     """A certificate contradicted itself (lower > upper): an internal error, never a
     verdict (the command exits with code 4)."""
 
@@ -201,7 +202,7 @@ def sup_error(target: TargetCNN, pruned: PrunedCNN, *, D: int, method: str = "au
                     lower, witness = r, cand
     if lower > upper:  # a sound upper bound below an exactly replayed error: a bug here
         raise CertificationError(
-            f"internal error: the certified upper bound {float(upper):.17g} lies below the "
+            f"the certified upper bound {float(upper):.17g} lies below the "
             f"exactly replayed error {float(lower):.17g} (details: "
             f"{ {k: v for k, v in details.items() if k.endswith('_bound')} })")
     return Certificate(lower, upper, lower == upper, witness, used, details)

@@ -58,7 +58,7 @@ def validate_pruned(target: str | Path, random: str | Path, masks: str | Path, *
     D = f.certification_size() if D is None else int(D)
     cert = sup_error(f, g, D=D)
     if cert.upper is not None and cert.lower > cert.upper:  # sup_error raises first
-        raise CertificationError(f"internal error: certified interval [{cert.lower}, "
+        raise CertificationError(f"certified interval [{cert.lower}, "
                                  f"{cert.upper}] is empty")
     e = Fraction(float(eps))
     config = {"target": str(target), "random": str(random), "masks": str(masks), "eps": eps,
