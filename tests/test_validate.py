@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from fractions import Fraction
 from pathlib import Path
 
 import jsonschema
@@ -294,3 +295,30 @@ def test_widening_options_and_their_errors(capsys):
                  "--max-d", "9", "--max-channels", "8"]) == 2
     err = capsys.readouterr().err
     assert "max_abs" in err and "max_d" in err and "Traceback" not in err
+
+
+def test_underflow_term_admits_flush_to_zero_in_float32_only():
+    """2^-63 * 2^-64 = 2^-127 is below float32's smallest normal: hardware that flushes
+    it to zero is right in float32, wrong in float64 (where 2^-127 is a normal number)."""
+    from slth_check.validate.conv2d import check_image
+
+    K = np.array([[[[2.0**-63]]]], dtype=np.float32)
+    X = np.array([[[2.0**-64]]], dtype=np.float32)
+    assert check_image(K, X, np.array([[[0.0]]]), precision="float32").ok
+    assert not check_image(K.astype(np.float64), X.astype(np.float64),
+                           np.array([[[0.0]]])).ok
+
+
+def test_float_screen_is_not_fooled_by_the_float_reference_rounding():
+    """1 + 2^-53 rounds to 1 in float64; an answer T below the *float* reference is more
+    than T below the exact value, and must be rejected."""
+    from slth_check.validate.conv2d import check_image, tolerance
+
+    K = np.array([[[[1.0], [1.0]]]])  # d = 1, c0 = 2, c1 = 1
+    X = np.array([[[1.0, 2.0**-53]]])  # exact output 1 + 2^-53, float64 reference 1
+    T = tolerance(K, X)[0, 0, 0]
+    k = int(T / Fraction(2.0**-53))
+    got = 1 - k * 2.0**-53  # within T of the float reference, beyond T of the exact value
+    assert 1 - Fraction(got) <= T < 1 + Fraction(2.0**-53) - Fraction(got)
+    assert not check_image(K, X, np.array([[[got]]])).ok
+    assert check_image(K, X, np.array([[[got + 2.0**-52]]])).ok

@@ -224,10 +224,9 @@ def _tolerance_float(K: np.ndarray, X: np.ndarray, padding: str, p: Precision,
         k1 = np.abs(K).sum(axis=(0, 1, 2))
         xmax = float(np.abs(X).max())
         W = float(normwise_factor(D, d, c0, p.name))
-        n = 4 * (D + d - 1) ** 2
-        t = fft_stages(D, d)
-        Z = (2 * (m + 1) * float(p.lam) * (1 + float(gamma(m, p.u)))
-             + 64 * n * (t + 1) * float(p.fft_lam) * (1 + k1) * (1 + xmax))
+        Z = np.array([float(underflow_term(m, D, d, Fraction(float(k)), Fraction(xmax),
+                                           p.name)) if np.isfinite(k) and np.isfinite(xmax)
+                      else math.inf for k in k1])
         T = (float(gamma(m, p.u)) + rtol) * A + W * k1 * xmax + Z
     return T, A
 

@@ -26,6 +26,10 @@ def test_arguments_are_private_contiguous_copies_in_their_dtype():
         seen, _ = f.call(K, X)
     assert seen[0][0] and min(seen[0][1]) >= 0 and seen[0][2] == "<f8"
     assert seen[1][0] and min(seen[1][1]) >= 0 and seen[1][2] == "<f4"
+    from sandbox_probe import describe
+
+    seen, _ = UserFunction(describe).call(K, X)  # in-process: no pickling in between
+    assert all(c and min(s) >= 0 for c, s, _ in seen), seen
 
 
 def test_one_worker_serves_many_calls_and_is_restarted_after_a_failure():
