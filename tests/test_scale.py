@@ -189,3 +189,10 @@ def test_kernel_choice_errors(monkeypatch):
         batch.kernel_in_use()
     monkeypatch.setenv("SLTH_CHECK_KERNEL", "numpy")
     assert batch.kernel_in_use() == "numpy"
+    from slth_check.rss import compiled
+
+    monkeypatch.delenv("SLTH_CHECK_KERNEL")
+    monkeypatch.setattr(compiled, "AVAILABLE", False)  # numba missing: NumPy, same answers
+    assert batch.kernel_in_use() == "numpy"
+    with pytest.raises(ValueError, match=r"numba is not installed.*slth-check\[fast\]"):
+        batch.kernel_in_use("numba")

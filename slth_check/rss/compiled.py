@@ -26,20 +26,24 @@ from __future__ import annotations
 import numpy as np
 
 try:  # pragma: no cover - depends on the environment
-    from numba import njit
+    import numba
 
     AVAILABLE = True
 except ImportError:  # pragma: no cover
     AVAILABLE = False
 
-    def njit(*args, **kwargs):  # noqa: ANN002, ANN003, ANN201
-        """Stand-in: the kernel stays plain Python (never called without numba)."""
-        def wrap(f):  # noqa: ANN001, ANN202
-            return f
-        return wrap
+
+def _jit(f):  # noqa: ANN001, ANN202
+    """Compile ``f`` with numba (cached on disk when a cache folder is writable)."""
+    if not AVAILABLE:  # pragma: no cover - the kernel is never called without numba
+        return f
+    try:
+        return numba.njit(cache=True, boundscheck=False)(f)
+    except RuntimeError:  # pragma: no cover - no writable cache location
+        return numba.njit(boundscheck=False)(f)
 
 
-@njit(cache=True, boundscheck=False)
+@_jit
 def sums_rows(V, lo, hi):  # noqa: ANN001, ANN201
     """``(K, 2**(hi-lo))`` subset sums of columns ``lo..hi-1`` of each row, in the order
     of additions of :func:`slth_check.rss.exact.subset_sums` (the same floats)."""
@@ -56,7 +60,7 @@ def sums_rows(V, lo, hi):  # noqa: ANN001, ANN201
     return out
 
 
-@njit(cache=True, boundscheck=False)
+@_jit
 def sweep_rows(qs, sB, tau2):  # noqa: ANN001, ANN201
     """A two-pointer sweep of sorted keys ``qs`` (K, nA) against sorted sums ``sB`` (K, nB).
 
@@ -111,7 +115,7 @@ def sweep_rows(qs, sB, tau2):  # noqa: ANN001, ANN201
     return settled, qv, bv
 
 
-@njit(cache=True, boundscheck=False)
+@_jit
 def find_rows(q, SB, qv, bv, settled):  # noqa: ANN001, ANN201
     """The subset indices holding the float values ``qv`` (in q) and ``bv`` (in SB).
 
