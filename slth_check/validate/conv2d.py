@@ -68,7 +68,8 @@ roundoff of the precision, ``lam`` its smallest normal, ``m = d*d*c0``,
   test could tell it from a wrong result, and it is not admitted.  Winograd
   convolutions have normwise bounds of the same shape (Barabasz et al., ACM
   TOMS 46(4), 2020) whose constants grow with the tile size; they are not
-  covered by a proof here.
+  covered by a proof here (F(2x2, 3x3) in float32 passes in the zoo,
+  ``tests/adversarial/conv_zoo.py``: an observation, not a proof).
 * underflow, ``Z = 2 (m + 1) lam (1 + gamma_m) + 64 n (t + 1) lam_F (1 +
   ||K_l||_1)(1 + ||X_n||_max)`` with ``n = 4 (D + d - 1)^2``: each product
   or sum that underflows (gradual underflow or flush-to-zero) is off by less

@@ -119,6 +119,29 @@ def bfloat16_via_float32(K, X):
     return y.astype(np.uint32).view(np.float32)
 
 
+_BT = np.array([[1, 0, -1, 0], [0, 1, 1, 0], [0, -1, 1, 0], [0, 1, 0, -1]], np.float32)
+_G = np.array([[1, 0, 0], [.5, .5, .5], [.5, -.5, .5], [0, 0, 1]], np.float32)
+_AT = np.array([[1, 1, 1, 0], [0, 1, -1, -1]], np.float32)
+
+
+def winograd_float32(K, X):
+    """Winograd F(2x2, 3x3) in float32 for 3x3 kernels (Lavin and Gray, 2016), the
+    pairwise float32 direct sum for other sizes."""
+    if K.shape[0] != 3:
+        return pairwise_float32(K, X)
+    K, X = K.astype(np.float32), X.astype(np.float32)
+    N, D, c0, c1 = X.shape[0], X.shape[1], K.shape[2], K.shape[3]
+    T = (D + 1) // 2
+    Xp = np.zeros((N, 2 * T + 2, 2 * T + 2, c0), np.float32)
+    Xp[:, 2:2 + D, 2:2 + D] = X  # correlation with the flipped kernel, paper crop
+    U = np.einsum("ia,abkl,jb->ijkl", _G, K[::-1, ::-1], _G)  # (4, 4, c0, c1)
+    tiles = sliding_window_view(Xp, (4, 4), axis=(1, 2))[:, ::2, ::2]  # (N, T, T, c0, 4, 4)
+    V = np.einsum("ia,ntskab,jb->ntskij", _BT, tiles, _BT)
+    M = np.einsum("ntskij,ijkl->ntslij", V, U)
+    Y = np.einsum("pi,ntslij,qj->ntpsql", _AT, M, _AT)  # (N, T, 2, T, 2, c1)
+    return Y.reshape(N, 2 * T, 2 * T, c1)[:, :D, :D].astype(np.float32)
+
+
 def torch_float32(K, X):
     """torch.nn.functional.conv2d in float32 (flipped kernel, NCHW)."""
     import torch
@@ -253,6 +276,7 @@ CORRECT = [
     ("float16_via_float32", {"precision": "float16"}),
     ("bfloat16_via_float32", {"precision": "bfloat16"}),
     ("torch_float32", {"precision": "float32"}),
+    ("winograd_float32", {"precision": "float32"}),
 ]
 
 #: (name, validator options, the mistake) of the wrong implementations.
