@@ -58,15 +58,16 @@ from .interval import (
     round_down,
     round_up,
 )
+from .linear import linear_applies, linear_bound
 from .milp import milp_worst_case
 from .recursion import entrywise_bound, fractions_up, proof_bound
-from .search import search_lower, vertex_candidates
+from .search import gradient_search, search_lower, vertex_candidates
 
 __all__ = [
     "ETA", "Certificate", "CertificationError", "avg_pool_enclosure", "bias_gap",
     "check_pair", "conv_upper", "effective_enclosure", "entrywise_bound", "error_parts",
-    "exact_effective_forward", "exact_error", "fractions_up", "interval_bound",
-    "interval_conv", "interval_pruned", "interval_target", "layer_sup_error",
+    "exact_effective_forward", "exact_error", "fractions_up", "gradient_search", "interval_bound",
+    "interval_conv", "interval_pruned", "interval_target", "layer_sup_error", "linear_bound",
     "matmul_enclosure", "milp_worst_case", "proof_bound", "round_down", "round_up",
     "rounded_effective_network", "search_lower", "sup_error", "upper_bounds",
     "vertex_candidates",
@@ -213,7 +214,10 @@ def upper_bounds(target: TargetCNN, pruned: PrunedCNN, D: int) -> dict[str, Any]
 
     Keys: ``interval_bound`` (always), and for linearisable pruned networks
     ``proof_bound`` (float, rounded up), ``proof_bound_exact`` (Fraction),
-    ``proof_layers`` and ``entrywise_bound``; ``upper`` is the smallest
+    ``proof_layers`` and ``entrywise_bound``, and for two-layer networks
+    ``linear_bound`` (:func:`~slth_check.certify.linear.linear_bound`, the linear
+    relaxation of f - g; ``linear_skipped`` says why when it does not apply);
+    ``upper`` is the smallest
     (a float64 rounded upward: a sound bound).  The facade :func:`sup_error`
     and the reproduction combine them through this one function.
     """
@@ -231,6 +235,13 @@ def upper_bounds(target: TargetCNN, pruned: PrunedCNN, D: int) -> dict[str, Any]
         candidates.append(pb["bound"])
         out["entrywise_bound"] = entrywise_bound(target, pruned, D, boxes_g)
         candidates.append(Fraction(out["entrywise_bound"]))
+        why = linear_applies(target, pruned, D)
+        if why is None:
+            out["linear_bound"], info = linear_bound(target, pruned, D, boxes_g)
+            out["linear_seconds"] = info["seconds"]
+            candidates.append(Fraction(out["linear_bound"]))
+        else:
+            out["linear_skipped"] = why
     out["upper"] = float(fractions_up(np.array([min(candidates)], dtype=object))[0])
     out["_boxes_f"] = boxes_f
     return out

@@ -56,10 +56,12 @@ import scipy.sparse as sp
 from ..arithmetic import gamma
 from ..conv import _crop, output_size
 from ..network import PrunedCNN, TargetCNN
-from .interval import ETA, effective_enclosure, interval_conv, interval_pruned, round_down, \
-    round_up
+from .interval import ETA, effective_enclosure, interval_conv, interval_pruned, round_down, round_up
 
-__all__ = ["conv_matrix", "linear_bound", "pool_groups"]
+__all__ = ["MAX_LINEAR_ENTRIES", "conv_matrix", "linear_applies", "linear_bound", "pool_groups"]
+
+#: Largest layer-1 relaxation table (units x options x inputs floats) built by default.
+MAX_LINEAR_ENTRIES = 50_000_000
 
 
 def conv_matrix(K: np.ndarray, D: int, padding: str = "paper", stride: int = 1) -> sp.csr_matrix:
@@ -217,6 +219,21 @@ def _layer1(target: TargetCNN, pruned: PrunedCNN, D: int, hi: np.ndarray) -> dic
     return {"Cu": Cu, "bu": bu, "Cl": Cl, "bl": bl}
 
 
+def linear_applies(target: TargetCNN, pruned: PrunedCNN, D: int) -> str | None:
+    """None when :func:`linear_bound` applies to this pair, else the reason it does not."""
+    if target.ell != 2:
+        return f"the linear bound handles two layers, not {target.ell}"
+    if not pruned.linearisable():
+        return "the linear bound needs a linearisable pruned network"
+    K = target.layers[0]
+    P1 = output_size(D, K.d, K.padding, K.stride)
+    units = P1 * P1 * K.c1
+    entries = units * (2 if K.pool != "max" else 5) * D * D * target.c0
+    if entries > MAX_LINEAR_ENTRIES:
+        return f"layer-1 relaxation table of {entries} floats exceeds {MAX_LINEAR_ENTRIES}"
+    return None
+
+
 def linear_bound(target: TargetCNN, pruned: PrunedCNN, D: int,
                  pruned_boxes: list | None = None) -> tuple[float, dict[str, Any]]:
     """Sound upper bound of ``sup_{X in [0,1]^{D x D x c0}} ||f(X) - g(X)||_max`` by
@@ -229,10 +246,9 @@ def linear_bound(target: TargetCNN, pruned: PrunedCNN, D: int,
     to replay for a lower bound) and ``"seconds"``.
     """
     t0 = time.perf_counter()
-    if target.ell != 2:
-        raise ValueError(f"target: the linear bound handles two layers, got {target.ell}")
-    if not pruned.linearisable():
-        raise ValueError("pruned: the linear bound needs a linearisable pruned network")
+    why = linear_applies(target, pruned, D)
+    if why is not None:
+        raise ValueError(f"target: {why}")
     c0 = target.c0
     hi = np.ones(D * D * c0)
     l1 = _layer1(target, pruned, D, hi)

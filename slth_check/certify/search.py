@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from ..network import PrunedCNN, TargetCNN
+from ..network import ConvLayer, PrunedCNN, TargetCNN
 from .exact import rounded_effective_network
 
 
@@ -53,3 +53,176 @@ def vertex_candidates(X: np.ndarray) -> list[np.ndarray]:
     if np.max(np.abs(R - X)) < 1e-6:
         out.append(R)
     return out
+
+
+# ------------------------------------------------- gradient and flip search on one output
+
+def _sparse_model(net: TargetCNN, D: int) -> list[dict[str, Any]]:
+    """The float network as sparse conv matrices, biases, ReLU flags and pooling windows."""
+    from ..conv import output_size
+    from .linear import conv_matrix, pool_groups
+
+    layers, size = [], D
+    for i, L in enumerate(net.layers):
+        M = conv_matrix(L.K, size, L.padding, L.stride)
+        P = output_size(size, L.d, L.padding, L.stride)
+        b = np.zeros(M.shape[0]) if L.bias is None else np.tile(L.bias, P * P)
+        grp = pool_groups(P, L.c1) if L.pool is not None else None
+        layers.append({"M": M, "MT": M.T.tocsr(), "b": b, "pool": L.pool, "groups": grp,
+                       "relu": i < net.ell - 1 or net.final_relu})
+        size = P // 2 if L.pool is not None else P
+    return layers
+
+
+def _model_forward(model: list[dict[str, Any]], Z: np.ndarray) -> tuple[np.ndarray, list]:
+    """Forward pass of columns ``Z`` (n_in, B); returns outputs and the active patterns."""
+    caches = []
+    for L in model:
+        A = L["M"] @ Z + L["b"][:, None]
+        mask = A > 0 if L["relu"] else None
+        if mask is not None:
+            A = np.where(mask, A, 0.0)
+        idx = None
+        if L["pool"] == "max":
+            G = A[L["groups"]]
+            idx = np.argmax(G, axis=1)
+            A = np.take_along_axis(G, idx[:, None], axis=1)[:, 0]
+        elif L["pool"] == "avg":
+            A = A[L["groups"]].mean(axis=1)
+        caches.append((mask, idx))
+        Z = A
+    return Z, caches
+
+
+def _model_grad(model: list[dict[str, Any]], caches: list, col: int, out: int) -> np.ndarray:
+    """Gradient of output ``out`` of column ``col`` w.r.t. the input: the linear map of
+    the active pattern (ReLU masks, max-pooling argmaxes), back-propagated."""
+    v = np.zeros(model[-1]["M"].shape[0] if model[-1]["groups"] is None
+                 else model[-1]["groups"].shape[0])
+    v[out] = 1.0
+    for L, (mask, idx) in zip(reversed(model), reversed(caches)):
+        if L["groups"] is not None:
+            u = np.zeros(L["M"].shape[0])
+            if L["pool"] == "max":
+                np.add.at(u, L["groups"][np.arange(len(v)), idx[:, col]], v)
+            else:
+                np.add.at(u, L["groups"], (v / L["groups"].shape[1])[:, None])
+            v = u
+        if mask is not None:
+            v = v * mask[:, col]
+        v = L["MT"] @ v
+    return v
+
+
+def _receptive(model: list[dict[str, Any]], out: int) -> np.ndarray:
+    """Input coordinates that output ``out`` can depend on."""
+    v = np.zeros(model[-1]["groups"].shape[0] if model[-1]["groups"] is not None
+                 else model[-1]["M"].shape[0], dtype=bool)
+    v[out] = True
+    for L in reversed(model):
+        if L["groups"] is not None:
+            u = np.zeros(L["M"].shape[0], dtype=bool)
+            u[L["groups"][v].ravel()] = True
+            v = u
+        v = (abs(L["MT"]) @ v.astype(float)) > 0
+    return np.nonzero(v)[0]
+
+
+def gradient_search(target: TargetCNN, pruned: PrunedCNN, D: int, *,
+                    starts: list[np.ndarray] | None = None,
+                    outputs: list[tuple[int, float]] | None = None, rng: Any = 0,
+                    restarts: int = 2, steps: int = 20, flip_rounds: int = 30
+                    ) -> tuple[np.ndarray, dict[str, Any]]:
+    """Projected gradient ascent and vertex flips on single output entries (float64).
+
+    For each ``(output index, sign s)`` in ``outputs`` (flat index into f's output;
+    default: the entries and signs where the starts err most) the objective is
+    ``s (f - g)[o]`` in float64 (g through its float effective kernels: a *model*
+    only).  The network is piecewise linear, so its gradient at X is the linear
+    map of the active pattern (back-propagated by hand); each step tries the box
+    vertex the gradient points to and shorter projected steps, then a greedy
+    search flips single coordinates of the output's receptive field.  Returns the
+    input with the largest float error ``||f - g||_max`` and details; the caller
+    must replay it exactly (:func:`~slth_check.certify.exact.exact_error`): no
+    value computed here is a bound.
+    """
+    from .interval import effective_enclosure
+
+    gen = np.random.default_rng(rng)
+    c0 = target.c0
+    n0 = D * D * c0
+    g_net = TargetCNN([ConvLayer(effective_enclosure(L)[0], bias=effective_enclosure(L)[2],
+                                 padding=L.padding, stride=L.stride, pool=L.pool)
+                       for L in pruned.layers], final_relu=pruned.final_relu)
+    mf, mg = _sparse_model(target, D), _sparse_model(g_net, D)
+
+    def err(Z: np.ndarray) -> tuple[np.ndarray, list, list]:
+        F, cf = _model_forward(mf, Z)
+        G, cg = _model_forward(mg, Z)
+        return F - G, cf, cg
+
+    pool = [np.asarray(X, dtype=float).reshape(n0) for X in (starts or [])]
+    pool += [np.zeros(n0), np.ones(n0)]
+    E0, _, _ = err(np.stack(pool, axis=1))
+    if outputs is None:
+        flat = np.abs(E0).max(axis=1)
+        outputs = []
+        for o in np.argsort(-flat)[:2]:
+            j = int(np.argmax(np.abs(E0[o])))
+            outputs.append((int(o), float(np.sign(E0[o, j]) or 1.0)))
+    best_X, best_v = pool[int(np.argmax(np.abs(E0).max(axis=0)))], float(np.abs(E0).max())
+    tried = []
+    for o, s in outputs:
+        rf = _receptive(mf, o)
+        inits = [pool[int(np.argmax(s * E0[o]))]]
+        for _ in range(restarts):
+            X = inits[0].copy()
+            X[rf] = gen.random(rf.size) < 0.5
+            inits.append(X)
+        for X in inits:
+            X = X.copy()
+            E, cf, cg = err(X[:, None])
+            v = s * E[o, 0]
+            for _ in range(steps):
+                gr = s * (_model_grad(mf, cf, 0, o) - _model_grad(mg, cg, 0, o))
+                tgt = np.where(gr > 0, 1.0, np.where(gr < 0, 0.0, X))
+                cands = np.stack([X + t * (tgt - X) for t in (1.0, 0.5, 0.25, 0.1)], axis=1)
+                Ec, _, _ = err(cands)
+                j = int(np.argmax(s * Ec[o]))
+                if s * Ec[o, j] <= v:
+                    break
+                X = cands[:, j]
+                E, cf, cg = err(X[:, None])
+                v = s * E[o, 0]
+            X = np.round(X)  # a vertex, then greedy flips on the receptive field
+            v = s * err(X[:, None])[0][o, 0]
+            for _ in range(flip_rounds if rf.size else 0):
+                F = np.repeat(X[:, None], rf.size, axis=1)
+                F[rf, np.arange(rf.size)] = 1.0 - X[rf]
+                Ef, _, _ = err(F)
+                j = int(np.argmax(s * Ef[o]))
+                if s * Ef[o, j] <= v:
+                    break
+                X, v = F[:, j], float(s * Ef[o, j])
+            tried.append((o, s, float(v)))
+            if v > best_v:
+                best_X, best_v = X, float(v)
+    return best_X.reshape(D, D, c0), {"float_error": best_v, "tried": tried}
+
+
+def gradient_lower(target: TargetCNN, pruned: PrunedCNN, D: int, *,
+                   starts: list[np.ndarray] | None = None, rng: Any = 0,
+                   via: str = "effective", **kw: Any) -> tuple[Any, np.ndarray, dict[str, Any]]:
+    """A lower bound of ``sup_X ||f(X) - g(X)||_max``: :func:`gradient_search`'s best
+    input (and the starts) replayed in exact arithmetic.
+
+    Returns ``(value, witness, info)`` with ``value`` the exact (Fraction) error of
+    ``witness``, the largest over the replayed candidates: a lower bound by
+    construction, whatever the float search did.
+    """
+    from .exact import exact_error
+
+    X, info = gradient_search(target, pruned, D, starts=starts, rng=rng, **kw)
+    best, witness = exact_error(target, pruned, X, via=via), X
+    info["replayed"] = 1
+    return best, witness, info
