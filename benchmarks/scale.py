@@ -13,8 +13,12 @@ Prints:
    36 cores), in full with ``--full``, else a 10 % slice projected linearly
    (said so in the output);
 4. VGG-16 (14.7 M conv weights) at n = 30 projected to 1, 32 and 256 cores
-   from the measured per-core throughput at n = 30 (linear scaling assumed,
-   scaled by the measured 2-worker efficiency).
+   from the measured instances per CPU-second at n = 30 (linear scaling
+   assumed, scaled by the pool's measured CPU efficiency).
+
+Wall-time ratios are distorted when other processes share the machine
+(the load average is printed); instances per CPU-second (this process and
+its children, via psutil) are not.
 
     python benchmarks/scale.py [--repeats 3] [--full] [--no-dask]
 """
@@ -34,16 +38,37 @@ from slth_check.rss.executors import shared_process_pool
 PAPER_M, PENSIA_M, VGG16_M = 2572, 397_000, 14_700_000
 
 
-def rate(V: np.ndarray, T: np.ndarray, repeats: int, **kw) -> tuple[float, float]:
-    """(median instances/s, median seconds) of solve_many over ``repeats`` runs."""
-    secs = []
+def cpu_seconds() -> float:
+    """CPU seconds of this process and all its children so far (psutil, a Dask dependency;
+    without it, this process only)."""
+    try:
+        import psutil
+    except ImportError:
+        return time.process_time()
+    me = psutil.Process()
+    total = sum(me.cpu_times()[:2])
+    for k in me.children(recursive=True):
+        try:
+            total += sum(k.cpu_times()[:2])
+        except psutil.Error:
+            pass
+    return total
+
+
+def rate(V: np.ndarray, T: np.ndarray, repeats: int, **kw) -> tuple[float, float, float]:
+    """(median instances/s of wall time, median seconds, median instances per CPU-second)
+    of solve_many over ``repeats`` runs.  On a shared machine the CPU figure is the one
+    that other processes do not distort."""
+    secs, per_cpu = [], []
     for _ in range(repeats):
+        c0 = cpu_seconds()
         t0 = time.perf_counter()
         b = solve_many(V, T, method="mitm", progress=False, **kw)
         secs.append(time.perf_counter() - t0)
+        per_cpu.append(len(T) / max(cpu_seconds() - c0, 1e-9))
         assert b.all_optimal, "an answer was not proven optimal"
     s = statistics.median(secs)
-    return len(T) / s, s
+    return len(T) / s, s, statistics.median(per_cpu)
 
 
 def kernel_rates(V: np.ndarray, T: np.ndarray, repeats: int) -> dict[str, float]:
@@ -106,7 +131,9 @@ def main() -> None:
         for name, r in kr.items():
             print(f"{n:>3} {name:<34} {r:>12.0f} {r / kr['solve row by row (before)']:>8.2f}")
     results: dict[tuple[int, str], float] = {}
-    print(f"\n{'n':>3} {'executor':<28} {'instances/s':>12} {'x 1 worker':>11}")
+    cpu_rates: dict[tuple[int, str], float] = {}
+    print(f"\n{'n':>3} {'executor':<30} {'instances/s':>12} {'x 1 worker':>11} "
+          f"{'per CPU-s':>10}")
     for n, (V, T) in data.items():
         configs = [("1 worker (inline)", {"workers": 1}),
                    ("2 workers (process pool)", {"workers": 2})]
@@ -116,38 +143,45 @@ def main() -> None:
                             {"workers": 2, "executor": client.get_executor(pure=False)}))
         for name, kw in configs:
             solve_many(V[:64], T[:64], method="mitm", progress=False, **kw)  # warm the workers
-            r, _ = rate(V, T, args.repeats, **kw)
+            r, _, pc = rate(V, T, args.repeats, **kw)
             results[(n, name)] = r
+            cpu_rates[(n, name)] = pc
             base = results[(n, "1 worker (inline)")]
-            print(f"{n:>3} {name:<28} {r:>12.0f} {r / base:>11.2f}")
+            print(f"{n:>3} {name:<30} {r:>12.0f} {r / base:>11.2f} {pc:>10.0f}")
     if client is not None:
         d, p = results[(30, "2 workers (Dask LocalCluster)")], results[(30, "2 workers "
                                                                          "(process pool)")]
         print(f"Dask LocalCluster / process pool at n = 30: {d / p:.2f}")
     V = rng.uniform(-1, 1, (PAPER_M, 30))
     T = rng.uniform(-0.3, 0.3, PAPER_M)
-    _, s = rate(V, T, args.repeats, workers=2)
+    _, s, pc = rate(V, T, args.repeats, workers=2)
     print(f"\npaper's job ({PAPER_M} x n = 30, 2 workers): {s:.2f} s wall (median of "
-          f"{args.repeats}); the paper: about 1 hour on 32 cores")
+          f"{args.repeats}), {PAPER_M / pc:.2f} CPU-s, i.e. {PAPER_M / pc / 2:.2f} s on 2 free "
+          f"cores; the paper: about 1 hour on 32 cores")
     m = PENSIA_M if args.full else PENSIA_M // 10
     V = rng.uniform(-1, 1, (m, 21))
     T = rng.uniform(-1, 1, m)
+    c0 = cpu_seconds()
     t0 = time.perf_counter()
     b = solve_many(V, T, method="mitm", workers=2, progress=False)
     s = time.perf_counter() - t0
+    c = cpu_seconds() - c0
     assert b.all_optimal
     if args.full:
-        print(f"Pensia-scale job ({PENSIA_M} x n = 21, 2 workers): {s:.1f} s wall, measured "
-              f"in full (Pensia et al.: 21.5 h on 36 cores)")
+        print(f"Pensia-scale job ({PENSIA_M} x n = 21, 2 workers): {s:.1f} s wall, {c:.1f} "
+              f"CPU-s ({c / 2:.1f} s on 2 free cores), measured in full (Pensia et al.: "
+              f"21.5 h on 36 cores)")
     else:
         print(f"Pensia-scale job ({PENSIA_M} x n = 21, 2 workers): {s * 10:.1f} s wall, "
-              f"PROJECTED from a 10 % slice ({m} instances in {s:.1f} s); --full runs it all")
-    one = results[(30, "1 worker (inline)")]
-    eff = results[(30, "2 workers (process pool)")] / (2 * one)
+              f"{c * 10:.1f} CPU-s, PROJECTED from a 10 % slice ({m} instances in {s:.1f} s);"
+              f" --full runs it all")
+    one = cpu_rates[(30, "1 worker (inline)")]
+    eff = cpu_rates[(30, "2 workers (process pool)")] / one
     print(f"\nVGG-16 ({VGG16_M / 1e6:.1f} M weights) at n = 30, projected from {one:.0f} "
-          f"instances/s per core and the measured 2-worker efficiency {eff:.2f}:")
+          f"instances per CPU-second (1 worker) and the pool's CPU efficiency {eff:.2f} "
+          f"(linear in the cores, free cores assumed):")
     for cores in (1, 32, 256):
-        sec = VGG16_M / (one * cores * (eff if cores > 1 else 1.0))
+        sec = VGG16_M / (one * cores * (min(eff, 1.0) if cores > 1 else 1.0))
         print(f"  {cores:>4} cores: {sec / 3600:8.2f} h ({sec:,.0f} s)")
     print(f"load average at the end: {os.getloadavg()[0]:.1f}")
     if client is not None:
