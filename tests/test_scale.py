@@ -196,3 +196,12 @@ def test_kernel_choice_errors(monkeypatch):
     assert batch.kernel_in_use() == "numpy"
     with pytest.raises(ValueError, match=r"numba is not installed.*slth-check\[fast\]"):
         batch.kernel_in_use("numba")
+
+
+def test_open_executor_dask_local_cluster(batch):
+    pytest.importorskip("distributed", reason="Dask missing: pip install 'slth-check[dask]'")
+    V, T = batch
+    ref = solve_many(V[:8], T[:8], workers=1)
+    with ex.open_executor("dask", 1) as (e, n):
+        assert n == 1
+        _same(ref, solve_many(V[:8], T[:8], executor=e, chunk_size=3))
