@@ -29,11 +29,10 @@ from __future__ import annotations
 
 import math
 import os
-from functools import lru_cache
 
 import numpy as np
 
-from ..arithmetic import gamma
+from .mitm import _g
 
 #: Largest n solved by this kernel (two halves of at most 2**17 sums); beyond, row by row.
 BATCH_MAX_N = 34
@@ -51,16 +50,11 @@ def _subset_sums_rows(V: np.ndarray) -> np.ndarray:
     return S
 
 
-@lru_cache(maxsize=128)
-def _gamma(m: int) -> float:
-    return float(gamma(max(m, 1)))
-
-
 def _tau_rows(V: np.ndarray, T: np.ndarray, h: int) -> np.ndarray:
     """:func:`slth_check.rss.mitm._tau` of every row (the same bound, vectorised)."""
     A = np.abs(V[:, :h]).sum(axis=1)
     B = np.abs(V[:, h:]).sum(axis=1)
-    tau = _gamma(h) * A + _gamma(V.shape[1] - h) * B + _gamma(3) * (np.abs(T) + A + B)
+    tau = _g(h) * A + _g(V.shape[1] - h) * B + _g(3) * (np.abs(T) + A + B)
     return 2.0 * tau * (1 + 1e-10) + 5e-324
 
 

@@ -22,6 +22,7 @@ clear error or the status ``unknown``.
 from __future__ import annotations
 
 import time
+from functools import lru_cache
 
 import numpy as np
 
@@ -33,11 +34,16 @@ MITM_MAX_N = 44
 MAX_CANDIDATES = 200_000
 
 
+@lru_cache(maxsize=256)
+def _g(m: int) -> float:
+    """gamma_m as a float (cached: gamma is computed in exact rationals)."""
+    return float(gamma(max(m, 1)))
+
+
 def _tau(values: np.ndarray, target: float, h: int) -> float:
     """Sound float bound on the rounding of one pair's float error (doubled)."""
     A, B = np.abs(values[:h]).sum(), np.abs(values[h:]).sum()
-    g = lambda m: float(gamma(max(m, 1)))  # noqa: E731
-    tau = g(h) * A + g(len(values) - h) * B + g(3) * (abs(target) + A + B)
+    tau = _g(h) * A + _g(len(values) - h) * B + _g(3) * (abs(target) + A + B)
     return 2.0 * tau * (1 + 1e-10) + 5e-324
 
 
