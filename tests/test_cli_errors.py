@@ -294,10 +294,6 @@ def test_load_callable_failures_are_usage_errors(tmp_path, monkeypatch, case, so
 IMPORT_FAILURES = [c for c in IMPL_CASES if c[0] in ("syntax", "raise", "exit", "dependency")]
 
 
-@pytest.mark.xfail(strict=True, reason="issue 9 point 4 asks exit 2 for an --impl module that "
-                   "raises at import or has a SyntaxError; the sandbox (validate/sandbox.py) "
-                   "reports it as a discrepancy of the implementation (exit 1, 'could not be "
-                   "imported'): a decision for the lead, this test flips when it is made")
 @pytest.mark.parametrize("case,source,pattern", IMPORT_FAILURES,
                          ids=[c[0] for c in IMPORT_FAILURES])
 @pytest.mark.parametrize("what", ["conv2d", "rss"])

@@ -10,10 +10,12 @@ worker process (``python -c``, talking over a socketpair with
 * ``sys.exit(...)`` (caught in the worker), ``os._exit(...)`` and a crash in
   native code (a segfault: the worker dies from a signal) are reported as
   failures of the implementation, with the exit status or the signal;
-* an exception while importing the module (``SyntaxError``, a ``raise`` at
-  import, ``sys.exit`` at import, a hang at import) is a failure of the
-  implementation too, while a module that does not exist, a missing attribute
-  or a non-callable attribute is a usage error (:class:`ValueError`);
+* a module that cannot be loaded (``SyntaxError``, a ``raise``, ``sys.exit``,
+  ``os._exit``, a crash or a hang while being imported, a missing dependency)
+  raises :class:`ImplementationLoadError` from :meth:`UserFunction.start`, and a
+  module that does not exist, a missing attribute or a non-callable attribute a
+  :class:`ValueError`: both are input errors of the command (exit 2, one line):
+  no call was made, so there is no finding about the function;
 * an exception raised by the function is reported with its type and message.
 
 Every such failure raises :class:`UserCodeFailure` from :meth:`UserFunction.call`
@@ -56,7 +58,8 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["InputModified", "UserCodeFailure", "UserFunction", "private_copy", "real_array"]
+__all__ = ["ImplementationLoadError", "InputModified", "UserCodeFailure", "UserFunction",
+           "private_copy", "real_array"]
 
 
 class UserCodeFailure(Exception):
@@ -71,6 +74,12 @@ class UserCodeFailure(Exception):
         super().__init__(message)
         self.kind = kind
         self.fatal = fatal
+
+
+class ImplementationLoadError(ValueError):
+    """The implementation could not be loaded: its module raised, exited, crashed or hung
+    while being imported.  An input error of the command (exit 2, one line), not a
+    finding about the function: no call was ever made."""
 
 
 class InputModified(UserCodeFailure):
@@ -261,6 +270,9 @@ class UserFunction:
         self.spec = impl
         self.timeout = float(timeout)
         self.factory_args = None if factory_args is None else tuple(factory_args)
+        # the name the user gave (a factory's first argument is the user's MODULE:ATTR)
+        self.label = self.factory_args[0] if self.factory_args and \
+            isinstance(self.factory_args[0], str) else impl
         self.convert = convert
         self.arg_names = tuple(arg_names)
         self.what = what
@@ -298,13 +310,17 @@ class UserFunction:
         self._finalizer = weakref.finalize(self, _kill, proc, conn)
         conn.send(("init", list(sys.path), os.getcwd(), self.spec, self.factory_args,
                    self.convert, self.what))
-        reply = self._receive("while being imported")
+        try:
+            reply = self._receive("while being imported")
+        except UserCodeFailure as exc:  # hung, exited or crashed at import
+            raise ImplementationLoadError(f"{self.what}: cannot load {self.label!r}: {exc}") \
+                from None
         if reply[0] == "usage":
             self._stop()
             raise ValueError(reply[1])
         if reply[0] == "import":
             self._stop()
-            raise UserCodeFailure(reply[1], kind="import", fatal=True)
+            raise ImplementationLoadError(f"{self.what}: cannot load {self.label!r}: {reply[1]}")
 
     def _receive(self, during: str) -> tuple:
         assert self._conn is not None and self._proc is not None

@@ -59,14 +59,16 @@ def test_wrong_implementation_is_a_discrepancy(name, opts, mistake):
     ("import os\nos._exit(3)\n", "exited with status 3"),
     ("import missing_dependency_xyz\n", "ModuleNotFoundError"),
 ])
-def test_import_failures_are_discrepancies_not_crashes(source, expected, tmp_path, monkeypatch,
-                                                       capsys):
+def test_import_failures_are_input_errors_not_crashes(source, expected, tmp_path, monkeypatch,
+                                                      capsys):
+    """No call was made: exit 2 with one line naming --impl and what the module did."""
     (tmp_path / "user_conv_mod.py").write_text(source + "\ndef conv(K, X):\n    return K\n")
     monkeypatch.chdir(tmp_path)  # the current folder is importable
-    assert main(["validate", "conv2d", "--impl", "user_conv_mod:conv"]) == 1
+    assert main(["validate", "conv2d", "--impl", "user_conv_mod:conv"]) == 2
     out = capsys.readouterr()
-    assert expected in out.out and "while being imported" in out.out, out.out
-    assert "Traceback" not in out.err
+    assert out.err.startswith("slth-check: error: --impl: cannot load 'user_conv_mod:conv'")
+    assert expected in out.err and "while being imported" in out.err, out.err
+    assert "Traceback" not in out.err and len(out.err.strip().splitlines()) == 1
 
 
 def test_missing_module_or_attribute_is_a_usage_error(tmp_path, monkeypatch, capsys):

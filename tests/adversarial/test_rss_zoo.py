@@ -69,17 +69,19 @@ def test_every_wrong_solver_is_a_discrepancy(name, kind, flags, pattern, tmp_pat
 
 
 @pytest.mark.parametrize("name", list(rss_zoo.IMPORT_FAILURES))
-def test_a_solver_that_fails_at_import_is_a_discrepancy(name, tmp_path, monkeypatch, capsys):
+def test_a_solver_that_fails_at_import_is_an_input_error(name, tmp_path, monkeypatch, capsys):
+    """No call was made: exit 2 with one line naming --impl, never 'consistent'."""
     mod = f"rss_zoo_{name}"
     (tmp_path / f"{mod}.py").write_text(rss_zoo.IMPORT_FAILURES[name])
     monkeypatch.syspath_prepend(str(tmp_path))
     try:
-        rc, v = _run(f"{mod}:f", [], tmp_path)
+        rc = main(["validate", "rss", "--impl", f"{mod}:f", "--max-examples", "5"])
     finally:
         sys.modules.pop(mod, None)
-    out = capsys.readouterr().out
-    assert rc == 1 and v["verdict"] == "discrepancy", out
-    assert "while being imported" in v["message"]
+    err = capsys.readouterr().err
+    assert rc == 2, err
+    assert err.startswith(f"slth-check: error: --impl: cannot load '{mod}:f'"), err
+    assert "while being imported" in err and len(err.strip().splitlines()) == 1
 
 
 @pytest.mark.parametrize("name,kind", rss_zoo.CORRECT, ids=[c[0] for c in rss_zoo.CORRECT])
