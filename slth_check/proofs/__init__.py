@@ -117,7 +117,7 @@ def outcome_fields(statement: str, *, timeout_ms: int = DEFAULT_TIMEOUT_MS,
     seconds = sum(r.seconds for r in res)
     detail = (f"{st}: {p.title}: {p.statement} [{p.scope}]; {n_obl} Z3 obligations, "
               f"{n_twin} negative twins, meta-steps {', '.join(m.name for m in p.meta_steps)}; "
-              f"{seconds:.2f} s, Z3 {z3_version()}")
+              f"Z3 {z3_version()}, in {seconds:.2f} s")
     return {"verdict": "holds" if st == "proved (all sizes)" else "unknown", "method": "z3",
             "detail": detail,
             "extra": {"proof": "all sizes", "status": st, "statement": p.title,
