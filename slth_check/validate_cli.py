@@ -16,7 +16,10 @@ def _cmd_reproduce(args: argparse.Namespace) -> int:
                                 "e.g. ../shared/data/cnnslth) or set SLTH_CHECK_ARTIFACTS")
     out = Path(args.out) if args.out else Path("reports") / "reproduce"
     ensure_writable_dir(out, "--out")  # before the work: a read-only folder fails at once
-    r = reproduce_paper(art, out, seeds=args.seeds, seed=args.seed)
+    from .rss.executors import open_executor
+
+    with open_executor(args.scheduler, args.workers) as (executor, _):
+        r = reproduce_paper(art, out, seeds=args.seeds, seed=args.seed, executor=executor)
     bad = [v for v in r["stored_rss_validation"] if v["verdict"] != "consistent"]
     print(f"reproduction written to {out / 'reproduce.json'} and {out / 'reproduce.md'} "
           f"in {r['timing']['total_seconds']:.1f} s; stored RSS results not consistent with "
@@ -125,4 +128,7 @@ def add_subcommands(sub) -> None:  # noqa: ANN001 - argparse private type
     rp.add_argument("--out", help="output folder (default reports/reproduce)")
     rp.add_argument("--seeds", type=int, default=3)
     rp.add_argument("--seed", type=int, default=0)
+    from .approximate_cli import add_scheduler_options
+
+    add_scheduler_options(rp)
     rp.set_defaults(func=_cmd_reproduce)

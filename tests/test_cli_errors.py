@@ -431,3 +431,10 @@ def test_ctrl_c_stops_the_shared_worker_processes(monkeypatch, capsys):
         for p in procs:
             if p.is_alive():
                 p.kill()
+
+
+def test_reproduce_takes_the_bulk_scheduler_options(tmp_path, capsys):
+    rc = main(["reproduce", "paper", "--scheduler", "bogus", "--out", str(tmp_path / "r"),
+               "--artifacts", str(tmp_path)])
+    assert rc == 2
+    assert "--scheduler: expected one of processes, synchronous, dask" in capsys.readouterr().err
