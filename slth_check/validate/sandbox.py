@@ -62,6 +62,11 @@ __all__ = ["ImplementationLoadError", "InputModified", "UserCodeFailure", "UserF
            "private_copy", "real_array"]
 
 
+#: Seconds a worker may take to start and import the implementation, whatever the
+#: per-call ``timeout``: start-up on a loaded machine must not read as a failure.
+IMPORT_TIMEOUT = 120.0
+
+
 class UserCodeFailure(Exception):
     """The user's code failed: raised, exited, crashed, hung, or could not be imported.
 
@@ -311,7 +316,7 @@ class UserFunction:
         conn.send(("init", list(sys.path), os.getcwd(), self.spec, self.factory_args,
                    self.convert, self.what))
         try:
-            reply = self._receive("while being imported")
+            reply = self._receive("while being imported", max(self.timeout, IMPORT_TIMEOUT))
         except UserCodeFailure as exc:  # hung, exited or crashed at import
             raise ImplementationLoadError(f"{self.what}: cannot load {self.label!r}: {exc}") \
                 from None
@@ -322,16 +327,17 @@ class UserFunction:
             self._stop()
             raise ImplementationLoadError(f"{self.what}: cannot load {self.label!r}: {reply[1]}")
 
-    def _receive(self, during: str) -> tuple:
+    def _receive(self, during: str, timeout: float | None = None) -> tuple:
         assert self._conn is not None and self._proc is not None
         conn, proc = self._conn, self._proc
+        timeout = self.timeout if timeout is None else timeout
         try:
-            ready = conn.poll(self.timeout)
+            ready = conn.poll(timeout)
         except (EOFError, OSError):
             ready = True
         if not ready:
             self._stop()
-            raise UserCodeFailure(f"did not return within {self.timeout:g} s {during} "
+            raise UserCodeFailure(f"did not return within {timeout:g} s {during} "
                                   f"(--timeout)", kind="timeout", fatal=True)
         try:
             return conn.recv()
@@ -378,7 +384,8 @@ class UserFunction:
         copies = [private_copy(a) for a in originals]
         if self.in_process:
             assert self._fn is not None
-            status, value, after = _call_checked(self._fn, copies, self.convert)
+            convert = CONVERTERS[self.convert] if isinstance(self.convert, str) else self.convert
+            status, value, after = _call_checked(self._fn, copies, convert)
         else:
             self.start()
             assert self._conn is not None
