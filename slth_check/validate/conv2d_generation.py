@@ -1,0 +1,134 @@
+"""Hypothesis cases for :func:`slth_check.validate.conv2d.validate_conv2d`.
+
+**Generation.**  Hypothesis draws ``d <= max_d`` (5), ``d <= D <= max_D`` (8),
+``c0, c1 <= max_channels`` (4), ``N <= max_batch`` (3), in that order, so a
+failure shrinks toward (1, 1, 1, 1); entries mix small integers, unit-scale
+floats, large values up to ``max_abs`` (1e6; float16: the largest power of two
+for which no product or sum can overflow) and tiny values down to
+``2**(emin/2)`` of the precision, all zero or *normal* numbers representable
+in the precision (no subnormal inputs, so denormals-are-zero hardware
+computes on the same values).  For ``bfloat16`` the arrays are float32
+holding bfloat16-representable values (NumPy has no bfloat16).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+from hypothesis import strategies as st
+
+from .tolerance import Precision, get_precision
+
+
+def _round_bfloat16(a: Any) -> np.ndarray:
+    """Round float32 values to the nearest bfloat16 (ties to even), as float32."""
+    b = np.asarray(a, dtype=np.float32).view(np.uint32).astype(np.uint64)
+    r: np.ndarray = ((b + 0x7FFF + ((b >> 16) & 1)) >> 16) << 16
+    return r.astype(np.uint32).view(np.float32)
+
+
+def _to_precision(a: np.ndarray, p: Precision) -> np.ndarray:
+    out: np.ndarray = np.asarray(a, dtype=np.float64).astype(p.dtype)
+    return _round_bfloat16(out) if p.name == "bfloat16" else out
+
+
+def default_max_abs(precision: str = "float64", max_d: int = 5,
+                    max_channels: int = 4) -> float:
+    """1e6, or the largest power of two ``A`` with ``4 m A^2 <= fmax`` (no overflow)."""
+    p = get_precision(precision)
+    m = max_d * max_d * max_channels
+    cap = math.sqrt(p.fmax / (4 * m))
+    return 1e6 if cap >= 1e6 else float(2 ** math.floor(math.log2(cap)))
+
+
+def _tiny(p: Precision) -> float:
+    """Smallest generated magnitude, ``2**(emin/2)``: products of two stay normal."""
+    return math.ldexp(1.0, -((-p.emin) // 2))
+
+
+def _elements(p: Precision, max_abs: float) -> st.SearchStrategy[float]:
+    """One entry: a small integer, a unit-scale float, a large float up to ``max_abs``
+    or a tiny one; zero or normal, representable in the precision."""
+    kw: dict[str, Any] = dict(allow_nan=False, allow_infinity=False, allow_subnormal=False,
+                              width=p.width)
+    a = float(max_abs)
+    small = min(2.0, a)
+    parts = [st.integers(-min(4, int(a)), min(4, int(a))).map(float),
+             st.floats(-small, small, **kw),
+             st.floats(-a, a, **kw),
+             st.builds(lambda s, v: s * v, st.sampled_from([-1.0, 1.0]),
+                       st.floats(_tiny(p), max(2.0**-10, 8 * _tiny(p)), **kw))]
+    el = st.one_of(*parts)
+    if p.name == "bfloat16":
+        el = el.map(lambda v: float(_round_bfloat16(v)))
+    return el
+
+
+#: Background kinds of a generated array (0, the shrink target, is "none").
+BACKGROUNDS = ("none", "integers", "unit", "wide", "mixed")
+
+
+def _background(kind: int, seed: int, size: int, p: Precision, max_abs: float) -> np.ndarray:
+    """Dense pseudo-random entries of one kind (see :data:`BACKGROUNDS`)."""
+    rng = np.random.default_rng(seed)
+    ints = rng.integers(-min(4, int(max_abs)), min(4, int(max_abs)) + 1, size).astype(float)
+    unit = rng.uniform(-min(2.0, max_abs), min(2.0, max_abs), size)
+    lo, hi = math.log2(_tiny(p)), math.log2(max_abs)
+    wide = rng.choice([-1.0, 1.0], size) * np.exp2(rng.uniform(lo, hi, size))
+    wide = np.clip(wide, -max_abs, max_abs)
+    out: np.ndarray
+    if kind == 0:
+        out = np.zeros(size)
+    elif kind == 1:
+        out = ints
+    elif kind == 2:
+        out = unit
+    elif kind == 3:
+        out = wide
+    else:
+        pick = rng.integers(0, 3, size)
+        out = np.choose(pick, [ints, unit, wide])
+        out[rng.random(size) < 0.2] = 0.0
+    return _to_precision(out, p)
+
+
+@st.composite
+def _array(draw: Any, shape: tuple[int, ...], p: Precision, max_abs: float) -> np.ndarray:
+    """A dense pseudo-random background (kind and seed drawn) overwritten by up to
+    8 explicit entries: few draws, and shrinks to "no background, few small entries"."""
+    size = int(np.prod(shape))
+    kind = draw(st.integers(0, len(BACKGROUNDS) - 1))
+    seed = draw(st.integers(0, 2**32 - 1)) if kind else 0
+    a = _background(kind, seed, size, p, max_abs)
+    for i, v in draw(st.lists(st.tuples(st.integers(0, size - 1), _elements(p, max_abs)),
+                              max_size=8)):
+        a[i] = v
+    return a.reshape(shape)
+
+
+@st.composite
+def conv_cases(draw: Any, padding: str = "paper", *, precision: str = "float64",
+               max_d: int = 5, max_D: int = 8, max_channels: int = 4, max_batch: int = 3,
+               max_abs: float | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Kernels ``K`` (d, d, c0, c1) and inputs ``X`` (N, D, D, c0) in the precision's
+    dtype.  ``d`` is drawn first, then ``D >= d``, ``c0``, ``c1``, ``N``, so failures
+    shrink toward (1, 1, 1, 1).  Each array is a dense background of one kind
+    (small integers, unit floats, a log-uniform spread from ``2**(emin/2)`` to
+    ``max_abs``, or a mix with zeros) overwritten by a few explicit entries
+    (module docs); shrinking removes the background and simplifies the entries."""
+    p = get_precision(precision)
+    if max_abs is None:
+        max_abs = default_max_abs(precision, max_d, max_channels)
+    d = draw(st.integers(1, max_d))
+    D = draw(st.integers(d, max(d, max_D)))
+    c0 = draw(st.integers(1, max_channels))
+    c1 = draw(st.integers(1, max_channels))
+    N = draw(st.integers(1, max_batch))
+    K = draw(_array((d, d, c0, c1), p, max_abs))
+    X = draw(_array((N, D, D, c0), p, max_abs))
+    return K, X
+
+
+__all__ = ["BACKGROUNDS", "conv_cases", "default_max_abs"]
