@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import Any
 
 from .errors import EXIT_OK
 
@@ -54,7 +55,7 @@ def _cmd_approximate(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def register(sub) -> None:  # noqa: ANN001 - argparse's private subparsers type
+def register(sub: Any) -> None:  # argparse's subparsers action (a private type)
     """Add the ``approximate`` sub-command to the ``slth-check`` parser."""
     from .approximate import DEFAULT_CHUNK_SIZE, SCALES
 

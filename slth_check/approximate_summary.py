@@ -1,0 +1,98 @@
+"""The summary of a ``slth-check approximate`` run (:mod:`slth_check.approximate`):
+per-tensor statistics, the authors' stored result beside the weights, the Markdown
+table and the Figure-3 style plot."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .approximate_io import Weights
+from .approximate_sampling import STATUS_CODES
+from .errors import InputError
+
+
+def stats(errors: np.ndarray, codes: np.ndarray) -> dict[str, Any]:
+    """Max / median / 99th percentile of the errors, and how many are not proven optimal."""
+    return {"max_error": float(errors.max()), "median_error": float(np.median(errors)),
+            "p99_error": float(np.percentile(errors, 99)),
+            "not_proven_optimal": int(np.sum(codes != STATUS_CODES["optimal"]))}
+
+
+
+def authors_stored(weights: Path, w: Weights, n: int) -> dict[str, Any] | None:
+    """Figure 3 from the authors' stored RSS result for this n, when it lies beside WEIGHTS.
+
+    ``<stem>-RSS-n<n>-hInf.bson`` (their ``saves/`` naming): per tensor the
+    relative error ``max|w - w_stored| / max|w|`` and its maximum (the paper's
+    Figure 3 value), for the selected tensors that the file holds.
+    """
+    from .artifacts import load_cnnslth
+
+    path = weights.parent / f"{weights.stem}-RSS-n{n}-hInf.bson"
+    if not path.is_file():
+        return None
+    try:
+        stored = load_cnnslth(path)
+    except InputError as exc:
+        raise InputError(f"WEIGHTS: the authors' stored result {' '.join(str(exc).split())}") \
+            from exc
+    per = {name: float(np.abs(a - stored[name]).max() / np.abs(a).max())
+           for name, a in w.arrays if name in stored and stored[name].shape == a.shape
+           and np.abs(a).max() > 0}
+    if not per:
+        return None
+    return {"file": path.name, "relative_max_error": per, "figure3": max(per.values()),
+            "meaning": "max|w - w_stored| / max|w| per tensor; figure3 is the maximum over "
+                       "the selected tensors it holds (the paper's Figure 3)"}
+
+
+
+def summary_markdown(report: dict[str, Any]) -> str:
+    """The summary table: max / median / 99th percentile error per tensor and overall."""
+    lines = [f"# slth-check approximate: {report['input']['file']}, n = {report['n']}, "
+             f"seed = {report['seed']}", "",
+             f"Scale: {report['scale']['meaning']}. Errors: {report['errors']}.", "",
+             "| tensor | shape | weights | scale | max | median | p99 | not proven optimal |",
+             "|---|---|---|---|---|---|---|---|"]
+    for r in report["tensors"] + [dict(report["overall"], name="**overall**", shape="",
+                                       scale="")]:
+        sc = f"{r['scale']:.4g}" if r["scale"] != "" else ""
+        lines.append(f"| {r['name']} | {r['shape']} | {r['weights']} | {sc} | "
+                     f"{r['max_error']:.3g} | {r['median_error']:.3g} | {r['p99_error']:.3g} | "
+                     f"{r['not_proven_optimal']} |")
+    lines += ["", f"Figure 3 (max over tensors of max|w - w'| / max|w|, w' = s x subset "
+                  f"sum): {report['overall']['figure3']:.3g}"]
+    auth = report.get("authors_stored")
+    if auth:
+        lines.append(f"The authors' stored result ({auth['file']}): {auth['figure3']:.3g} "
+                     f"(" + ", ".join(f"{k} {v:.3g}" for k, v in
+                                      auth["relative_max_error"].items()) + ")")
+    if report["skipped"]:
+        lines += ["", "Skipped: " + "; ".join(f"{s['name']} ({s['reason']})"
+                                              for s in report["skipped"])]
+    return "\n".join(lines) + "\n"
+
+
+def figure3(rows: list[dict], errors: list[np.ndarray], n: int, path: Path) -> None:
+    """Figure-3 style: per tensor the empirical CDF of the exact errors (log scale)."""
+    from .report.figures import pyplot, save_png
+
+    plt = pyplot()
+    fig, ax = plt.subplots(figsize=(6.4, 4.2))
+    for r, e in zip(rows[:12], errors[:12]):
+        pos = np.sort(e[e > 0])
+        if pos.size:
+            y = (np.arange(1, pos.size + 1) + (e.size - pos.size)) / e.size
+            ax.step(pos, y, where="post", label=f"{r['name']} (max {r['max_error']:.2g})")
+    ax.set_xscale("log")
+    ax.set_xlabel("exact error |w/s - subset sum|")
+    ax.set_ylabel("fraction of weights")
+    ax.set_title(f"exact-optimal random subset sum, n = {n}")
+    ax.legend(fontsize=7)
+    save_png(fig, path)
+
+
+__all__ = ["authors_stored", "figure3", "stats", "summary_markdown"]
