@@ -25,18 +25,19 @@ from slth_check.strategies import cancelling_pairs
 
 
 @st.composite
-def two_layer_pairs(draw):
+def two_layer_pairs(draw, *, max_c: int = 2, max_D: int = 5,
+                    pools: tuple = (None, "max", "avg")):
     """A random two-layer target (d <= 3, c <= 2, D <= 5, optional biases and 2x2
     max or average pooling, same or paper padding) and a pruned network built for it."""
     seed = draw(st.integers(0, 2**31 - 1))
     rng = np.random.default_rng(seed)
     d1, d2 = draw(st.integers(1, 3)), draw(st.integers(1, 3))
-    c0, c1, c2 = (draw(st.integers(1, 2)) for _ in range(3))
+    c0, c1, c2 = (draw(st.integers(1, max_c)) for _ in range(3))
     bias = draw(st.booleans())
-    pool1 = draw(st.sampled_from([None, "max", "avg"]))
-    pool2 = draw(st.sampled_from([None, "max", "avg"]))
+    pool1 = draw(st.sampled_from(pools))
+    pool2 = draw(st.sampled_from(pools))
     pad = draw(st.sampled_from(["same", "paper"]))
-    D = draw(st.integers(4 if pool1 and pool2 else 2, 5))
+    D = draw(st.integers(4 if pool1 and pool2 else 2, max(max_D, 4 if pool1 and pool2 else 2)))
     layers = [ConvLayer(rng.uniform(-1, 1, (d1, d1, c0, c1)),
                         rng.uniform(-1, 1, c1) if bias else None, padding=pad, pool=pool1),
               ConvLayer(rng.uniform(-1, 1, (d2, d2, c1, c2)),
@@ -53,9 +54,7 @@ def _replayed_max(target, pruned, D, Xs):
 
 def _check_upper(target, pruned, D):
     bound, info = linear_bound(target, pruned, D)
-    no_max = all(L.pool != "max" for L in target.layers)
-    cert = sup_error(target, pruned, D=D, method="milp" if no_max else "bounds",
-                     milp_node_limit=2000)
+    cert = sup_error(target, pruned, D=D, method="bounds")  # vertex search, replayed
     best = max(cert.lower, _replayed_max(target, pruned, D, info["vertices"][:2]))
     assert Fraction(bound) >= best, (
         f"linear bound {bound!r} < exactly replayed error {float(best)!r} "
@@ -68,6 +67,19 @@ def _check_upper(target, pruned, D):
 @given(two_layer_pairs())
 def test_linear_bound_above_exact_worst_case(case):
     _check_upper(*case)
+
+
+@settings(max_examples=10, deadline=None)
+@given(two_layer_pairs(max_c=1, max_D=3, pools=(None, "avg")))
+def test_linear_bound_above_milp_optimum(case):
+    """Where the exact MILP applies (no max pooling) and completes, its witness (the
+    worst case, replayed exactly) is below the linear bound."""
+    target, pruned, D = case
+    bound, _ = linear_bound(target, pruned, D)
+    cert = sup_error(target, pruned, D=D, method="milp", milp_node_limit=5000)
+    assert Fraction(bound) >= cert.lower, (
+        f"linear bound {bound!r} < MILP witness {float(cert.lower)!r} "
+        f"(complete: {cert.details['milp']['complete']})")
 
 
 @settings(max_examples=25, deadline=None)
