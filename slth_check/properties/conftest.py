@@ -1,32 +1,43 @@
-"""Shared fixtures of the property files: the conv2d under test."""
+"""Configuration of the property suite: the conv2d under test and the default profile.
+
+``--slth-impl MODULE:ATTR`` (or ``SLTH_CHECK_IMPL``) and ``--slth-xfails FILE`` are
+options of the slth-check pytest plugin (``slth_check.pytest_plugin``), which
+resolves the implementation once, at configuration, with ``pkgutil.resolve_name``
+and the current folder on ``sys.path``; a name that cannot be loaded is a usage
+error before any test runs. The Hypothesis profile is ``slth-ci`` unless
+``--hypothesis-profile`` names another.
+"""
 
 from __future__ import annotations
 
-import importlib
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 
-import slth_check
 
+def pytest_configure(config: pytest.Config) -> None:
+    """Default to the ``slth-ci`` profile (derandomised, no deadline)."""
+    from hypothesis import settings
 
-def load_impl(spec: str):
-    """Load ``MODULE:ATTR`` as a callable, with a clear error."""
-    if ":" not in spec:
-        raise pytest.UsageError(f"--slth-impl: expected MODULE:ATTR, got {spec!r}")
-    mod, attr = spec.split(":", 1)
-    try:
-        obj = importlib.import_module(mod)
-        for part in attr.split("."):
-            obj = getattr(obj, part)
-    except (ImportError, AttributeError) as exc:
-        raise pytest.UsageError(f"--slth-impl: cannot load {spec!r}: {exc}") from exc
-    if not callable(obj):
-        raise pytest.UsageError(f"--slth-impl: {spec!r} is not callable")
-    return obj
+    from slth_check.pytest_plugin import register_profiles
+
+    register_profiles()
+    if not config.getoption("--hypothesis-profile", None):
+        settings.load_profile("slth-ci")
 
 
 @pytest.fixture(scope="session")
-def conv_impl(pytestconfig):
+def conv_impl(pytestconfig: pytest.Config) -> Callable[..., Any]:
     """The conv2d under test: the reference unless ``--slth-impl`` names another."""
-    spec = pytestconfig.getoption("--slth-impl")
-    return load_impl(spec) if spec else slth_check.conv2d
+    from slth_check.pytest_plugin import IMPL_KEY, load_impl
+
+    impl = pytestconfig.stash.get(IMPL_KEY, None)
+    if impl is not None:
+        return impl
+    spec = pytestconfig.getoption("--slth-impl", None)
+    if spec:  # the plugin was not configured (e.g. -p no:slth_check): load here
+        return load_impl(spec)
+    import slth_check
+
+    return slth_check.conv2d
