@@ -60,45 +60,44 @@ def parse_document(buf: bytes, pos: int = 0, depth: int = 0) -> tuple[dict[str, 
     while p < end - 1:
         kind = buf[p]
         key, p = _cstring(buf, p + 1)
-        if kind == 0x01:
-            _need(buf, p, 8)
-            (out[key],) = struct.unpack_from("<d", buf, p)
-            p += 8
-        elif kind == 0x02:
-            _need(buf, p, 4)
-            (n,) = struct.unpack_from("<i", buf, p)
-            _need(buf, p + 4, n)
-            out[key] = buf[p + 4:p + 4 + n - 1].decode("utf-8", errors="replace")
-            p += 4 + n
-        elif kind in (0x03, 0x04):
-            doc, p = parse_document(buf, p, depth + 1)
-            out[key] = [doc[k] for k in sorted(doc, key=int)] if kind == 0x04 and all(
-                k.isdigit() for k in doc) else doc
-        elif kind == 0x05:
-            _need(buf, p, 5)
-            (n,) = struct.unpack_from("<i", buf, p)
-            _need(buf, p + 5, n)
-            out[key] = bytes(buf[p + 5:p + 5 + n])
-            p += 5 + n
-        elif kind == 0x08:
-            _need(buf, p, 1)
-            out[key] = buf[p] != 0
-            p += 1
-        elif kind == 0x0A:
-            out[key] = None
-        elif kind == 0x10:
-            _need(buf, p, 4)
-            (out[key],) = struct.unpack_from("<i", buf, p)
-            p += 4
-        elif kind == 0x12:
-            _need(buf, p, 8)
-            (out[key],) = struct.unpack_from("<q", buf, p)
-            p += 8
-        else:
-            raise BSONError(f"unsupported BSON element type 0x{kind:02x} at offset {p}")
+        out[key], p = _element(buf, kind, p, depth)
     if p != end - 1:
         raise BSONError("element overran its document")
     return out, end
+
+
+#: Fixed-size BSON elements: type -> (struct format, bytes).
+_FIXED = {0x01: ("<d", 8), 0x10: ("<i", 4), 0x12: ("<q", 8)}
+
+
+def _element(buf: bytes, kind: int, p: int, depth: int) -> tuple[Any, int]:
+    """The value of one element of BSON type ``kind`` starting at ``p`` in a document
+    at nesting ``depth``; returns (value, position after it)."""
+    if kind in _FIXED:  # double, int32, int64
+        fmt, n = _FIXED[kind]
+        _need(buf, p, n)
+        (value,) = struct.unpack_from(fmt, buf, p)
+        return value, p + n
+    if kind == 0x02:  # string
+        _need(buf, p, 4)
+        (n,) = struct.unpack_from("<i", buf, p)
+        _need(buf, p + 4, n)
+        return buf[p + 4:p + 4 + n - 1].decode("utf-8", errors="replace"), p + 4 + n
+    if kind in (0x03, 0x04):  # document, array
+        doc, p = parse_document(buf, p, depth + 1)
+        return ([doc[k] for k in sorted(doc, key=int)] if kind == 0x04 and all(
+            k.isdigit() for k in doc) else doc), p
+    if kind == 0x05:  # binary
+        _need(buf, p, 5)
+        (n,) = struct.unpack_from("<i", buf, p)
+        _need(buf, p + 5, n)
+        return bytes(buf[p + 5:p + 5 + n]), p + 5 + n
+    if kind == 0x08:  # bool
+        _need(buf, p, 1)
+        return buf[p] != 0, p + 1
+    if kind == 0x0A:  # null
+        return None, p
+    raise BSONError(f"unsupported BSON element type 0x{kind:02x} at offset {p}")
 
 
 def _julia_arrays(node: Any, found: list[np.ndarray], depth: int = 0) -> None:

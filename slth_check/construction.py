@@ -25,7 +25,7 @@ layer and act identically on both networks.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from fractions import Fraction
 from typing import Any
 
@@ -120,7 +120,7 @@ def build_layer(K: Any, U: Any, V: Any, *, method: str = "auto", bias: Any = Non
     T = block_mask(n, c1)
     n1 = n // c1
     S = np.zeros(U.shape, dtype=bool)
-    Sb = None
+    Sb = np.zeros(n, dtype=bool)  # kept random biases (returned only with a bias)
     rss: dict[tuple, RSSResult] = {}
     if bias is not None:
         bias = as_float_array(bias, "bias", ndim=1)
@@ -129,7 +129,6 @@ def build_layer(K: Any, U: Any, V: Any, *, method: str = "auto", bias: Any = Non
             raise ValueError("Ub: expected random first-layer biases (n,) when bias is given")
         Ub = as_float_array(Ub, "Ub", ndim=1)
         check_shape(Ub, "Ub", (n,))
-        Sb = np.zeros(n, dtype=bool)
     for l in range(c1):
         blk = slice(l * n1, (l + 1) * n1)
         S_l, res = build_kernel(K[..., l:l + 1], U[..., blk], V[:, :, blk, l:l + 1],
@@ -141,8 +140,8 @@ def build_layer(K: Any, U: Any, V: Any, *, method: str = "auto", bias: Any = Non
             mask, r = _entry_rss(bias[l], V[0, 0, blk, l][pos] * Ub[blk][pos], method)
             Sb[l * n1 + pos[mask]] = True
             rss[("bias", l)] = r
-    return PrunedLayer(U, V, S, T, Ub if bias is not None else None, Sb, padding, stride,
-                       pool, rss)
+    return PrunedLayer(U, V, S, T, Ub if bias is not None else None,
+                       Sb if bias is not None else None, padding, stride, pool, rss)
 
 
 def required_n(C: float, d: int, c0: int, c1: int, ell: int, eps: float,
@@ -200,7 +199,7 @@ def build_network(target: TargetCNN, *, n: int | Sequence[int] | None = None,
                              f"{len(random_layers)}")
         ns = [np.asarray(U).shape[3] for U, _ in random_layers]
     elif n is not None:
-        ns = [int(n)] * ell if np.isscalar(n) else [int(v) for v in n]
+        ns = [int(v) for v in n] if isinstance(n, Iterable) else [int(n)] * ell
         if len(ns) != ell:
             raise ValueError(f"n: expected one value per layer ({ell}), got {len(ns)}")
     else:

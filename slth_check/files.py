@@ -61,6 +61,38 @@ def _one_line(exc: BaseException) -> str:
     return " ".join(str(exc).split()) or type(exc).__name__
 
 
+def _member_bytes(zf: zipfile.ZipFile, info: zipfile.ZipInfo, key: str, is_text: bool,
+                  what: str, path: Path) -> tuple[tuple[int, ...], np.dtype, int]:
+    """Shape, dtype and bytes of data of one .npz member, from its header alone, after
+    checking its dtype (a unicode string when ``is_text``, else bool, integer or float),
+    its shape and that the member holds exactly that many bytes."""
+    try:
+        with zf.open(info) as fp:
+            shape, dtype = _header(fp, what, path, key)
+            header_len = fp.tell()
+    except (zipfile.BadZipFile, OSError, EOFError, zlib.error, RuntimeError) as exc:
+        # RuntimeError: an encrypted member
+        raise InputError(f"{what}: {path} member {key!r} cannot be read "
+                         f"({_one_line(exc)})") from exc
+    allowed = TEXT_KINDS if is_text else NUMERIC_KINDS
+    if dtype.kind not in allowed or dtype.hasobject or dtype.fields is not None \
+            or dtype.subdtype is not None:
+        want = "a unicode string" if is_text else "a bool, integer or float array"
+        raise InputError(f"{what}: {path} member {key!r} has dtype {dtype}, expected "
+                         f"{want}")
+    if any(s < 0 for s in shape):
+        raise InputError(f"{what}: {path} member {key!r} has a negative dimension "
+                         f"in its shape {shape}")
+    nbytes = math.prod(shape) * dtype.itemsize
+    held = info.file_size - header_len
+    if nbytes != held:
+        raise InputError(f"{what}: {path} member {key!r} claims shape {shape} of "
+                         f"{dtype} ({format_bytes(nbytes)}) but holds "
+                         f"{format_bytes(max(held, 0))} of data: header and data "
+                         f"do not match")
+    return shape, dtype, nbytes
+
+
 def load_npz(path: str | Path, what: str, *, text_keys: Iterable[str] = (),
              max_bytes: int | None = None, kind: str = ".npz archive") -> dict[str, np.ndarray]:
     """Load an ``.npz`` archive as ``{name: array}``, checking every header first.
@@ -101,30 +133,7 @@ def load_npz(path: str | Path, what: str, *, text_keys: Iterable[str] = (),
             key = info.filename[:-4]
             if key in out or any(k == key for _, k in plan):
                 raise InputError(f"{what}: {path} holds two members named {key!r}")
-            try:
-                with zf.open(info) as fp:
-                    shape, dtype = _header(fp, what, path, key)
-                    header_len = fp.tell()
-            except (zipfile.BadZipFile, OSError, EOFError, zlib.error, RuntimeError) as exc:
-                # RuntimeError: an encrypted member
-                raise InputError(f"{what}: {path} member {key!r} cannot be read "
-                                 f"({_one_line(exc)})") from exc
-            allowed = TEXT_KINDS if key in text else NUMERIC_KINDS
-            if dtype.kind not in allowed or dtype.hasobject or dtype.fields is not None \
-                    or dtype.subdtype is not None:
-                want = "a unicode string" if key in text else "a bool, integer or float array"
-                raise InputError(f"{what}: {path} member {key!r} has dtype {dtype}, expected "
-                                 f"{want}")
-            if any(s < 0 for s in shape):
-                raise InputError(f"{what}: {path} member {key!r} has a negative dimension "
-                                 f"in its shape {shape}")
-            nbytes = math.prod(shape) * dtype.itemsize
-            held = info.file_size - header_len
-            if nbytes != held:
-                raise InputError(f"{what}: {path} member {key!r} claims shape {shape} of "
-                                 f"{dtype} ({format_bytes(nbytes)}) but holds "
-                                 f"{format_bytes(max(held, 0))} of data: header and data "
-                                 f"do not match")
+            shape, dtype, nbytes = _member_bytes(zf, info, key, key in text, what, path)
             total += nbytes
             if total > cap:
                 raise InputError(f"{what}: {path} holds more than {format_bytes(cap)} of "

@@ -308,10 +308,16 @@ class PrunedLayer:
             return np.matmul(to_fraction(US), to_fraction(VT))
         return US @ VT
 
-    def effective_bias(self, exact: bool = False) -> np.ndarray | None:
-        if self.Ub is None:
+    def kept_bias(self) -> np.ndarray | None:
+        """``Ub . Sb``: the kept random biases, zero elsewhere (None without biases)."""
+        if self.Ub is None or self.Sb is None:  # both or neither (checked on construction)
             return None
-        ub = np.where(self.Sb, self.Ub, 0.0)
+        return np.where(self.Sb, self.Ub, 0.0)
+
+    def effective_bias(self, exact: bool = False) -> np.ndarray | None:
+        ub = self.kept_bias()
+        if ub is None:
+            return None
         VT = np.where(self.T, self.V, 0.0)[0, 0]
         if exact:
             return np.matmul(to_fraction(ub), to_fraction(VT))
@@ -341,8 +347,8 @@ class PrunedCNN(LayeredCNN):
         conv = conv2d_exact if exact else conv2d
         L = self.layers[i]
         Z = conv(np.where(L.S, L.U, 0.0), X, padding=L.padding, stride=L.stride)
-        if L.Ub is not None:
-            ub = np.where(L.Sb, L.Ub, 0.0)
+        ub = L.kept_bias()
+        if ub is not None:
             Z = Z + (to_fraction(ub) if exact else ub)
         return conv(np.where(L.T, L.V, 0.0), relu(Z))
 

@@ -41,7 +41,7 @@ def network_arrays(target: TargetCNN | None = None,
             out[f"b{i}"] = L.bias
     for i, P in enumerate(pruned.layers if pruned is not None else (), 1):
         out.update({f"U{i}": P.U, f"V{i}": P.V, f"S{i}": P.S, f"T{i}": P.T})
-        if P.Ub is not None:
+        if P.Ub is not None and P.Sb is not None:  # both or neither (PrunedLayer checks)
             out.update({f"Ub{i}": P.Ub, f"Sb{i}": P.Sb})
     return out
 
@@ -77,7 +77,7 @@ def save_networks(target_path: Any, random_path: Any, masks_path: Any, target: T
                        (masks_path, ("S", "T", "Sb"))):
         part = {k: v for k, v in arrays.items() if k.rstrip("0123456789") in keys}
         buf = io.BytesIO()
-        np.savez(buf, **part)
+        np.savez(buf, **part)  # type: ignore[arg-type]  # numpy stub: **arrays vs allow_pickle
         atomic_write(path, buf.getvalue())
 
 

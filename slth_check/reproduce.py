@@ -260,8 +260,8 @@ def _figures(result: dict[str, Any], fig_dir: Path,
     if ecdf:
         keys = sorted(ecdf, key=lambda k: (k[0], k[1]))
         cols = min(len(keys), 6)
-        rows = (len(keys) + cols - 1) // cols
-        fig, axes = plt.subplots(rows, cols, figsize=(2.2 * cols, 2.2 * rows), squeeze=False)
+        nrows = (len(keys) + cols - 1) // cols
+        fig, axes = plt.subplots(nrows, cols, figsize=(2.2 * cols, 2.2 * nrows), squeeze=False)
         for ax, key in zip(axes.ravel(), keys):
             for errs, label in zip(ecdf[key], ("stored", "exact optimum")):
                 x = np.sort(np.log10(np.maximum(errs, 1e-12)))

@@ -27,7 +27,7 @@ def _cmd_reproduce(args: argparse.Namespace) -> int:
     return 0
 
 
-def _report(v, json_path: str | None) -> int:  # noqa: ANN001 - a validate.Verdict
+def _report(v, json_path: str | None) -> int:  # v: a validate.Verdict
     """Print a verdict, write its JSON (``--json -``: JSON alone on stdout), return its code."""
     import json
     import sys
@@ -69,7 +69,7 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     return _report(v, args.json)
 
 
-def add_subcommands(sub) -> None:  # noqa: ANN001 - argparse private type
+def add_subcommands(sub) -> None:  # argparse private type
     """Register further sub-commands on the ``slth-check`` parser."""
     __import__(f"{__package__}.approximate_cli", fromlist=["register"]).register(sub)
     __import__(f"{__package__}.proofs.cli", fromlist=["register"]).register(sub)

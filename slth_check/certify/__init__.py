@@ -34,6 +34,7 @@ exact replay; this module is the facade (:func:`sup_error`, :func:`upper_bounds`
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
@@ -162,51 +163,81 @@ def sup_error(target: TargetCNN, pruned: PrunedCNN, *, D: int, method: str = "au
         if not (one and lin):
             raise ValueError("method: 'closed-form' needs one layer without pooling and a "
                              "linearisable pruned layer (kept U entries >= 0)")
-        K, P = target.layers[0], pruned.layers[0]
-        val, idx, X = layer_sup_error(K.K, P.effective_kernel(exact=True), D, db=bias_gap(K, P),
-                                      padding=K.padding, stride=K.stride)
-        rep = replayed(X)
-        if rep != val:  # the identity of Eq. 1-2 failed: never claim exactness then
-            return Certificate(rep, None, False, X, "closed-form",
-                               {"closed_form": val, "problem": "witness replay differs"})
-        return Certificate(val, val, True, X, "closed-form", {"index": idx})
+        return _closed_form_certificate(target, pruned, D, replayed)
     details = upper_bounds(target, pruned, D)
-    upper = Fraction(details["interval_bound"])
-    for name in ("proof_bound_exact", "entrywise_bound"):
-        if name in details:
-            upper = min(upper, Fraction(details[name]))
-    details.pop("proof_bound_exact", None)
-    starts = []
-    if lin:
-        K, P = target.layers[0], pruned.layers[0]
-        _, _, X0 = layer_sup_error(K.K, P.effective_kernel(), D, padding=K.padding,
-                                   stride=K.stride)
-        starts.append(X0)
-    X = search_lower(target, pruned, D, rng=rng, starts=starts)
+    upper = _combined_upper(details)
+    X = search_lower(target, pruned, D, rng=rng, starts=_closed_form_starts(target, pruned, D)
+                     if lin else [])
     lower, witness, used = replayed(X), X, "bounds"
     hidden = [int(np.prod(b[0].shape)) for b in details.pop("_boxes_f")[:-1]]
     small = D * D * target.c0 <= 50 and sum(hidden) <= 32  # the MILP grows fast past this
     no_max = all(L.pool != "max" for L in target.layers)
     if method == "milp" or (method == "auto" and small and lin and no_max):
-        g_net = rounded_effective_network(pruned)
-        per_entry = np.abs(target.forward(X) - g_net.forward(X)).ravel()
-        Xm, val, info = milp_worst_case(target, pruned, D, lower=float(lower),
-                                        time_limit=milp_time_limit,
-                                        node_limit=milp_node_limit, order=np.argsort(-per_entry))
-        details["milp_value"] = val
-        details["milp"] = info
+        lower, witness = _milp_lower(target, pruned, D, X, lower, replayed, details,
+                                     time_limit=milp_time_limit, node_limit=milp_node_limit)
         used = "milp"
-        if Xm is not None:
-            for cand in vertex_candidates(Xm):
-                r = replayed(cand)
-                if r > lower:
-                    lower, witness = r, cand
     if lower > upper:  # a sound upper bound below an exactly replayed error: a bug here
         raise CertificationError(
             f"the certified upper bound {float(upper):.17g} lies below the "
             f"exactly replayed error {float(lower):.17g} (details: "
             f"{ {k: v for k, v in details.items() if k.endswith('_bound')} })")
     return Certificate(lower, upper, lower == upper, witness, used, details)
+
+
+def _closed_form_certificate(target: TargetCNN, pruned: PrunedCNN, D: int,
+                             replayed: Callable[[np.ndarray], Fraction]) -> Certificate:
+    """Eq. 1-2's exact sup error of one layer, trusted only when its 0/1 witness replays
+    to the same value."""
+    K, P = target.layers[0], pruned.layers[0]
+    val, idx, X = layer_sup_error(K.K, P.effective_kernel(exact=True), D, db=bias_gap(K, P),
+                                  padding=K.padding, stride=K.stride)
+    rep = replayed(X)
+    if rep != val:  # the identity of Eq. 1-2 failed: never claim exactness then
+        return Certificate(rep, None, False, X, "closed-form",
+                           {"closed_form": val, "problem": "witness replay differs"})
+    return Certificate(val, val, True, X, "closed-form", {"index": idx})
+
+
+def _combined_upper(details: dict[str, Any]) -> Fraction:
+    """The smallest of the interval bound and the exact proof recursions (Theorem 1's
+    ``e_{i+1} <= max_l ||K_{i,l}||_1 e_i + err_i(M_i)``, whole and entrywise); drops
+    ``proof_bound_exact`` from ``details``."""
+    upper = Fraction(details["interval_bound"])
+    for name in ("proof_bound_exact", "entrywise_bound"):
+        if name in details:
+            upper = min(upper, Fraction(details[name]))
+    details.pop("proof_bound_exact", None)
+    return upper
+
+
+def _closed_form_starts(target: TargetCNN, pruned: PrunedCNN, D: int) -> list[np.ndarray]:
+    """The first layer's closed-form witness (Eq. 1-2): a start for the vertex search."""
+    K, P = target.layers[0], pruned.layers[0]
+    _, _, X0 = layer_sup_error(K.K, P.effective_kernel(), D, padding=K.padding,
+                               stride=K.stride)
+    return [X0]
+
+
+def _milp_lower(target: TargetCNN, pruned: PrunedCNN, D: int, X: np.ndarray, lower: Fraction,
+                replayed: Callable[[np.ndarray], Fraction], details: dict[str, Any], *,
+                time_limit: float | None,
+                node_limit: int | None) -> tuple[Fraction, np.ndarray]:
+    """Raise ``(lower, witness)`` by the MILP's candidate, replayed exactly (its float
+    objective goes to ``details["milp_value"]``, never into a bound)."""
+    g_net = rounded_effective_network(pruned)
+    per_entry = np.abs(target.forward(X) - g_net.forward(X)).ravel()
+    Xm, milp_value, info = milp_worst_case(target, pruned, D, lower=float(lower),
+                                           time_limit=time_limit, node_limit=node_limit,
+                                           order=np.argsort(-per_entry))
+    details["milp_value"] = milp_value
+    details["milp"] = info
+    witness = X
+    if Xm is not None:
+        for cand in vertex_candidates(Xm):
+            r = replayed(cand)
+            if r > lower:
+                lower, witness = r, cand
+    return lower, witness
 
 
 def upper_bounds(target: TargetCNN, pruned: PrunedCNN, D: int) -> dict[str, Any]:

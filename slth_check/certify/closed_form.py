@@ -14,6 +14,7 @@ import numpy as np
 
 from ..arithmetic import to_fraction
 from ..conv import _crop, conv2d_exact
+from ..network import ConvLayer, PrunedLayer
 
 
 def error_parts(K: np.ndarray, L: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -24,14 +25,14 @@ def error_parts(K: np.ndarray, L: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return pos, neg
 
 
-def bias_gap(K, P) -> np.ndarray | None:  # noqa: ANN001 - ConvLayer, PrunedLayer
+def bias_gap(K: ConvLayer, P: PrunedLayer) -> np.ndarray | None:
     """Exact ``b - b~`` of a target layer and its emulation (None without biases)."""
     return None if K.bias is None else to_fraction(K.bias) - P.effective_bias(exact=True)
 
 
 def layer_sup_error(K: np.ndarray, L: np.ndarray, D: int, *, M: Fraction = Fraction(1),
                     db: np.ndarray | None = None, padding: str = "paper",
-                    stride: int = 1) -> tuple[Fraction, tuple, np.ndarray]:
+                    stride: int = 1) -> tuple[Fraction, tuple[int, ...], np.ndarray]:
     """Exact ``sup_{X in [0,M]} ||(K - L) * X + db||_max`` and its witness.
 
     ``K`` float, ``L`` exact (object) or float; returns (value, output index,
@@ -46,12 +47,17 @@ def layer_sup_error(K: np.ndarray, L: np.ndarray, D: int, *, M: Fraction = Fract
     if db is not None:
         dbf = to_fraction(db)
         up, down = up + dbf, down - dbf
-    best, idx, sign = Fraction(-1), None, 1
+    best: Fraction = Fraction(-1)
+    idx: tuple[int, ...] | None = None
+    sign = 1
     for i in np.ndindex(up.shape):
-        if up[i] > best:
-            best, idx, sign = up[i], i, 1
-        if down[i] > best:
-            best, idx, sign = down[i], i, -1
+        u, w = up.item(i), down.item(i)  # exact (Fraction) entries
+        if u > best:
+            best, idx, sign = u, i, 1
+        if w > best:
+            best, idx, sign = w, i, -1
+    if idx is None:
+        raise ValueError(f"D: the output of this layer is empty (D={D}, kernel {K.shape})")
     # witness: M where E has the chosen sign inside the window of output idx
     d = K.shape[0]
     start, _ = _crop(padding, D, d)

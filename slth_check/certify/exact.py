@@ -11,7 +11,7 @@ from fractions import Fraction
 import numpy as np
 
 from ..conv import conv2d_exact
-from ..network import ConvLayer, LayeredCNN, PrunedCNN, TargetCNN
+from ..network import ConvLayer, LayeredCNN, PrunedCNN, PrunedLayer, TargetCNN
 
 
 def exact_error(target: TargetCNN, pruned: PrunedCNN, X: np.ndarray, *,
@@ -53,13 +53,15 @@ def rounded_effective_network(pruned: PrunedCNN) -> TargetCNN:
     to the nearest float64: the float model used to *search* for bad inputs (every
     candidate is replayed exactly).  Unlike ``pruned.effective_network()`` it does not
     lose cancelling summands (trained-size weights make that real)."""
-    def rnd(a: np.ndarray | None) -> np.ndarray | None:
-        return None if a is None else np.vectorize(float, otypes=[float])(a)
+    def rnd(a: np.ndarray) -> np.ndarray:
+        return np.vectorize(float, otypes=[float])(a)
 
-    return TargetCNN([ConvLayer(rnd(L.effective_kernel(exact=True)),
-                                bias=rnd(L.effective_bias(exact=True)), padding=L.padding,
-                                stride=L.stride, pool=L.pool) for L in pruned.layers],
-                     final_relu=pruned.final_relu)
+    def layer(L: PrunedLayer) -> ConvLayer:
+        b = L.effective_bias(exact=True)
+        return ConvLayer(rnd(L.effective_kernel(exact=True)), bias=None if b is None else rnd(b),
+                         padding=L.padding, stride=L.stride, pool=L.pool)
+
+    return TargetCNN([layer(L) for L in pruned.layers], final_relu=pruned.final_relu)
 
 
 def exact_effective_forward(pruned: PrunedCNN, X: np.ndarray) -> np.ndarray:

@@ -8,7 +8,7 @@ only known up to their own rounding (:func:`matmul_enclosure`).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, overload
 
 import numpy as np
 
@@ -21,13 +21,21 @@ from ..network import PrunedCNN, TargetCNN
 ETA = 5e-324
 
 
-def round_down(x: np.ndarray) -> np.ndarray:
+@overload
+def round_down(x: float) -> float: ...
+@overload
+def round_down(x: np.ndarray) -> np.ndarray: ...
+def round_down(x: float | np.ndarray) -> float | np.ndarray:
     """The next float64 below ``x`` (entrywise): a lower bound of any quantity whose
     round-to-nearest value is ``x``."""
     return np.nextafter(x, -np.inf)
 
 
-def round_up(x: np.ndarray) -> np.ndarray:
+@overload
+def round_up(x: float) -> float: ...
+@overload
+def round_up(x: np.ndarray) -> np.ndarray: ...
+def round_up(x: float | np.ndarray) -> float | np.ndarray:
     """The next float64 above ``x`` (entrywise): an upper bound of any quantity whose
     round-to-nearest value is ``x``."""
     return np.nextafter(x, np.inf)
@@ -167,7 +175,7 @@ def interval_pruned(pruned: PrunedCNN, D: int, c0: int) -> list[tuple[np.ndarray
             US = np.where(L.S, L.U, 0.0)
             VT = np.where(L.T, L.V, 0.0)
             lo, hi = interval_conv(US, lo, hi, padding=L.padding, stride=L.stride)
-            ub = None if L.Ub is None else np.where(L.Sb, L.Ub, 0.0)
+            ub = L.kept_bias()
             lo, hi = _interval_post(lo, hi, ub, True, None)
             lo, hi = interval_conv(VT, lo, hi)
             lo, hi = _interval_post(lo, hi, None, last_relu, L.pool)

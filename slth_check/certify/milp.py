@@ -8,7 +8,7 @@ bound.  Its floating-point objective is reported, never used as a bound.
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 from scipy.optimize import Bounds, LinearConstraint, milp
@@ -57,6 +57,99 @@ def _net_affine_layers(net: TargetCNN, D: int) -> list[tuple[np.ndarray, np.ndar
     return layers
 
 
+class _Step(NamedTuple):
+    """One affine map ``A v + b`` of a network in the MILP with interval bounds
+    ``[lo, hi]`` on its pre-activation; for a ReLU layer, the first columns of its
+    outputs ``y`` and phases ``z`` (None otherwise)."""
+
+    A: np.ndarray
+    b: np.ndarray
+    relu: bool
+    y_start: int | None
+    z_start: int | None
+    lo: np.ndarray
+    hi: np.ndarray
+
+
+def _interval_plan(nets: list[list[tuple[np.ndarray, np.ndarray, bool]]],
+                   n0: int) -> tuple[list[list[_Step]], int]:
+    """Interval bounds of every pre-activation over ``X in [0,1]^n0`` (padded outward)
+    and the variable layout: x (n0) then, per network and ReLU layer, y (k) and z (k).
+    Returns (plan per network, number of variables)."""
+    nvar = n0
+    plan = []
+    for layers in nets:
+        lo, hi = np.zeros(n0), np.ones(n0)
+        p: list[_Step] = []
+        for A, b, r in layers:
+            Ap, An = np.maximum(A, 0), np.minimum(A, 0)
+            plo = Ap @ lo + An @ hi + b
+            phi = Ap @ hi + An @ lo + b
+            pad = 1e-9 * (1 + np.abs(plo) + np.abs(phi))
+            plo, phi = plo - pad, phi + pad
+            if r:
+                k = A.shape[0]
+                p.append(_Step(A, b, True, nvar, nvar + k, plo, phi))
+                nvar += 2 * k
+                lo, hi = np.maximum(plo, 0), np.maximum(phi, 0)
+            else:
+                p.append(_Step(A, b, False, None, None, plo, phi))
+                lo, hi = plo, phi
+        plan.append(p)
+    return plan, nvar
+
+
+class _BigM:
+    """The big-M rows ``lbs <= rows . v <= ubs`` of every ReLU, the integrality and
+    bounds of the variables, and each network's output as ``(M, m)`` with ``M v + m``."""
+
+    def __init__(self, plan: list[list[_Step]], n0: int, nvar: int) -> None:
+        self.rows: list[np.ndarray] = []
+        self.lbs: list[float] = []
+        self.ubs: list[float] = []
+        self.integrality = np.zeros(nvar)
+        self.vlo, self.vhi = np.zeros(nvar), np.ones(nvar)
+        self.outs: list[tuple[np.ndarray, np.ndarray]] = []
+        self.nvar = nvar
+        for p in plan:
+            prev = np.zeros((n0, nvar))
+            prev[:, :n0] = np.eye(n0)
+            prev_b = np.zeros(n0)
+            for A, b, r, ys, zs, plo, phi in p:
+                expr, expr_b = A @ prev, A @ prev_b + b  # pre-activation = expr . v + expr_b
+                if not r or ys is None or zs is None:
+                    prev, prev_b = expr, expr_b
+                    continue
+                k = A.shape[0]
+                for j in range(k):
+                    self._relu(expr[j], expr_b[j], ys + j, zs + j, plo[j], phi[j])
+                prev = np.zeros((k, nvar))
+                prev[np.arange(k), np.arange(ys, ys + k)] = 1
+                prev_b = np.zeros(k)
+            self.outs.append((prev, prev_b))
+
+    def _relu(self, a: np.ndarray, a_b: float, y: int, z: int, lo: float, hi: float) -> None:
+        """``y = max(a, 0)`` for ``a = a . v + a_b`` in ``[lo, hi]``, phase z binary."""
+        self.integrality[z] = 1
+        self.vlo[y], self.vhi[y] = 0.0, max(hi, 0.0)
+        row = -a.copy()
+        row[y] += 1  # y - a >= 0
+        self._add(row, a_b, np.inf)
+        row = -a.copy()  # y - a + l(1 - z) <= 0  ->  y - a - l z <= -l
+        row[y] += 1
+        row[z] -= lo
+        self._add(row, -np.inf, a_b - lo)
+        row = np.zeros(self.nvar)  # y - u z <= 0
+        row[y] = 1
+        row[z] = -max(hi, 0.0)
+        self._add(row, -np.inf, 0.0)
+
+    def _add(self, row: np.ndarray, lb: float, ub: float) -> None:
+        self.rows.append(row)
+        self.lbs.append(lb)
+        self.ubs.append(ub)
+
+
 def milp_worst_case(target: TargetCNN, pruned: PrunedCNN, D: int, *, lower: float = 0.0,
                     time_limit: float | None = None, node_limit: int | None = 20_000,
                     order: np.ndarray | None = None) -> tuple[np.ndarray | None, float, dict]:
@@ -78,66 +171,10 @@ def milp_worst_case(target: TargetCNN, pruned: PrunedCNN, D: int, *, lower: floa
                          "linearisable pruned network")
     nets = [_net_affine_layers(target, D), _net_affine_layers(rounded_effective_network(pruned), D)]
     n0 = D * D * target.c0
-    # variables: x (n0) then, per network and relu layer, y (k) and z (k)
-    nvar = n0
-    plan = []  # per network: list of (A, b, relu, y_start, z_start)
-    for layers in nets:
-        lo, hi = np.zeros(n0), np.ones(n0)
-        p = []
-        for A, b, r in layers:
-            Ap, An = np.maximum(A, 0), np.minimum(A, 0)
-            plo = Ap @ lo + An @ hi + b
-            phi = Ap @ hi + An @ lo + b
-            pad = 1e-9 * (1 + np.abs(plo) + np.abs(phi))
-            plo, phi = plo - pad, phi + pad
-            if r:
-                k = A.shape[0]
-                p.append((A, b, True, nvar, nvar + k, plo, phi))
-                nvar += 2 * k
-                lo, hi = np.maximum(plo, 0), np.maximum(phi, 0)
-            else:
-                p.append((A, b, False, None, None, plo, phi))
-                lo, hi = plo, phi
-        plan.append(p)
-    rows, lbs, ubs = [], [], []
-    integrality = np.zeros(nvar)
-    vlo, vhi = np.zeros(nvar), np.ones(nvar)
-    outs = []
-    for p in plan:
-        prev = np.zeros((n0, nvar))
-        prev[:, :n0] = np.eye(n0)
-        prev_b = np.zeros(n0)
-        for A, b, r, ys, zs, plo, phi in p:
-            expr, expr_b = A @ prev, A @ prev_b + b  # pre-activation = expr . v + expr_b
-            if not r:
-                prev, prev_b = expr, expr_b
-                continue
-            k = A.shape[0]
-            for j in range(k):
-                y, z = ys + j, zs + j
-                integrality[z] = 1
-                vlo[y], vhi[y] = 0.0, max(phi[j], 0.0)
-                row = -expr[j].copy()
-                row[y] += 1  # y - a >= 0
-                rows.append(row)
-                lbs.append(expr_b[j])
-                ubs.append(np.inf)
-                row = -expr[j].copy()  # y - a + l(1 - z) <= 0  ->  y - a - l z <= -l
-                row[y] += 1
-                row[z] -= plo[j]
-                rows.append(row)
-                lbs.append(-np.inf)
-                ubs.append(expr_b[j] - plo[j])
-                row = np.zeros(nvar)  # y - u z <= 0
-                row[y] = 1
-                row[z] = -max(phi[j], 0.0)
-                rows.append(row)
-                lbs.append(-np.inf)
-                ubs.append(0.0)
-            prev = np.zeros((k, nvar))
-            prev[np.arange(k), np.arange(ys, ys + k)] = 1
-            prev_b = np.zeros(k)
-        outs.append((prev, prev_b))
+    plan, nvar = _interval_plan(nets, n0)
+    big_m = _BigM(plan, n0, nvar)
+    rows, lbs, ubs = big_m.rows, big_m.lbs, big_m.ubs
+    integrality, vlo, vhi, outs = big_m.integrality, big_m.vlo, big_m.vhi, big_m.outs
     (Fm, Fb), (Gm, Gb) = outs
     Dm, Db = Fm - Gm, Fb - Gb
     # one MILP: maximise t with t <= s_j (f_j - g_j) + B (1 - w_js), sum w = 1
@@ -187,5 +224,5 @@ def milp_worst_case(target: TargetCNN, pruned: PrunedCNN, D: int, *, lower: floa
     X = None if best_x is None else np.clip(best_x, 0, 1).reshape(D, D, target.c0)
     return X, best_val, {"milps": solved, "statuses": sorted(statuses), "variables": total,
                          "complete": bool(complete),
-                         "nodes": int(getattr(res, "mip_node_count", -1)),
+                         "nodes": int(getattr(res, "mip_node_count", None) or -1),
                          "seconds": time.perf_counter() - t_start}

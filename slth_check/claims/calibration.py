@@ -71,7 +71,7 @@ class Calibration(Claim):
     hypotheses_text = "kernels of the class with ||K||_1 = 1 (the hardest budget)"
 
     def extra_outcomes(self, rng: np.random.Generator, profile: str) -> Iterator[Outcome]:
-        rows = []
+        rows: list[dict[str, Any]] = []
         for d, c0, c1, eps in CONFIGS.get(profile, CONFIGS["ci"]):
             req = []
             for _ in range(DRAWS.get(profile, 30)):

@@ -54,7 +54,8 @@ def rounding_check(K: np.ndarray, X: np.ndarray, got: np.ndarray, *, padding: st
     violated = False
     for idx in np.ndindex(exact.shape):
         err = abs(g[idx] - exact[idx])
-        bnd = dot_error_bound(m, absconv[idx]) + rtol * absconv[idx]
+        a = absconv.item(idx)  # the exact entry of |K|*|X| (a Fraction)
+        bnd = dot_error_bound(m, a) + rtol * a
         r = err / bnd if bnd else (Fraction(0) if err == 0 else None)
         if r is None:
             violated, worst_idx, worst_err, worst_bound = True, idx, err, bnd

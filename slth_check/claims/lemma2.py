@@ -85,7 +85,7 @@ def clopper_pearson(k: int, N: int, level: float = 0.99) -> tuple[float, float]:
 
 class Lemma2(Claim):
     id = "lemma2"
-    c1_choices = (1, 2, 3)
+    c1_choices: tuple[int, ...] = (1, 2, 3)
     statement = ("Lemma 2: with n >= C c1 log(d^2 c0 c1/eps) and U, V i.i.d. Unif([-1,1]), with "
                  "probability >= 1 - eps every K in [-1,1]^{d x d x c0 x c1} with ||K||_1 <= 1 "
                  "has masks S, T with sup_{X in [0,1]} ||K*X - g_{T,S}(X)||_max < eps. "
@@ -202,7 +202,7 @@ class Lemma1(Lemma2):
 
 def failure_summary(outcomes: list[Outcome]) -> dict[str, Any]:
     """Failure rate per eps with a 99 % Clopper-Pearson interval, compared with eps."""
-    rows = {}
+    rows: dict[Any, list[int]] = {}  # eps -> [failures, draws]
     for o in outcomes:
         if "failed" not in o.extra:
             continue

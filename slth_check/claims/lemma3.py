@@ -43,6 +43,8 @@ def interval_proof(pieces: int = 64, half_width: float = 0.5) -> tuple[bool, flo
             lowest = lo if lowest is None or lo < lowest else lowest
     finally:
         iv.prec = saved
+    if lowest is None:  # no piece: nothing was proved
+        raise ValueError(f"pieces: expected a positive number of pieces, got {pieces!r}")
     return bool(lowest >= 0), float(lowest)
 
 

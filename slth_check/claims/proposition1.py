@@ -18,7 +18,7 @@ import numpy as np
 from ..arithmetic import to_fraction
 from ..conv import conv2d_exact, l1_exact, max_norm_exact
 from ..proofs import outcome_fields
-from .base import Claim, Outcome, compare
+from .base import Claim, Outcome, Verdict, compare
 
 
 @dataclass
@@ -164,7 +164,7 @@ def prove_z3(d: int, D: int, c0: int = 1, c1: int = 1, *, padding: str = "paper"
         return "unsat" if r == z3.unsat else ("sat" if r == z3.sat else
                                               f"unknown ({solver.reason_unknown()})")
 
-    def finish(verdict: str, detail: str) -> Outcome:
+    def finish(verdict: Verdict, detail: str) -> Outcome:
         return Outcome("proposition1", verdict, method="z3", detail=detail,
                        extra={"d": d, "D": D, "c0": c0, "c1": c1, "proof": True,
                               "seconds": time.perf_counter() - t0})

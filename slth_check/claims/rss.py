@@ -27,6 +27,25 @@ class RSSInstance:
     target: float
 
 
+def _z3_agreement(v: np.ndarray, t: float, opt: Any, problems: list[str],
+                  unknown: list[str]) -> None:
+    """Z3 against the exact optimum ``opt``: its minimisation finds the same error, and
+    no subset lies within ``eta = opt (1 - 2^-20) < opt`` (unsat just below the optimum).
+    Appends disagreements to ``problems`` and timeouts to ``unknown``."""
+    z = solve(v, t, method="z3", time_limit=20)
+    if z.status != "optimal":
+        unknown.append("z3 minimisation timed out")
+    elif z.error != opt:
+        problems.append(f"z3 {z.error} != mitm {opt}")
+    if opt > 0:
+        eta = opt - opt / 2**20
+        dec = solve(v, t, method="z3", eps=eta, time_limit=20)
+        if dec.status == "feasible":
+            problems.append(f"z3 found a subset within {eta} < mitm optimum {opt}")
+        elif dec.status != "infeasible":
+            unknown.append("z3 decision timed out")
+
+
 class RSSAgreement(Claim):
     id = "rss"
     statement = ("Random subset sum: bruteforce, meet-in-the-middle and Z3 find exactly the same "
@@ -46,20 +65,9 @@ class RSSAgreement(Claim):
             bf = solve(v, t, method="bruteforce")
             if bf.error != opt:
                 problems.append(f"bruteforce {bf.error} != mitm {opt}")
-        unknown = []
+        unknown: list[str] = []
         if n <= Z3_MAX_N:
-            z = solve(v, t, method="z3", time_limit=20)
-            if z.status != "optimal":
-                unknown.append("z3 minimisation timed out")
-            elif z.error != opt:
-                problems.append(f"z3 {z.error} != mitm {opt}")
-            if opt > 0:
-                eta = opt - opt / 2**20
-                dec = solve(v, t, method="z3", eps=eta, time_limit=20)
-                if dec.status == "feasible":
-                    problems.append(f"z3 found a subset within {eta} < mitm optimum {opt}")
-                elif dec.status != "infeasible":
-                    unknown.append("z3 decision timed out")
+            _z3_agreement(v, t, opt, problems, unknown)
         mi = solve(v, t, method="milp", time_limit=20)
         if mi.error < opt:
             problems.append(f"milp error {mi.error} beats the exact optimum {opt}")

@@ -21,7 +21,7 @@ import mpmath
 import numpy as np
 
 from ..arithmetic import interval_to_fractions
-from ..certify import exact_error, proof_bound, search_lower, sup_error
+from ..certify import CertificationError, exact_error, proof_bound, search_lower, sup_error
 from ..construction import build_network, required_n
 from ..network import PrunedCNN, PrunedLayer, TargetCNN, scale_into_class
 from ..network_io import network_arrays, networks_from_arrays
@@ -86,6 +86,8 @@ class Theorem1(Claim):
     def check(self, instance: NetworkInstance) -> Outcome:
         pruned = self.build(instance)
         cert = sup_error(instance.target, pruned, D=instance.D, rng=instance.seed)
+        if cert.upper is None:  # only a closed form whose witness failed to replay has none
+            raise CertificationError(f"sup_error certified no upper bound ({cert.details})")
         eps = Fraction(instance.eps)
         sizes = {"ell": instance.target.ell, "target": instance.target.n_params(),
                  "random": pruned.n_random(), "kept": pruned.n_kept(),
@@ -226,6 +228,8 @@ def norm_control(rng: np.random.Generator, C: float = 3.0) -> Outcome:
     pruned_class = build_network(in_class, n=n, rng=seed)
     D = 3
     ok_class = sup_error(in_class, pruned_class, D=D, method="bounds")
+    if ok_class.upper is None:  # method 'bounds' always certifies an upper bound
+        raise CertificationError("sup_error(method='bounds') certified no upper bound")
     X = search_lower(target, pruned, D, rng=0)
     g = pruned.effective_network()
 

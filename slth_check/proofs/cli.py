@@ -108,7 +108,7 @@ def _cmd_prove(args: argparse.Namespace) -> int:
     return summary_exit_code(results)
 
 
-def register(sub) -> None:  # noqa: ANN001 - argparse's private subparsers type
+def register(sub) -> None:  # argparse's private subparsers type
     """Add the ``prove`` sub-command to the ``slth-check`` parser."""
     p = sub.add_parser("prove", help="machine-checked proofs for all sizes (Z3): every "
                        "obligation must hold and every negative twin be refuted (exit 0; "

@@ -47,17 +47,17 @@ def z3_version() -> str:
 
 # ----------------------------------------------------------------- formulas
 
-def Abs(x: z3.ArithRef) -> z3.ArithRef:  # noqa: N802 - mathematical name
+def Abs(x: z3.ArithRef) -> z3.ArithRef:  # mathematical name
     """``|x|`` as a Z3 term."""
     return z3.If(x >= 0, x, -x)
 
 
-def Relu(x: z3.ArithRef) -> z3.ArithRef:  # noqa: N802 - mathematical name
+def Relu(x: z3.ArithRef) -> z3.ArithRef:  # mathematical name
     """The ReLU ``sigma(x) = max(0, x)`` as a Z3 term."""
     return z3.If(x > 0, x, z3.RealVal(0))
 
 
-def Seq(name: str) -> z3.FuncDeclRef:  # noqa: N802 - a sort constructor
+def Seq(name: str) -> z3.FuncDeclRef:  # a sort constructor
     """A sequence of reals of arbitrary length: an uninterpreted ``Int -> Real`` function."""
     return z3.Function(name, z3.IntSort(), z3.RealSort())
 

@@ -50,7 +50,7 @@ def offset_int(padding: str, d: int) -> int:
     return {"paper": 0, "same": (d - 1) // 2, "valid": d - 1, "full": 0}[padding]
 
 
-def input_index(s, stride, o_i, o_j, a, b, k, *, repeat: bool = False):  # noqa: ANN001, ANN201
+def input_index(s, stride, o_i, o_j, a, b, k, *, repeat: bool = False):
     """Input index met by kernel index ``(a, b, k)`` at output ``(o_i, o_j)`` (0-based).
 
     Works on Python ints and on Z3 terms.  ``repeat=True`` is the negative

@@ -46,7 +46,7 @@ def save_witness(directory: Path, name: str, outcome: Outcome) -> str | None:
     meta = {"claim": outcome.claim, "verdict": outcome.verdict, "detail": outcome.detail,
             "expected": outcome.expected}
     meta.update({k: v for k, v in outcome.extra.items() if isinstance(v, (str, int, float, bool))})
-    np.savez(buf, **arrays, meta=np.array(json.dumps(meta)))
+    np.savez(buf, **arrays, meta=np.array(json.dumps(meta)))  # type: ignore[arg-type]  # numpy stub: **arrays vs allow_pickle
     atomic_write(directory / f"{name}.npz", buf.getvalue())
     return f"witnesses/{name}.npz"
 

@@ -32,7 +32,7 @@ def write_figures(report: dict[str, Any], records: list, out_dir: Path) -> list[
         fig.tight_layout()
         written.append(save_png(fig, fig_dir / f"{rec.claim.id}-ratios.png"))
     for rec in records:  # each claim draws its own figures from its summary and outcomes
-        summary = next((c.get("summary", {}) for c in report["claims"]
+        summary: dict[str, Any] = next((c.get("summary", {}) for c in report["claims"]
                         if c["id"] == rec.claim.id), {})
         written += [path for path, _ in rec.claim.figures(summary, rec.outcomes, fig_dir)]
     return written

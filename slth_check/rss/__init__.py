@@ -74,7 +74,7 @@ def choose_method(n: int, eps: Fraction | float | None = None) -> str:
     return "mitm" if n <= MITM_MAX_N else "milp"
 
 
-def solve(values: Any, target: Any, *, method: str = "auto", eps: float | None = None,
+def solve(values: Any, target: Any, *, method: str = "auto", eps: float | Fraction | None = None,
           time_limit: float | None = None) -> RSSResult:
     """Approximate ``target`` by a subset sum of ``values`` (see module docs).
 
@@ -155,35 +155,11 @@ def solve_many(values: Any, targets: Any, *, method: str = "auto", eps: float | 
     when the batch would allocate more than
     :data:`slth_check.tensors.MAX_FLOAT_BYTES`.
     """
-    if isinstance(values, np.ndarray):
-        _guard_many(values.shape)  # before any conversion copies it
-    V = as_float_array(values, "values", ndim=2)
-    _guard_many(V.shape)
-    T = as_float_array(targets, "targets", ndim=1)
-    if V.shape[0] != T.shape[0]:
-        raise ValueError(f"targets: expected {V.shape[0]} targets (one per row of values), "
-                         f"got {T.shape[0]}")
-    if V.shape[1] == 0:
-        raise ValueError("values: expected at least one value per row, got n=0")
-    if method not in METHODS:
-        raise ValueError(f"method: expected one of {METHODS}, got {method!r}")
-    if method in ("mitm", "auto") and V.shape[1] > MITM_MAX_N and method == "mitm":
-        raise ValueError(f"values: method 'mitm' handles n <= {MITM_MAX_N}, got n={V.shape[1]}")
-    if method == "bruteforce" and V.shape[1] > BRUTEFORCE_MAX_N:
-        raise ValueError(f"values: method 'bruteforce' handles n <= {BRUTEFORCE_MAX_N}, "
-                         f"got n={V.shape[1]}")
-    if executor is not None and not isinstance(executor, Executor):
-        raise TypeError(f"executor: expected a concurrent.futures.Executor or None, got "
-                        f"{type(executor).__name__}")
+    V, T = _check_many(values, targets, method, executor)
     e = _check_eps(eps)
     m, n = V.shape
     workers = check_workers(workers)
-    if chunk_size is None:
-        chunk_size = max(1, -(-m // (workers * 8)))
-    elif isinstance(chunk_size, bool) or not isinstance(chunk_size, (int, np.integer)) \
-            or chunk_size < 1:
-        raise ValueError(f"chunk_size: expected a positive integer, got {chunk_size!r}")
-    bounds = chunk_bounds(m, int(chunk_size))
+    bounds = chunk_bounds(m, _chunk_rows(chunk_size, m, workers))
     tasks = [(V[a:b], T[a:b], method, e) for a, b in bounds]
     if executor is None:
         executor = SynchronousExecutor() if workers == 1 or len(tasks) <= 1 \
@@ -204,6 +180,43 @@ def solve_many(values: Any, targets: Any, *, method: str = "auto", eps: float | 
     return BatchResult(errors, masks, status, used,
                        {"seconds": time.perf_counter() - t0, "workers": workers,
                         "chunks": len(tasks), "executor": type(executor).__name__})
+
+
+def _check_many(values: Any, targets: Any, method: str,
+                executor: Any) -> tuple[np.ndarray, np.ndarray]:
+    """The (m, n) values and m targets of :func:`solve_many` as float arrays, checked
+    against the method's size limit; raises naming the offending argument."""
+    if isinstance(values, np.ndarray):
+        _guard_many(values.shape)  # before any conversion copies it
+    V = as_float_array(values, "values", ndim=2)
+    _guard_many(V.shape)
+    T = as_float_array(targets, "targets", ndim=1)
+    if V.shape[0] != T.shape[0]:
+        raise ValueError(f"targets: expected {V.shape[0]} targets (one per row of values), "
+                         f"got {T.shape[0]}")
+    if V.shape[1] == 0:
+        raise ValueError("values: expected at least one value per row, got n=0")
+    if method not in METHODS:
+        raise ValueError(f"method: expected one of {METHODS}, got {method!r}")
+    if method in ("mitm", "auto") and V.shape[1] > MITM_MAX_N and method == "mitm":
+        raise ValueError(f"values: method 'mitm' handles n <= {MITM_MAX_N}, got n={V.shape[1]}")
+    if method == "bruteforce" and V.shape[1] > BRUTEFORCE_MAX_N:
+        raise ValueError(f"values: method 'bruteforce' handles n <= {BRUTEFORCE_MAX_N}, "
+                         f"got n={V.shape[1]}")
+    if executor is not None and not isinstance(executor, Executor):
+        raise TypeError(f"executor: expected a concurrent.futures.Executor or None, got "
+                        f"{type(executor).__name__}")
+    return V, T
+
+
+def _chunk_rows(chunk_size: Any, m: int, workers: int) -> int:
+    """Rows per chunk: ``chunk_size`` checked, or about 8 chunks per worker."""
+    if chunk_size is None:
+        return max(1, -(-m // (workers * 8)))
+    if isinstance(chunk_size, bool) or not isinstance(chunk_size, (int, np.integer)) \
+            or chunk_size < 1:
+        raise ValueError(f"chunk_size: expected a positive integer, got {chunk_size!r}")
+    return int(chunk_size)
 
 
 __all__ = ["BRUTEFORCE_MAX_N", "METHODS", "MITM_MAX_N", "BatchResult", "RSSResult",

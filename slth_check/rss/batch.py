@@ -144,7 +144,7 @@ def kernel_in_use(kernel: str | None = None) -> str:
     return k
 
 
-def solve_batch(V: np.ndarray, T: np.ndarray, scalar, *,  # noqa: ANN001
+def solve_batch(V: np.ndarray, T: np.ndarray, scalar, *,
                 kernel: str | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Exact optima of rows ``V`` (m, n) against ``T`` (m,): (errors, masks, status).
 

@@ -33,7 +33,7 @@ except ImportError:  # pragma: no cover
     AVAILABLE = False
 
 
-def _jit(f):  # noqa: ANN001, ANN202
+def _jit(f):
     """Compile ``f`` with numba (cached on disk when a cache folder is writable)."""
     if not AVAILABLE:  # pragma: no cover - the kernel is never called without numba
         return f
@@ -44,7 +44,7 @@ def _jit(f):  # noqa: ANN001, ANN202
 
 
 @_jit
-def sums_rows(V, lo, hi):  # noqa: ANN001, ANN201
+def sums_rows(V, lo, hi):
     """``(K, 2**(hi-lo))`` subset sums of columns ``lo..hi-1`` of each row, in the order
     of additions of :func:`slth_check.rss.exact.subset_sums` (the same floats)."""
     K = V.shape[0]
@@ -61,7 +61,7 @@ def sums_rows(V, lo, hi):  # noqa: ANN001, ANN201
 
 
 @_jit
-def sweep_rows(qs, sB, tau2):  # noqa: ANN001, ANN201
+def sweep_rows(qs, sB, tau2):
     """A two-pointer sweep of sorted keys ``qs`` (K, nA) against sorted sums ``sB`` (K, nB).
 
     Per row: each key's distance to its two neighbours (as mitm computes it)
@@ -116,7 +116,7 @@ def sweep_rows(qs, sB, tau2):  # noqa: ANN001, ANN201
 
 
 @_jit
-def find_rows(q, SB, qv, bv, settled):  # noqa: ANN001, ANN201
+def find_rows(q, SB, qv, bv, settled):
     """The subset indices holding the float values ``qv`` (in q) and ``bv`` (in SB).
 
     A row stays settled only if each value belongs to exactly one subset.

@@ -62,7 +62,7 @@ class SynchronousExecutor(Executor):
         fut: Future = Future()
         try:
             fut.set_result(fn(*args, **kwargs))
-        except BaseException as exc:  # noqa: BLE001 - a future carries any exception
+        except BaseException as exc:  # a future carries any exception
             if isinstance(exc, (KeyboardInterrupt, SystemExit)):
                 raise
             fut.set_exception(exc)
@@ -126,7 +126,7 @@ def shutdown_process_pools() -> None:
         p.shutdown(wait=True, cancel_futures=True)
 
 
-def _import_distributed(scheduler: str):  # noqa: ANN202 - the module
+def _import_distributed(scheduler: str):  # returns the module
     try:
         import distributed
     except ImportError as exc:

@@ -46,7 +46,7 @@ def _quiet_stdout() -> Iterator[None]:
 def solve_milp(values: np.ndarray, target: float, *, eps: float | Fraction | None = None,
                time_limit: float | None = None, verify: bool = True) -> RSSResult:
     n = values.size
-    options = {"disp": False}
+    options: dict[str, bool | float] = {"disp": False}
     if time_limit is not None:
         options["time_limit"] = float(time_limit)
     t0 = time.perf_counter()

@@ -109,7 +109,7 @@ def solve_mitm(values: np.ndarray, target: float) -> RSSResult:
 class _ExactSide:
     """Exact integer subset sums of one half, grouped by float value, with a budget."""
 
-    def __init__(self, ints: list[int], indices_of) -> None:  # noqa: ANN001
+    def __init__(self, ints: list[int], indices_of) -> None:
         self.ints = ints
         self.indices_of = indices_of
         self.cache: dict[float, dict[int, int]] = {}

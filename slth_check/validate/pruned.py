@@ -73,6 +73,8 @@ def validate_pruned(target: str | Path, random: str | Path, masks: str | Path, *
              f"D = {D} is smaller than the receptive field {R}: larger inputs are not "
              f"covered")
     if cert.lower >= e:
+        if cert.witness is None:  # sup_error's lower bound is always an input replayed exactly
+            raise CertificationError("sup_error returned a lower bound without its witness")
         return PrunedVerdict("violated", f"sup error >= eps = {eps}: an input {where} "
                              f"replayed exactly gives {float(cert.lower):.6g}; certified "
                              f"interval {interval}; {scope}",

@@ -172,14 +172,14 @@ def _call_checked(fn: Callable, args: Sequence[np.ndarray],
         return ("exit", exc.code, None)
     except KeyboardInterrupt:
         raise
-    except BaseException as exc:  # noqa: BLE001 - the user's code, whatever it raises
+    except BaseException as exc:  # the user's code, whatever it raises
         tb = traceback.extract_tb(exc.__traceback__)
         where = f" (at {tb[-1].filename}:{tb[-1].lineno})" if tb else ""
         return ("raised", _exc_text(exc) + where, None)
     if convert is not None:
         try:
             result = convert(result)
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             return ("result", f"returned an unusable value: {exc}", None)
     return ("ok", result, list(args))
 
@@ -211,7 +211,7 @@ def _worker_main(fd: int) -> None:  # pragma: no cover - runs in the worker proc
     except SystemExit as exc:
         conn.send(("import", f"called sys.exit({exc.code!r}) while being imported"))
         return
-    except BaseException as exc:  # noqa: BLE001
+    except BaseException as exc:
         conn.send(("import", f"raised {_exc_text(exc)} while being imported"))
         return
     conn.send(("ready",))
@@ -223,7 +223,7 @@ def _worker_main(fd: int) -> None:  # pragma: no cover - runs in the worker proc
         reply = _call_checked(fn, msg[1], convert)
         try:
             conn.send(reply)
-        except Exception as exc:  # noqa: BLE001 - e.g. an unpicklable result
+        except Exception as exc:  # e.g. an unpicklable result
             conn.send(("result", f"returned an object that cannot be sent back ({exc})",
                        None))
         if reply[0] == "exit":
