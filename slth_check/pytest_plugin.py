@@ -10,6 +10,8 @@ repository, see its conftest.py), ``slth-dev`` (100) and ``slth-thorough`` (1000
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 
@@ -25,10 +27,10 @@ def register_profiles() -> None:
     common = {"deadline": None,
               "suppress_health_check": [HealthCheck.too_slow, HealthCheck.data_too_large]}
     for name, kw in PROFILES.items():
-        settings.register_profile(name, **kw, **common)
+        settings.register_profile(name, **kw, **common)  # type: ignore[arg-type]  # hypothesis stub: **kwargs vs parent
 
 
-def pytest_addoption(parser) -> None:  # noqa: ANN001
+def pytest_addoption(parser) -> None:
     group = parser.getgroup("slth-check")
     group.addoption("--slth-impl", default=os.environ.get("SLTH_CHECK_IMPL") or None,
                     metavar="MODULE:ATTR",
@@ -41,26 +43,26 @@ def pytest_addoption(parser) -> None:  # noqa: ANN001
                     help="write report.json and report.md of this run into DIR")
 
 
-def pytest_report_header(config) -> list[str]:  # noqa: ANN001
+def pytest_report_header(config) -> list[str]:
     impl = config.getoption("--slth-impl")
     return [f"slth-check: conv2d under test = {impl}"] if impl else []
 
 
-def pytest_configure(config) -> None:  # noqa: ANN001
+def pytest_configure(config) -> None:
     register_profiles()
     spec = config.getoption("--slth-impl")
     config.stash[IMPL_KEY] = load_impl(spec) if spec else None  # a usage error: exit 4
     out = config.getoption("--slth-report")
     if out:
-        config._slth_recorder = _Recorder(out, config)  # type: ignore[attr-defined]
+        config._slth_recorder = _Recorder(out, config)
         config.pluginmanager.register(config._slth_recorder, "slth-report")
 
 
-IMPL_KEY = pytest.StashKey()
+IMPL_KEY: pytest.StashKey[Callable[..., Any] | None] = pytest.StashKey()
 """Where ``pytest_configure`` keeps the conv2d named by ``--slth-impl`` (None: the reference)."""
 
 
-def load_impl(spec: str):  # noqa: ANN201 - any callable
+def load_impl(spec: str):  # returns any callable
     """Load ``MODULE:ATTR`` with ``pkgutil.resolve_name``, the current folder on ``sys.path``
     (so a module next to where pytest runs loads without ``PYTHONPATH``).
 
@@ -106,7 +108,7 @@ def xfail_matches(test_id: str, nodeid: str) -> bool:
     return False
 
 
-def pytest_collection_modifyitems(config, items) -> None:  # noqa: ANN001
+def pytest_collection_modifyitems(config, items) -> None:
     """Mark the tests listed by ``--slth-xfails`` as xfail (non-strict)."""
     path = config.getoption("--slth-xfails", None)
     if not path:
@@ -130,7 +132,7 @@ def pytest_collection_modifyitems(config, items) -> None:  # noqa: ANN001
 class _Recorder:
     """Collects test outcomes, Hypothesis statistics and falsifying examples."""
 
-    def __init__(self, out: str, config) -> None:  # noqa: ANN001
+    def __init__(self, out: str, config) -> None:
         import datetime
 
         self.out = out
@@ -139,13 +141,13 @@ class _Recorder:
         self.docs: dict[str, str] = {}
         self.start = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
 
-    def pytest_runtest_setup(self, item) -> None:  # noqa: ANN001
+    def pytest_runtest_setup(self, item) -> None:
         mod = getattr(item, "module", None)
         doc = (getattr(mod, "__doc__", None) or "").strip().splitlines()
         if doc:
             self.docs[item.nodeid.split("::")[0]] = doc[0]
 
-    def pytest_runtest_logreport(self, report) -> None:  # noqa: ANN001
+    def pytest_runtest_logreport(self, report) -> None:
         entry = self.tests.setdefault(report.nodeid, {"nodeid": report.nodeid,
                                                       "outcome": "passed", "statistics": None,
                                                       "targets": {},
@@ -165,7 +167,7 @@ class _Recorder:
             entry["statistics"] = stats
             entry["targets"] = _parse_targets(stats)
 
-    def pytest_sessionfinish(self, session) -> None:  # noqa: ANN001
+    def pytest_sessionfinish(self, session) -> None:
         write_pytest_report(self, session)
 
 
@@ -183,7 +185,7 @@ def _parse_targets(stats: str) -> dict[str, float]:
 
 
 @pytest.hookimpl(hookwrapper=True, trylast=True)
-def pytest_runtest_makereport(item, call):  # noqa: ANN001
+def pytest_runtest_makereport(item, call):
     """Attach Hypothesis's statistics to the teardown report (read by --slth-report)."""
     outcome = yield
     report = outcome.get_result()
@@ -192,7 +194,7 @@ def pytest_runtest_makereport(item, call):  # noqa: ANN001
         report._slth_stats = stats
 
 
-def write_pytest_report(rec: _Recorder, session) -> None:  # noqa: ANN001
+def write_pytest_report(rec: _Recorder, session) -> None:
     """Write report.json / report.md in the shape of ``slth-check check``'s report."""
     import datetime
     from pathlib import Path

@@ -64,6 +64,7 @@ def _independent_exact_optimum(values: np.ndarray, target: float) -> Fraction:
             if 0 <= j < len(B):
                 e = abs(want - B[j])
                 best = e if best is None or e < best else best
+    assert best is not None  # A holds at least the empty subset's sum
     return Fraction(best, dy.den)
 
 
