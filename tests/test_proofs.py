@@ -31,7 +31,7 @@ def results() -> list[proofs.ObligationResult]:
     return proofs.run_all()
 
 
-def _by(results, kind):  # noqa: ANN001, ANN202
+def _by(results, kind):
     return {r.obligation: r for r in results if r.kind == kind}
 
 

@@ -17,7 +17,7 @@ from slth_check.cli import main
 from slth_check.network import PrunedCNN, TargetCNN
 
 sys.path.insert(0, str(Path(__file__).parent))
-import pruned_zoo  # noqa: E402
+import pruned_zoo
 
 
 def _case(name):

@@ -12,7 +12,7 @@ import os
 import sys
 
 
-def pytest_configure(config):  # noqa: ARG001 - pytest hook signature
+def pytest_configure(config):
     name = os.environ.get("SLTH_MUTANT")
     if not name:
         return
