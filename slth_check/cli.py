@@ -57,6 +57,16 @@ def _cmd_check(args: argparse.Namespace) -> int:
               f"hypotheses_unmet {v['hypotheses_unmet']:>3}  "
               f"expected violations {c['expected_violations']:>2}")
     print(f"report: {out / 'report.json'} and {out / 'report.md'}")
+    if getattr(args, "junit", None):
+        from .report.junit import write_junit
+
+        write_junit(report, args.junit, out_dir=out)
+        print(f"JUnit XML: {args.junit}")
+    if getattr(args, "html", None):
+        from .report.html import write_html
+
+        write_html(report, out, args.html)
+        print(f"HTML report: {args.html}")
     return EXIT_VIOLATED if unexpected else EXIT_OK
 
 
@@ -84,6 +94,10 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--seed", type=int, default=0)
     c.add_argument("--out", help="output folder (default reports/<run-id>/); checked "
                    "writable before the run")
+    c.add_argument("--junit", metavar="PATH", help="also write JUnit XML for CI: claims as "
+                   "test suites, instances as test cases, violations as failures")
+    c.add_argument("--html", metavar="PATH", help="also write one self-contained HTML file "
+                   "(figures embedded, verdicts defined, replay commands)")
     c.set_defaults(func=_cmd_check)
     r = sub.add_parser("replay", help="re-check one witness .npz in exact arithmetic")
     r.add_argument("witness")

@@ -27,7 +27,8 @@ def _cmd_reproduce(args: argparse.Namespace) -> int:
     return 0
 
 
-def _report(v, json_path: str | None) -> int:  # v: a validate.Verdict
+def _report(v, json_path: str | None, junit_path: str | None = None,
+            what: str | None = None) -> int:  # v: a validate.Verdict
     """Print a verdict, write its JSON (``--json -``: JSON alone on stdout), return its code."""
     import json
     import sys
@@ -44,6 +45,10 @@ def _report(v, json_path: str | None) -> int:  # v: a validate.Verdict
         print(json.dumps(v.to_json(), indent=2))
     elif json_path:
         atomic_write(Path(json_path), json.dumps(v.to_json(), indent=2))
+    if junit_path:
+        from .report.junit import write_validate_junit
+
+        write_validate_junit(v, junit_path, what or "validate")
     return v.exit_code
 
 
@@ -66,7 +71,7 @@ def _cmd_validate(args: argparse.Namespace) -> int:
         from .validate.pruned import validate_pruned
 
         v = validate_pruned(args.target, args.random, args.masks, eps=args.eps, D=args.D)
-    return _report(v, args.json)
+    return _report(v, args.json, getattr(args, "junit", None), args.what)
 
 
 def add_subcommands(sub) -> None:  # argparse private type
@@ -122,6 +127,8 @@ def add_subcommands(sub) -> None:  # argparse private type
     p.add_argument("--json")
     for q in (c, r, p):
         q.set_defaults(func=_cmd_validate)
+        q.add_argument("--junit", metavar="PATH", help="also write the verdict as JUnit XML "
+                       "(one test case: the implementation under test)")
     rp = sub.add_parser("reproduce", help="reproduce the paper's experiment")
     rp.add_argument("what", choices=["paper"])
     rp.add_argument("--artifacts", help="folder of the authors' .bson files")
