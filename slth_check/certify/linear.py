@@ -120,6 +120,31 @@ def _abs(A: Any) -> Any:
     return abs(A) if sp.issparse(A) else np.abs(A)
 
 
+def _beta(Ef: np.ndarray, Er: np.ndarray, dbf: np.ndarray, dbr: np.ndarray, opt: np.ndarray,
+          cand: np.ndarray, hi: np.ndarray, C: np.ndarray) -> np.ndarray:
+    """Sound upper bound of ``max_X max_{m in cand_i} (e_m(X) - C_i X)`` on ``[0, hi]``
+    (``e_0 = 0``), for any float rows ``C``: the exact ``E_m`` lies within ``Er`` of
+    ``Ef``, so ``E_m - C_i <= round_up(round_up(Ef_m - C_i) + Er_m)`` entrywise, and
+    ``max_X c.X = sum c^+ hi`` for ``X >= 0``, summed upward."""
+    units, slots = opt.shape
+    real = (opt >= 0) & cand
+    rows = np.where(opt >= 0, opt, 0)
+    zero_in = ((opt < 0) & cand).any(axis=1)
+    beta = np.full(units, -np.inf)
+    if zero_in.any():  # max_X (0 - C X) <= sum (-C)^+ hi
+        z = _nonneg_up(np.maximum(-C, 0), hi)
+        beta = np.where(zero_in, np.maximum(beta, z), beta)
+    for j in range(slots):
+        on = real[:, j]
+        if not on.any():
+            continue
+        diff = round_up(round_up(Ef[rows[on, j]] - C[on]) + Er[rows[on, j]])
+        m = _nonneg_up(np.maximum(diff, 0), hi)
+        m = round_up(m + round_up(dbf[rows[on, j]] + dbr[rows[on, j]]))
+        beta[on] = np.maximum(beta[on], m)
+    return beta
+
+
 def _relax_max(Ef: np.ndarray, Er: np.ndarray, dbf: np.ndarray, dbr: np.ndarray,
                opt: np.ndarray, cand: np.ndarray, hi: np.ndarray
                ) -> tuple[np.ndarray, np.ndarray]:
@@ -150,18 +175,13 @@ def _relax_max(Ef: np.ndarray, Er: np.ndarray, dbf: np.ndarray, dbr: np.ndarray,
     alpha[zero_in & (u_b <= 0)] = 0.0
     alpha[~has_real] = 0.0
     C = alpha[:, None] * Eo[np.arange(units), best]
-    beta = np.full(units, -np.inf)
-    if zero_in.any():  # max_X (0 - C X) <= sum (-C)^+ hi
-        z = _nonneg_up(np.maximum(-C, 0), hi)
-        beta = np.where(zero_in, np.maximum(beta, z), beta)
-    for j in range(slots):
-        on = real[:, j]
-        if not on.any():
-            continue
-        diff = round_up(round_up(Ef[rows[on, j]] - C[on]) + Er[rows[on, j]])
-        m = _nonneg_up(np.maximum(diff, 0), hi)
-        m = round_up(m + round_up(dbf[rows[on, j]] + dbr[rows[on, j]]))
-        beta[on] = np.maximum(beta[on], m)
+    beta = _beta(Ef, Er, dbf, dbr, opt, cand, hi, C)
+    # the constant relaxation (C = 0) is better for a unit whose options spread: keep,
+    # per unit, the one with the smaller maximum over the box (both are sound)
+    beta0 = _beta(Ef, Er, dbf, dbr, opt, cand, hi, np.zeros_like(C))
+    flat = np.maximum(C, 0) @ hi + beta >= beta0
+    C[flat] = 0.0
+    beta[flat] = beta0[flat]
     return C, beta
 
 
