@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 from slth_check.certify import exact_error, sup_error, upper_bounds
 from slth_check.certify.linear import linear_bound
-from slth_check.certify.search import gradient_lower
+from slth_check.certify.search import gradient_lower, linear_targets
 from slth_check.construction import build_network
 from slth_check.network import ConvLayer, PrunedCNN, PrunedLayer, TargetCNN
 from slth_check.strategies import cancelling_pairs
@@ -97,11 +97,12 @@ def test_linear_bound_sound_when_float_kernels_are_wrong(pair, D):
                  .map(lambda t: (*t[0], t[1]))))
 def test_gradient_lower_is_an_exact_replay(case):
     target, pruned, D = case
+    bound, info = linear_bound(target, pruned, D)
     value, X, _ = gradient_lower(target, pruned, D, rng=0, restarts=1, steps=5,
-                                 flip_rounds=5)
+                                 flip_rounds=5, starts=info["vertices"][:2],
+                                 outputs=linear_targets(target, info, 2))
     assert np.all((X >= 0) & (X <= 1))
     assert value == exact_error(target, pruned, X, via="pruned")
-    bound, _ = linear_bound(target, pruned, D)
     assert value <= Fraction(bound)
 
 

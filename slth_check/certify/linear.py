@@ -146,7 +146,7 @@ def _beta(Ef: np.ndarray, Er: np.ndarray, dbf: np.ndarray, dbr: np.ndarray, opt:
 
 
 def _relax_max(Ef: np.ndarray, Er: np.ndarray, dbf: np.ndarray, dbr: np.ndarray,
-               opt: np.ndarray, cand: np.ndarray, hi: np.ndarray
+               opt: np.ndarray, cand: np.ndarray, hi: np.ndarray, flat: bool = True
                ) -> tuple[np.ndarray, np.ndarray]:
     """Linear upper bound ``C_i X + beta_i >= max_{m in cand_i} e_m(X)`` on ``[0, hi]``.
 
@@ -155,7 +155,8 @@ def _relax_max(Ef: np.ndarray, Er: np.ndarray, dbf: np.ndarray, dbr: np.ndarray,
     constant option ``e = 0``; ``cand[i, j]`` says whether option j takes part.
     Returns ``(C, beta)``: ``C`` chosen heuristically, ``beta`` a sound upper bound
     of ``max_X max_m (e_m(X) - C_i X)`` (hence the inequality holds for every X in
-    the box, whatever ``C`` is).
+    the box, whatever ``C`` is).  ``flat``: per unit, fall back to ``C = 0`` when
+    that gives a smaller maximum over the box.
     """
     units, slots = opt.shape
     real = (opt >= 0) & cand
@@ -176,6 +177,8 @@ def _relax_max(Ef: np.ndarray, Er: np.ndarray, dbf: np.ndarray, dbr: np.ndarray,
     alpha[~has_real] = 0.0
     C = alpha[:, None] * Eo[np.arange(units), best]
     beta = _beta(Ef, Er, dbf, dbr, opt, cand, hi, C)
+    if not flat:
+        return C, beta
     # the constant relaxation (C = 0) is better for a unit whose options spread: keep,
     # per unit, the one with the smaller maximum over the box (both are sound)
     beta0 = _beta(Ef, Er, dbf, dbr, opt, cand, hi, np.zeros_like(C))
@@ -224,19 +227,42 @@ def _layer1(target: TargetCNN, pruned: PrunedCNN, D: int, hi: np.ndarray) -> dic
     Cu, bu = _relax_max(Ef, Er, dbf, dbr, opt, cands(alo, ahi), hi)
     Cl, bl = _relax_max(-Ef, Er, -dbf, dbr, opt, cands(glo, ghi), hi)
     Cl, bl = -Cl, -bl  # Delta >= min_m e_m = -max_m (-e_m) >= Cl X + bl
-    if K.pool == "avg":  # Delta = mean of 4 neurons' deltas: the exact 1/4 combination
+    # g's own pooled activations p' = max(0, a'_1, ..): triangle relaxation above;
+    # below, p' >= a'_m for the option with the largest midpoint (or p' >= 0)
+    if P.Ub is not None:
+        gbf, gbr = np.tile(bf, P1 * P1), np.tile(br, P1 * P1)
+    else:
+        gbf, gbr = np.zeros(nn), np.zeros(nn)
+    PCu, Pbu = _relax_max(Lm, Lrm, gbf, gbr, opt, cands(glo, ghi), hi, flat=False)
+    mid = (glo[grp] + ghi[grp]) / 2
+    pick = np.argmax(mid, axis=1)
+    use = mid[np.arange(grp.shape[0]), pick] > 0
+    opt_l = np.where(use, grp[np.arange(grp.shape[0]), pick], -1)[:, None]
+    PCl, Pbl = _relax_max(-Lm, Lrm, -gbf, gbr, opt_l, np.ones(opt_l.shape, bool), hi,
+                          flat=False)
+    PCl, Pbl = -PCl, -Pbl
+    res = {"Cu": Cu, "bu": bu, "Cl": Cl, "bl": bl, "PCu": PCu, "Pbu": Pbu, "PCl": PCl,
+           "Pbl": Pbl}
+    if K.pool == "avg":  # mean of 4 neurons' values: the exact 1/4 combination
         g4 = pool_groups(P1, c1)
-        out = []
-        for C, b, sgn in ((Cu, bu, 1.0), (Cl, bl, -1.0)):
-            Cp = C[g4].sum(axis=1) * 0.25
-            slack = round_up(_nonneg_up(np.abs(C[g4]).sum(axis=1), hi) * _g(4) + 16 * ETA)
-            bsum = b[g4].sum(axis=1) * 0.25
-            err = round_up(np.abs(b[g4]).sum(axis=1) * _g(4) + 16 * ETA)
-            bb = round_up(bsum + round_up(slack + err)) if sgn > 0 else \
-                round_down(bsum - round_up(slack + err))
-            out.append((Cp, bb))
-        (Cu, bu), (Cl, bl) = out
-    return {"Cu": Cu, "bu": bu, "Cl": Cl, "bl": bl}
+        for cu, bu_, cl, bl_ in (("Cu", "bu", "Cl", "bl"), ("PCu", "Pbu", "PCl", "Pbl")):
+            res[cu], res[bu_] = _avg_combine(res[cu], res[bu_], g4, hi, 1.0)
+            res[cl], res[bl_] = _avg_combine(res[cl], res[bl_], g4, hi, -1.0)
+    return res
+
+
+def _avg_combine(C: np.ndarray, b: np.ndarray, g4: np.ndarray, hi: np.ndarray,
+                 sgn: float) -> tuple[np.ndarray, np.ndarray]:
+    """Rows ``C X + b`` bounding per-neuron values (above for ``sgn = 1``, below for
+    ``-1``) combined into their 2x2 means; the rounding of the float sums moved,
+    outward, into the constant."""
+    Cp = C[g4].sum(axis=1) * 0.25
+    slack = round_up(_nonneg_up(np.abs(C[g4]).sum(axis=1), hi) * _g(4) + 16 * ETA)
+    bsum = b[g4].sum(axis=1) * 0.25
+    err = round_up(np.abs(b[g4]).sum(axis=1) * _g(4) + 16 * ETA)
+    bb = round_up(bsum + round_up(slack + err)) if sgn > 0 else \
+        round_down(bsum - round_up(slack + err))
+    return Cp, bb
 
 
 def linear_applies(target: TargetCNN, pruned: PrunedCNN, D: int) -> str | None:
@@ -261,7 +287,8 @@ def linear_bound(target: TargetCNN, pruned: PrunedCNN, D: int,
 
     Needs two layers (``target.ell == 2``) and a linearisable pruned network.
     Returns ``(bound, details)``; ``details`` holds the per-output bounds
-    (``"per_output"``, shape of layer 2's conv output, max of both signs), the
+    (``"per_output"``, shape of layer 2's conv output, max of both signs;
+    ``"per_sign"``: the bounds of ``e2`` and ``-e2``, flat), the
     relaxation's maximising vertices of the worst outputs (``"vertices"``, inputs
     to replay for a lower bound) and ``"seconds"``.
     """
@@ -298,6 +325,8 @@ def linear_bound(target: TargetCNN, pruned: PrunedCNN, D: int,
     g1 = _g(n1)
     absU = _nonneg_up(np.abs(l1["Cu"]), hi)  # |Cu| hi, per unit
     absL = _nonneg_up(np.abs(l1["Cl"]), hi)
+    absPU = _nonneg_up(np.abs(l1["PCu"]), hi)
+    absPL = _nonneg_up(np.abs(l1["PCl"]), hi)
     per_sign: list[np.ndarray] = []
     parts: list[dict[str, np.ndarray]] = []
     vertices = []
@@ -314,13 +343,32 @@ def linear_bound(target: TargetCNN, pruned: PrunedCNN, D: int,
         total = round_up(round_up(box + const) + round_up(slack + cerr + 4 * (n1 + 1) * ETA))
         Eup = Ef * s + Er  # upper enclosure of s E_2 (the sum is rounded: widen)
         Eup.data = round_up(Eup.data)
-        eterm = _nonneg_up(Eup.maximum(0).tocsr(), phi)
+        Vp, Vn = Eup.maximum(0).tocsr(), (-Eup).maximum(0).tocsr()
+        eterm = _nonneg_up(Vp, phi)  # E_2 p' <= (s E_2)^+ phi: interval variant
         dterm = round_up(round_up(s * dbf) + dbr)
-        total = round_up(round_up(total + eterm) + dterm)
+        alone = round_up(round_up(total + eterm) + dterm)
+        # joint variant: E_2 p' through p''s own relaxations (p' >= 0, so the upper
+        # enclosure Eup of s E_2 bounds s E_2 p' from above), maximised with the rest
+        n1v = n1 + Vp.shape[1]
+        gj = _g(n1v)
+        CoefJ = Coef + np.asarray(Vp @ l1["PCu"] - Vn @ l1["PCl"])
+        slackJ = round_up(round_up(
+            round_up(_nonneg_up(Wp, absU) + _nonneg_up(Wn, absL)) +
+            round_up(_nonneg_up(Vp, absPU) + _nonneg_up(Vn, absPL))) * gj)
+        constJ = const + np.asarray(Vp @ l1["Pbu"] - Vn @ l1["Pbl"]).ravel()
+        cerrJ = round_up(round_up(
+            round_up(_nonneg_up(Wp, np.abs(l1["bu"])) + _nonneg_up(Wn, np.abs(l1["bl"]))) +
+            round_up(_nonneg_up(Vp, np.abs(l1["Pbu"])) + _nonneg_up(Vn, np.abs(l1["Pbl"]))))
+            * gj)
+        boxJ = _nonneg_up(np.maximum(CoefJ, 0), hi)
+        joint = round_up(round_up(boxJ + constJ) +
+                         round_up(slackJ + cerrJ + 8 * (n1v + 1) * ETA))
+        joint = round_up(joint + dterm)
+        total = np.minimum(alone, joint)
         per_sign.append(total)
         parts.append({"box": box, "const": const, "rounding": slack + cerr, "E2": eterm,
-                      "db2": dterm})
-        vertices.append(Coef > 0)
+                      "db2": dterm, "alone": alone, "joint": joint})
+        vertices.append(np.where((joint < alone)[:, None], CoefJ > 0, Coef > 0))
     per = np.maximum(np.maximum(per_sign[0], per_sign[1]), 0.0)
     per3 = per.reshape(Q2, Q2, c2)
     if K2.pool is not None:  # only the windows the pooling reads (floor mode)
@@ -334,5 +382,6 @@ def linear_bound(target: TargetCNN, pruned: PrunedCNN, D: int,
     for k in order:
         sgn = 0 if per_sign[0][k] >= per_sign[1][k] else 1
         verts.append(vertices[sgn][k].reshape(D, D, c0).astype(float))
-    return bound, {"per_output": per3, "parts": parts, "vertices": verts, "worst_outputs": order,
+    return bound, {"per_output": per3, "per_sign": np.stack(per_sign), "parts": parts,
+                   "vertices": verts, "worst_outputs": order,
                    "seconds": time.perf_counter() - t0}

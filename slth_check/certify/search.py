@@ -210,6 +210,31 @@ def gradient_search(target: TargetCNN, pruned: PrunedCNN, D: int, *,
     return best_X.reshape(D, D, c0), {"float_error": best_v, "tried": tried}
 
 
+def linear_targets(target: TargetCNN, info: dict[str, Any], count: int = 4
+                   ) -> list[tuple[int, float]]:
+    """The ``count`` (output index, sign) pairs of f's output whose layer-2 entries
+    have the largest bounds in :func:`~slth_check.certify.linear.linear_bound`'s
+    ``info`` (a ranking for :func:`gradient_search`; two-layer networks)."""
+    per = info["per_sign"]  # (2, Q*Q*c)
+    Q, _, c = info["per_output"].shape
+    pooled = target.layers[-1].pool is not None
+    P = Q // 2 if pooled else Q
+    out: list[tuple[int, float]] = []
+    for flat in np.argsort(-per.ravel()):
+        sgn, k = divmod(int(flat), per.shape[1])
+        r, q, l = np.unravel_index(k, (Q, Q, c))
+        if pooled:
+            r, q = r // 2, q // 2
+        if r >= P or q >= P:
+            continue
+        pair = (int((r * P + q) * c + l), 1.0 if sgn == 0 else -1.0)
+        if pair not in out:
+            out.append(pair)
+        if len(out) >= count:
+            break
+    return out
+
+
 def gradient_lower(target: TargetCNN, pruned: PrunedCNN, D: int, *,
                    starts: list[np.ndarray] | None = None, rng: Any = 0,
                    via: str = "effective", **kw: Any) -> tuple[Any, np.ndarray, dict[str, Any]]:

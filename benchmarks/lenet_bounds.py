@@ -1,0 +1,98 @@
+"""Certified worst case of the pruned LeNet5 (MNIST, conv part): bounds side by side.
+
+    .venv/bin/python benchmarks/lenet_bounds.py [--ns 20 30] [--seed 0]
+
+Builds the construction of the authors' MNIST LeNet5 (``build_network(target,
+n=[6 n', 16 n'])``, seeded) and brackets ``sup_{X in [0,1]^{28x28}} ||f(X) - g(X)||_max``
+with the current bounds (interval propagation, Theorem 1's recursion, the
+entrywise recursion, the vertex search) and the new ones (linear relaxation of
+``f - g``, gradient/flip search on single outputs); every lower bound is an exact
+replay, every upper bound sound.  One table, all in one run; ``ratio`` is the
+row's upper bound over the best lower bound (or the best upper bound over the
+row's lower bound).  Exits 0 with a
+message when the authors' files are absent.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from fractions import Fraction
+
+import numpy as np
+
+from slth_check.artifacts import load_cnnslth
+from slth_check.certify import exact_error, search_lower
+from slth_check.certify.interval import interval_bound, interval_pruned, interval_target
+from slth_check.certify.linear import linear_bound
+from slth_check.certify.recursion import entrywise_bound, fractions_up, proof_bound
+from slth_check.certify.search import gradient_lower, linear_targets
+from slth_check.construction import build_network
+from slth_check.reproduce import default_artifacts, lenet_conv
+
+
+def _timed(fn, *a, **kw):
+    t = time.perf_counter()
+    out = fn(*a, **kw)
+    return out, time.perf_counter() - t
+
+
+def run(n1: int, seed: int) -> list[tuple[str, float | None, float | None, float]]:
+    art = default_artifacts()
+    target = lenet_conv(load_cnnslth(art / "lenet5-MNIST.bson"))
+    pruned = build_network(target, n=[6 * n1, 16 * n1], rng=seed + n1)
+    D, rows = 28, []
+    (bf, bg), t = _timed(lambda: (interval_target(target, D), interval_pruned(pruned, D, 1)))
+    rows.append(("interval propagation", None, interval_bound(bf, bg), t))
+    pb, t = _timed(proof_bound, target, pruned, D, bg)
+    rows.append(("proof recursion (Thm 1)", None,
+                 float(fractions_up(np.array([pb["bound"]], dtype=object))[0]), t))
+    ew, t = _timed(entrywise_bound, target, pruned, D, bg)
+    rows.append(("entrywise recursion", None, ew, t))
+    X, t = _timed(search_lower, target, pruned, D, rng=n1, restarts=1, max_rounds=6)
+    low, t2 = _timed(exact_error, target, pruned, X, via="effective")
+    rows.append(("vertex search + exact replay", float(low), None, t + t2))
+    (lb, info), t = _timed(linear_bound, target, pruned, D, bg)
+    rows.append(("NEW linear relaxation of f - g", None, lb, t))
+    (val, _, _), t = _timed(gradient_lower, target, pruned, D, starts=info["vertices"],
+                            outputs=linear_targets(target, info, 4), rng=n1)
+    rows.append(("NEW gradient/flip search + exact replay", float(val), None, t))
+    return rows
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--ns", type=int, nargs="+", default=[20, 30])
+    ap.add_argument("--seed", type=int, default=0)
+    args = ap.parse_args(argv)
+    if default_artifacts() is None:
+        print("skipped: the authors' files (lenet5-MNIST.bson) were not found "
+              "(set SLTH_CHECK_ARTIFACTS)")
+        return 0
+    print(f"{'n_prime':>7} | {'method':<40} | {'lower':>8} | {'upper':>8} | {'ratio':>6} | "
+          f"{'seconds':>7}")
+    print("-" * 92)
+    for n1 in args.ns:
+        rows = run(n1, args.seed)
+        old_lo = max(r[1] for r in rows[:4] if r[1] is not None)
+        old_up = min(r[2] for r in rows[:4] if r[2] is not None)
+        lo = max(r[1] for r in rows if r[1] is not None)
+        up = min(r[2] for r in rows if r[2] is not None)
+        assert Fraction(lo) <= Fraction(up), "a sound upper bound below an exact lower bound"
+        for name, a, b, t in rows:
+            ratio = (b if b is not None else up) / (a if a is not None else lo)
+            print(f"{n1:>7} | {name:<40} | {'' if a is None else f'{a:.4g}':>8} | "
+                  f"{'' if b is None else f'{b:.4g}':>8} | {ratio:>6.2f} | {t:>7.1f}")
+        t_old = sum(r[3] for r in rows[:4])
+        t_new = sum(r[3] for r in rows[4:])
+        print(f"{n1:>7} | {'bracket before (best of the four)':<40} | {old_lo:>8.4g} | "
+              f"{old_up:>8.4g} | {old_up / old_lo:>6.2f} | {t_old:>7.1f}")
+        print(f"{n1:>7} | {'bracket now (best of all)':<40} | {lo:>8.4g} | {up:>8.4g} | "
+              f"{up / lo:>6.2f} | {t_new:>7.1f}")
+        sys.stdout.flush()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
