@@ -87,6 +87,10 @@ def build_parser() -> argparse.ArgumentParser:
         "130 interrupted."))
     p.add_argument("--debug", action="store_true",
                    help="print the traceback of an error (internal or input)")
+    from . import __version__
+
+    p.add_argument("--version", action="version", version=f"%(prog)s {__version__}",
+                   help="print the version of slth-check and exit")
     sub = p.add_subparsers(dest="command", required=True)
     c = sub.add_parser("check", help="run the claims and write a report under reports/")
     c.add_argument("--claims", help="comma-separated claim ids (default: all)")

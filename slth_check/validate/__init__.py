@@ -17,6 +17,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+SCHEMA_VERSION = 1
+"""Version of the ``validate --json`` document (``slth_check/validate_schema.json``)."""
+
 
 @dataclass
 class Verdict:
@@ -37,7 +40,8 @@ class Verdict:
                                                                        EXIT_INTERNAL)
 
     def to_json(self) -> dict[str, Any]:
-        return {"verdict": self.verdict, "message": self.message,
+        return {"schema_version": SCHEMA_VERSION, "verdict": self.verdict,
+                "message": self.message,
                 "counterexample": self.counterexample, "reproducer": self.reproducer,
                 "diagnosis": self.diagnosis, "config": self.config}
 
