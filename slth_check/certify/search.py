@@ -131,12 +131,12 @@ def _receptive(model: list[dict[str, Any]], out: int) -> np.ndarray:
 def gradient_search(target: TargetCNN, pruned: PrunedCNN, D: int, *,
                     starts: list[np.ndarray] | None = None,
                     outputs: list[tuple[int, float]] | None = None, rng: Any = 0,
-                    restarts: int = 2, steps: int = 20, flip_rounds: int = 30
-                    ) -> tuple[np.ndarray, dict[str, Any]]:
+                    restarts: int = 2, steps: int = 20, flip_rounds: int = 30,
+                    auto_outputs: int = 2) -> tuple[np.ndarray, dict[str, Any]]:
     """Projected gradient ascent and vertex flips on single output entries (float64).
 
-    For each ``(output index, sign s)`` in ``outputs`` (flat index into f's output;
-    default: the entries and signs where the starts err most) the objective is
+    For each ``(output index, sign s)`` in ``outputs`` (flat index into f's output)
+    and the ``auto_outputs`` entries and signs where the starts err most, the objective is
     ``s (f - g)[o]`` in float64 (g through its float effective kernels: a *model*
     only).  The network is piecewise linear, so its gradient at X is the linear
     map of the active pattern (back-propagated by hand); each step tries the box
@@ -164,12 +164,12 @@ def gradient_search(target: TargetCNN, pruned: PrunedCNN, D: int, *,
     pool = [np.asarray(X, dtype=float).reshape(n0) for X in (starts or [])]
     pool += [np.zeros(n0), np.ones(n0)]
     E0, _, _ = err(np.stack(pool, axis=1))
-    if outputs is None:
-        flat = np.abs(E0).max(axis=1)
-        outputs = []
-        for o in np.argsort(-flat)[:2]:
-            j = int(np.argmax(np.abs(E0[o])))
-            outputs.append((int(o), float(np.sign(E0[o, j]) or 1.0)))
+    flat = np.abs(E0).max(axis=1)
+    auto = []
+    for o in np.argsort(-flat)[:auto_outputs]:
+        j = int(np.argmax(np.abs(E0[o])))
+        auto.append((int(o), float(np.sign(E0[o, j]) or 1.0)))
+    outputs = auto + [p for p in (outputs or []) if p not in auto]
     best_X, best_v = pool[int(np.argmax(np.abs(E0).max(axis=0)))], float(np.abs(E0).max())
     tried = []
     for o, s in outputs:
