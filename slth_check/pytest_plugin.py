@@ -5,6 +5,13 @@ unless ``--slth-impl`` is given, nothing of slth-check (NumPy, SciPy) is importe
 at start-up, and the Hypothesis profiles carry a prefix so they never shadow a
 project's own: ``slth-ci`` (derandomised, 25 examples; the default of this
 repository, see its conftest.py), ``slth-dev`` (100) and ``slth-thorough`` (1000).
+
+Options: ``--slth-impl MODULE:ATTR`` (default ``$SLTH_CHECK_IMPL``) puts another conv2d
+under the Definition 1 properties of ``slth_check.properties``; it is resolved once, at
+configuration, by :func:`load_impl` (``pkgutil.resolve_name``, the current folder on
+``sys.path``; a usage error if it cannot be loaded). ``--slth-xfails FILE`` marks the
+listed test ids xfail (one a line, ``#`` comments; as array-api-tests' xfails file).
+``--slth-report DIR`` writes report.json and report.md of the run.
 """
 
 from __future__ import annotations
