@@ -115,7 +115,8 @@ def test_env_variable_and_xfails_file(tmp_path):
     (tmp_path / "work" / "wrongconv.py").write_text(WRONG)
     (tmp_path / "work" / "xfails.txt").write_text(
         "# known failures of wrongconv\n\n"
-        "test_definition1.py::test_float_within_proven_rounding_bound  # no flip\n")
+        "test_definition1.py::test_float_within_proven_rounding_bound  # no flip\n"
+        "test_definition1.py::test_no_such_test\n")
     env = {"SLTH_CHECK_IMPL": "wrongconv:conv"}
     args = ("--pyargs", "slth_check.properties.test_definition1", "-k", "rounding_bound")
     res = _pytest(tmp_path, *args, env=env)
@@ -124,6 +125,9 @@ def test_env_variable_and_xfails_file(tmp_path):
     res = _pytest(tmp_path, *args, "--slth-xfails", "xfails.txt", env=env)
     assert res.returncode == 0, res.stdout[-3000:]
     assert "1 xfailed" in res.stdout
+    assert "no test matches test_definition1.py::test_no_such_test" in res.stdout
+    res = _pytest(tmp_path, *args, "--slth-xfails", "missing.txt", env=env)
+    assert res.returncode == 4 and "--slth-xfails: cannot read" in res.stderr, res.stderr
 
 
 def test_right_module_in_current_folder_passes(tmp_path):
