@@ -128,11 +128,46 @@ def _receptive(model: list[dict[str, Any]], out: int) -> np.ndarray:
     return np.nonzero(v)[0]
 
 
+def _ascend(err: Any, mf: list, mg: list, X: np.ndarray, o: int, s: float,
+            steps: int) -> tuple[np.ndarray, float]:
+    """Projected gradient steps on ``s (f - g)[o]``: towards the box vertex the
+    gradient of the active pattern points to, or part of the way."""
+    E, cf, cg = err(X[:, None])
+    v = float(s * E[o, 0])
+    for _ in range(steps):
+        gr = s * (_model_grad(mf, cf, 0, o) - _model_grad(mg, cg, 0, o))
+        tgt = np.where(gr > 0, 1.0, np.where(gr < 0, 0.0, X))
+        cands = np.stack([X + t * (tgt - X) for t in (1.0, 0.5, 0.25, 0.1)], axis=1)
+        Ec, _, _ = err(cands)
+        j = int(np.argmax(s * Ec[o]))
+        if s * Ec[o, j] <= v:
+            break
+        X = cands[:, j]
+        E, cf, cg = err(X[:, None])
+        v = float(s * E[o, 0])
+    return X, v
+
+
+def _climb(err: Any, X: np.ndarray, v: float, rf: np.ndarray, o: int, s: float,
+           rounds: int) -> tuple[np.ndarray, float]:
+    """Greedy best single flips of the coordinates ``rf`` on ``s (f - g)[o]``."""
+    for _ in range(rounds if rf.size else 0):
+        F = np.repeat(X[:, None], rf.size, axis=1)
+        F[rf, np.arange(rf.size)] = 1.0 - X[rf]
+        Ef, _, _ = err(F)
+        j = int(np.argmax(s * Ef[o]))
+        if s * Ef[o, j] <= v:
+            break
+        X, v = F[:, j], float(s * Ef[o, j])
+    return X, v
+
+
 def gradient_search(target: TargetCNN, pruned: PrunedCNN, D: int, *,
                     starts: list[np.ndarray] | None = None,
                     outputs: list[tuple[int, float]] | None = None, rng: Any = 0,
                     restarts: int = 2, steps: int = 20, flip_rounds: int = 30,
-                    auto_outputs: int = 2) -> tuple[np.ndarray, dict[str, Any]]:
+                    auto_outputs: int = 2, kicks: int = 0
+                    ) -> tuple[np.ndarray, dict[str, Any]]:
     """Projected gradient ascent and vertex flips on single output entries (float64).
 
     For each ``(output index, sign s)`` in ``outputs`` (flat index into f's output)
@@ -141,7 +176,9 @@ def gradient_search(target: TargetCNN, pruned: PrunedCNN, D: int, *,
     only).  The network is piecewise linear, so its gradient at X is the linear
     map of the active pattern (back-propagated by hand); each step tries the box
     vertex the gradient points to and shorter projected steps, then a greedy
-    search flips single coordinates of the output's receptive field.  Returns the
+    search flips single coordinates of the output's receptive field, and ``kicks``
+    times a random tenth of that field is flipped and the search repeated (kept
+    when better: an iterated local search).  Returns the
     input with the largest float error ``||f - g||_max`` and details; the caller
     must replay it exactly (:func:`~slth_check.certify.exact.exact_error`): no
     value computed here is a bound.
@@ -180,30 +217,17 @@ def gradient_search(target: TargetCNN, pruned: PrunedCNN, D: int, *,
             X[rf] = gen.random(rf.size) < 0.5
             inits.append(X)
         for X in inits:
-            X = X.copy()
-            E, cf, cg = err(X[:, None])
-            v = s * E[o, 0]
-            for _ in range(steps):
-                gr = s * (_model_grad(mf, cf, 0, o) - _model_grad(mg, cg, 0, o))
-                tgt = np.where(gr > 0, 1.0, np.where(gr < 0, 0.0, X))
-                cands = np.stack([X + t * (tgt - X) for t in (1.0, 0.5, 0.25, 0.1)], axis=1)
-                Ec, _, _ = err(cands)
-                j = int(np.argmax(s * Ec[o]))
-                if s * Ec[o, j] <= v:
-                    break
-                X = cands[:, j]
-                E, cf, cg = err(X[:, None])
-                v = s * E[o, 0]
+            X, v = _ascend(err, mf, mg, X.copy(), o, s, steps)
             X = np.round(X)  # a vertex, then greedy flips on the receptive field
-            v = s * err(X[:, None])[0][o, 0]
-            for _ in range(flip_rounds if rf.size else 0):
-                F = np.repeat(X[:, None], rf.size, axis=1)
-                F[rf, np.arange(rf.size)] = 1.0 - X[rf]
-                Ef, _, _ = err(F)
-                j = int(np.argmax(s * Ef[o]))
-                if s * Ef[o, j] <= v:
-                    break
-                X, v = F[:, j], float(s * Ef[o, j])
+            X, v = _climb(err, X, float(s * err(X[:, None])[0][o, 0]), rf, o, s, flip_rounds)
+            for _ in range(kicks if rf.size else 0):  # iterated local search
+                Y = X.copy()
+                flip = gen.choice(rf, size=max(1, rf.size // 10), replace=False)
+                Y[flip] = 1.0 - Y[flip]
+                Y, w = _climb(err, Y, float(s * err(Y[:, None])[0][o, 0]), rf, o, s,
+                              flip_rounds)
+                if w > v:
+                    X, v = Y, w
             tried.append((o, s, float(v)))
             if v > best_v:
                 best_X, best_v = X, float(v)
