@@ -139,8 +139,8 @@ def _release_workers() -> None:
     for pool in list(getattr(executors, "_pools", {}).values()):
         procs = list((getattr(pool, "_processes", None) or {}).values())
         executors.discard_process_pool(pool)  # forget it, cancel what is queued
-        for proc in procs:
-            proc.terminate()
+        for proc in procs:  # SIGKILL: a forked worker may have inherited a SIGTERM handler
+            proc.kill()
 
 
 def _say(message: str) -> None:
