@@ -84,7 +84,7 @@ def fraction_abs(a: np.ndarray) -> np.ndarray:
     return np.asarray(np.frompyfunc(abs, 1, 1)(a), dtype=object).reshape(np.shape(a))
 
 
-def _raw_to_fraction(raw: tuple) -> Fraction:
+def raw_to_fraction(raw: tuple) -> Fraction:
     sign, man, exp, _ = raw
     if not man and exp:  # inf or nan: zero mantissa with a special exponent
         raise ValueError("expected a finite binary float, got inf or nan")
@@ -95,10 +95,10 @@ def _raw_to_fraction(raw: tuple) -> Fraction:
 def interval_to_fractions(x: Any) -> tuple[Fraction, Fraction]:
     """The exact rational endpoints of an ``mpmath.iv`` interval (no rounding)."""
     lo, hi = x._mpi_
-    return _raw_to_fraction(lo), _raw_to_fraction(hi)
+    return raw_to_fraction(lo), raw_to_fraction(hi)
 
 
 def mpf_to_fraction(x: Any) -> Fraction:
     """The exact rational value of an ``mpmath.mpf`` (a binary float of any precision)."""
     # read the mpf as it is: mpmath.mpf(x) would round it to the current precision
-    return _raw_to_fraction((x if isinstance(x, mpmath.mpf) else mpmath.mpf(x))._mpf_)
+    return raw_to_fraction((x if isinstance(x, mpmath.mpf) else mpmath.mpf(x))._mpf_)

@@ -46,7 +46,7 @@ PADDINGS = ("paper", "same", "valid", "full")
 Padding = str
 
 
-def _crop(padding: str, D: int, d: int) -> tuple[int, int]:
+def crop_window(padding: str, D: int, d: int) -> tuple[int, int]:
     """Start and length, in the full convolution, of the chosen padding mode."""
     if padding == "paper":
         return 0, D
@@ -72,7 +72,7 @@ def _shapes(K: np.ndarray, X: np.ndarray, padding: str, stride: int) -> dict[str
     """N, D, c0, d, c1 and the output size P of a convolution (Python ints)."""
     N = 1 if X.ndim == 3 else int(X.shape[0])
     D, d, c0, c1 = int(X.shape[-2]), int(K.shape[0]), int(K.shape[2]), int(K.shape[3])
-    _, length = _crop(padding, D, d)
+    _, length = crop_window(padding, D, d)
     return {"N": N, "D": D, "c0": c0, "d": d, "c1": c1, "P": (length - 1) // stride + 1}
 
 
@@ -100,7 +100,7 @@ def _guard_exact(K: np.ndarray, X: np.ndarray, padding: str, stride: int, what: 
 
 def output_size(D: int, d: int, padding: str = "paper", stride: int = 1) -> int:
     """Spatial size of ``conv2d`` output for input size D and kernel size d."""
-    _, length = _crop(padding, D, d)
+    _, length = crop_window(padding, D, d)
     return (length - 1) // _check_stride(stride) + 1
 
 
@@ -125,7 +125,7 @@ def conv2d(K: Any, X: Any, *, padding: Padding = "paper", stride: int = 1) -> np
     single = X.ndim == 3
     Xb = X[None] if single else X
     d, D = K.shape[0], Xb.shape[1]
-    start, length = _crop(padding, D, d)
+    start, length = crop_window(padding, D, d)
     pad = d - 1
     Xp = np.pad(Xb, ((0, 0), (pad, pad), (pad, pad), (0, 0)))
     Xp = Xp[:, start:start + length + d - 1, start:start + length + d - 1, :]
@@ -136,14 +136,14 @@ def conv2d(K: Any, X: Any, *, padding: Padding = "paper", stride: int = 1) -> np
     return out[0] if single else out
 
 
-def _conv2d_generic(K: np.ndarray, X: np.ndarray, padding: str, stride: int,
+def conv2d_generic(K: np.ndarray, X: np.ndarray, padding: str, stride: int,
                     zero: Any) -> np.ndarray:
     """Shift-and-add convolution on object arrays, term by term (the twins)."""
     stride = _check_stride(stride)
     single = X.ndim == 3
     Xb = X[None] if single else X
     d, D, c1 = K.shape[0], Xb.shape[1], K.shape[3]
-    start, length = _crop(padding, D, d)
+    start, length = crop_window(padding, D, d)
     P = (length - 1) // stride + 1
     pad = d - 1
     Xp = np.full((Xb.shape[0], D + 2 * pad, D + 2 * pad, Xb.shape[3]), zero, dtype=object)
@@ -169,7 +169,7 @@ def conv2d_exact(K: Any, X: Any, *, padding: Padding = "paper", stride: int = 1)
     """
     K, X = check_kernel_input(K, X, allow_object=True)
     _guard_exact(K, X, padding, _check_stride(stride), "this conv2d_exact")
-    return _conv2d_generic(to_fraction(K), to_fraction(X), padding, stride, zero=0)
+    return conv2d_generic(to_fraction(K), to_fraction(X), padding, stride, zero=0)
 
 
 def conv2d_mp(K: Any, X: Any, *, padding: Padding = "paper", stride: int = 1,
@@ -193,7 +193,7 @@ def conv2d_mp(K: Any, X: Any, *, padding: Padding = "paper", stride: int = 1,
     K, X = check_kernel_input(K, X, allow_object=True)
     _guard_exact(K, X, padding, _check_stride(stride), "this conv2d_mp")
     with mpmath.workdps(dps):
-        return _conv2d_generic(to_mpf(K, dps), to_mpf(X, dps), padding, stride,
+        return conv2d_generic(to_mpf(K, dps), to_mpf(X, dps), padding, stride,
                                zero=mpmath.mpf(0))
 
 
@@ -256,3 +256,6 @@ def pool2d(X: Any, kind: str = "max", size: int = 2) -> np.ndarray:
         from fractions import Fraction
         return total * Fraction(1, size * size)
     return total / (size * size)
+
+
+_crop = crop_window  # the name used before 0.2.0

@@ -20,7 +20,7 @@ import z3
 
 from slth_check import proofs
 from slth_check.cli import main
-from slth_check.conv import PADDINGS, _crop, conv2d_exact, output_size
+from slth_check.conv import PADDINGS, conv2d_exact, crop_window, output_size
 from slth_check.proofs import Goal, Obligation, Proof, lemma1, lemma2, proposition1, theorem1
 from slth_check.proofs.cli import STATEMENTS
 from slth_check.proofs.core import check_goal, discharge, summary_exit_code, verdict_of
@@ -205,7 +205,7 @@ def test_exit_code_precedence() -> None:
 def test_crop_offsets_match_conv() -> None:
     for d in range(1, 40):
         for padding in PADDINGS:
-            start = _crop(padding, max(d, 3), d)[0]
+            start = crop_window(padding, max(d, 3), d)[0]
             assert proposition1.offset_int(padding, d) == start, (padding, d)
             sym = z3.simplify(z3.IntVal(0) + proposition1.OFFSETS[padding](z3.IntVal(d)))
             assert sym.as_long() == start, (padding, d)

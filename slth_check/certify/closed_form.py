@@ -13,7 +13,7 @@ from fractions import Fraction
 import numpy as np
 
 from ..arithmetic import to_fraction
-from ..conv import _crop, conv2d_exact
+from ..conv import conv2d_exact, crop_window
 from ..network import ConvLayer, PrunedLayer
 
 
@@ -60,7 +60,7 @@ def layer_sup_error(K: np.ndarray, L: np.ndarray, D: int, *, M: Fraction = Fract
         raise ValueError(f"D: the output of this layer is empty (D={D}, kernel {K.shape})")
     # witness: M where E has the chosen sign inside the window of output idx
     d = K.shape[0]
-    start, _ = _crop(padding, D, d)
+    start, _ = crop_window(padding, D, d)
     P, Q, l = start + idx[0] * stride, start + idx[1] * stride, idx[2]
     X = np.zeros((D, D, c0))
     for a in range(d):

@@ -16,7 +16,7 @@ import mpmath
 import numpy as np
 from scipy import stats
 
-from ..arithmetic import _raw_to_fraction
+from ..arithmetic import raw_to_fraction
 from ..distributions import product_cdf, product_density, product_density_by_integration
 from .base import Claim, Outcome
 
@@ -37,7 +37,7 @@ def interval_proof(pieces: int = 64, half_width: float = 0.5) -> tuple[bool, flo
             z = iv.mpf([h * k / pieces, h * (k + 1) / pieces])
             enc = -iv.log(2 * z) / 2
             try:
-                lo = _raw_to_fraction(enc._mpi_[0])  # the exact lower endpoint
+                lo = raw_to_fraction(enc._mpi_[0])  # the exact lower endpoint
             except ValueError:  # an infinite or undefined lower end proves nothing
                 return False, float("-inf")
             lowest = lo if lowest is None or lo < lowest else lowest

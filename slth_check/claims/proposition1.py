@@ -148,7 +148,7 @@ def prove_z3(d: int, D: int, c0: int = 1, c1: int = 1, *, padding: str = "paper"
     """
     import z3
 
-    from ..conv import _conv2d_generic
+    from ..conv import conv2d_generic
 
     t0 = time.perf_counter()
 
@@ -183,7 +183,7 @@ def prove_z3(d: int, D: int, c0: int = 1, c1: int = 1, *, padding: str = "paper"
                   for i in range(D)], dtype=object)
     A = {str(v): z3.Real("A" + str(v)[1:]) for v in K.ravel()}
     M = z3.Real("M")
-    Y = _conv2d_generic(K, X, padding, 1, zero=z3.RealVal(0))
+    Y = conv2d_generic(K, X, padding, 1, zero=z3.RealVal(0))
     Q = {name: z3.Real("Q" + name[1:]) for name in A}
     # Lemma 3 (distributivity): sum_t A_t M == (sum_t A_t) M for every output channel set.
     s = z3.SolverFor("QF_NRA")

@@ -32,7 +32,7 @@ import os
 
 import numpy as np
 
-from .mitm import _g
+from .mitm import gamma_float
 
 #: Largest n solved by this kernel (two halves of at most 2**17 sums); beyond, row by row.
 BATCH_MAX_N = 34
@@ -54,7 +54,8 @@ def _tau_rows(V: np.ndarray, T: np.ndarray, h: int) -> np.ndarray:
     """:func:`slth_check.rss.mitm._tau` of every row (the same bound, vectorised)."""
     A = np.abs(V[:, :h]).sum(axis=1)
     B = np.abs(V[:, h:]).sum(axis=1)
-    tau = _g(h) * A + _g(V.shape[1] - h) * B + _g(3) * (np.abs(T) + A + B)
+    tau = (gamma_float(h) * A + gamma_float(V.shape[1] - h) * B
+           + gamma_float(3) * (np.abs(T) + A + B))
     return 2.0 * tau * (1 + 1e-10) + 5e-324
 
 

@@ -35,7 +35,7 @@ MAX_CANDIDATES = 200_000
 
 
 @lru_cache(maxsize=256)
-def _g(m: int) -> float:
+def gamma_float(m: int) -> float:
     """gamma_m as a float (cached: gamma is computed in exact rationals)."""
     return float(gamma(max(m, 1)))
 
@@ -43,7 +43,8 @@ def _g(m: int) -> float:
 def _tau(values: np.ndarray, target: float, h: int) -> float:
     """Sound float bound on the rounding of one pair's float error (doubled)."""
     A, B = np.abs(values[:h]).sum(), np.abs(values[h:]).sum()
-    tau = _g(h) * A + _g(len(values) - h) * B + _g(3) * (abs(target) + A + B)
+    tau = (gamma_float(h) * A + gamma_float(len(values) - h) * B
+           + gamma_float(3) * (abs(target) + A + B))
     return 2.0 * tau * (1 + 1e-10) + 5e-324
 
 

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from ..conv import _crop
+from ..conv import crop_window
 from ..tensors import input_from_torch, input_to_torch
 from .sandbox import private_copy, real_array
 
@@ -66,7 +66,7 @@ def torch_conv2d(padding: str) -> Callable:
             return F.conv2d(x, w, padding=d - 1).numpy()
         if padding == "same" and d % 2 == 1:
             return F.conv2d(x, w, padding="same").numpy()
-        start, _ = _crop(padding, X.shape[-1], d)
+        start, _ = crop_window(padding, X.shape[-1], d)
         left, right = d - 1 - start, start if padding == "same" else 0
         return F.conv2d(F.pad(x, (left, right, left, right)), w).numpy()
 

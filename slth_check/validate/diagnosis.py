@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from ..conv import _crop, conv2d
+from ..conv import conv2d, crop_window
 from .conv2d_adapters import from_user_layout, to_user_layout
 from .sandbox import UserCodeFailure, UserFunction
 from .tolerance import PRECISIONS, get_precision, tolerance_float
@@ -38,7 +38,7 @@ def _variants(K: np.ndarray, X: np.ndarray, padding: str) -> dict[str, np.ndarra
         out["channel order (c0 and c1 swapped)"] = conv2d(K.transpose(0, 1, 3, 2), X,
                                                           padding=padding)
     full = conv2d(K, X, padding="full")
-    start, length = _crop(padding, D, d)
+    start, length = crop_window(padding, D, d)
     for shift in (-1, 1):
         s = start + shift
         if 0 <= s and s + length <= full.shape[1]:
