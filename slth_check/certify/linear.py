@@ -80,8 +80,8 @@ def conv_matrix(K: np.ndarray, D: int, padding: str = "paper", stride: int = 1) 
     pp, aa = np.nonzero((r >= 0) & (r < D))
     rr = r[pp, aa]
     # combine the two spatial axes and the channels by broadcasting
-    i1, i2 = np.meshgrid(np.arange(pp.size), np.arange(pp.size), indexing="ij")
-    i1, i2 = i1.ravel(), i2.ravel()
+    g1, g2 = np.meshgrid(np.arange(pp.size), np.arange(pp.size), indexing="ij")
+    i1, i2 = g1.ravel(), g2.ravel()
     for k in range(c0):
         for l in range(c1):
             out = (pp[i1] * P + pp[i2]) * c1 + l
@@ -229,7 +229,7 @@ def _layer1(target: TargetCNN, pruned: PrunedCNN, D: int, hi: np.ndarray) -> dic
     Cl, bl = -Cl, -bl  # Delta >= min_m e_m = -max_m (-e_m) >= Cl X + bl
     # g's own pooled activations p' = max(0, a'_1, ..): triangle relaxation above;
     # below, p' >= a'_m for the option with the largest midpoint (or p' >= 0)
-    if P.Ub is not None:
+    if bf is not None and br is not None:
         gbf, gbr = np.tile(bf, P1 * P1), np.tile(br, P1 * P1)
     else:
         gbf, gbr = np.zeros(nn), np.zeros(nn)

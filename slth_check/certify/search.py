@@ -43,6 +43,7 @@ def search_lower(target: TargetCNN, pruned: PrunedCNN, D: int, *, rng: Any = 0,
             X, v = flips[j], float(vals[j])
         if v > best_v:
             best_X, best_v = X, v
+    assert best_X is not None  # the candidates are never empty
     return best_X
 
 
