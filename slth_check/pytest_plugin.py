@@ -70,28 +70,15 @@ IMPL_KEY: pytest.StashKey[Callable[..., Any] | None] = pytest.StashKey()
 
 
 def load_impl(spec: str):  # returns any callable
-    """Load ``MODULE:ATTR`` with ``pkgutil.resolve_name``, the current folder on ``sys.path``
-    (so a module next to where pytest runs loads without ``PYTHONPATH``).
+    """Load ``MODULE:ATTR`` through the package's one loader
+    (:func:`slth_check.validate.load_callable`: the current folder on ``sys.path``,
+    every import failure one clear message), as a ``pytest.UsageError``."""
+    from .validate import load_callable
 
-    Raises ``pytest.UsageError`` naming the option and the spec when the module cannot
-    be imported (or raises while imported), the attribute is missing or is not callable.
-    """
-    import pkgutil
-    import sys
-
-    if ":" not in spec:
-        raise pytest.UsageError(f"--slth-impl: expected MODULE:ATTR, got {spec!r}")
-    cwd = os.getcwd()
-    if cwd not in sys.path:
-        sys.path.insert(0, cwd)
     try:
-        obj = pkgutil.resolve_name(spec)
-    except Exception as exc:  # ImportError, AttributeError, whatever the module raises
-        raise pytest.UsageError(
-            f"--slth-impl: cannot load {spec!r}: {type(exc).__name__}: {exc}") from exc
-    if not callable(obj):
-        raise pytest.UsageError(f"--slth-impl: {spec!r} is not callable")
-    return obj
+        return load_callable(spec, what="--slth-impl")
+    except ValueError as exc:
+        raise pytest.UsageError(str(exc)) from exc
 
 
 def read_xfails(path: str) -> list[str]:

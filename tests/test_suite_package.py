@@ -140,7 +140,7 @@ def test_right_module_in_current_folder_passes(tmp_path):
 
 
 @pytest.mark.parametrize("spec,message", [
-    ("nosuchmodule_xyz:conv", "ModuleNotFoundError"),
+    ("nosuchmodule_xyz:conv", "No module named 'nosuchmodule_xyz'"),
     ("slth_check.conv:no_such_attr", "AttributeError"),
     ("slth_check:__version__", "is not callable"),
     ("slth_check.conv.conv2d", "expected MODULE:ATTR"),

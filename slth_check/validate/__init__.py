@@ -13,6 +13,8 @@ its counterexample; the ``slth-check validate`` command maps it to exit codes
 from __future__ import annotations
 
 import importlib
+import os
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -47,7 +49,11 @@ class Verdict:
 
 
 def load_callable(spec: str, what: str = "--impl") -> Callable:
-    """Load ``MODULE:ATTR`` (a dotted attribute path is allowed) as a callable.
+    """Load ``MODULE:ATTR`` (a dotted attribute path is allowed) as a callable: the one
+    loader of user code in-process (the plugin's ``--slth-impl``, the Python API).
+
+    The current folder goes on ``sys.path`` first, so a module next to where the
+    command runs loads without ``PYTHONPATH``.
 
     Whatever goes wrong while importing the user's module (ImportError, a
     SyntaxError, any exception raised at import, even ``sys.exit``) is a
@@ -61,6 +67,9 @@ def load_callable(spec: str, what: str = "--impl") -> Callable:
     mod, attr = spec.split(":", 1)
     if not mod or not attr:
         raise UsageError(f"{what}: expected MODULE:ATTR, got {spec!r}")
+    cwd = os.getcwd()
+    if cwd not in sys.path:
+        sys.path.insert(0, cwd)
     try:
         obj: Any = importlib.import_module(mod)
     except SyntaxError as exc:
