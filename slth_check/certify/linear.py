@@ -54,7 +54,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from ..arithmetic import gamma
-from ..conv import _crop, output_size
+from ..conv import crop_window, output_size
 from ..network import PrunedCNN, TargetCNN
 from .interval import ETA, effective_enclosure, interval_conv, interval_pruned, round_down, round_up
 
@@ -71,7 +71,7 @@ def conv_matrix(K: np.ndarray, D: int, padding: str = "paper", stride: int = 1) 
     the entries are copies of the kernel's (exact: no arithmetic).
     """
     d, _, c0, c1 = K.shape
-    start, length = _crop(padding, D, d)
+    start, length = crop_window(padding, D, d)
     P = (length - 1) // stride + 1
     p = np.arange(P)
     a = np.arange(d)
