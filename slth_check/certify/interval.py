@@ -12,13 +12,14 @@ from typing import Any, overload
 
 import numpy as np
 
+from ..arithmetic import ETA as ETA_EXACT
 from ..arithmetic import gamma
 from ..conv import conv2d, pool2d
 from ..network import PrunedCNN, TargetCNN
 
 #: The smallest positive float64 (the gradual-underflow unit).
 
-ETA = 5e-324
+ETA = float(ETA_EXACT)  # the smallest positive float64, 2^-1074
 
 
 @overload

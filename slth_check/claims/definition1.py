@@ -16,7 +16,7 @@ import numpy as np
 
 from ..arithmetic import dot_error_bound, fraction_abs, to_fraction
 from ..conv import conv2d, conv2d_exact
-from .base import Claim, Outcome
+from .base import Claim, Outcome, compare
 
 
 @dataclass
@@ -64,10 +64,11 @@ def rounding_check(K: np.ndarray, X: np.ndarray, got: np.ndarray, *, padding: st
             worst, worst_err, worst_bound, worst_idx = r, err, bnd, idx
         if err > bnd:
             violated = True
-    out = Outcome(claim, "violated" if violated else "holds", worst_err, worst_bound,
-                  method="exact", witness={"K": K, "X": X} if violated else None,
-                  detail=f"worst entry {worst_idx}")
-    out.extra["index"] = worst_idx
+    # the entry of the largest error/bound ratio decides: it exceeds its bound exactly
+    # when some entry does (a zero bound with a non-zero error is infinitely worst)
+    out = compare(claim, worst_err, worst_bound, method="exact", witness={"K": K, "X": X},
+                  detail=f"worst entry {worst_idx}", extra={"index": worst_idx})
+    assert (out.verdict == "violated") == violated
     return out
 
 

@@ -6,7 +6,6 @@ from fractions import Fraction
 
 import mpmath
 import numpy as np
-import scipy.signal
 from hypothesis import given, target
 from hypothesis import strategies as st
 
@@ -16,6 +15,7 @@ from slth_check.claims.definition1 import ConvInstance, Definition1, rounding_ch
 from slth_check.conv import PADDINGS
 from slth_check.strategies import kernels, shapes, signed_inputs
 from slth_check.testing import assert_holds
+from slth_check.validate.conv2d_adapters import scipy_conv2d
 
 small_floats = st.floats(-4, 4, allow_nan=False, width=16)  # exact in Fractions, fast
 
@@ -67,14 +67,9 @@ def test_batch_equals_stack_of_single_inputs(data, conv_impl):
 
 
 def scipy_reference(K: np.ndarray, X: np.ndarray, padding: str) -> np.ndarray:
-    """Definition 1 through scipy.signal.convolve (method='direct'), per channel pair."""
-    mode = {"paper": "full", "full": "full", "same": "same", "valid": "valid"}[padding]
-    out = np.stack([sum(scipy.signal.convolve(X[:, :, k], K[:, :, k, l], mode=mode,
-                                              method="direct")
-                        for k in range(K.shape[2])) for l in range(K.shape[3])], axis=-1)
-    if padding == "paper":
-        out = out[:X.shape[0], :X.shape[1]]
-    return out
+    """Definition 1 through scipy.signal.convolve (method='direct'), per channel pair: the
+    validator's built-in ``scipy`` implementation, on one image."""
+    return scipy_conv2d(padding)(K, X[None])[0]
 
 
 @given(data=st.data())

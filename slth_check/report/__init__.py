@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from ..claims.base import VERDICTS, AuditEntry, Claim, Outcome
+from ..claims.base import VERDICTS, AuditEntry, Claim, Outcome, as_number
 from ..files import atomic_write
 
 SCHEMA_VERSION = 1
@@ -89,8 +89,8 @@ def build_report(records: Iterable[ClaimRecord], *, run: dict[str, Any], out_dir
         if rec.worst is not None:
             wpath = save_witness(wdir, f"{rec.claim.id}-worst", rec.worst) \
                 if rec.worst.witness else None
-            worst = {"ratio": rec.worst.ratio, "observed": _num(rec.worst.observed),
-                     "bound": _num(rec.worst.bound), "witness": wpath,
+            worst = {"ratio": rec.worst.ratio, "observed": as_number(rec.worst.observed),
+                     "bound": as_number(rec.worst.bound), "witness": wpath,
                      "detail": rec.worst.detail}
         k = 0
         for out in rec.outcomes:
@@ -99,7 +99,7 @@ def build_report(records: Iterable[ClaimRecord], *, run: dict[str, Any], out_dir
             k += 1
             wpath = save_witness(wdir, f"{rec.claim.id}-violation-{k}", out)
             violations.append({"claim": rec.claim.id, "expected": bool(out.expected),
-                               "observed": _num(out.observed), "bound": _num(out.bound),
+                               "observed": as_number(out.observed), "bound": as_number(out.bound),
                                "witness": wpath, "detail": out.detail})
         claims.append({
             "id": rec.claim.id, "statement": rec.claim.statement,
@@ -129,10 +129,6 @@ def write_report(out_dir: Path, report: dict[str, Any], markdown_tail: str = "")
     out_dir = Path(out_dir)
     atomic_write(out_dir / "report.md", to_markdown(report) + markdown_tail)
     atomic_write(out_dir / "report.json", json.dumps(report, indent=2, default=json_default))
-
-
-def _num(x: Any) -> float | None:
-    return None if x is None else float(x)
 
 
 def _ratio_summary(ratios: list[float]) -> dict[str, Any]:
