@@ -256,6 +256,3 @@ def pool2d(X: Any, kind: str = "max", size: int = 2) -> np.ndarray:
         from fractions import Fraction
         return total * Fraction(1, size * size)
     return total / (size * size)
-
-
-_crop = crop_window  # the name used before 0.2.0

@@ -199,11 +199,12 @@ def _closed_form_certificate(target: TargetCNN, pruned: PrunedCNN, D: int,
 
 
 def _combined_upper(details: dict[str, Any]) -> Fraction:
-    """The smallest of the interval bound and the exact proof recursions (Theorem 1's
-    ``e_{i+1} <= max_l ||K_{i,l}||_1 e_i + err_i(M_i)``, whole and entrywise); drops
+    """The smallest of the sound upper bounds: interval propagation, the exact proof
+    recursions (Theorem 1's ``e_{i+1} <= max_l ||K_{i,l}||_1 e_i + err_i(M_i)``, whole
+    and entrywise) and the linear relaxation of f - g where it applies; drops
     ``proof_bound_exact`` from ``details``."""
     upper = Fraction(details["interval_bound"])
-    for name in ("proof_bound_exact", "entrywise_bound"):
+    for name in ("proof_bound_exact", "entrywise_bound", "linear_bound"):
         if name in details:
             upper = min(upper, Fraction(details[name]))
     details.pop("proof_bound_exact", None)

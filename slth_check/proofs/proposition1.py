@@ -36,7 +36,7 @@ from .core import Abs, ChainStep, Goal, MetaStep, Obligation, Proof, Seq
 NAME = "proposition1"
 
 #: The crop offset ``s`` of each padding mode as a function of the kernel size d, as in
-#: :func:`slth_check.conv._crop` (a test checks this table against the code).
+#: :func:`slth_check.conv.crop_window` (a test checks this table against the code).
 OFFSETS = {
     "paper": lambda d: 0,
     "same": lambda d: (d - 1) / 2,  # integer division on z3 Ints and, via //, Python ints

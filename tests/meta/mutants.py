@@ -44,7 +44,7 @@ def _second_best(original):
 def _halved_upper(original):
     def upper_bounds(target, pruned, D):
         out = dict(original(target, pruned, D))
-        for key in ("interval_bound", "proof_bound", "entrywise_bound", "upper"):
+        for key in ("interval_bound", "proof_bound", "entrywise_bound", "linear_bound", "upper"):
             if key in out:
                 out[key] = out[key] / 2
         if "proof_bound_exact" in out:
