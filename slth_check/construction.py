@@ -31,6 +31,7 @@ from typing import Any
 
 import numpy as np
 
+from .conv import Padding, Pool
 from .network import PrunedCNN, PrunedLayer, TargetCNN, check_shape
 from .rss import RSSResult, solve
 from .tensors import as_float_array
@@ -101,8 +102,8 @@ def block_mask(n: int, c1: int) -> np.ndarray:
 
 
 def build_layer(K: Any, U: Any, V: Any, *, method: str = "auto", bias: Any = None,
-                Ub: Any = None, padding: str = "paper", stride: int = 1,
-                pool: str | None = None) -> PrunedLayer:
+                Ub: Any = None, padding: Padding = "paper", stride: int = 1,
+                pool: Pool | None = None) -> PrunedLayer:
     """Lemma 2: masks S, T for a layer K (d, d, c0, c1) from U (d, d, c0, n), V (1, 1, n, c1).
 
     ``T`` is block-diagonal with ``n' = n // c1`` (the last ``n mod c1`` samples

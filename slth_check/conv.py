@@ -30,7 +30,8 @@ shift-and-add formulation that follows the definition term by term.
 
 from __future__ import annotations
 
-from typing import Any
+from fractions import Fraction
+from typing import Any, Literal, get_args
 
 import mpmath
 import numpy as np
@@ -42,8 +43,11 @@ from .tensors import as_float_array, check_entries, check_kernel_input, check_si
 #: Largest ``dps`` accepted by :func:`conv2d_mp` (an mpf of 10**5 digits is already slow).
 MAX_DPS = 100_000
 
-PADDINGS = ("paper", "same", "valid", "full")
-Padding = str
+#: Padding modes (crops of the full convolution; see :func:`crop_window`).
+Padding = Literal["paper", "same", "valid", "full"]
+PADDINGS: tuple[str, ...] = get_args(Padding)
+#: 2x2 pooling kinds.
+Pool = Literal["max", "avg"]
 
 
 def crop_window(padding: str, D: int, d: int) -> tuple[int, int]:
@@ -253,6 +257,5 @@ def pool2d(X: Any, kind: str = "max", size: int = 2) -> np.ndarray:
         return Y.max(axis=(-4, -2))
     total = Y.sum(axis=(-4, -2))
     if X.dtype == object:
-        from fractions import Fraction
         return total * Fraction(1, size * size)
     return total / (size * size)

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .arithmetic import to_fraction
-from .conv import PADDINGS, conv2d, conv2d_exact, l1_exact, pool2d, relu
+from .conv import PADDINGS, Padding, Pool, conv2d, conv2d_exact, l1_exact, pool2d, relu
 from .tensors import as_float_array
 
 if TYPE_CHECKING:
@@ -67,9 +67,9 @@ class ConvLayer:
 
     K: np.ndarray
     bias: np.ndarray | None = None
-    padding: str = "paper"
+    padding: Padding = "paper"
     stride: int = 1
-    pool: str | None = None
+    pool: Pool | None = None
 
     def __post_init__(self) -> None:
         K = as_float_array(self.K, "K", ndim=4)
@@ -252,9 +252,9 @@ class PrunedLayer:
     T: np.ndarray
     Ub: np.ndarray | None = None
     Sb: np.ndarray | None = None
-    padding: str = "paper"
+    padding: Padding = "paper"
     stride: int = 1
-    pool: str | None = None
+    pool: Pool | None = None
     rss: dict[tuple, RSSResult] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:

@@ -16,8 +16,12 @@ listed test ids xfail (one a line, ``#`` comments; as array-api-tests' xfails fi
 
 from __future__ import annotations
 
+import datetime
 import os
+import re
+import warnings
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -117,7 +121,6 @@ def pytest_collection_modifyitems(config, items) -> None:
             item.add_marker(pytest.mark.xfail(reason=f"listed in --slth-xfails {path}"))
     unused = [i for i in ids if i not in used]
     if unused:
-        import warnings
 
         warnings.warn(pytest.PytestConfigWarning(
             f"--slth-xfails {path}: no test matches {', '.join(unused)}"), stacklevel=1)
@@ -127,7 +130,6 @@ class _Recorder:
     """Collects test outcomes, Hypothesis statistics and falsifying examples."""
 
     def __init__(self, out: str, config) -> None:
-        import datetime
 
         self.out = out
         self.config = config
@@ -167,7 +169,6 @@ class _Recorder:
 
 def _parse_targets(stats: str) -> dict[str, float]:
     """Highest ``target()`` scores from Hypothesis's statistics text."""
-    import re
 
     out = {}
     for m in re.finditer(r"([-+0-9.eE]+|inf|nan)\s+\(label='([^']*)'\)", stats):
@@ -190,8 +191,6 @@ def pytest_runtest_makereport(item, call):
 
 def write_pytest_report(rec: _Recorder, session) -> None:
     """Write report.json / report.md in the shape of ``slth-check check``'s report."""
-    import datetime
-    from pathlib import Path
 
     from .report import package_versions, report_document, write_report
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import json
+import sys
 from pathlib import Path
 
 
@@ -30,8 +32,6 @@ def _cmd_reproduce(args: argparse.Namespace) -> int:
 def _report(v, json_path: str | None, junit_path: str | None = None,
             what: str | None = None) -> int:  # v: a validate.Verdict
     """Print a verdict, write its JSON (``--json -``: JSON alone on stdout), return its code."""
-    import json
-    import sys
 
     from .report import atomic_write
 

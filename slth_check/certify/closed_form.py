@@ -13,7 +13,7 @@ from fractions import Fraction
 import numpy as np
 
 from ..arithmetic import to_fraction
-from ..conv import conv2d_exact, crop_window
+from ..conv import Padding, conv2d_exact, crop_window
 from ..network import ConvLayer, PrunedLayer
 
 
@@ -31,7 +31,7 @@ def bias_gap(K: ConvLayer, P: PrunedLayer) -> np.ndarray | None:
 
 
 def layer_sup_error(K: np.ndarray, L: np.ndarray, D: int, *, M: Fraction = Fraction(1),
-                    db: np.ndarray | None = None, padding: str = "paper",
+                    db: np.ndarray | None = None, padding: Padding = "paper",
                     stride: int = 1) -> tuple[Fraction, tuple[int, ...], np.ndarray]:
     """Exact ``sup_{X in [0,M]} ||(K - L) * X + db||_max`` and its witness.
 

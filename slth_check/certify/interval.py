@@ -14,7 +14,7 @@ import numpy as np
 
 from ..arithmetic import ETA as ETA_EXACT
 from ..arithmetic import gamma
-from ..conv import conv2d, pool2d
+from ..conv import Padding, conv2d, pool2d
 from ..network import PrunedCNN, TargetCNN
 
 #: The smallest positive float64 (the gradual-underflow unit).
@@ -42,7 +42,7 @@ def round_up(x: float | np.ndarray) -> float | np.ndarray:
     return np.nextafter(x, np.inf)
 
 
-def conv_upper(W: np.ndarray, X: np.ndarray, padding: str, stride: int) -> np.ndarray:
+def conv_upper(W: np.ndarray, X: np.ndarray, padding: Padding, stride: int) -> np.ndarray:
     """Sound upper bound of ``W * X`` for entrywise non-negative float W and X.
 
     The computed sum of non-negative products is within ``gamma_m`` (relative)
@@ -86,7 +86,7 @@ def avg_pool_enclosure(lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.n
             round_up(round_up(pool2d(hi, "avg")) + slack))
 
 
-def interval_conv(W: np.ndarray, lo: np.ndarray, hi: np.ndarray, *, padding: str = "paper",
+def interval_conv(W: np.ndarray, lo: np.ndarray, hi: np.ndarray, *, padding: Padding = "paper",
                   stride: int = 1, W_rad: np.ndarray | None = None
                   ) -> tuple[np.ndarray, np.ndarray]:
     """Sound enclosure of ``W' * X`` for ``lo <= X <= hi`` and ``|W' - W| <= W_rad``.

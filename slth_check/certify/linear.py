@@ -54,7 +54,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from ..arithmetic import gamma
-from ..conv import crop_window, output_size
+from ..conv import Padding, crop_window, output_size
 from ..network import PrunedCNN, TargetCNN
 from .interval import ETA, effective_enclosure, interval_conv, interval_pruned, round_down, round_up
 
@@ -64,7 +64,8 @@ __all__ = ["MAX_LINEAR_ENTRIES", "conv_matrix", "linear_applies", "linear_bound"
 MAX_LINEAR_ENTRIES = 50_000_000
 
 
-def conv_matrix(K: np.ndarray, D: int, padding: str = "paper", stride: int = 1) -> sp.csr_matrix:
+def conv_matrix(K: np.ndarray, D: int, padding: Padding = "paper",
+                stride: int = 1) -> sp.csr_matrix:
     """The convolution ``K * X`` (Definition 1) as a sparse matrix on ``X.ravel()``.
 
     Rows index the output ``(p, q, l)`` in C order, columns the input ``(r, s, k)``;

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from ..arithmetic import dot_error_bound, fraction_abs, to_fraction
-from ..conv import conv2d, conv2d_exact
+from ..conv import Padding, conv2d, conv2d_exact
 from .base import Claim, Outcome, compare
 
 
@@ -23,11 +23,11 @@ from .base import Claim, Outcome, compare
 class ConvInstance:
     K: np.ndarray
     X: np.ndarray
-    padding: str = "paper"
+    padding: Padding = "paper"
     stride: int = 1
 
 
-def rounding_check(K: np.ndarray, X: np.ndarray, got: np.ndarray, *, padding: str = "paper",
+def rounding_check(K: np.ndarray, X: np.ndarray, got: np.ndarray, *, padding: Padding = "paper",
                    stride: int = 1, claim: str = "definition1",
                    rtol: Fraction = Fraction(0)) -> Outcome:
     """Check ``got`` against the exact convolution within the proven bound
@@ -96,7 +96,7 @@ class Definition1(Claim):
 
     def instances(self, rng: np.random.Generator, profile: str) -> Iterator[Any]:
         count = {"ci": 20, "dev": 60, "thorough": 300}.get(profile, 20)
-        pads = ("paper", "same", "valid", "full")
+        pads: tuple[Padding, ...] = ("paper", "same", "valid", "full")
         for t in range(count):
             d = int(rng.integers(1, 4))
             D = int(rng.integers(d, 7))

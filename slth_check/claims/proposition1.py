@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from ..arithmetic import to_fraction
-from ..conv import conv2d_exact, l1_exact, max_norm_exact
+from ..conv import Padding, conv2d_exact, l1_exact, max_norm_exact
 from ..proofs import outcome_fields
 from .base import Claim, Outcome, Verdict, compare
 
@@ -25,7 +25,7 @@ from .base import Claim, Outcome, Verdict, compare
 class Prop1Instance:
     K: np.ndarray
     X: np.ndarray
-    padding: str = "paper"
+    padding: Padding = "paper"
 
 
 def sharper_bound(K: np.ndarray, X: np.ndarray) -> Fraction:
@@ -125,7 +125,7 @@ def _z3_products(expr):
     return out
 
 
-def prove_z3(d: int, D: int, c0: int = 1, c1: int = 1, *, padding: str = "paper",
+def prove_z3(d: int, D: int, c0: int = 1, c1: int = 1, *, padding: Padding = "paper",
              time_limit: float = 60.0) -> Outcome:
     """Prove Proposition 1 for all real K (d, d, c0, c1) and X (D, D, c0) with Z3.
 

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from slth_check import conv2d_exact, conv2d_mp, gamma, to_fraction
 from slth_check.arithmetic import mpf_to_fraction
 from slth_check.claims.definition1 import ConvInstance, Definition1, rounding_check
-from slth_check.conv import PADDINGS
+from slth_check.conv import PADDINGS, Padding
 from slth_check.strategies import kernels, shapes, signed_inputs
 from slth_check.testing import assert_holds
 from slth_check.validate.conv2d_adapters import scipy_conv2d
@@ -66,7 +66,7 @@ def test_batch_equals_stack_of_single_inputs(data, conv_impl):
         assert_holds(out, context={"batch slice": i, "padding": padding})
 
 
-def scipy_reference(K: np.ndarray, X: np.ndarray, padding: str) -> np.ndarray:
+def scipy_reference(K: np.ndarray, X: np.ndarray, padding: Padding) -> np.ndarray:
     """Definition 1 through scipy.signal.convolve (method='direct'), per channel pair: the
     validator's built-in ``scipy`` implementation, on one image."""
     return scipy_conv2d(padding)(K, X[None])[0]

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import datetime as _dt
+import io
 import json
 import platform
+import zlib
 from collections.abc import Iterable
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +25,6 @@ def utc_now() -> str:
 
 
 def package_versions() -> dict[str, str]:
-    from importlib.metadata import PackageNotFoundError, version
 
     out = {"python": platform.python_version()}
     for name in ("slth-check", "numpy", "scipy", "hypothesis", "mpmath", "z3-solver"):
@@ -39,7 +41,6 @@ def save_witness(directory: Path, name: str, outcome: Outcome) -> str | None:
         return None
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
-    import io
 
     buf = io.BytesIO()
     arrays = {k: np.asarray(v, dtype=np.float64) for k, v in outcome.witness.items()}
@@ -200,6 +201,5 @@ def json_default(o: Any) -> Any:
 
 
 def stable_hash(s: str) -> int:
-    import zlib
 
     return zlib.crc32(s.encode())

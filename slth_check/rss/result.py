@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from fractions import Fraction
-from typing import Any
+from typing import Any, Literal, get_args
 
 import numpy as np
 
 from .exact import exact_sum
 
-STATUSES = ("optimal", "feasible", "infeasible", "unknown")
+#: What an RSS result proves (see :class:`RSSResult`).
+Status = Literal["optimal", "feasible", "infeasible", "unknown"]
+STATUSES: tuple[str, ...] = get_args(Status)
 
 
 @dataclass
@@ -28,13 +30,13 @@ class RSSResult:
     mask: np.ndarray
     achieved: Fraction
     error: Fraction
-    status: str
+    status: Status
     method: str
     certificate: dict[str, Any] = field(default_factory=dict)
     stats: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
-    def from_mask(cls, values: np.ndarray, target: float, mask: np.ndarray, status: str,
+    def from_mask(cls, values: np.ndarray, target: float, mask: np.ndarray, status: Status,
                   method: str, certificate: dict | None = None,
                   stats: dict | None = None) -> RSSResult:
         if status not in STATUSES:

@@ -7,7 +7,7 @@ from fractions import Fraction
 
 import numpy as np
 
-from .result import RSSResult
+from .result import RSSResult, Status
 
 
 def _model(values: np.ndarray):
@@ -76,7 +76,7 @@ def decide_z3(values: np.ndarray, target: float, eta: Fraction | float, *,
             res.status = "unknown"
             res.certificate = {"reason": "z3 model failed exact re-verification"}
         return res
-    status = "infeasible" if r == z3.unsat else "unknown"
+    status: Status = "infeasible" if r == z3.unsat else "unknown"
     cert = ({"proof": f"z3 unsat: no subset within eta={eta}"} if r == z3.unsat
             else {"reason": f"z3 {r}: {s.reason_unknown()}"})
     return RSSResult.from_mask(values, target, np.zeros(values.size, bool), status, "z3",

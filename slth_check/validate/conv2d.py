@@ -45,7 +45,7 @@ import numpy as np
 from hypothesis import HealthCheck, Phase, find, settings
 from hypothesis.errors import NoSuchExample
 
-from ..conv import PADDINGS, conv2d
+from ..conv import PADDINGS, Padding, conv2d
 from . import Verdict
 from .conv2d_adapters import (
     LAYOUTS,
@@ -127,7 +127,7 @@ class _Limits:
                     max_batch=self.max_batch, max_abs=self.max_abs)
 
 
-def _check_modes(layout: str, op: str, padding: str) -> None:
+def _check_modes(layout: str, op: str, padding: Padding) -> None:
     if layout not in LAYOUTS:
         raise ValueError(f"layout: expected one of {LAYOUTS}, got {layout!r}")
     if op not in OPS:
@@ -136,7 +136,7 @@ def _check_modes(layout: str, op: str, padding: str) -> None:
         raise ValueError(f"padding: expected one of {PADDINGS}, got {padding!r}")
 
 
-def _check_limits(padding: str, p: Precision, rtol: Any, max_examples: Any, max_d: Any,
+def _check_limits(padding: Padding, p: Precision, rtol: Any, max_examples: Any, max_d: Any,
                   max_D: Any, max_channels: Any, max_batch: Any, max_abs: Any) -> _Limits:
     """The bounds checked (ValueError naming the argument), ``max_abs`` defaulted."""
     precision = p.name
@@ -172,7 +172,7 @@ def _check_limits(padding: str, p: Precision, rtol: Any, max_examples: Any, max_
 
 
 def validate_conv2d(impl: Callable | str, *, layout: str = "paper", op: str = "convolution",
-                    padding: str = "paper", max_examples: int = 200,
+                    padding: Padding = "paper", max_examples: int = 200,
                     rtol: float | None = None, seed: int = 0, precision: str = "float64",
                     max_d: int = 5, max_D: int = 8, max_channels: int = 4, max_batch: int = 3,
                     max_abs: float | None = None, timeout: float = 60.0) -> Verdict:
@@ -227,7 +227,7 @@ class _Case:
     fn: UserFunction
     layout: str
     op: str
-    padding: str
+    padding: Padding
     p: Precision
     rtol: float
 

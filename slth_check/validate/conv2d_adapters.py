@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from ..conv import crop_window
+from ..conv import Padding, crop_window
 from ..tensors import input_from_torch, input_to_torch
 from .sandbox import private_copy, real_array
 
@@ -46,7 +46,7 @@ def arg_names(layout: str) -> tuple[str, str]:
     return ("W (the kernel)", "X") if layout == "torch" else ("K", "X")
 
 
-def torch_conv2d(padding: str) -> Callable:
+def torch_conv2d(padding: Padding) -> Callable:
     """``torch.nn.functional.conv2d`` (extra ``torch``) as an OIHW/NCHW cross-correlation
     with the given padding mode's semantics, computed in the arrays' dtype on the CPU."""
     try:
@@ -73,7 +73,7 @@ def torch_conv2d(padding: str) -> Callable:
     return impl
 
 
-def scipy_conv2d(padding: str) -> Callable:
+def scipy_conv2d(padding: Padding) -> Callable:
     """``scipy.signal.convolve`` (method='direct') per channel pair, paper layout."""
     import scipy.signal
 
@@ -91,7 +91,7 @@ def scipy_conv2d(padding: str) -> Callable:
     return impl
 
 
-def builtin_factory(name: str, padding: str) -> Callable:
+def builtin_factory(name: str, padding: Padding) -> Callable:
     """Factory of the built-ins, loaded in the sandbox worker by name."""
     if name == "torch":
         return torch_conv2d(padding)

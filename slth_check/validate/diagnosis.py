@@ -10,13 +10,13 @@ from typing import Any
 
 import numpy as np
 
-from ..conv import conv2d, crop_window
+from ..conv import Padding, conv2d, crop_window
 from .conv2d_adapters import from_user_layout, to_user_layout
 from .sandbox import UserCodeFailure, UserFunction
 from .tolerance import PRECISIONS, get_precision, tolerance_float
 
 
-def _variants(K: np.ndarray, X: np.ndarray, padding: str) -> dict[str, np.ndarray]:
+def _variants(K: np.ndarray, X: np.ndarray, padding: Padding) -> dict[str, np.ndarray]:
     """Outputs of the usual mistakes, for the diagnosis (paper layout)."""
     d, D = K.shape[0], X.shape[1]
     ref = conv2d(K, X, padding=padding)
@@ -66,7 +66,7 @@ def probe_cases(seed: int, dtype: Any = np.float64) -> list[tuple[np.ndarray, np
             for d, D, c0, c1 in [(3, 5, 3, 2), (2, 4, 2, 3), (3, 6, 2, 2), (1, 3, 2, 2)]]
 
 
-def diagnose(fn: UserFunction, layout: str, op: str, padding: str,
+def diagnose(fn: UserFunction, layout: str, op: str, padding: Padding,
              cases: list[tuple[np.ndarray, np.ndarray]], u: float) -> list[str]:
     """The usual mistakes that reproduce the user's output on every case it gets wrong."""
     candidates: dict[str, bool] = {}
@@ -94,7 +94,7 @@ def diagnose(fn: UserFunction, layout: str, op: str, padding: str,
     return [k for k, ok in candidates.items() if ok]
 
 
-def lower_precision(K: np.ndarray, X: np.ndarray, got: np.ndarray, padding: str,
+def lower_precision(K: np.ndarray, X: np.ndarray, got: np.ndarray, padding: Padding,
                     precision: str) -> str | None:
     """A lower precision whose tolerance (with inputs rounded to it) explains ``got``."""
     p = get_precision(precision)

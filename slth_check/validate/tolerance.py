@@ -79,7 +79,7 @@ from fractions import Fraction
 import numpy as np
 
 from ..arithmetic import ETA, gamma, to_fraction
-from ..conv import conv2d, conv2d_exact, output_size
+from ..conv import Padding, conv2d, conv2d_exact, output_size
 
 
 @dataclass(frozen=True)
@@ -156,7 +156,7 @@ def _abs_frac(a: np.ndarray) -> np.ndarray:
     return np.frompyfunc(abs, 1, 1)(a)
 
 
-def tolerance(K: np.ndarray, X: np.ndarray, *, padding: str = "paper",
+def tolerance(K: np.ndarray, X: np.ndarray, *, padding: Padding = "paper",
               precision: str = "float64", rtol: Fraction = Fraction(0)) -> np.ndarray:
     """The exact per-entry tolerance ``T`` (module docs) for one image ``X`` (D, D, c0):
     an object array of Fractions shaped like ``conv2d(K, X, padding=padding)``."""
@@ -179,7 +179,7 @@ def tolerance(K: np.ndarray, X: np.ndarray, *, padding: str = "paper",
     return T
 
 
-def tolerance_float(K: np.ndarray, X: np.ndarray, padding: str, p: Precision,
+def tolerance_float(K: np.ndarray, X: np.ndarray, padding: Padding, p: Precision,
                      rtol: float) -> tuple[np.ndarray, np.ndarray]:
     """Float64 versions of ``T`` and of ``A = |K|*|X|`` (relative error < 1e-12)."""
     d, c0 = K.shape[0], K.shape[2]
@@ -208,7 +208,7 @@ class EntryCheck:
     bound: Fraction | None = None
 
 
-def check_image(K: np.ndarray, X: np.ndarray, got: np.ndarray, *, padding: str = "paper",
+def check_image(K: np.ndarray, X: np.ndarray, got: np.ndarray, *, padding: Padding = "paper",
                 precision: str = "float64", rtol: float = 0.0,
                 exact: bool = False) -> EntryCheck:
     """Is every entry of ``got`` within ``tolerance`` of the exact ``K * X``?
@@ -258,7 +258,7 @@ def check_image(K: np.ndarray, X: np.ndarray, got: np.ndarray, *, padding: str =
 
 
 def _decide_exactly(K64: np.ndarray, X64: np.ndarray, got: np.ndarray, inside: np.ndarray,
-                    padding: str, precision: str, rtol: float) -> EntryCheck:
+                    padding: Padding, precision: str, rtol: float) -> EntryCheck:
     """Compare the entries not ``inside`` with the exact value in Fractions: the worst
     violation (largest error / tolerance), or ok."""
     ref = conv2d_exact(K64, X64, padding=padding)
