@@ -7,8 +7,8 @@ inputs, so the output is bit-identical whatever executor, worker count or
 chunking runs it.
 
 * :func:`shared_process_pool` - a :class:`~concurrent.futures.ProcessPoolExecutor`
-  created once per worker count and reused across calls (process start-up
-  costs 18 ms with fork, about 2 s with forkserver or spawn); shut down at
+  created once per worker count and reused across calls (starting processes is
+  slow with forkserver or spawn, the default from Python 3.14); shut down at
   interpreter exit (``atexit``).
 * :class:`SynchronousExecutor` - runs each task inline, in submission order
   (debugging, one worker, tests).
