@@ -147,9 +147,20 @@ def kernel_to_torch(K: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(K[::-1, ::-1].transpose(3, 2, 0, 1))
 
 
-def kernel_from_torch(W: np.ndarray) -> np.ndarray:
-    """PyTorch OIHW cross-correlation weight -> paper kernel (d, d, c0, c1)."""
-    W = np.asarray(W)
+def _host_array(a: Any) -> np.ndarray:
+    """A NumPy array from an array-like or a torch tensor (one that requires grad, lives
+    on a device or is a ``nn.Parameter`` included: detached and copied to the host)."""
+    if hasattr(a, "detach") and hasattr(a, "cpu"):  # torch.Tensor, without importing torch
+        a = a.detach().cpu().numpy()
+    return np.asarray(a)
+
+
+def kernel_from_torch(W: Any) -> np.ndarray:
+    """PyTorch OIHW cross-correlation weight -> paper kernel (d, d, c0, c1).
+
+    Accepts NumPy arrays and torch tensors, parameters that require grad included
+    (``kernel_from_torch(nn.Conv2d(1, 2, 3).weight)``)."""
+    W = _host_array(W)
     if W.ndim != 4:
         raise ValueError(f"W: expected 4 dimensions (O, I, H, W), got shape {W.shape}")
     return np.ascontiguousarray(W.transpose(2, 3, 1, 0)[::-1, ::-1])
@@ -165,9 +176,9 @@ def input_to_torch(X: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(X.transpose(0, 3, 1, 2))
 
 
-def input_from_torch(Xt: np.ndarray) -> np.ndarray:
-    """NCHW -> paper layout (N, D, D, c)."""
-    Xt = np.asarray(Xt)
+def input_from_torch(Xt: Any) -> np.ndarray:
+    """NCHW -> paper layout (N, D, D, c); NumPy arrays or torch tensors."""
+    Xt = _host_array(Xt)
     if Xt.ndim != 4:
         raise ValueError(f"X: expected 4 dimensions (N, C, H, W), got shape {Xt.shape}")
     return np.ascontiguousarray(Xt.transpose(0, 2, 3, 1))
