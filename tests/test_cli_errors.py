@@ -438,3 +438,27 @@ def test_reproduce_takes_the_bulk_scheduler_options(tmp_path, capsys):
                "--artifacts", str(tmp_path)])
     assert rc == 2
     assert "--scheduler: expected one of processes, synchronous, dask" in capsys.readouterr().err
+
+
+def test_every_option_has_help_and_check_lists_the_claim_ids():
+    import argparse
+
+    from slth_check.claims import REGISTRY
+    from slth_check.cli import CLAIM_IDS, build_parser
+
+    assert tuple(REGISTRY) == CLAIM_IDS  # --help lists them without importing the claims
+    missing = []
+
+    def walk(parser, path):
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                for name, sub in action.choices.items():
+                    walk(sub, f"{path} {name}")
+            elif action.dest != "help" and (not action.help or action.help == "see the README"):
+                missing.append(f"{path} {action.option_strings or action.dest}")
+
+    walk(build_parser(), "slth-check")
+    assert not missing, missing
+    check = next(a for a in build_parser()._subparsers._actions
+                 if isinstance(a, argparse._SubParsersAction)).choices["check"]
+    assert all(cid in check.format_help() for cid in CLAIM_IDS)
