@@ -44,7 +44,7 @@ from .tensors import as_float_array, check_entries, check_kernel_input, check_si
 MAX_DPS = 100_000
 
 #: Padding modes (crops of the full convolution; see :func:`crop_window`).
-Padding = Literal["paper", "same", "valid", "full"]
+Padding = Literal["paper", "same", "valid", "full", "same_upper"]
 PADDINGS: tuple[str, ...] = get_args(Padding)
 #: 2x2 pooling kinds.
 Pool = Literal["max", "avg"]
@@ -56,6 +56,8 @@ def crop_window(padding: str, D: int, d: int) -> tuple[int, int]:
         return 0, D
     if padding == "same":
         return (d - 1) // 2, D
+    if padding == "same_upper":  # PyTorch, JAX/XLA and ONNX SAME_UPPER: more padding at the end
+        return d // 2, D
     if padding == "valid":
         if D < d:
             raise ValueError(f"X: padding='valid' needs an input at least as large as the "

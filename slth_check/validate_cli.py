@@ -86,7 +86,11 @@ def add_subcommands(sub) -> None:  # argparse private type
     c.add_argument("--impl", required=True, help="MODULE:ATTR, or the built-ins torch, scipy")
     c.add_argument("--layout", default="paper", choices=["paper", "torch"])
     c.add_argument("--op", default="convolution", choices=["convolution", "cross-correlation"])
-    c.add_argument("--padding", default="paper", choices=["paper", "same", "valid", "full"])
+    c.add_argument("--padding", default="paper",
+                   choices=["paper", "same", "valid", "full", "same_upper"],
+                   help="padding mode the implementation implements: paper (Definition 1), "
+                   "same (scipy's offset, Flux SamePad), same_upper (PyTorch, JAX/XLA, ONNX "
+                   "SAME: more padding at the end for even kernels), valid, full")
     c.add_argument("--max-examples", type=int, default=200)
     c.add_argument("--rtol", type=float, default=None,
                    help="added to the tolerance: rtol * (|K|*|X|) per entry")

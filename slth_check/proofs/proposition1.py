@@ -42,12 +42,14 @@ OFFSETS = {
     "same": lambda d: (d - 1) / 2,  # integer division on z3 Ints and, via //, Python ints
     "valid": lambda d: d - 1,
     "full": lambda d: 0,
+    "same_upper": lambda d: d / 2,
 }
 
 
 def offset_int(padding: str, d: int) -> int:
     """The crop offset of ``padding`` for a Python int ``d`` (mirror of :data:`OFFSETS`)."""
-    return {"paper": 0, "same": (d - 1) // 2, "valid": d - 1, "full": 0}[padding]
+    return {"paper": 0, "same": (d - 1) // 2, "valid": d - 1, "full": 0,
+            "same_upper": d // 2}[padding]
 
 
 def input_index(s, stride, o_i, o_j, a, b, k, *, repeat: bool = False):
@@ -160,7 +162,8 @@ def compose_goal(*, factor: Fraction | int = 1) -> Goal:
 OBLIGATIONS = (
     Obligation("prop1.crop", NAME,
                "for all d >= 1: the crop offsets of paper (0), same ((d-1) div 2), "
-               "valid (d-1), full (0) lie in [0, d-1]", "LIA", crop_goal,
+               "valid (d-1), full (0), same_upper (d div 2) lie in [0, d-1]", "LIA",
+               crop_goal,
                {}, {"valid_offset_shift": 1}, "twin: 'valid' offset d (off by one)"),
     Obligation("prop1.a", NAME,
                "for all d, D, c0, stride >= 1, 0 <= s <= d-1, output (o_i, o_j): "

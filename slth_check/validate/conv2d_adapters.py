@@ -64,8 +64,8 @@ def torch_conv2d(padding: Padding) -> Callable:
             return F.conv2d(x, w, padding="valid").numpy()
         if padding == "full":
             return F.conv2d(x, w, padding=d - 1).numpy()
-        if padding == "same" and d % 2 == 1:
-            return F.conv2d(x, w, padding="same").numpy()
+        if padding == "same_upper" or (padding == "same" and d % 2 == 1):
+            return F.conv2d(x, w, padding="same").numpy()  # torch pads more at the end
         start, _ = crop_window(padding, X.shape[-1], d)
         left, right = d - 1 - start, start if padding == "same" else 0
         return F.conv2d(F.pad(x, (left, right, left, right)), w).numpy()
@@ -77,7 +77,8 @@ def scipy_conv2d(padding: Padding) -> Callable:
     """``scipy.signal.convolve`` (method='direct') per channel pair, paper layout."""
     import scipy.signal
 
-    mode = {"paper": "full", "full": "full", "same": "same", "valid": "valid"}[padding]
+    mode = {"paper": "full", "full": "full", "same": "same", "valid": "valid",
+            "same_upper": "full"}[padding]
 
     def impl(K: np.ndarray, X: np.ndarray) -> np.ndarray:
         def one(x):
@@ -85,6 +86,9 @@ def scipy_conv2d(padding: Padding) -> Callable:
                                                       method="direct")
                                 for k in range(K.shape[2])) for l in range(K.shape[3])],
                            axis=-1)
+            if padding == "same_upper":  # the crop of the full convolution at d // 2
+                s = K.shape[0] // 2
+                return out[s:s + x.shape[0], s:s + x.shape[1]]
             return out[:x.shape[0], :x.shape[1]] if padding == "paper" else out
         return np.stack([one(x) for x in X])
 

@@ -44,7 +44,7 @@ def _variants(K: np.ndarray, X: np.ndarray, padding: Padding) -> dict[str, np.nd
         if 0 <= s and s + length <= full.shape[1]:
             out[f"padding offset by {shift:+d} (output shifted)"] = full[:, s:s + length,
                                                                          s:s + length]
-    if padding in ("paper", "same"):
+    if padding in ("paper", "same", "same_upper"):
         # circular boundary: the same crop of the convolution of the periodic input
         Xw = np.pad(X, ((0, 0), (D, D), (D, D), (0, 0)), mode="wrap")
         circ = conv2d(K, Xw, padding="full")
