@@ -138,8 +138,10 @@ MUTANTS = [
 @pytest.mark.parametrize(("label", "build", "params"), MUTANTS, ids=[m[0] for m in MUTANTS])
 def test_mutated_statement_is_never_proved(label, build, params) -> None:
     r = discharge("mutant", label, label, "?", build(**params), "obligation")
-    assert r.verdict in ("violated", "unknown"), label
-    assert r.verdict != "holds"
+    if r.verdict == "unknown":  # Z3's per-call limit ran out: unknown, never a pass
+        pytest.skip(f"{label}: Z3 answered unknown ({r.z3_answer})")
+    assert r.verdict == "violated", label  # every mutant is false: Z3 finds a countermodel
+    assert r.countermodel, label
 
 
 def test_unmutated_builders_hold() -> None:
@@ -250,7 +252,7 @@ def test_prove_command_json(tmp_path, capsys) -> None:
     assert seen == {(n, k) for n in names for k in ("obligation", "twin")}
     for r in doc["results"]:
         assert r["verdict"] == ("holds" if r["kind"] == "obligation" else "refuted")
-        assert r["ok"] is True and isinstance(r["seconds"], float) and r["seconds"] >= 0
+        assert r["ok"] is True and isinstance(r["seconds"], float)
         assert r["z3_version"] == z3.get_version_string()
     assert [s["name"] for s in doc["statements"]] == list(STATEMENTS)
     assert all(s["proved_all_sizes"] for s in doc["statements"])
