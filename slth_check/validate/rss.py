@@ -30,7 +30,6 @@ a copy-paste reproducer.
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -49,7 +48,7 @@ from .answers import (
     sum_tolerance,
 )
 from .rss_generation import MAX_ABS_DEFAULT, rss_cases
-from .sandbox import UserCodeFailure, UserFunction
+from .sandbox import UserCodeFailure, UserFunction, load_user_function
 
 # Hypothesis and the exact solvers are imported where they are used: the worker process
 # imports this module for _solver_factory (and answers for normalise_answer) only, and
@@ -64,35 +63,6 @@ MAX_ABS_LIMIT = 1e300  # n * max_abs stays finite in float64 for n <= MAX_N
 
 
 # -- the solver in its worker ----------------------------------------------------------
-class ImportFailed(Exception):
-    """The user's module raised a ValueError at import (kept apart from usage errors)."""
-
-
-def _load_solver(spec: str) -> Callable:
-    """Import ``MODULE:ATTR``: ValueError only for usage errors (not found, not callable)."""
-    if not isinstance(spec, str) or ":" not in spec or spec.startswith(":") \
-            or spec.endswith(":"):
-        raise ValueError(f"--impl: expected MODULE:ATTR, got {spec!r}")
-    mod, attr = spec.split(":", 1)
-    try:
-        obj: Any = importlib.import_module(mod)
-    except ModuleNotFoundError as exc:
-        if exc.name is not None and (mod == exc.name or mod.startswith(exc.name + ".")):
-            raise ValueError(f"--impl: cannot load {spec!r} (no module named {exc.name!r}; "
-                             "is the current folder or PYTHONPATH right?)") from exc
-        raise
-    except ValueError as exc:  # the user's code raised it: not a usage error
-        raise ImportFailed(f"{type(exc).__name__}: {exc}") from exc
-    try:
-        for part in attr.split("."):
-            obj = getattr(obj, part)
-    except AttributeError as exc:
-        raise ValueError(f"--impl: cannot load {spec!r} (AttributeError: {exc})") from exc
-    if not callable(obj):
-        raise ValueError(f"--impl: {spec!r} is not callable (got {type(obj).__name__})")
-    return obj
-
-
 class _Solver:
     """Calls the user's ``f(values, target)`` with ``target`` as a Python float
     (the sandbox hands every argument over as an array)."""
@@ -106,7 +76,7 @@ class _Solver:
 
 def _solver_factory(spec: str) -> _Solver:
     """Run in the worker: load the user's solver (see :class:`_Solver`)."""
-    return _Solver(_load_solver(spec))
+    return _Solver(load_user_function(spec))
 
 
 # -- the validator -----------------------------------------------------------------------

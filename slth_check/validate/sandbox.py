@@ -58,9 +58,8 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["ImplementationLoadError", "InputModified", "UserCodeFailure", "UserFunction",
-           "private_copy", "real_array"]
-
+__all__ = ["ImplementationLoadError", "ImportFailed", "InputModified", "UserCodeFailure",
+           "UserFunction", "load_user_function", "private_copy", "real_array"]
 
 #: Seconds a worker may take to start and import the implementation, whatever the
 #: per-call ``timeout``: start-up on a loaded machine must not read as a failure.
@@ -132,9 +131,20 @@ def _describe_status(code: int) -> str:
     return f"exited with status {code} (sys.exit / os._exit)"
 
 
-def _load(spec: str, factory_args: Sequence[Any] | None, what: str) -> Callable:
-    """Import ``MODULE:ATTR``; ValueError for usage errors, other exceptions propagate."""
-    if not isinstance(spec, str) or ":" not in spec:
+class ImportFailed(Exception):
+    """The user's module raised while being imported (a ValueError included: kept apart
+    from the loader's own usage errors)."""
+
+
+def load_user_function(spec: str, factory_args: Sequence[Any] | None = None,
+                       what: str = "--impl") -> Callable:
+    """Import ``MODULE:ATTR`` (in the worker, or in-process): ``ValueError`` only for usage
+    errors (malformed spec, module or attribute not found, not callable); whatever the
+    user's module raises while being imported propagates, a ``ValueError`` wrapped in
+    :class:`ImportFailed`.  ``factory_args``: call ``ATTR(*factory_args)`` for the
+    function."""
+    if not isinstance(spec, str) or ":" not in spec or spec.startswith(":") \
+            or spec.endswith(":"):
         raise ValueError(f"{what}: expected MODULE:ATTR, got {spec!r}")
     mod, attr = spec.split(":", 1)
     try:
@@ -147,15 +157,17 @@ def _load(spec: str, factory_args: Sequence[Any] | None, what: str) -> Callable:
                              f"{exc.name!r}; is the current folder or PYTHONPATH right?)") \
                 from exc
         raise
+    except ValueError as exc:  # raised by the user's module: not a usage error
+        raise ImportFailed(_exc_text(exc)) from exc
     try:
         for part in attr.split("."):
             obj = getattr(obj, part)
     except AttributeError as exc:
-        raise ValueError(f"{what}: cannot load {spec!r} ({exc})") from exc
+        raise ValueError(f"{what}: cannot load {spec!r} (AttributeError: {exc})") from exc
     if factory_args is not None:
         obj = obj(*factory_args)
     if not callable(obj):
-        raise ValueError(f"{what}: {spec!r} is not callable")
+        raise ValueError(f"{what}: {spec!r} is not callable (got {type(obj).__name__})")
     return obj
 
 
@@ -204,7 +216,7 @@ def _worker_main(fd: int) -> None:  # pragma: no cover - runs in the worker proc
     if isinstance(convert, str):
         convert = CONVERTERS[convert]
     try:
-        fn = _load(spec, factory_args, what)
+        fn = load_user_function(spec, factory_args, what)
     except ValueError as exc:
         conn.send(("usage", str(exc)))
         return
@@ -290,7 +302,8 @@ class UserFunction:
             raise ValueError(f"convert: expected a callable or one of {tuple(CONVERTERS)}, "
                              f"got {convert!r}")
         if self.in_process:
-            self._fn = _load(impl, self.factory_args, what) if isinstance(impl, str) else impl
+            self._fn = load_user_function(impl, self.factory_args, what) \
+                if isinstance(impl, str) else impl
             if isinstance(convert, str):
                 self.convert = CONVERTERS[convert]
 
