@@ -8,7 +8,9 @@ biases without a rounding radius, average pooling rounded by one ulp, the defaul
 from __future__ import annotations
 
 import json
+import sys
 from fractions import Fraction
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -24,19 +26,9 @@ from slth_check.certify import (
 from slth_check.cli import main
 from slth_check.conv import pool2d
 from slth_check.network import ConvLayer, PrunedCNN, PrunedLayer, TargetCNN
-from slth_check.network_io import save_networks
 
-BIG = 2.0**53
-
-
-def cancelling_layer(pool=None, bias=False):
-    """Effective kernel exactly 1 (1 + 2^53 - 2^53) whose float64 value is 0."""
-    U = np.ones((1, 1, 1, 3))
-    V = np.array([1.0, BIG, -BIG]).reshape(1, 1, 3, 1)
-    Ub = Sb = None
-    if bias:
-        Ub, Sb = np.ones(3), np.ones(3, bool)
-    return PrunedLayer(U, V, np.ones(U.shape, bool), np.ones(V.shape, bool), Ub, Sb, pool=pool)
+sys.path.insert(0, str(Path(__file__).parent / "adversarial"))
+from pruned_zoo import BIG, cancelling_layer, deep_offset
 
 
 def test_matmul_enclosure_covers_cancellation():
@@ -102,9 +94,9 @@ def test_lower_above_upper_is_an_internal_error(monkeypatch):
 
 
 def _write(tmp_path, target_layers, pruned_layers):
-    paths = [tmp_path / n for n in ("T.npz", "R.npz", "M.npz")]
-    save_networks(*paths, TargetCNN(target_layers), PrunedCNN(pruned_layers))
-    return [str(p) for p in paths]
+    import pruned_zoo
+
+    return pruned_zoo.write(tmp_path, target_layers, pruned_layers)
 
 
 def test_validate_pruned_cancellation_is_not_a_false_holds(tmp_path, capsys):
@@ -123,26 +115,8 @@ def test_validate_pruned_cancellation_is_not_a_false_holds(tmp_path, capsys):
     assert v["D"] == 1 and v["method"] in ("bounds", "milp")
 
 
-def _offset_network():
-    """3 layers of 2x2 kernels; the only error sits at offset (1, 1) of layer 1 and is
-    carried by offsets (1, 1) of layers 2 and 3: an output sees it only when its window
-    reaches 3 rows back, i.e. from D = 4 (the receptive field) on."""
-    def e11(v):
-        K = np.zeros((2, 2, 1, 1))
-        K[1, 1] = v
-        return K
-
-    t = [ConvLayer(e11(0.5)), ConvLayer(e11(1.0)), ConvLayer(e11(1.0))]
-    U = e11(1.0)
-    p = [PrunedLayer(U, np.ones((1, 1, 1, 1)), np.zeros((2, 2, 1, 1), bool),
-                     np.ones((1, 1, 1, 1), bool))]  # everything pruned: error 0.5 x[0, 0]
-    p += [PrunedLayer(U, np.ones((1, 1, 1, 1)), U > 0, np.ones((1, 1, 1, 1), bool))
-          for _ in range(2)]
-    return t, p
-
-
 def test_validate_pruned_default_D_is_the_receptive_field(tmp_path):
-    t, p = _offset_network()
+    t, p, _, _ = deep_offset()  # the error first seen at D = 4, the receptive field
     f = TargetCNN(t)
     assert f.receptive_field() == 4 and f.certification_size() == 4
     T, R, M = _write(tmp_path, t, p)

@@ -28,12 +28,21 @@ def _identity_pruned():
     return PrunedLayer(U, V, S, T)
 
 
+def cancelling_layer(pool=None, bias=False):
+    """A pruned 1x1 layer whose effective kernel is 1 + 2^53 - 2^53 = 1 exactly and 0 in
+    float64 (with ``bias``: random biases 1, kept)."""
+    U = np.ones((1, 1, 1, 3))
+    V = np.array([1.0, BIG, -BIG]).reshape(1, 1, 3, 1)
+    Ub = Sb = None
+    if bias:
+        Ub, Sb = np.ones(3), np.ones(3, bool)
+    return PrunedLayer(U, V, np.ones(U.shape, bool), np.ones(V.shape, bool), Ub, Sb, pool=pool)
+
+
 def cancelling_kernel():
     """Effective kernel 1 + 2^53 - 2^53 = 1 exactly (0 in float64) against a target 0;
     a second identity layer.  f - g = -x, sup = 1 at x = 1."""
-    U = np.ones((1, 1, 1, 3))
-    V = np.array([1.0, BIG, -BIG]).reshape(1, 1, 3, 1)
-    p = [PrunedLayer(U, V, np.ones(U.shape, bool), np.ones(V.shape, bool)), _identity_pruned()]
+    p = [cancelling_layer(), _identity_pruned()]
     t = [ConvLayer(np.zeros((1, 1, 1, 1))), ConvLayer(np.ones((1, 1, 1, 1)))]
     return t, p, Fraction(1), "f = 0, g = x on x >= 0"
 
