@@ -78,6 +78,7 @@ def add_subcommands(sub) -> None:  # argparse private type
     """Register further sub-commands on the ``slth-check`` parser."""
     __import__(f"{__package__}.approximate_cli", fromlist=["register"]).register(sub)
     __import__(f"{__package__}.proofs.cli", fromlist=["register"]).register(sub)
+    __import__(f"{__package__}.export.cli", fromlist=["register"]).register(sub)
     va = sub.add_parser("validate", help="validate another implementation against the "
                         "reference (exit 0 consistent/holds, 1 discrepancy/violated, "
                         "2 usage error, 3 unknown)")

@@ -1,0 +1,1 @@
+"""Export of slth-check's objects to other tools' formats (issue 12)."""
