@@ -26,14 +26,16 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Sequence
+from concurrent.futures import Executor
 from fractions import Fraction
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
 from .conv import Padding, Pool
 from .network import PrunedCNN, PrunedLayer, TargetCNN, check_shape
-from .rss import RSSResult, solve
+from .rss import RSSResult, solve_many
+from .rss.result import Status
 from .tensors import as_float_array
 
 # ---------------------------------------------------------------- constructions
@@ -45,31 +47,73 @@ from .tensors import as_float_array
 MAX_RSS_SAMPLES = 30
 
 
-def _entry_rss(target: float, values: np.ndarray, method: str) -> tuple[np.ndarray, RSSResult]:
-    if values.size > MAX_RSS_SAMPLES and method == "auto":
-        mask, res = _entry_rss(target, values[:MAX_RSS_SAMPLES], method)
-        full = np.zeros(values.size, dtype=bool)
-        full[:MAX_RSS_SAMPLES] = mask
-        res.mask = full
-        if res.status == "optimal":
-            res.status = "feasible"
-            res.certificate = {"proof": f"optimal over the first {MAX_RSS_SAMPLES} of "
-                                        f"{values.size} samples"}
-        return full, res
-    if values.size == 0:
-        res = RSSResult(np.zeros(0, bool), Fraction(0), abs(Fraction(float(target))),
-                        "optimal", "trivial", {"proof": "no positive sample: empty sum only"})
-        return res.mask, res
-    res = solve(values, float(target), method=method)
-    return res.mask, res
+def _trivial(target: float) -> RSSResult:
+    """The answer when no sample is positive: the empty sum, optimal by default."""
+    return RSSResult(np.zeros(0, bool), Fraction(0), abs(Fraction(float(target))),
+                     "optimal", "trivial", {"proof": "no positive sample: empty sum only"})
 
 
-def build_kernel(K: Any, U: Any, V: Any, *, method: str = "auto") -> tuple[np.ndarray, dict]:
+def solve_entries(problems: Sequence[tuple[float, np.ndarray]], method: str = "auto", *,
+                  executor: Executor | None = None) -> list[RSSResult]:
+    """Step 3 of the proofs of Lemmas 1-2 in bulk: one RSS answer per ``(target, values)``.
+
+    The problems are grouped by size and each group is one
+    :func:`slth_check.rss.solve_many` call (on ``executor``, else inline), whose
+    rows are the answers :func:`slth_check.rss.solve` gives one by one (the
+    mask; ``achieved`` and ``error`` are recomputed exactly from it).  With
+    ``method="auto"`` only the first :data:`MAX_RSS_SAMPLES` values of a longer
+    problem enter it (status ``feasible``: optimal over those only); a problem
+    without values gets the empty sum.
+    """
+    out: list[RSSResult | None] = [None] * len(problems)
+    groups: dict[int, list[int]] = {}
+    for i, (target, values) in enumerate(problems):
+        k = values.size if method != "auto" else min(values.size, MAX_RSS_SAMPLES)
+        if k == 0:
+            out[i] = _trivial(target)
+        else:
+            groups.setdefault(k, []).append(i)
+    for k, idx in sorted(groups.items()):
+        V = np.stack([problems[i][1][:k] for i in idx])
+        T = np.array([float(problems[i][0]) for i in idx])
+        res = solve_many(V, T, method=method, executor=executor, progress=False,
+                         workers=1 if executor is None else None)
+        for row, i in enumerate(idx):
+            target, values = problems[i]
+            r = RSSResult.from_mask(V[row], target, res.masks[row],
+                                    cast(Status, str(res.status[row])),
+                                    res.method, {"proof": f"the answer of rss.solve "
+                                                          f"(method {res.method}), in bulk"})
+            if values.size > k:  # only the first MAX_RSS_SAMPLES samples were offered
+                r.mask = np.concatenate([r.mask, np.zeros(values.size - k, dtype=bool)])
+                if r.status == "optimal":
+                    r.status = "feasible"
+                    r.certificate = {"proof": f"optimal over the first {MAX_RSS_SAMPLES} of "
+                                              f"{values.size} samples"}
+            out[i] = r
+    return [r for r in out if r is not None]
+
+
+def _kernel_problems(K: np.ndarray, U: np.ndarray, v: np.ndarray, l: int = 0
+                     ) -> list[tuple[tuple, np.ndarray, float, np.ndarray]]:
+    """Per entry ``idx`` of output channel ``l``: the positive samples' positions and the
+    problem ``(K[idx, l], {v_t U[idx, t] : U[idx, t] > 0})`` of step 3."""
+    d, _, c, _ = U.shape
+    probs = []
+    for idx in np.ndindex(d, d, c):
+        pos = np.flatnonzero(U[idx] > 0)
+        probs.append((idx, pos, float(K[idx + (l,)]), v[pos] * U[idx][pos]))
+    return probs
+
+
+def build_kernel(K: Any, U: Any, V: Any, *, method: str = "auto",
+                 executor: Executor | None = None) -> tuple[np.ndarray, dict]:
     """Lemma 1: the mask S for one output channel.
 
     K (d, d, c, 1), U (d, d, c, n), V (1, 1, n, 1).  Every non-positive entry
     of U is pruned; per entry of K, the subset of ``{V_t U+_{i,j,k,t}}``
-    chosen by RSS (``method`` of :func:`slth_check.rss.solve`) is kept.
+    chosen by RSS (``method`` of :func:`slth_check.rss.solve`) is kept; the
+    entries are solved in bulk (:func:`solve_entries`, on ``executor``).
     Returns S (bool, shape of U) and the :class:`RSSResult` of each entry.
     """
     K = as_float_array(K, "K", ndim=4)
@@ -79,13 +123,12 @@ def build_kernel(K: Any, U: Any, V: Any, *, method: str = "auto") -> tuple[np.nd
     check_shape(K, "K", (d, d, c, 1))
     check_shape(V, "V", (1, 1, n, 1))
     S = np.zeros(U.shape, dtype=bool)
+    probs = _kernel_problems(K, U, V[0, 0, :, 0])
+    res = solve_entries([(t, vals) for _, _, t, vals in probs], method, executor=executor)
     results: dict[tuple, RSSResult] = {}
-    v = V[0, 0, :, 0]
-    for idx in np.ndindex(d, d, c):
-        pos = np.flatnonzero(U[idx] > 0)
-        mask, res = _entry_rss(K[idx + (0,)], v[pos] * U[idx][pos], method)
-        S[idx + (pos[mask],)] = True
-        results[idx] = res
+    for (idx, pos, _, _), r in zip(probs, res):
+        S[idx + (pos[r.mask],)] = True
+        results[idx] = r
     return S, results
 
 
@@ -103,13 +146,15 @@ def block_mask(n: int, c1: int) -> np.ndarray:
 
 def build_layer(K: Any, U: Any, V: Any, *, method: str = "auto", bias: Any = None,
                 Ub: Any = None, padding: Padding = "paper", stride: int = 1,
-                pool: Pool | None = None) -> PrunedLayer:
+                pool: Pool | None = None, executor: Executor | None = None) -> PrunedLayer:
     """Lemma 2: masks S, T for a layer K (d, d, c0, c1) from U (d, d, c0, n), V (1, 1, n, c1).
 
     ``T`` is block-diagonal with ``n' = n // c1`` (the last ``n mod c1`` samples
     are pruned when c1 does not divide n); output channel l runs Lemma 1 on its
     block.  With ``bias`` (c1,) and random first-layer biases ``Ub`` (n,), each
     ``bias[l]`` is approximated by a subset of ``{V[t,l] Ub[t] : Ub[t] > 0}``.
+    All the layer's problems are solved in bulk (:func:`solve_entries`, grouped by
+    size, on ``executor``, else inline): the masks of solving them one by one.
     """
     K = as_float_array(K, "K", ndim=4)
     U = as_float_array(U, "U", ndim=4)
@@ -130,17 +175,23 @@ def build_layer(K: Any, U: Any, V: Any, *, method: str = "auto", bias: Any = Non
             raise ValueError("Ub: expected random first-layer biases (n,) when bias is given")
         Ub = as_float_array(Ub, "Ub", ndim=1)
         check_shape(Ub, "Ub", (n,))
+    keys: list[tuple[tuple, np.ndarray]] = []  # (key of layer.rss, columns of U)
+    problems: list[tuple[float, np.ndarray]] = []
     for l in range(c1):
         blk = slice(l * n1, (l + 1) * n1)
-        S_l, res = build_kernel(K[..., l:l + 1], U[..., blk], V[:, :, blk, l:l + 1],
-                                method=method)
-        S[..., blk] = S_l
-        rss.update({k + (l,): r for k, r in res.items()})
+        for idx, pos, t, vals in _kernel_problems(K, U[..., blk], V[0, 0, blk, l], l):
+            keys.append((idx + (l,), l * n1 + pos))
+            problems.append((t, vals))
         if bias is not None:
             pos = np.flatnonzero(Ub[blk] > 0)
-            mask, r = _entry_rss(bias[l], V[0, 0, blk, l][pos] * Ub[blk][pos], method)
-            Sb[l * n1 + pos[mask]] = True
-            rss[("bias", l)] = r
+            keys.append((("bias", l), l * n1 + pos))
+            problems.append((float(bias[l]), V[0, 0, blk, l][pos] * Ub[blk][pos]))
+    for (key, cols), r in zip(keys, solve_entries(problems, method, executor=executor)):
+        if key[0] == "bias":
+            Sb[cols[r.mask]] = True
+        else:
+            S[key[:3] + (cols[r.mask],)] = True
+        rss[key] = r
     return PrunedLayer(U, V, S, T, Ub if bias is not None else None,
                        Sb if bias is not None else None, padding, stride, pool, rss)
 
@@ -181,7 +232,7 @@ def build_network(target: TargetCNN, *, n: int | Sequence[int] | None = None,
                   C: float | None = None, eps: float | None = None,
                   delta: float | None = None, rng: np.random.Generator | int | None = None,
                   random_layers: Sequence[tuple[np.ndarray, np.ndarray]] | None = None,
-                  method: str = "auto") -> PrunedCNN:
+                  method: str = "auto", executor: Executor | None = None) -> PrunedCNN:
     """Theorem 1: the pruned random network emulating ``target``.
 
     Layer i uses ``n_i`` samples: given as ``n`` (int or one per layer) or
@@ -189,7 +240,9 @@ def build_network(target: TargetCNN, *, n: int | Sequence[int] | None = None,
     layers ``L_{2i-1}`` (d_i, d_i, c_{i-1}, n_i) and ``L_{2i}`` (1, 1, n_i, c_i)
     (and, for biased layers, random biases (n_i,)) are drawn i.i.d.
     Unif([-1, 1]) from ``rng`` (a Generator or seed), or supplied as
-    ``random_layers`` [(U_1, V_1), ...].
+    ``random_layers`` [(U_1, V_1), ...].  Each layer's subset-sum problems go
+    through the bulk path on ``executor`` (:func:`build_layer`); the result does
+    not depend on it.
     """
     if not isinstance(target, TargetCNN):
         raise TypeError(f"target: expected a TargetCNN, got {type(target).__name__}")
@@ -222,5 +275,6 @@ def build_network(target: TargetCNN, *, n: int | Sequence[int] | None = None,
         if L.bias is not None:
             Ub = gen.uniform(-1, 1, n_i)
         layers.append(build_layer(L.K, U, V, method=method, bias=L.bias, Ub=Ub,
-                                  padding=L.padding, stride=L.stride, pool=L.pool))
+                                  padding=L.padding, stride=L.stride, pool=L.pool,
+                                  executor=executor))
     return PrunedCNN(layers, final_relu=target.final_relu)

@@ -172,3 +172,56 @@ def test_layer_sup_error_does_not_depend_on_D_beyond_d(d):
     assert len(set(values.values())) == 1
     if d > 1:  # smaller inputs only see partial windows
         assert layer_sup_error(K, L, d - 1)[0] <= values[d]
+
+
+def _entry_by_entry(layer, K, bias=None):
+    """The masks S (and Sb) of the former construction: one rss.solve per entry, the first
+    MAX_RSS_SAMPLES positive samples when there are more."""
+    from slth_check.construction import MAX_RSS_SAMPLES
+    from slth_check.rss import solve
+
+    U, V, Ub = layer.U, layer.V, layer.Ub
+    d, _, c0, n = U.shape
+    c1 = V.shape[3]
+    n1 = n // c1
+    S, Sb = np.zeros(U.shape, bool), np.zeros(n, bool)
+
+    def pick(target, vals, pos):
+        vals, pos = vals[:MAX_RSS_SAMPLES], pos[:MAX_RSS_SAMPLES]
+        return pos[solve(vals, float(target)).mask] if vals.size else pos[:0]
+
+    for l in range(c1):
+        cols = np.arange(l * n1, (l + 1) * n1)
+        for idx in np.ndindex(d, d, c0):
+            pos = cols[U[idx][cols] > 0]
+            S[idx + (pick(K[idx + (l,)], V[0, 0, pos, l] * U[idx][pos], pos),)] = True
+        if bias is not None:
+            pos = cols[Ub[cols] > 0]
+            Sb[pick(bias[l], V[0, 0, pos, l] * Ub[pos], pos)] = True
+    return S, Sb
+
+
+def test_bulk_construction_equals_entry_by_entry_solves():
+    """build_network solves through solve_many (grouped by size): the masks of one
+    rss.solve per entry, sizes above MAX_RSS_SAMPLES (truncated) and empty ones included."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    rng = np.random.default_rng(4)
+    t = TargetCNN([ConvLayer(cls(rng, (2, 2, 1, 3)), bias=rng.uniform(-0.2, 0.2, 3)),
+                   ConvLayer(cls(rng, (1, 1, 3, 2)))])
+    pruned = build_network(t, n=[3 * 80, 2 * 9], rng=5)  # ~40 positive samples (> 30)
+    sizes = {r.mask.size for L in pruned.layers for r in L.rss.values()}
+    assert max(sizes) > 30 and len(sizes) > 3, sizes  # several groups, truncation exercised
+    for L, T in zip(pruned.layers, t.layers):
+        S, Sb = _entry_by_entry(L, T.K, T.bias)
+        assert np.array_equal(L.S, S)
+        if T.bias is not None:
+            assert np.array_equal(L.Sb, Sb)
+        for key, r in L.rss.items():  # exact, from the mask
+            assert r.error == abs(Fraction(float(T.bias[key[1]] if key[0] == "bias"
+                                                 else T.K[key])) - r.achieved)
+    with ThreadPoolExecutor(2) as pool:
+        again = build_network(t, n=[3 * 80, 2 * 9], rng=5, executor=pool)
+    for a, b in zip(pruned.layers, again.layers):
+        assert np.array_equal(a.S, b.S) and np.array_equal(a.Sb, b.Sb) if a.Sb is not None \
+            else np.array_equal(a.S, b.S)
