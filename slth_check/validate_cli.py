@@ -60,7 +60,7 @@ def _cmd_validate(args: argparse.Namespace) -> int:
                             max_examples=args.max_examples, rtol=args.rtol,
                             precision=args.precision, max_d=args.max_d, max_D=args.max_D,
                             max_channels=args.max_channels, max_batch=args.max_batch,
-                            max_abs=args.max_abs, timeout=args.timeout)
+                            max_abs=args.max_abs, timeout=args.timeout, stride=args.stride)
     elif args.what == "rss":
         from .validate.rss import validate_rss
 
@@ -84,7 +84,11 @@ def add_subcommands(sub) -> None:  # argparse private type
                         "2 usage error, 3 unknown)")
     vs = va.add_subparsers(dest="what", required=True)
     c = vs.add_parser("conv2d", help="differential testing of a conv2d")
-    c.add_argument("--impl", required=True, help="MODULE:ATTR, or the built-ins torch, scipy")
+    c.add_argument("--impl", required=True,
+                   help="MODULE:ATTR (called as f(A, X), or f(A, X, stride=S) with --stride "
+                   "S > 1), or a built-in: scipy, torch, jax (float64 with jax_enable_x64; "
+                   "extra 'jax'), onnxruntime (a one-node ONNX Conv, float32; extra 'onnx'); "
+                   "a built-in sets --layout and --op")
     c.add_argument("--layout", default="paper", choices=["paper", "torch"])
     c.add_argument("--op", default="convolution", choices=["convolution", "cross-correlation"])
     c.add_argument("--padding", default="paper",
@@ -92,6 +96,9 @@ def add_subcommands(sub) -> None:  # argparse private type
                    help="padding mode the implementation implements: paper (Definition 1), "
                    "same (scipy's offset, Flux SamePad), same_upper (PyTorch, JAX/XLA, ONNX "
                    "SAME: more padding at the end for even kernels), valid, full")
+    c.add_argument("--stride", type=int, default=1,
+                   help="stride S: every S-th output of the padding mode's crop, from the "
+                   "first (default 1)")
     c.add_argument("--max-examples", type=int, default=200)
     c.add_argument("--rtol", type=float, default=None,
                    help="added to the tolerance: rtol * (|K|*|X|) per entry")

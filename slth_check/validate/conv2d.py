@@ -4,11 +4,17 @@ The function under test is called as ``impl(A, X)`` with NumPy arrays in the
 stated layout (``paper``: kernel (d, d, c0, c1) and input (N, D, D, c0);
 ``torch``: OIHW and NCHW) and must implement the stated operation
 (``convolution`` as in Definition 1, or ``cross-correlation`` as PyTorch)
-with the stated padding.  It may return a NumPy array, anything
+with the stated padding.  With ``stride`` S > 1 it is called as
+``impl(A, X, stride=S)`` and must keep every S-th output of the padding
+mode's crop, from the first (:mod:`slth_check.conv`); a function whose
+signature has no ``stride`` keyword (nor ``**kwargs``) is a usage error.
+The built-ins ``scipy``, ``torch``, ``jax`` and ``onnxruntime``
+(:mod:`slth_check.validate.conv2d_builtins`) choose their own layout and
+operation.  It may return a NumPy array, anything
 ``np.asarray`` accepts, or a torch tensor, of real numbers.
 
 **Isolation** (:mod:`slth_check.validate.sandbox`).  A ``MODULE:ATTR``
-implementation (and the built-ins ``scipy``, ``torch``) runs in a worker
+implementation (and the built-ins) runs in a worker
 process with a per-call ``timeout`` (default 60 s): a hang, ``sys.exit``,
 ``os._exit``, a crash, or an exception at import are discrepancies of the
 implementation, never ``consistent`` and never a crash of slth-check.  A
@@ -51,15 +57,20 @@ from .conv2d_adapters import (
     LAYOUTS,
     OPS,
     arg_names,
-    builtin_factory,
     from_user_layout,
     result_to_array,
-    scipy_conv2d,
     to_user_layout,
+    with_stride,
+)
+from .conv2d_builtins import (
+    BUILTINS,
+    builtin_factory,
+    require_builtin,
+    scipy_conv2d,
     torch_conv2d,
 )
-from .conv2d_generation import BACKGROUNDS, conv_cases, default_max_abs
-from .diagnosis import diagnose, lower_precision, probe_cases
+from .conv2d_generation import BACKGROUNDS, check_stride, conv_cases, default_max_abs
+from .diagnosis import diagnose, lower_precision, probe_cases, reproducer
 from .sandbox import UserCodeFailure, UserFunction
 from .tolerance import (
     PRECISIONS,
@@ -73,7 +84,8 @@ from .tolerance import (
     underflow_term,
 )
 
-__all__ = ["BACKGROUNDS", "LAYOUTS", "MAX_WORK", "OPS", "PRECISIONS", "SHRINK_CALLS",
+__all__ = ["BACKGROUNDS", "BUILTINS", "LAYOUTS", "MAX_WORK", "OPS", "PRECISIONS",
+           "SHRINK_CALLS",
            "EntryCheck", "Precision", "check_image", "conv_cases", "default_max_abs",
            "fft_stages", "from_user_layout", "normwise_factor", "result_to_array",
            "scipy_conv2d", "to_user_layout", "tolerance", "torch_conv2d", "underflow_term",
@@ -84,11 +96,6 @@ _builtin_factory = builtin_factory
 
 
 # -- adapters ---------------------------------------------------------------------
-def _arr_literal(a: np.ndarray) -> str:
-    dt = "" if a.dtype == np.float64 else f", dtype=np.{a.dtype}"
-    return f"np.array({np.asarray(a).tolist()!r}{dt})"
-
-
 def _check_int(name: str, v: Any, lo: int, hi: int) -> int:
     if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or not lo <= v <= hi:
         raise ValueError(f"{name}: expected an integer in [{lo}, {hi}], got {v!r}")
@@ -175,14 +182,19 @@ def validate_conv2d(impl: Callable | str, *, layout: str = "paper", op: str = "c
                     padding: Padding = "paper", max_examples: int = 200,
                     rtol: float | None = None, seed: int = 0, precision: str = "float64",
                     max_d: int = 5, max_D: int = 8, max_channels: int = 4, max_batch: int = 3,
-                    max_abs: float | None = None, timeout: float = 60.0) -> Verdict:
-    """Differential test of ``impl`` against :func:`slth_check.conv2d` (Definition 1).
+                    max_abs: float | None = None, timeout: float = 60.0,
+                    stride: int = 1) -> Verdict:
+    """Differential test of ``impl`` against :func:`slth_check.conv2d` (Definition 1,
+    with ``padding`` and ``stride``).
 
     ``impl`` is ``"MODULE:ATTR"`` (run in a sandboxed worker with ``timeout``
-    seconds per call), a built-in (``"scipy"``, ``"torch"``), or a Python
-    callable (run in-process).  ``precision`` picks the dtype handed to the
-    user and the tolerance (module docs); ``rtol`` is added on top;
-    ``max_*`` bound the generated shapes and magnitudes.  Returns a
+    seconds per call), a built-in (:data:`BUILTINS`: ``"scipy"``, ``"torch"``,
+    ``"jax"``, ``"onnxruntime"``, which set the layout and operation), or a
+    Python callable (run in-process).  At ``stride`` 1 it is called as
+    ``impl(A, X)``, at ``stride`` S > 1 as ``impl(A, X, stride=S)`` (a
+    usage error when its signature has no such keyword).  ``precision`` picks
+    the dtype handed to the user and the tolerance (module docs); ``rtol`` is
+    added on top; ``max_*`` bound the generated shapes and magnitudes.  Returns a
     :class:`~slth_check.validate.Verdict`: ``consistent``, or ``discrepancy``
     with a minimal counterexample, a reproducer and a diagnosis.  Raises
     ValueError for bad arguments or an implementation that cannot be found.
@@ -191,18 +203,10 @@ def validate_conv2d(impl: Callable | str, *, layout: str = "paper", op: str = "c
     p = get_precision(precision)
     lim = _check_limits(padding, p, rtol, max_examples, max_d, max_D, max_channels,
                         max_batch, max_abs)
+    stride = check_stride(stride, padding, lim.max_d, lim.max_D)
     name = impl if isinstance(impl, str) else getattr(impl, "__qualname__", repr(impl))
-    if impl in ("torch", "scipy"):
-        if impl == "torch":
-            torch_conv2d(padding)  # a usage error here if torch is missing
-        layout, op = ("torch", "cross-correlation") if impl == "torch" else ("paper",
-                                                                             "convolution")
-        fn = UserFunction("slth_check.validate.conv2d_adapters:builtin_factory", timeout,
-                          factory_args=(impl, padding), convert="real_array",
-                          arg_names=arg_names(layout))
-    else:
-        fn = UserFunction(impl, timeout, convert="real_array", arg_names=arg_names(layout))
-    config = {"impl": name, "layout": layout, "op": op, "padding": padding,
+    layout, op, fn = _user_function(impl, layout, op, padding, stride, timeout, name)
+    config = {"impl": name, "layout": layout, "op": op, "padding": padding, "stride": stride,
               "max_examples": lim.max_examples, "rtol": rtol, "precision": precision,
               "max_d": lim.max_d, "max_D": lim.max_D, "max_channels": lim.max_channels,
               "max_batch": lim.max_batch, "max_abs": lim.max_abs, "timeout": timeout,
@@ -210,9 +214,33 @@ def validate_conv2d(impl: Callable | str, *, layout: str = "paper", op: str = "c
               "tolerance": f"gamma_m(u) |K|*|X| + W ||K_l||_1 ||X||_max + underflow "
                            f"({precision}, u = 2^{int(math.log2(p.u))})"
                            + (f" + rtol {rtol} |K|*|X|" if rtol else "")}
-    case = _Case(fn, layout, op, padding, p, float(rtol or 0.0))
+    case = _Case(fn, layout, op, padding, p, float(rtol or 0.0), stride)
     with fn:
         return _run(case, name, impl, config, lim, seed)
+
+
+def _user_function(impl: Callable | str, layout: str, op: str, padding: Padding, stride: int,
+                   timeout: float, name: str) -> tuple[str, str, UserFunction]:
+    """The layout, operation and :class:`UserFunction` of ``impl`` (a built-in sets the
+    first two; a missing extra is a usage error here, before any worker starts)."""
+    names = arg_names(layout)
+    if isinstance(impl, str) and impl in BUILTINS:
+        require_builtin(impl)
+        layout, op = BUILTINS[impl]
+        return layout, op, UserFunction(
+            "slth_check.validate.conv2d_adapters:builtin_factory", timeout,
+            factory_args=(impl, padding, stride), convert="real_array",
+            arg_names=arg_names(layout))
+    if stride == 1:
+        return layout, op, UserFunction(impl, timeout, convert="real_array", arg_names=names)
+    if isinstance(impl, str):
+        return layout, op, UserFunction(
+            "slth_check.validate.conv2d_adapters:strided_factory", timeout,
+            factory_args=(impl, stride), convert="real_array", arg_names=names)
+    if not callable(impl):
+        raise ValueError(f"--impl: expected MODULE:ATTR or a callable, got {impl!r}")
+    return layout, op, UserFunction(with_stride(impl, stride, repr(name)), timeout,
+                                    convert="real_array", arg_names=names)
 
 
 def _key(case: tuple[np.ndarray, np.ndarray]) -> tuple:
@@ -230,6 +258,7 @@ class _Case:
     padding: Padding
     p: Precision
     rtol: float
+    stride: int = 1
 
     def evaluate(self, case: tuple[np.ndarray, np.ndarray]) -> _Problem | None:
         K, X = case
@@ -249,7 +278,7 @@ class _Case:
             return _Problem(f"output shape {Y.shape} for an input batch of {len(X)}", got=Y)
         for n in range(X.shape[0]):
             res = check_image(K, X[n], Y[n], padding=self.padding, precision=self.p.name,
-                              rtol=self.rtol, exact=exact)
+                              rtol=self.rtol, exact=exact, stride=self.stride)
             if not res.ok:
                 where = f"image {n}: " if X.shape[0] > 1 else ""
                 return _Problem(where + res.detail, got=Y)
@@ -289,7 +318,8 @@ def _find(case: _Case, lim: _Limits
           ) -> tuple[tuple[np.ndarray, np.ndarray], _Problem] | None:
     """A minimal failing case and its problem, or None when every case agreed."""
     search = _Search(case)
-    strategy = conv_cases(case.padding, precision=case.p.name, **lim.shapes())
+    strategy = conv_cases(case.padding, precision=case.p.name, stride=case.stride,
+                          **lim.shapes())
     try:
         found = find(strategy, search.mismatch,
                      settings=settings(max_examples=lim.max_examples, database=None,
@@ -310,6 +340,10 @@ def _find(case: _Case, lim: _Limits
     return found, prob
 
 
+def _at(case: _Case) -> str:
+    return "" if case.stride == 1 else f", stride {case.stride}"
+
+
 def _run(case: _Case, name: str, impl: Any, config: dict, lim: _Limits,
          seed: int) -> Verdict:
     try:
@@ -320,22 +354,23 @@ def _run(case: _Case, name: str, impl: Any, config: dict, lim: _Limits,
     found = _find(case, lim)
     if found is None:
         return Verdict("consistent", f"{name}: {lim.max_examples} generated cases agree "
-                       f"with Definition 1 ({case.padding} padding) within the "
+                       f"with Definition 1 ({case.padding} padding{_at(case)}) within the "
                        f"{case.p.name} tolerance", config=config)
     (K, X), prob = found
     if prob.got is not None and not prob.fatal and "in place" not in prob.detail:
         prob = case.check_output(K, X, prob.got, exact=True) or prob  # exact numbers
     expected = np.stack([conv2d(K.astype(np.float64), x.astype(np.float64),
-                                padding=case.padding) for x in X])
+                                padding=case.padding, stride=case.stride) for x in X])
     diagnosis = _diagnosis(case, K, X, prob, expected, seed)
-    repro = _reproducer(impl, K, X, case)
+    repro = reproducer(impl, K, X, case.padding, case.layout, case.op, case.stride)
     got = prob.got
     ce = {"K": K.tolist(), "X": X.tolist(), "dtype": str(K.dtype),
           "expected": expected.tolist(),
           "got": None if got is None else got.tolist(), "detail": prob.detail}
     tail = "" if got is None else f"; got {got.tolist()}, should be {expected.tolist()}"
     what = "case" if prob.fatal else "minimal case"
-    msg = (f"{name}: discrepancy with Definition 1 ({case.padding} padding, {case.p.name}) "
+    msg = (f"{name}: discrepancy with Definition 1 ({case.padding} padding{_at(case)}, "
+           f"{case.p.name}) "
            f"on a {what} K {K.shape}, X {X.shape}: {prob.detail}{tail}")
     return Verdict("discrepancy", msg, ce, repro, diagnosis, config)
 
@@ -347,41 +382,15 @@ def _diagnosis(case: _Case, K: np.ndarray, X: np.ndarray, prob: _Problem,
     diagnosis: list[str] = []
     if got is not None and not prob.fatal:
         diagnosis = diagnose(case.fn, case.layout, case.op, case.padding,
-                             [(K, X)] + probe_cases(seed, case.p.dtype), float(case.p.u))
+                             [(K, X)] + probe_cases(seed, case.p.dtype), float(case.p.u),
+                             case.stride)
         if got.shape != expected.shape:
             diagnosis.append(f"output shape {got.shape}, should be {expected.shape}")
         else:
-            lower = lower_precision(K, X, got, case.padding, case.p.name)
+            lower = lower_precision(K, X, got, case.padding, case.p.name, case.stride)
             if lower:
                 diagnosis.append(lower)
     if "in place" in prob.detail:
         diagnosis.append("the implementation modifies its input in place; the validator "
                          "compares its own copies")
     return diagnosis
-
-
-def _reproducer(impl: Any, K: np.ndarray, X: np.ndarray, case: _Case) -> str:
-    """A copy-paste script that shows the discrepancy."""
-    padding, layout, op = case.padding, case.layout, case.op
-    if isinstance(impl, str) and impl in ("torch", "scipy"):
-        imp = (f"from slth_check.validate.conv2d import _builtin_factory\n"
-               f"impl = _builtin_factory({impl!r}, {padding!r})")
-    elif isinstance(impl, str):
-        mod, attr = impl.split(":", 1)
-        imp = f"import {mod}\nimpl = {mod}.{attr}"
-    else:
-        imp = f"from {getattr(impl, '__module__', '?')} import " \
-              f"{getattr(impl, '__name__', 'impl')} as impl"
-    return "\n".join([
-        "import numpy as np",
-        imp,
-        f"K = {_arr_literal(K)}  # paper layout (d, d, c0, c1)",
-        f"X = {_arr_literal(X)}  # paper layout (N, D, D, c0)",
-        "import slth_check",
-        f"expected = slth_check.conv2d(K.astype(np.float64), X.astype(np.float64), "
-        f"padding={padding!r})",
-        "from slth_check.validate.conv2d import to_user_layout, from_user_layout",
-        f"A, Xu = to_user_layout(K, X, {layout!r}, {op!r})",
-        f"got = from_user_layout(impl(A, Xu), {layout!r})",
-        "print(got - expected)",
-    ])

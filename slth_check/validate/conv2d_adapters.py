@@ -1,20 +1,24 @@
 """Adapters of the conv2d validator (:mod:`slth_check.validate.conv2d`): the layouts
 and operations of a user's conv2d (the arrays handed to it, its output brought back
-to the paper layout) and the built-in implementations ``torch`` and ``scipy``.
+to the paper layout) and its calling convention: ``f(A, X)`` at stride 1,
+``f(A, X, stride=S)`` at stride ``S > 1`` (:func:`with_stride`).  The built-ins
+live in :mod:`slth_check.validate.conv2d_builtins` (re-exported here).
 
-The sandbox worker loads :func:`builtin_factory` from here by name: this module
-imports nothing heavy at the top."""
+The sandbox worker loads :func:`strided_factory` (and :func:`builtin_factory`)
+from here by name: this module imports nothing heavy at the top."""
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
-from ..conv import Padding, crop_window
+from ..errors import UsageError
 from ..tensors import input_from_torch, input_to_torch
-from .sandbox import private_copy, real_array
+from .conv2d_builtins import builtin_factory, scipy_conv2d, torch_conv2d
+from .sandbox import load_user_function, private_copy, real_array
 
 OPS = ("convolution", "cross-correlation")
 LAYOUTS = ("paper", "torch")
@@ -46,61 +50,39 @@ def arg_names(layout: str) -> tuple[str, str]:
     return ("W (the kernel)", "X") if layout == "torch" else ("K", "X")
 
 
-def torch_conv2d(padding: Padding) -> Callable:
-    """``torch.nn.functional.conv2d`` (extra ``torch``) as an OIHW/NCHW cross-correlation
-    with the given padding mode's semantics, computed in the arrays' dtype on the CPU."""
+def accepts_stride(fn: Callable) -> bool | None:
+    """Does ``fn`` take a keyword argument ``stride`` (or ``**kwargs``)?  None when its
+    signature cannot be read (a C function): then the call decides."""
     try:
-        import torch
-        import torch.nn.functional as F
-    except ImportError as exc:
-        raise ValueError("--impl torch: PyTorch is not installed (pip install "
-                         "'slth-check[torch]', or torch==2.13.0 on this machine)") from exc
-
-    def impl(W: np.ndarray, X: np.ndarray) -> np.ndarray:
-        w = torch.from_numpy(private_copy(W))
-        x = torch.from_numpy(private_copy(X))
-        d = W.shape[-1]
-        if padding == "valid":
-            return F.conv2d(x, w, padding="valid").numpy()
-        if padding == "full":
-            return F.conv2d(x, w, padding=d - 1).numpy()
-        if padding == "same_upper" or (padding == "same" and d % 2 == 1):
-            return F.conv2d(x, w, padding="same").numpy()  # torch pads more at the end
-        start, _ = crop_window(padding, X.shape[-1], d)
-        left, right = d - 1 - start, start if padding == "same" else 0
-        return F.conv2d(F.pad(x, (left, right, left, right)), w).numpy()
-
-    return impl
+        params = inspect.signature(fn).parameters.values()
+    except (TypeError, ValueError):
+        return None
+    return any(q.kind is q.VAR_KEYWORD or (q.name == "stride" and q.kind in (
+        q.POSITIONAL_OR_KEYWORD, q.KEYWORD_ONLY)) for q in params)
 
 
-def scipy_conv2d(padding: Padding) -> Callable:
-    """``scipy.signal.convolve`` (method='direct') per channel pair, paper layout."""
-    import scipy.signal
+def with_stride(fn: Callable, stride: int, label: str) -> Callable:
+    """The calling convention of a strided run: ``fn(A, X, stride=stride)``; ``fn`` as it
+    is at stride 1.  UsageError when ``fn``'s signature has no ``stride`` keyword."""
+    if stride == 1:
+        return fn
+    if accepts_stride(fn) is False:
+        raise UsageError(f"--impl: {label} does not accept the keyword argument stride "
+                         f"(--stride {stride} calls it as f(K, X, stride={stride}); define "
+                         f"it as f(K, X, *, stride=1))")
 
-    mode = {"paper": "full", "full": "full", "same": "same", "valid": "valid",
-            "same_upper": "full"}[padding]
+    def strided(A: np.ndarray, X: np.ndarray) -> Any:
+        return fn(A, X, stride=stride)
 
-    def impl(K: np.ndarray, X: np.ndarray) -> np.ndarray:
-        def one(x):
-            out = np.stack([sum(scipy.signal.convolve(x[:, :, k], K[:, :, k, l], mode=mode,
-                                                      method="direct")
-                                for k in range(K.shape[2])) for l in range(K.shape[3])],
-                           axis=-1)
-            if padding == "same_upper":  # the crop of the full convolution at d // 2
-                s = K.shape[0] // 2
-                return out[s:s + x.shape[0], s:s + x.shape[1]]
-            return out[:x.shape[0], :x.shape[1]] if padding == "paper" else out
-        return np.stack([one(x) for x in X])
-
-    return impl
+    return strided
 
 
-def builtin_factory(name: str, padding: Padding) -> Callable:
-    """Factory of the built-ins, loaded in the sandbox worker by name."""
-    if name == "torch":
-        return torch_conv2d(padding)
-    return scipy_conv2d(padding)
+def strided_factory(spec: str, stride: int) -> Callable:
+    """``MODULE:ATTR`` loaded (in the sandbox worker, by name) and called with ``stride``
+    (:func:`with_stride`)."""
+    return with_stride(load_user_function(spec), stride, repr(spec))
 
 
-__all__ = ["LAYOUTS", "OPS", "arg_names", "builtin_factory", "from_user_layout",
-           "result_to_array", "scipy_conv2d", "to_user_layout", "torch_conv2d"]
+__all__ = ["LAYOUTS", "OPS", "accepts_stride", "arg_names", "builtin_factory",
+           "from_user_layout", "result_to_array", "scipy_conv2d", "strided_factory",
+           "to_user_layout", "torch_conv2d", "with_stride"]

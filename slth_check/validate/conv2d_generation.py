@@ -108,16 +108,34 @@ def _array(draw: Any, shape: tuple[int, ...], p: Precision, max_abs: float) -> n
     return a.reshape(shape)
 
 
+def check_stride(stride: Any, padding: str = "paper", max_d: int = 5, max_D: int = 8) -> int:
+    """``stride`` as an int in ``[1, 32]``, small enough that the largest generated case
+    has two outputs per axis (else no case could tell a stride from another): ValueError
+    naming it otherwise."""
+    if isinstance(stride, bool) or not isinstance(stride, (int, np.integer)) \
+            or not 1 <= stride <= 32:
+        raise ValueError(f"stride: expected an integer in [1, 32], got {stride!r}")
+    length = max_D + max_d - 1 if padding == "full" else max_D  # the longest crop
+    if stride > 1 and length < stride + 1:
+        raise ValueError(f"stride: {stride} leaves one output per axis in every case up to "
+                         f"max_D={max_D} ({padding} padding); raise max_D to at least "
+                         f"{stride + 1 - (length - max_D)}")
+    return int(stride)
+
+
 @st.composite
 def conv_cases(draw: Any, padding: str = "paper", *, precision: str = "float64",
                max_d: int = 5, max_D: int = 8, max_channels: int = 4, max_batch: int = 3,
-               max_abs: float | None = None) -> tuple[np.ndarray, np.ndarray]:
+               max_abs: float | None = None, stride: int = 1) -> tuple[np.ndarray, np.ndarray]:
     """Kernels ``K`` (d, d, c0, c1) and inputs ``X`` (N, D, D, c0) in the precision's
     dtype.  ``d`` is drawn first, then ``D >= d``, ``c0``, ``c1``, ``N``, so failures
     shrink toward (1, 1, 1, 1).  Each array is a dense background of one kind
     (small integers, unit floats, a log-uniform spread from ``2**(emin/2)`` to
     ``max_abs``, or a mix with zeros) overwritten by a few explicit entries
-    (module docs); shrinking removes the background and simplifies the entries."""
+    (module docs); shrinking removes the background and simplifies the entries.
+    A ``stride`` (:func:`check_stride`) does not change the arrays: the same ``(K, X)``
+    are convolved at that stride; it is checked against ``max_D`` here."""
+    check_stride(stride, padding, max_d, max_D)
     p = get_precision(precision)
     if max_abs is None:
         max_abs = default_max_abs(precision, max_d, max_channels)
@@ -131,4 +149,4 @@ def conv_cases(draw: Any, padding: str = "paper", *, precision: str = "float64",
     return K, X
 
 
-__all__ = ["BACKGROUNDS", "conv_cases", "default_max_abs"]
+__all__ = ["BACKGROUNDS", "check_stride", "conv_cases", "default_max_abs"]

@@ -1,7 +1,8 @@
 """The diagnosis of a conv2d discrepancy: which of the usual mistakes (an unflipped
 kernel, transposed or reordered channels, a padding offset, the wrong boundary, a
-fused ReLU, a lower precision) reproduces the user's output.  Used by
-:mod:`slth_check.validate.conv2d`.
+fused ReLU, a lower precision, the strided SAME convention of JAX/TensorFlow/ONNX)
+reproduces the user's output, and the copy-paste reproducer of a discrepancy.
+Used by :mod:`slth_check.validate.conv2d`.
 """
 
 from __future__ import annotations
@@ -12,12 +13,41 @@ import numpy as np
 
 from ..conv import Padding, conv2d, crop_window
 from .conv2d_adapters import from_user_layout, to_user_layout
+from .conv2d_builtins import BUILTINS
 from .sandbox import UserCodeFailure, UserFunction
 from .tolerance import PRECISIONS, get_precision, tolerance_float
 
 
-def _variants(K: np.ndarray, X: np.ndarray, padding: Padding) -> dict[str, np.ndarray]:
-    """Outputs of the usual mistakes, for the diagnosis (paper layout)."""
+def _variants(K: np.ndarray, X: np.ndarray, padding: Padding,
+              stride: int = 1) -> dict[str, np.ndarray]:
+    """Outputs of the usual mistakes at ``stride`` (paper layout): those at stride 1 keep
+    every ``stride``-th entry, and the strided SAME convention is added."""
+    out = {k: v[:, ::stride, ::stride] for k, v in _variants_unstrided(K, X, padding).items()}
+    if stride > 1 and padding in ("same", "same_upper"):
+        out.update(_strided_same(K, X, stride))
+    return out
+
+
+def _strided_same(K: np.ndarray, X: np.ndarray, stride: int) -> dict[str, np.ndarray]:
+    """JAX/XLA, TensorFlow and ONNX ``SAME_UPPER`` at a stride: ``ceil(D/S)`` outputs,
+    padded for the strided output (total ``(ceil(D/S) - 1) S + d - D``, the smaller half
+    before), which starts where ``same_upper`` does only when ``D = 1 (mod S)``."""
+    d, D = K.shape[0], X.shape[1]
+    P = -(-D // stride)
+    before = max((P - 1) * stride + d - D, 0) // 2
+    start = d - 1 - before  # the first output is F[start] of the full convolution F
+    full = conv2d(K, X, padding="full")
+    stop = start + (P - 1) * stride + 1
+    if stop > full.shape[1]:
+        return {}
+    return {"SAME padding computed for the strided output (the JAX/XLA, TensorFlow and "
+            "ONNX SAME_UPPER convention; --padding same_upper subsamples the stride-1 "
+            "output)": full[:, start:stop:stride, start:stop:stride]}
+
+
+def _variants_unstrided(K: np.ndarray, X: np.ndarray,
+                        padding: Padding) -> dict[str, np.ndarray]:
+    """Outputs of the usual mistakes at stride 1 (paper layout)."""
     d, D = K.shape[0], X.shape[1]
     ref = conv2d(K, X, padding=padding)
     out = {"kernel not flipped (cross-correlation instead of convolution)":
@@ -67,7 +97,8 @@ def probe_cases(seed: int, dtype: Any = np.float64) -> list[tuple[np.ndarray, np
 
 
 def diagnose(fn: UserFunction, layout: str, op: str, padding: Padding,
-             cases: list[tuple[np.ndarray, np.ndarray]], u: float) -> list[str]:
+             cases: list[tuple[np.ndarray, np.ndarray]], u: float,
+             stride: int = 1) -> list[str]:
     """The usual mistakes that reproduce the user's output on every case it gets wrong."""
     candidates: dict[str, bool] = {}
     for K, X in cases:
@@ -77,7 +108,7 @@ def diagnose(fn: UserFunction, layout: str, op: str, padding: Padding,
         except (UserCodeFailure, ValueError):
             return []
         K64, X64 = K.astype(np.float64), X.astype(np.float64)
-        expected = conv2d(K64, X64, padding=padding)
+        expected = conv2d(K64, X64, padding=padding, stride=stride)
         if got.shape != expected.shape:  # reported apart as a shape problem
             continue
         scale = float(np.abs(K64).sum() * np.abs(X64).max()) or 1.0
@@ -89,13 +120,13 @@ def diagnose(fn: UserFunction, layout: str, op: str, padding: Padding,
         if close(got, expected):
             continue
         # a mistake that does not apply to a case (one input channel) is not ruled out by it
-        for label, v in _variants(K64, X64, padding).items():
+        for label, v in _variants(K64, X64, padding, stride).items():
             candidates[label] = candidates.get(label, True) and close(v, got)
     return [k for k, ok in candidates.items() if ok]
 
 
 def lower_precision(K: np.ndarray, X: np.ndarray, got: np.ndarray, padding: Padding,
-                    precision: str) -> str | None:
+                    precision: str, stride: int = 1) -> str | None:
     """A lower precision whose tolerance (with inputs rounded to it) explains ``got``."""
     p = get_precision(precision)
     K64, X64 = K.astype(np.float64), X.astype(np.float64)
@@ -108,8 +139,8 @@ def lower_precision(K: np.ndarray, X: np.ndarray, got: np.ndarray, padding: Padd
         try:
             ok = True
             for n in range(X.shape[0]):
-                T, A = tolerance_float(K64, X64[n], padding, q, 0.0)
-                err = np.abs(got[n] - conv2d(K64, X64[n], padding=padding))
+                T, A = tolerance_float(K64, X64[n], padding, q, 0.0, stride)
+                err = np.abs(got[n] - conv2d(K64, X64[n], padding=padding, stride=stride))
                 if not np.all(err <= 1.01 * (T + (2 * uq + uq * uq) * A)):
                     ok = False
                     break
@@ -121,4 +152,40 @@ def lower_precision(K: np.ndarray, X: np.ndarray, got: np.ndarray, padding: Padd
     return None
 
 
-__all__ = ["diagnose", "lower_precision", "probe_cases"]
+def _arr_literal(a: np.ndarray) -> str:
+    dt = "" if a.dtype == np.float64 else f", dtype=np.{a.dtype}"
+    return f"np.array({np.asarray(a).tolist()!r}{dt})"
+
+
+def reproducer(impl: Any, K: np.ndarray, X: np.ndarray, padding: Padding, layout: str,
+               op: str, stride: int = 1) -> str:
+    """A copy-paste script that shows the discrepancy of ``impl`` (a built-in name,
+    ``MODULE:ATTR`` or a callable) on the case ``K``, ``X``."""
+    call = "impl(A, Xu)" if stride == 1 else f"impl(A, Xu, stride={stride})"
+    if isinstance(impl, str) and impl in BUILTINS:
+        imp = (f"from slth_check.validate.conv2d import _builtin_factory\n"
+               f"impl = _builtin_factory({impl!r}, {padding!r}, {stride})")
+        call = "impl(A, Xu)"
+    elif isinstance(impl, str):
+        mod, attr = impl.split(":", 1)
+        imp = f"import {mod}\nimpl = {mod}.{attr}"
+    else:
+        imp = f"from {getattr(impl, '__module__', '?')} import " \
+              f"{getattr(impl, '__name__', 'impl')} as impl"
+    strided = "" if stride == 1 else f", stride={stride}"
+    return "\n".join([
+        "import numpy as np",
+        imp,
+        f"K = {_arr_literal(K)}  # paper layout (d, d, c0, c1)",
+        f"X = {_arr_literal(X)}  # paper layout (N, D, D, c0)",
+        "import slth_check",
+        f"expected = slth_check.conv2d(K.astype(np.float64), X.astype(np.float64), "
+        f"padding={padding!r}{strided})",
+        "from slth_check.validate.conv2d import to_user_layout, from_user_layout",
+        f"A, Xu = to_user_layout(K, X, {layout!r}, {op!r})",
+        f"got = from_user_layout({call}, {layout!r})",
+        "print(got - expected)",
+    ])
+
+
+__all__ = ["diagnose", "lower_precision", "probe_cases", "reproducer"]

@@ -60,7 +60,9 @@ algorithm; the sum also admits hybrids, e.g. a float32 FFT rounded to
 float16).  The comparison is exact: entries are first screened in float64
 with a proven margin (a float reference within ``gamma_m(2^-53)`` of the
 exact value), and every entry not clearly inside is decided with Fractions.
-``rtol`` adds ``rtol A`` on top (a manual override).  The tolerance still
+``rtol`` adds ``rtol A`` on top (a manual override).  With a stride ``S`` the outputs
+are the entries ``S``-apart of the stride-1 output, each with its own ``T``
+(an FFT or a direct sum computes them no less accurately).  The tolerance still
 separates right from wrong: ``W`` is below 1.8e-12 in float64 and 9.7e-4 in
 float32 at the default sizes, so a relative error of 1e-7 on a unit-scale
 float64 case exceeds it by more than four orders of magnitude, and a fused
@@ -157,16 +159,19 @@ def _abs_frac(a: np.ndarray) -> np.ndarray:
 
 
 def tolerance(K: np.ndarray, X: np.ndarray, *, padding: Padding = "paper",
-              precision: str = "float64", rtol: Fraction = Fraction(0)) -> np.ndarray:
+              precision: str = "float64", rtol: Fraction = Fraction(0),
+              stride: int = 1) -> np.ndarray:
     """The exact per-entry tolerance ``T`` (module docs) for one image ``X`` (D, D, c0):
-    an object array of Fractions shaped like ``conv2d(K, X, padding=padding)``."""
+    an object array of Fractions shaped like ``conv2d(K, X, padding=padding,
+    stride=stride)`` (a strided output is a subset of the entries at stride 1, each
+    with the same bound)."""
     p = get_precision(precision)
     d, c0 = K.shape[0], K.shape[2]
     D = X.shape[0]
     m = d * d * c0
     Kf, Xf = to_fraction(np.asarray(K, dtype=np.float64)), to_fraction(
         np.asarray(X, dtype=np.float64))
-    A = conv2d_exact(_abs_frac(Kf), _abs_frac(Xf), padding=padding)
+    A = conv2d_exact(_abs_frac(Kf), _abs_frac(Xf), padding=padding, stride=stride)
     k1 = [sum(_abs_frac(Kf[..., l]).ravel(), Fraction(0)) for l in range(K.shape[3])]
     xmax = max(_abs_frac(Xf).ravel(), default=Fraction(0))
     W = normwise_factor(D, d, c0, precision)
@@ -180,13 +185,13 @@ def tolerance(K: np.ndarray, X: np.ndarray, *, padding: Padding = "paper",
 
 
 def tolerance_float(K: np.ndarray, X: np.ndarray, padding: Padding, p: Precision,
-                     rtol: float) -> tuple[np.ndarray, np.ndarray]:
+                     rtol: float, stride: int = 1) -> tuple[np.ndarray, np.ndarray]:
     """Float64 versions of ``T`` and of ``A = |K|*|X|`` (relative error < 1e-12)."""
     d, c0 = K.shape[0], K.shape[2]
     D = X.shape[0]
     m = d * d * c0
     with np.errstate(over="ignore", invalid="ignore"):
-        A = conv2d(np.abs(K), np.abs(X), padding=padding)
+        A = conv2d(np.abs(K), np.abs(X), padding=padding, stride=stride)
         k1 = np.abs(K).sum(axis=(0, 1, 2))
         xmax = float(np.abs(X).max())
         W = float(normwise_factor(D, d, c0, p.name))
@@ -209,9 +214,10 @@ class EntryCheck:
 
 
 def check_image(K: np.ndarray, X: np.ndarray, got: np.ndarray, *, padding: Padding = "paper",
-                precision: str = "float64", rtol: float = 0.0,
-                exact: bool = False) -> EntryCheck:
-    """Is every entry of ``got`` within ``tolerance`` of the exact ``K * X``?
+                precision: str = "float64", rtol: float = 0.0, exact: bool = False,
+                stride: int = 1) -> EntryCheck:
+    """Is every entry of ``got`` within ``tolerance`` of the exact ``K * X`` (with
+    ``padding`` and ``stride``)?
 
     Decided exactly.  A float64 screen accepts entries with
     ``(|got - r| + E_r)(1 + 1e-9) <= T_f (1 - 1e-9)``, where ``r`` is the float64
@@ -224,7 +230,7 @@ def check_image(K: np.ndarray, X: np.ndarray, got: np.ndarray, *, padding: Paddi
     reported error and tolerance are exact values.
     """
     p = get_precision(precision)
-    P = output_size(X.shape[0], K.shape[0], padding)
+    P = output_size(X.shape[0], K.shape[0], padding, stride)
     expected_shape = (P, P, K.shape[3])
     got = np.asarray(got)
     if got.shape != expected_shape:
@@ -233,8 +239,8 @@ def check_image(K: np.ndarray, X: np.ndarray, got: np.ndarray, *, padding: Paddi
         return EntryCheck(False, "output has NaN or Inf")
     K64, X64 = np.asarray(K, dtype=np.float64), np.asarray(X, dtype=np.float64)
     m = K.shape[0] * K.shape[1] * K.shape[2]
-    r = conv2d(K64, X64, padding=padding)
-    T_f, A_f = tolerance_float(K64, X64, padding, p, rtol)
+    r = conv2d(K64, X64, padding=padding, stride=stride)
+    T_f, A_f = tolerance_float(K64, X64, padding, p, rtol, stride)
     with np.errstate(over="ignore", invalid="ignore"):
         E_r = 1.01 * float(gamma(m)) * A_f + 2 * m * float(ETA)
         inside = (np.abs(got - r) + E_r) * (1 + 1e-9) <= T_f * (1 - 1e-9)
@@ -254,16 +260,17 @@ def check_image(K: np.ndarray, X: np.ndarray, got: np.ndarray, *, padding: Paddi
                               f"{float(r[idx])!r}, error about "
                               f"{float(abs(got[idx] - r[idx])):.6g} > tolerance "
                               f"{float(T_f[idx]):.6g} ({precision})", idx)
-    return _decide_exactly(K64, X64, got, inside, padding, precision, rtol)
+    return _decide_exactly(K64, X64, got, inside, padding, precision, rtol, stride)
 
 
 def _decide_exactly(K64: np.ndarray, X64: np.ndarray, got: np.ndarray, inside: np.ndarray,
-                    padding: Padding, precision: str, rtol: float) -> EntryCheck:
+                    padding: Padding, precision: str, rtol: float,
+                    stride: int) -> EntryCheck:
     """Compare the entries not ``inside`` with the exact value in Fractions: the worst
     violation (largest error / tolerance), or ok."""
-    ref = conv2d_exact(K64, X64, padding=padding)
+    ref = conv2d_exact(K64, X64, padding=padding, stride=stride)
     T = tolerance(K64, X64, padding=padding, precision=precision,
-                  rtol=Fraction(float(rtol)))
+                  rtol=Fraction(float(rtol)), stride=stride)
     g = to_fraction(got.astype(np.float64))
     worst: tuple[Fraction | float, tuple[int, ...], Fraction, Fraction] | None = None
     for idx in zip(*np.nonzero(~inside)):
