@@ -10,11 +10,7 @@ optimum (mitm) exceeds eps; otherwise ``unknown``.
 
 from __future__ import annotations
 
-import contextlib
-import os
-import sys
 import time
-from collections.abc import Iterator
 from fractions import Fraction
 
 import numpy as np
@@ -22,25 +18,6 @@ from scipy.optimize import Bounds, LinearConstraint, milp
 
 from .mitm import MITM_MAX_N, solve_mitm
 from .result import RSSResult
-
-
-@contextlib.contextmanager
-def _quiet_stdout() -> Iterator[None]:
-    """Silence HiGHS's C-level prints to file descriptor 1 during a solve."""
-    try:
-        fd = sys.stdout.fileno()
-    except (AttributeError, OSError, ValueError):
-        yield
-        return
-    sys.stdout.flush()
-    saved = os.dup(fd)
-    try:
-        with open(os.devnull, "w") as null:
-            os.dup2(null.fileno(), fd)
-            yield
-    finally:
-        os.dup2(saved, fd)
-        os.close(saved)
 
 
 def solve_milp(values: np.ndarray, target: float, *, eps: float | Fraction | None = None,
@@ -62,9 +39,8 @@ def solve_milp(values: np.ndarray, target: float, *, eps: float | Fraction | Non
         cons = LinearConstraint(values[None, :], target - fe, target + fe)
         integrality = np.ones(n)
         bounds = Bounds(np.zeros(n), np.ones(n))
-    with _quiet_stdout():
-        res = milp(c, constraints=cons, integrality=integrality, bounds=bounds,
-                   options=options)
+    # disp=False keeps HiGHS silent (no fd-level redirection: that is unsafe with threads)
+    res = milp(c, constraints=cons, integrality=integrality, bounds=bounds, options=options)
     stats = {"seconds": time.perf_counter() - t0, "milp_status": int(res.status),
              "milp_message": str(res.message),
              "nodes": getattr(res, "mip_node_count", None)}
