@@ -48,7 +48,8 @@ def _cmd_check(args: argparse.Namespace) -> int:
 
     ids = [s for s in args.claims.split(",") if s] if args.claims else None
     report, out = run_check(claim_ids=ids, profile=args.profile, seed=args.seed,
-                            out_dir=Path(args.out) if args.out else None)
+                            out_dir=Path(args.out) if args.out else None,
+                            scheduler=args.scheduler, workers=args.workers)
     unexpected = [v for v in report["violations"] if not v["expected"]]
     for c in report["claims"]:
         v = c["verdicts"]
@@ -145,6 +146,9 @@ def build_parser() -> argparse.ArgumentParser:
                    "test suites, instances as test cases, violations as failures")
     c.add_argument("--html", metavar="PATH", help="also write one self-contained HTML file "
                    "(figures embedded, verdicts defined, replay commands)")
+    from .approximate_cli import add_scheduler_options
+
+    add_scheduler_options(c)  # where the bulk work of Lemmas 1-2 and the calibration runs
     c.set_defaults(func=_cmd_check)
     r = sub.add_parser("replay", help="re-check one witness .npz in exact arithmetic")
     r.add_argument("witness")

@@ -4,12 +4,24 @@ The one runner of the claims spine: per claim, its built-in instances through
 ``Claim.run``, its extra outcomes (proofs, negative controls), its stateless
 ``summary(outcomes, rng, profile)`` and its figures; then
 :func:`slth_check.report.build_report` turns the records into the report.
+
+Bulk work (issue 10) runs on the executor of ``--scheduler`` / ``--workers``
+(:func:`slth_check.rss.executors.open_executor`).  A claim class that declares
+an ``executor`` attribute (Lemma 1, Lemma 2, the calibration of C) takes part:
+its instances, independent and seeded, are mapped over the executor in order,
+and ``claim.executor`` is set for its own sweeps (the calibration sweep, the
+Lemma 2 study).  Every task depends only on its inputs, so the report is the
+same whatever the scheduler or worker count (timing and run id aside).
 """
 
 from __future__ import annotations
 
 import datetime as _dt
+from collections.abc import Iterable
+from concurrent.futures import Executor
+from functools import partial
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -25,15 +37,41 @@ from .report import (
     write_report,
 )
 from .report.figures import write_figures
+from .rss.executors import check_scheduler, check_workers, open_executor
+
+
+def takes_executor(claim: Any) -> bool:
+    """Does ``claim`` take part in the bulk path (its class declares ``executor``)?"""
+    return hasattr(type(claim), "executor")
+
+
+def run_instances(claim: Any, instances: Iterable[Any],
+                  executor: Executor | None = None) -> list[Any]:
+    """``claim.run`` on every instance, in order: on ``executor`` when the claim takes
+    part in the bulk path (:func:`takes_executor`), else inline."""
+    if executor is None or not takes_executor(claim):
+        return [claim.run(inst) for inst in instances]
+    todo = list(instances)
+    run = partial(_run_fresh, type(claim))  # the claim without its executor travels
+    return list(executor.map(run, todo, chunksize=max(1, len(todo) // 32)))
+
+
+def _run_fresh(cls: type[Any], instance: Any) -> Any:
+    """``cls().run(instance)`` (claims keep no state: a fresh one answers the same)."""
+    return cls().run(instance)
 
 
 def run_check(*, claim_ids: list[str] | None = None, profile: str = "ci", seed: int = 0,
               out_dir: Path | None = None, progress: bool | None = None,
-              figures: bool = True) -> tuple[dict, Path]:
+              figures: bool = True, scheduler: str = "synchronous",
+              workers: int | None = None) -> tuple[dict, Path]:
     """Run the claims on their built-in instances and write the report.
 
-    Returns the report dict and the folder it was written to.  ``report.json``
-    is written last and atomically, so a folder without it is an interrupted run.
+    ``scheduler`` / ``workers``: where the bulk work runs (see the module docs;
+    ``slth-check check`` defaults to ``processes``); the report does not depend
+    on them.  Returns the report dict and the folder it was written to.
+    ``report.json`` is written last and atomically, so a folder without it is an
+    interrupted run.
     """
 
     ids = claim_ids or list(REGISTRY)
@@ -43,22 +81,27 @@ def run_check(*, claim_ids: list[str] | None = None, profile: str = "ci", seed: 
                          f"expected some of {list(REGISTRY)}")
     if profile not in ("ci", "dev", "thorough"):
         raise ValueError(f"profile: expected 'ci', 'dev' or 'thorough', got {profile!r}")
+    check_scheduler(scheduler)
+    check_workers(workers, "--workers")
     start = utc_now()
     run_id = _dt.datetime.now().strftime("%Y%m%d-%H%M%S") + f"-s{seed}"
     out_dir = Path(out_dir) if out_dir is not None else Path("reports") / run_id
     ensure_writable_dir(out_dir, "--out")  # before the work: a read-only folder fails at once
     records, audit, summaries = [], [], {}
-    for cid in progress_iter(ids, desc="claims", enable=progress):
-        claim = REGISTRY[cid]()
-        rng = np.random.default_rng([seed, stable_hash(cid)])
-        rec = ClaimRecord(claim)
-        for inst in claim.instances(rng, profile):
-            rec.add(claim.run(inst))
-        for out in claim.extra_outcomes(rng, profile):
-            rec.add(out)
-        records.append(rec)
-        audit.extend(claim.audit())
-        summaries[cid] = claim.summary(rec.outcomes, rng, profile)
+    with open_executor(scheduler, workers) as (executor, _):
+        for cid in progress_iter(ids, desc="claims", enable=progress):
+            claim = REGISTRY[cid]()
+            if takes_executor(claim):
+                claim.executor = executor  # type: ignore[attr-defined]
+            rng = np.random.default_rng([seed, stable_hash(cid)])
+            rec = ClaimRecord(claim)
+            for outcome in run_instances(claim, claim.instances(rng, profile), executor):
+                rec.add(outcome)
+            for out in claim.extra_outcomes(rng, profile):
+                rec.add(out)
+            records.append(rec)
+            audit.extend(claim.audit())
+            summaries[cid] = claim.summary(rec.outcomes, rng, profile)
     run = {"id": run_id, "seed": seed, "profile": profile, "start": start, "end": utc_now(),
            "claims": ids, "versions": package_versions()}
     report = build_report(records, run=run, out_dir=out_dir, audit=audit, summaries=summaries)

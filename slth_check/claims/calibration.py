@@ -9,12 +9,19 @@ C of a configuration is the (1 - eps)-quantile of the required C over draws
 (the construction succeeds with probability at least 1 - eps), with a 95 %
 order-statistic confidence interval; the reported C is the largest over
 configurations.
+
+The sweep is bulk work (:func:`sweep`): one task per (configuration, draw), each
+with its own generator seeded by ``(base, d, c0, c1, eps, draw)`` (``base`` drawn
+once from the claim's seeded generator, eps in millionths), mapped in order over
+the run's executor (``slth-check check --scheduler/--workers``): the rows are
+the same whatever the executor, worker count or order of completion.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Iterator, Sequence
+from concurrent.futures import Executor
 from pathlib import Path
 from typing import Any
 
@@ -54,6 +61,35 @@ def required_C(K: np.ndarray, eps: float, rng: np.random.Generator) -> float:
     return math.inf
 
 
+def draw_task(task: tuple[int, int, int, int, float, int]) -> float:
+    """One (configuration, draw) of the sweep: the C a fresh kernel of the class and fresh
+    samples need, from the generator seeded by ``(base, d, c0, c1, eps, draw)``."""
+    base, d, c0, c1, eps, draw = task
+    rng = np.random.default_rng([base, d, c0, c1, round(eps * 10**6), draw])
+    K = scale_into_class(rng.uniform(-1, 1, (d, d, c0, c1)), boundary=True)
+    return required_C(K, eps, rng)
+
+
+def sweep(configs: Sequence[tuple[int, int, int, float]], draws: int, base: int,
+          executor: Executor | None = None) -> list[dict[str, Any]]:
+    """The calibration rows: per configuration (d, c0, c1, eps) the (1 - eps)-quantile of the
+    required C over ``draws`` draws with its 95 % CI, the tasks mapped over ``executor``
+    (inline without one); the rows do not depend on it."""
+    tasks = [(int(base), d, c0, c1, float(eps), j) for d, c0, c1, eps in configs
+             for j in range(draws)]
+    if executor is None:
+        req = [draw_task(t) for t in tasks]
+    else:
+        req = list(executor.map(draw_task, tasks, chunksize=max(1, len(tasks) // 32)))
+    rows = []
+    for k, (d, c0, c1, eps) in enumerate(configs):
+        r = np.array(req[k * draws:(k + 1) * draws])
+        est, lo, hi = quantile_ci(r, 1 - eps)
+        rows.append({"d": d, "c0": c0, "c1": c1, "eps": eps, "C": est, "ci95": [lo, hi],
+                     "median_required": float(np.median(r)), "draws": int(r.size)})
+    return rows
+
+
 def quantile_ci(x: np.ndarray, q: float, level: float = 0.95) -> tuple[float, float, float]:
     """Sample q-quantile and a distribution-free order-statistic CI."""
     x = np.sort(x)
@@ -69,18 +105,12 @@ class Calibration(Claim):
     statement = ("The constant C of Lemmas 1-2: the smallest C with which the construction "
                  "succeeds with probability >= 1 - eps, estimated over draws, d, c0, c1 and eps.")
     hypotheses_text = "kernels of the class with ||K||_1 = 1 (the hardest budget)"
+    #: The executor of the sweep, set by :func:`slth_check.runner.run_check` (None: inline).
+    executor: Executor | None = None
 
     def extra_outcomes(self, rng: np.random.Generator, profile: str) -> Iterator[Outcome]:
-        rows: list[dict[str, Any]] = []
-        for d, c0, c1, eps in CONFIGS.get(profile, CONFIGS["ci"]):
-            req = []
-            for _ in range(DRAWS.get(profile, 30)):
-                K = rng.uniform(-1, 1, (d, d, c0, c1))
-                K = scale_into_class(K, boundary=True)
-                req.append(required_C(K, eps, rng))
-            est, lo, hi = quantile_ci(np.array(req), 1 - eps)
-            rows.append({"d": d, "c0": c0, "c1": c1, "eps": eps, "C": est, "ci95": [lo, hi],
-                         "median_required": float(np.median(req)), "draws": len(req)})
+        rows = sweep(CONFIGS.get(profile, CONFIGS["ci"]), DRAWS.get(profile, 30),
+                     int(rng.integers(2**63)), self.executor)
         worst = max(rows, key=lambda r: r["C"])
         out = Outcome(self.id, "unknown", worst["C"], CALIBRATED_C, method="statistical",
                       detail=(f"calibrated C = {worst['C']:.3f} (95% CI {worst['ci95'][0]:.3f}"

@@ -16,8 +16,10 @@ exactly): signed inputs, entries outside [-1, 1], n far below the formula.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from concurrent.futures import Executor
 from dataclasses import dataclass
 from fractions import Fraction
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +40,8 @@ from .base import Claim, Outcome, compare, compare_or_unknown
 #: its 95 % confidence interval (the measurement is in docs/results.md;
 #: ``slth-check check --claims calibration --profile thorough`` recomputes it).
 CALIBRATED_C = 17.0
+#: Draws of the summary's failure-rate study at eps = 0.2, by profile.
+STUDY_DRAWS = {"ci": 50, "dev": 200, "thorough": 1000}
 
 
 @dataclass
@@ -90,6 +94,9 @@ class Lemma2(Claim):
                  "has masks S, T with sup_{X in [0,1]} ||K*X - g_{T,S}(X)||_max < eps. "
                  "Checked on the proof's construction, error certified exactly (closed form).")
     hypotheses_text = "entries of K in [-1, 1], ||K||_1 <= 1, X in [0, 1], n from the formula"
+    #: The executor of the bulk work, set by :func:`slth_check.runner.run_check` (None:
+    #: inline): the runner maps the instances over it, and the summary its study.
+    executor: Executor | None = None
 
     def hypotheses(self, instance: LayerInstance) -> list[str]:
         return layer_hypotheses(instance.K)
@@ -114,15 +121,17 @@ class Lemma2(Claim):
                 profile: str) -> dict[str, Any]:
         """Failure rates over the instances, and a dedicated study at one eps with enough
         draws for the 99 % Clopper-Pearson upper bound to be able to fall below eps."""
-        study_eps, draws = 0.2, {"ci": 50, "dev": 200, "thorough": 1000}.get(profile, 50)
-        study = []
+        study_eps, draws = 0.2, STUDY_DRAWS.get(profile, STUDY_DRAWS["ci"])
+        todo = []
         for _ in range(draws):
             d, c0 = int(rng.integers(1, 3)), int(rng.integers(1, 3))
             c1 = int(rng.choice(self.c1_choices))
             K = rng.uniform(-1, 1, (d, d, c0, c1))
             K = scale_into_class(K, boundary=True)
-            study.append(Lemma2.check(self, LayerInstance(K, study_eps,
-                                                          int(rng.integers(2**31)))))
+            todo.append(LayerInstance(K, study_eps, int(rng.integers(2**31))))
+        check = partial(Lemma2.check, type(self)())  # without the executor; in order
+        study = (list(self.executor.map(check, todo, chunksize=max(1, draws // 32)))
+                 if self.executor is not None else [check(i) for i in todo])
         fs = failure_summary([o for o in outcomes if not o.expected])
         st = failure_summary(study)[str(study_eps)]
         st["confirmed"] = st["cp99"][1] <= study_eps

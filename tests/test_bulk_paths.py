@@ -1,0 +1,119 @@
+"""Issue 10, point 4: the construction and the sweeps in bulk give the serial results.
+
+``slth-check check --scheduler/--workers`` maps the instances of Lemmas 1-2, the
+Lemma 2 study and the calibration sweep of C over an executor; the report must
+not depend on it.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+import pytest
+
+from slth_check.claims import calibration, lemma2
+from slth_check.cli import main
+from slth_check.rss.executors import SynchronousExecutor, shared_process_pool
+from slth_check.runner import run_check
+
+
+def _without_times(o):
+    """The report without wall times and the run id (the only fields allowed to differ)."""
+    if isinstance(o, dict):
+        return {k: _without_times(v) for k, v in o.items()
+                if k not in ("run", "seconds", "start", "end")}
+    if isinstance(o, list):
+        return [_without_times(v) for v in o]
+    if isinstance(o, str):
+        return re.sub(r" in [0-9.]+ s", "", o)
+    return o
+
+
+def test_check_report_same_on_every_scheduler(tmp_path, monkeypatch):
+    """Lemma 1 (instances, study) and the calibration sweep: synchronous vs 2 processes."""
+    monkeypatch.setitem(calibration.CONFIGS, "ci", calibration.CONFIGS["ci"][:3])
+    monkeypatch.setitem(calibration.DRAWS, "ci", 12)
+    monkeypatch.setitem(lemma2.STUDY_DRAWS, "ci", 10)
+    reps = {}
+    for sched, w in (("synchronous", 1), ("processes", 2)):
+        out = tmp_path / sched
+        run_check(claim_ids=["lemma1", "calibration"], seed=3, out_dir=out, figures=False,
+                  scheduler=sched, workers=w)
+        reps[sched] = json.loads((out / "report.json").read_text())
+    a, b = (_without_times(r) for r in reps.values())
+    assert a == b
+    ids = [c["id"] for c in a["claims"]]
+    assert ids == ["lemma1", "calibration"]
+    assert next(c for c in a["claims"] if c["id"] == "lemma1")["instances"] > 40
+
+
+def test_check_scheduler_usage_errors(tmp_path, capsys, monkeypatch):
+    assert main(["check", "--claims", "definition1", "--out", str(tmp_path / "a"),
+                 "--scheduler", "threads"]) == 2
+    assert main(["check", "--claims", "definition1", "--out", str(tmp_path / "b"),
+                 "--workers", "0"]) == 2
+    err = capsys.readouterr().err
+    assert "--scheduler: expected one of" in err and "--workers: expected a positive" in err
+    import builtins
+
+    real_import = builtins.__import__
+
+    def no_dask(name, *args, **kwargs):
+        if name.split(".")[0] in ("distributed", "dask"):
+            raise ImportError(f"No module named {name!r}")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_dask)
+    assert main(["check", "--claims", "definition1", "--out", str(tmp_path / "c"),
+                 "--scheduler", "dask"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "needs Dask" in err and "pip install" in err, err
+
+
+def test_calibration_sweep_parallel_equals_serial():
+    """One task per (configuration, draw), seeded by (base, configuration, draw): the
+    rows are the serial ones on any executor, and a configuration's rows do not depend
+    on the other configurations of the sweep."""
+    configs = [(1, 1, 1, 0.2), (2, 1, 1, 0.1), (1, 1, 2, 0.2)]
+    serial = calibration.sweep(configs, 8, base=12345)
+    with ThreadPoolExecutor(3) as pool:
+        assert calibration.sweep(configs, 8, base=12345, executor=pool) == serial
+    assert calibration.sweep(configs, 8, base=12345, executor=shared_process_pool(2)) == serial
+    assert calibration.sweep(configs[1:2], 8, base=12345) == serial[1:2]
+    assert calibration.sweep(configs, 8, base=12346) != serial  # the base seed matters
+    # a task is what it says: the C its own generator's kernel and samples need
+    rng = np.random.default_rng([12345, 2, 1, 1, 100000, 5])
+    K = calibration.scale_into_class(rng.uniform(-1, 1, (2, 2, 1, 1)), boundary=True)
+    assert calibration.draw_task((12345, 2, 1, 1, 0.1, 5)) == calibration.required_C(K, 0.1,
+                                                                                     rng)
+
+
+def test_lemma2_study_and_instances_same_on_an_executor(monkeypatch):
+    from itertools import islice
+
+    from slth_check.claims import REGISTRY
+    from slth_check.runner import run_instances
+
+    monkeypatch.setitem(lemma2.STUDY_DRAWS, "ci", 12)
+    outs = {}
+    for name, ex in (("inline", None), ("sync", SynchronousExecutor()),
+                     ("pool", shared_process_pool(2))):
+        claim = REGISTRY["lemma2"]()
+        claim.executor = ex
+        rng = np.random.default_rng(9)
+        res = run_instances(claim, islice(claim.instances(rng, "ci"), 12), ex)
+        outs[name] = ([o.to_json() for o in res],
+                      claim.summary(res, rng, "ci")["study"])
+    assert outs["inline"] == outs["sync"] == outs["pool"]
+    assert len(outs["inline"][0]) == 12 and outs["inline"][1]["draws"] == 12
+
+
+@pytest.mark.parametrize("cid", ["lemma1", "lemma2", "calibration"])
+def test_bulk_claims_declare_the_executor(cid):
+    from slth_check.claims import REGISTRY
+    from slth_check.runner import takes_executor
+
+    assert takes_executor(REGISTRY[cid]())
