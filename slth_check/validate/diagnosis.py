@@ -184,6 +184,7 @@ def reproducer(impl: Any, K: np.ndarray, X: np.ndarray, padding: Padding, layout
         "from slth_check.validate.conv2d import to_user_layout, from_user_layout",
         f"A, Xu = to_user_layout(K, X, {layout!r}, {op!r})",
         f"got = from_user_layout({call}, {layout!r})",
+        'assert got.shape == expected.shape, f"shape {got.shape}, should be {expected.shape}"',
         "print(got - expected)",
     ])
 
