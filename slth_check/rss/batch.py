@@ -1,28 +1,30 @@
 """Meet in the middle over a batch of instances at once (the bulk path's kernel, issue 10).
 
-The same method and proof as :mod:`slth_check.rss.mitm`, vectorised over ``K``
+The same method and proof as :mod:`slth_check.rss.mitm`, over ``K``
 instances of one size n (rows of ``values``):
 
 1. the float64 subset sums of both halves of every row, in the same order of
    additions as :func:`slth_check.rss.exact.subset_sums` (so the same floats);
    ``q = target - SA`` and ``SB`` sorted row by row;
-2. for every key of q its two neighbours among B's sorted sums
-   (``searchsorted``, one call per row), the float optimum ``F`` per row and
-   the radius ``R = F + 2 tau`` with mitm's bound ``tau``
-   (:func:`slth_check.rss.mitm._tau`, the same formula row-wise);
-3. a row is settled here when exactly one key of q lies within ``R`` of a
-   B-sum, exactly one B-sum lies within ``R`` of it (its two neighbours on
-   each side are checked: beyond them the float distance only grows, fl being
-   monotone) and each of the two float sums belongs to one subset only.  Then
-   that pair is the only pair whose float error is within ``2 tau`` of ``F``,
-   so (mitm's rounding argument) it is the unique exact optimum; its error is
-   ``|fsum([t, -v_1, ..., -v_k])|``, the exact error rounded once
+2. for every key of q its two neighbours among B's sorted sums, the float
+   optimum ``F`` per row and the radius ``R = F + 2 tau`` with mitm's bound
+   ``tau`` (:func:`slth_check.rss.mitm._tau`, the same formula row-wise);
+3. a row is settled here when exactly one pair (key of q, B-sum) at distinct
+   positions of the sorted arrays lies within ``R``, and each of the two
+   float sums belongs to one subset only (implied: equal sums sit at two
+   positions).  By mitm's rounding argument every pair whose exact error is
+   at most the optimum's has float error at most ``R``, so that pair is the
+   unique exact optimum, the mask :func:`slth_check.rss.solve` returns; its
+   error is ``|fsum([t, -v_1, ..., -v_k])|``, the exact error rounded once
    (``math.fsum`` is correctly rounded), equal to ``float(solve(...).error)``.
 4. every other row (several candidates, tied float sums, huge magnitudes)
    goes to :func:`slth_check.rss.solve` unchanged.
 
-Hence each row's answer is the one :func:`slth_check.rss.solve` gives, mask
-included, whatever the batch it sits in.
+Hence each row's answer (mask and error) is the one
+:func:`slth_check.rss.solve` gives, whatever the batch it sits in and
+whichever kernel settled it: NumPy (below: ``searchsorted``, array passes,
+``math.fsum`` per row) or numba (:mod:`slth_check.rss.compiled`, the same
+floats, steps 2-4 in one compiled pass per row).
 """
 
 from __future__ import annotations
@@ -59,25 +61,14 @@ def _tau_rows(V: np.ndarray, T: np.ndarray, h: int) -> np.ndarray:
     return 2.0 * tau * (1 + 1e-10) + 5e-324
 
 
-def _sub_batch(V: np.ndarray, T: np.ndarray, kernel: str = "numpy"
-               ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The float search: (settled, subset index of A, of B) per row of V (K, n)."""
+def _sub_batch(V: np.ndarray, T: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The float search in NumPy: (settled, subset index of A, of B) per row of V (K, n)."""
     K, n = V.shape
     h = n // 2
-    if kernel == "numba":
-        from .compiled import sums_rows
-
-        SA, SB = sums_rows(V, 0, h), sums_rows(V, h, n)
-    else:
-        SA, SB = _subset_sums_rows(V[:, :h]), _subset_sums_rows(V[:, h:])
+    SA, SB = _subset_sums_rows(V[:, :h]), _subset_sums_rows(V[:, h:])
     q = T[:, None] - SA  # the same float subtraction as mitm's keys
     qs = np.sort(q, axis=1)
     sB = np.sort(SB, axis=1)
-    if kernel == "numba":
-        from .compiled import find_rows, sweep_rows
-
-        settled, qv, bv = sweep_rows(qs, sB, 2 * _tau_rows(V, T, h))
-        return find_rows(q, SB, qv, bv, settled)
     nB = sB.shape[1]
     pos = np.empty(qs.shape, dtype=np.intp)
     for r in range(K):
@@ -126,6 +117,43 @@ def _finish(V: np.ndarray, T: np.ndarray, settled: np.ndarray, ia: np.ndarray,
     return errors, masks
 
 
+def _rows_per_call(n: int) -> int:
+    """Rows searched at once: ``rows x 2**(n - n // 2)`` sums per half, cache-sized."""
+    return max(1, BATCH_SUMS // 2 ** (n - n // 2))
+
+
+def _search_compiled(V: np.ndarray, T: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`_search` with numba: the same subset sums, sorted in place by NumPy (the
+    B rows padded with -inf and +inf, which stay at the ends), then one compiled pass
+    per row (:func:`slth_check.rss.compiled.finish_rows`)."""
+    from .compiled import finish_rows, natural_sums
+
+    K, n = V.shape
+    h = n // 2
+    sA = np.empty((K, 2**h))
+    sB = np.empty((K, 2 ** (n - h) + 2))
+    sB[:, 0], sB[:, -1] = -np.inf, np.inf
+    natural_sums(V, 0, h, sA, 0)
+    natural_sums(V, h, n, sB, 1)
+    sA.sort(axis=1)
+    sB.sort(axis=1)
+    masks = np.zeros(V.shape, dtype=bool)
+    errors = np.empty(K)
+    done = finish_rows(V, T, 2 * _tau_rows(V, T, h), sA, sB, masks, errors)
+    return done, errors, masks
+
+
+def _search(V: np.ndarray, T: np.ndarray, kernel: str
+            ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(settled, exact errors, masks) of the rows of V (K, n) against T; only the settled
+    rows' errors and masks are meaningful."""
+    if kernel == "numba":
+        return _search_compiled(V, T)
+    done, ia, ib = _sub_batch(V, T)
+    errors, masks = _finish(V, T, done, ia, ib)
+    return done, errors, masks
+
+
 def kernel_in_use(kernel: str | None = None) -> str:
     """The float-search kernel: ``kernel``, else ``$SLTH_CHECK_KERNEL``, else numba if present.
 
@@ -165,13 +193,12 @@ def solve_batch(V: np.ndarray, T: np.ndarray, scalar, *,
     todo = np.zeros(m, dtype=bool) if n <= BATCH_MAX_N else np.ones(m, dtype=bool)
     todo |= big
     if n <= BATCH_MAX_N:
-        k = max(1, BATCH_SUMS // 2 ** (n - n // 2))
         ok_rows = np.flatnonzero(~big)
+        k = _rows_per_call(n)
         for a in range(0, ok_rows.size, k):
             sel = ok_rows[a:a + k]
             Vs, Ts = np.ascontiguousarray(V[sel]), np.ascontiguousarray(T[sel])
-            done, ia, ib = _sub_batch(Vs, Ts, kern)
-            e, mk = _finish(Vs, Ts, done, ia, ib)
+            done, e, mk = _search(Vs, Ts, kern)
             errors[sel[done]] = e[done]
             masks[sel[done]] = mk[done]
             todo[sel[~done]] = True

@@ -1,27 +1,39 @@
-"""The bulk mitm float search compiled with numba (optional extra ``fast``; issue 10).
+"""The bulk mitm compiled with numba (optional extra ``fast``; issue 10).
 
-The same search as :func:`slth_check.rss.batch._sub_batch`, with its
-``searchsorted`` calls and array passes replaced by compiled loops over the
-same floats (NumPy builds the subset sums and sorts them, SIMD-fast):
+:func:`slth_check.rss.batch.solve_batch` builds, per sub-batch of rows, the
+float64 subset sums of both halves with :func:`natural_sums` (the order of
+additions of :func:`slth_check.rss.exact.subset_sums`: the same floats as the
+scalar mitm) and sorts them in place with NumPy's SIMD sort (B's rows padded
+with ``-inf`` and ``+inf``).  Then :func:`finish_rows` does the rest of each row
+in one compiled call:
 
-* the sorted keys ``q = t - SA`` meet B's sorted sums in one two-pointer
-  sweep: each key's nearest distance and the float optimum ``F``; then the
-  keys within ``R = F + 2 tau`` (usually one) count the pairs whose float
-  error ``|q - b|`` is at most ``R`` (stopping at two);
-* the subset indices of the single pair are found by equality in the
-  unsorted sums (a row whose float sum belongs to two subsets is not settled).
+1. **A branch-free two-pointer sweep** of the keys ``q = t - a`` (ascending:
+   A's sums descending) against B's sorted sums, in four interleaved chains
+   over four quarters of the keys (independent dependency chains, which the
+   processor overlaps): each key's distance to its two neighbours, mitm's
+   formula (the pads stand for mitm's clamping), and the float optimum ``F``.
+2. **Candidates**: for the keys whose distance is at most ``R = F + tau2``
+   (``tau2 = 2 tau``, :func:`slth_check.rss.mitm._tau`) the B-sums within
+   ``R`` are counted outwards from the key's place (beyond the first one
+   farther than ``R`` the distance only grows, fl being monotone), stopping
+   at two.  Exactly one pair of positions: by mitm's rounding argument it is
+   the unique exact optimum (any pair as good exactly, and any other subset
+   with the same float sum, would be a second pair within ``R``).
+3. **Indices** of the pair: the one subset of each half whose float sum is
+   the pair's (the half's sums regenerated, a linear scan).
+4. **The exact error**: :func:`fsum`, CPython's ``math.fsum`` algorithm
+   (Shewchuk's partials and its half-even fix-up) over ``[t, -v_i for the
+   chosen i]`` in that order, i.e. the very float ``math.fsum`` returns for
+   :func:`slth_check.rss.batch._finish`'s list: the exact error rounded once.
 
 numba does not reassociate or contract floating-point operations without
-``fastmath``, so every comparison is the one NumPy makes.
-
-A row is settled when that count is one (the unique exact optimum, by
-mitm's rounding argument); :func:`slth_check.rss.batch.solve_batch` then
-computes its exact error and sends every other row to the scalar solver.
-Without numba, :mod:`slth_check.rss.batch` does the same in NumPy, with the
-same answers.
+``fastmath``, so every float compared is the one NumPy computes; rows not
+settled are solved by the scalar solver.  Measured costs: docs/results.md.
 """
 
 from __future__ import annotations
+
+from typing import Literal
 
 import numpy as np
 
@@ -33,113 +45,195 @@ except ImportError:  # pragma: no cover
     AVAILABLE = False
 
 
-def _jit(f):
+def _jit(f, inline: Literal["never", "always"] = "never"):
     """Compile ``f`` with numba (cached on disk when a cache folder is writable)."""
     if not AVAILABLE:  # pragma: no cover - the kernel is never called without numba
         return f
     try:
-        return numba.njit(cache=True, boundscheck=False)(f)
+        return numba.njit(cache=True, boundscheck=False, inline=inline)(f)
     except RuntimeError:  # pragma: no cover - no writable cache location
-        return numba.njit(boundscheck=False)(f)
+        return numba.njit(boundscheck=False, inline=inline)(f)
+
+
+def _inlined(f):
+    """:func:`_jit` inlined into its callers (no call, no reference counting per step)."""
+    return _jit(f, inline="always")
 
 
 @_jit
-def sums_rows(V, lo, hi):
-    """``(K, 2**(hi-lo))`` subset sums of columns ``lo..hi-1`` of each row, in the order
-    of additions of :func:`slth_check.rss.exact.subset_sums` (the same floats)."""
-    K = V.shape[0]
-    out = np.empty((K, 1 << (hi - lo)))
-    for r in range(K):
-        out[r, 0] = 0.0
-        size = 1
-        for j in range(lo, hi):
-            v = V[r, j]
-            for i in range(size):
-                out[r, size + i] = out[r, i] + v
-            size *= 2
-    return out
-
-
-@_jit
-def sweep_rows(qs, sB, tau2):
-    """A two-pointer sweep of sorted keys ``qs`` (K, nA) against sorted sums ``sB`` (K, nB).
-
-    Per row: each key's distance to its two neighbours (as mitm computes it)
-    and ``F``, their minimum; then, for the keys within ``R = F + tau2`` only,
-    the pairs with ``|q - b| <= R`` counted up to two.  Returns (settled =
-    exactly one pair, its key, its B-sum).
-    """
-    K, nA = qs.shape
-    nB = sB.shape[1]
-    settled = np.zeros(K, np.bool_)
-    qv = np.zeros(K)
-    bv = np.zeros(K)
-    dist = np.empty(nA)
-    place = np.empty(nA, np.int64)
-    for r in range(K):
-        F = np.inf
-        p = 0
-        for a in range(nA):
-            q = qs[r, a]
-            while p < nB and sB[r, p] < q:
-                p += 1
-            lo = sB[r, p - 1] if p > 0 else sB[r, 0]
-            hi = sB[r, p] if p < nB else sB[r, nB - 1]
-            d = min(abs(q - lo), abs(q - hi))
-            dist[a] = d
-            place[a] = p
-            if d < F:
-                F = d
-        R = F + tau2[r]
-        count = 0
-        for a in range(nA):
-            if dist[a] > R:  # no B-sum within R of this key: its nearest is farther
-                continue
-            q = qs[r, a]
-            p = place[a]
-            j = p - 1
-            while count <= 1 and j >= 0 and abs(q - sB[r, j]) <= R:
-                count += 1
-                qv[r] = q
-                bv[r] = sB[r, j]
-                j -= 1
-            j = p
-            while count <= 1 and j < nB and abs(q - sB[r, j]) <= R:
-                count += 1
-                qv[r] = q
-                bv[r] = sB[r, j]
-                j += 1
-            if count > 1:
+def fsum(x, n):
+    """``math.fsum(x[:n])`` (CPython's algorithm, finite inputs without overflow)."""
+    p = np.empty(n + 1)
+    m = 0
+    for k in range(n):
+        xk = x[k]
+        i = 0
+        for j in range(m):
+            y = p[j]
+            if abs(xk) < abs(y):
+                xk, y = y, xk
+            hi = xk + y
+            lo = y - (hi - xk)
+            if lo != 0.0:
+                p[i] = lo
+                i += 1
+            xk = hi
+        m = i
+        if xk != 0.0:
+            p[m] = xk
+            m += 1
+    hi = 0.0
+    lo = 0.0
+    if m > 0:
+        m -= 1
+        hi = p[m]
+        while m > 0:
+            xk = hi
+            m -= 1
+            y = p[m]
+            hi = xk + y
+            lo = y - (hi - xk)
+            if lo != 0.0:
                 break
-        settled[r] = count == 1
-    return settled, qv, bv
+        if m > 0 and ((lo < 0.0 and p[m - 1] < 0.0) or (lo > 0.0 and p[m - 1] > 0.0)):
+            y = lo * 2.0
+            xk = hi + y
+            if y == xk - hi:
+                hi = xk
+    return hi
 
 
 @_jit
-def find_rows(q, SB, qv, bv, settled):
-    """The subset indices holding the float values ``qv`` (in q) and ``bv`` (in SB).
+def _natural(v, o):
+    """``o[:2**k]`` = the subset sums of ``v`` (k,) in the order of additions of
+    :func:`slth_check.rss.exact.subset_sums` (the same floats; index i <=> subset i)."""
+    o[0] = 0.0
+    size = 1
+    for j in range(v.shape[0]):
+        x = v[j]
+        for i in range(size):
+            o[size + i] = o[i] + x
+        size *= 2
 
-    A row stays settled only if each value belongs to exactly one subset.
-    """
-    K = q.shape[0]
-    ok = settled.copy()
-    ia = np.zeros(K, np.int64)
-    ib = np.zeros(K, np.int64)
-    for r in range(K):
-        if not ok[r]:
+
+@_jit
+def natural_sums(V, lo, hi, out, col):
+    """:func:`_natural` of columns ``lo..hi-1`` of each row of ``V`` into
+    ``out[:, col:col + 2**(hi - lo)]``."""
+    for r in range(V.shape[0]):
+        _natural(V[r, lo:hi], out[r, col:])
+
+
+@_jit
+def _index_of(v, s, work):
+    """The subset index (bit i <=> v[i]) whose float subset sum is ``s`` (the last if
+    several: never, for a settled row)."""
+    _natural(v, work)
+    found = 0
+    for i in range(1 << v.shape[0]):
+        if work[i] == s:
+            found = i
+    return found
+
+
+@_inlined
+def _step(t, sA, sB, a, p, F, dist):
+    """One step of a branch-free two-pointer sweep: either B's pointer ``p`` moves past a
+    B-sum below the key ``t - sA[a]``, or that key is measured: ``dist[a]`` its distance to
+    its two neighbours (mitm's formula), ``F`` the running minimum."""
+    q = t - sA[a]
+    b = sB[p]
+    adv = b < q
+    d1 = abs(q - sB[p - 1])
+    d2 = abs(q - b)
+    d = d1 if d1 < d2 else d2
+    dist[a] = d  # the last write at a is the key's own (B's pointer moves first)
+    d = np.inf if adv else d
+    F = d if d < F else F
+    return a - (1 - adv), p + adv, F
+
+
+@_jit
+def _sweep(t, sA, sB, tau2, dist):
+    """Steps 2-3 for one row: (count of pairs within R, capped at 2; A's and B's positions
+    of the last pair found).  ``sB`` is padded with ``-inf`` and ``+inf``; the keys are
+    swept in four interleaved chains (independent, so the processor overlaps them)."""
+    nA = sA.shape[0]
+    a0 = nA - 1
+    F0 = F1 = F2 = F3 = np.inf
+    if nA >= 64:  # chain c: keys a = nA - 1 - c nA/4 down to nA - (c + 1) nA/4
+        e0, e1, e2, e3 = nA - nA // 4, nA - 2 * nA // 4, nA - 3 * nA // 4, 0
+        a1, a2, a3 = e0 - 1, e1 - 1, e2 - 1
+        p0, p1, p2, p3 = (np.searchsorted(sB, t - sA[a0]), np.searchsorted(sB, t - sA[a1]),
+                          np.searchsorted(sB, t - sA[a2]), np.searchsorted(sB, t - sA[a3]))
+        while a0 >= e0 and a1 >= e1 and a2 >= e2 and a3 >= e3:
+            a0, p0, F0 = _step(t, sA, sB, a0, p0, F0, dist)
+            a1, p1, F1 = _step(t, sA, sB, a1, p1, F1, dist)
+            a2, p2, F2 = _step(t, sA, sB, a2, p2, F2, dist)
+            a3, p3, F3 = _step(t, sA, sB, a3, p3, F3, dist)
+        while a1 >= e1:
+            a1, p1, F1 = _step(t, sA, sB, a1, p1, F1, dist)
+        while a2 >= e2:
+            a2, p2, F2 = _step(t, sA, sB, a2, p2, F2, dist)
+        while a3 >= e3:
+            a3, p3, F3 = _step(t, sA, sB, a3, p3, F3, dist)
+    else:
+        e0 = 0
+        p0 = np.searchsorted(sB, t - sA[a0])
+    while a0 >= e0:
+        a0, p0, F0 = _step(t, sA, sB, a0, p0, F0, dist)
+    R = min(min(F0, F1), min(F2, F3)) + tau2
+    count = 0
+    ka = kb = 0
+    for a in range(nA):
+        if count > 1:
+            break
+        if dist[a] > R:  # no B-sum within R of this key: its nearest is farther
             continue
-        c = 0
-        for a in range(q.shape[1]):
-            if q[r, a] == qv[r]:
-                c += 1
-                ia[r] = a
-        d = 0
-        for b in range(SB.shape[1]):
-            if SB[r, b] == bv[r]:
-                d += 1
-                ib[r] = b
-        ok[r] = c == 1 and d == 1
-    return ok, ia, ib
+        q = t - sA[a]
+        p = np.searchsorted(sB, q)
+        j = p - 1
+        while count <= 1 and abs(q - sB[j]) <= R:  # the -inf pad stops it
+            count += 1
+            ka, kb = a, j
+            j -= 1
+        j = p
+        while count <= 1 and abs(q - sB[j]) <= R:  # the +inf pad stops it
+            count += 1
+            ka, kb = a, j
+            j += 1
+    return count, ka, kb
 
 
-__all__ = ["AVAILABLE", "find_rows", "sums_rows", "sweep_rows"]
+@_jit
+def finish_rows(V, T, tau2, sA, sB, masks, errors):
+    """Steps 2-4 for every row of ``V`` (K, n) against ``T`` (K,), given the rows' sorted
+    subset sums ``sA`` (K, 2**h) and ``sB`` (K, 2**(n-h) + 2, padded with -inf and +inf)
+    and rounding radii ``tau2`` (2 x :func:`slth_check.rss.mitm._tau`).  A settled row
+    gets its mask in ``masks`` and its exact error in ``errors``; returns the settled flags."""
+    K, n = V.shape
+    h = n // 2
+    settled = np.zeros(K, np.bool_)
+    dist = np.empty(sA.shape[1])
+    work = np.empty(sB.shape[1])
+    terms = np.empty(n + 1)
+    for r in range(K):
+        count, ka, kb = _sweep(T[r], sA[r], sB[r], tau2[r], dist)
+        if count != 1:
+            continue
+        settled[r] = True
+        xa = _index_of(V[r, :h], sA[r, ka], work)
+        xb = _index_of(V[r, h:], sB[r, kb], work)
+        terms[0] = T[r]
+        k = 1
+        for i in range(n):
+            bit = (xa >> i) & 1 if i < h else (xb >> (i - h)) & 1
+            masks[r, i] = bit == 1
+            if bit == 1:
+                terms[k] = -V[r, i]
+                k += 1
+        errors[r] = abs(fsum(terms, k))
+    return settled
+
+
+__all__ = ["AVAILABLE", "finish_rows", "fsum", "natural_sums"]
