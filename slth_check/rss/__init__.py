@@ -33,7 +33,7 @@ from .exact import check_instance
 from .executors import SynchronousExecutor, check_workers, shared_process_pool
 from .milp import solve_milp
 from .mitm import MITM_MAX_N, solve_mitm
-from .result import BatchResult, RSSResult
+from .result import BatchResult, RSSResult, status_codes, status_names
 from .z3_solver import decide_z3, solve_z3
 
 METHODS = ("auto", "bruteforce", "mitm", "z3", "milp")
@@ -131,6 +131,14 @@ def solve_chunk(args: tuple[np.ndarray, np.ndarray, str, Fraction | None]
     return errors, masks, status
 
 
+def _solve_chunk_packed(args: tuple[np.ndarray, np.ndarray, str, Fraction | None]
+                        ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`solve_chunk` with a compact answer for the trip between processes:
+    ``(errors float64, masks packed into bits (np.packbits, axis 1), status codes uint8)``."""
+    errors, masks, status = solve_chunk(args)
+    return errors, np.packbits(masks, axis=1), status_codes(status)
+
+
 def chunk_bounds(m: int, chunk_size: int) -> list[tuple[int, int]]:
     """``[(start, stop), ...]`` cutting ``range(m)`` into chunks of ``chunk_size`` rows."""
     return [(a, min(a + chunk_size, m)) for a in range(0, m, chunk_size)]
@@ -168,11 +176,13 @@ def solve_many(values: Any, targets: Any, *, method: str = "auto", eps: float | 
     errors = np.empty(m, dtype=np.float64)
     masks = np.zeros((m, n), dtype=bool)
     status = np.empty(m, dtype="<U10")
-    futures = [executor.submit(solve_chunk, t) for t in tasks]
+    futures = [executor.submit(_solve_chunk_packed, t) for t in tasks]
     try:
         for (a, b), fut in zip(bounds, progress_iter(futures, desc="rss", total=len(futures),
                                                      enable=progress)):
-            errors[a:b], masks[a:b], status[a:b] = fut.result()
+            errors[a:b], packed, codes = fut.result()
+            masks[a:b] = np.unpackbits(packed, axis=1, count=n).astype(bool)
+            status[a:b] = status_names(codes)
     finally:
         for fut in futures:
             fut.cancel()

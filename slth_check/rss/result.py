@@ -15,6 +15,24 @@ Status = Literal["optimal", "feasible", "infeasible", "unknown"]
 STATUSES: tuple[str, ...] = get_args(Status)
 
 
+def status_codes(status: np.ndarray) -> np.ndarray:
+    """Statuses (strings) as uint8 codes, the index in :data:`STATUSES` (compact transfer
+    and storage); ValueError on a string that is no status."""
+    status = np.asarray(status)
+    codes = np.full(status.shape, 255, dtype=np.uint8)
+    for i, name in enumerate(STATUSES):
+        codes[status == name] = i
+    if np.any(codes == 255):
+        bad = status[codes == 255].flat[0]
+        raise ValueError(f"status: expected one of {STATUSES}, got {bad!r}")
+    return codes
+
+
+def status_names(codes: np.ndarray) -> np.ndarray:
+    """The inverse of :func:`status_codes`: uint8 codes as a ``<U10`` string array."""
+    return np.array(STATUSES, dtype="<U10")[np.asarray(codes)]
+
+
 @dataclass
 class RSSResult:
     """One random-subset-sum answer; ``achieved`` and ``error`` are always exact.
