@@ -46,6 +46,20 @@ def _size(target: TargetCNN, D: int | None) -> int:
     return int(D)
 
 
+def _scope(target: TargetCNN, D: int) -> str:
+    """Which input sizes the exported question covers (as ``validate pruned`` says it)."""
+    R = target.receptive_field()
+    try:
+        cover = target.certification_size()
+    except ValueError:  # same/full padding with strides or pooling
+        return (f"this size only (receptive field {R}; with 'same'/'full' padding and "
+                "strides or pooling no single size covers every larger one)")
+    if D >= cover:
+        return f"covers every input size (receptive field {R}), as in validate pruned"
+    return (f"smaller than the size {cover} that covers every input size: larger inputs "
+            "are not covered")
+
+
 def _readme(m: dict[str, Any]) -> str:
     c0, D, (c, P, _) = m["c0"], m["D"], m["output_shape"]
     ni, no = m["n_inputs"], m["n_outputs"]
@@ -101,11 +115,7 @@ def export_difference(target: TargetCNN, pruned: PrunedCNN, out: str | Path, *, 
                          f"{MAX_VARIABLES} VNN-LIB variables written; give a smaller --D")
     model = difference_model(target, pruned, D)
     ensure_writable_dir(out, "--out")
-    R = target.receptive_field()
-    scope = (f"covers every input size (receptive field {R}), as in validate pruned"
-             if D >= target.certification_size() else
-             f"smaller than the size {target.certification_size()} that covers every "
-             "input size: larger inputs are not covered")
+    scope = _scope(target, D)
     m: dict[str, Any] = {
         "schema_version": 1, "slth_check_version": __version__, "what": "f - g",
         "sources": sources or {"target": "<in memory>", "random": "<in memory>",
