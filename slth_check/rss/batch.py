@@ -117,29 +117,20 @@ def _finish(V: np.ndarray, T: np.ndarray, settled: np.ndarray, ia: np.ndarray,
     return errors, masks
 
 
-def _rows_per_call(n: int) -> int:
-    """Rows searched at once: ``rows x 2**(n - n // 2)`` sums per half, cache-sized."""
-    return max(1, BATCH_SUMS // 2 ** (n - n // 2))
+def _rows_per_call(kernel: str, n: int) -> int:
+    """Rows searched at once: NumPy holds ``rows x 2**(n - n // 2)`` sums per half
+    (cache-sized), numba one row's sums at a time."""
+    return 4096 if kernel == "numba" else max(1, BATCH_SUMS // 2 ** (n - n // 2))
 
 
 def _search_compiled(V: np.ndarray, T: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """:func:`_search` with numba: the same subset sums, sorted in place by NumPy (the
-    B rows padded with -inf and +inf, which stay at the ends), then one compiled pass
-    per row (:func:`slth_check.rss.compiled.finish_rows`)."""
-    from .compiled import finish_rows, natural_sums
+    """:func:`_search` with numba: one compiled pass per row
+    (:func:`slth_check.rss.compiled.solve_rows`)."""
+    from .compiled import solve_rows
 
-    K, n = V.shape
-    h = n // 2
-    sA = np.empty((K, 2**h))
-    sB = np.empty((K, 2 ** (n - h) + 2))
-    sB[:, 0], sB[:, -1] = -np.inf, np.inf
-    natural_sums(V, 0, h, sA, 0)
-    natural_sums(V, h, n, sB, 1)
-    sA.sort(axis=1)
-    sB.sort(axis=1)
     masks = np.zeros(V.shape, dtype=bool)
-    errors = np.empty(K)
-    done = finish_rows(V, T, 2 * _tau_rows(V, T, h), sA, sB, masks, errors)
+    errors = np.empty(V.shape[0])
+    done = solve_rows(V, T, 2 * _tau_rows(V, T, V.shape[1] // 2), masks, errors)
     return done, errors, masks
 
 
@@ -194,7 +185,7 @@ def solve_batch(V: np.ndarray, T: np.ndarray, scalar, *,
     todo |= big
     if n <= BATCH_MAX_N:
         ok_rows = np.flatnonzero(~big)
-        k = _rows_per_call(n)
+        k = _rows_per_call(kern, n)
         for a in range(0, ok_rows.size, k):
             sel = ok_rows[a:a + k]
             Vs, Ts = np.ascontiguousarray(V[sel]), np.ascontiguousarray(T[sel])

@@ -1,27 +1,30 @@
 """The bulk mitm compiled with numba (optional extra ``fast``; issue 10).
 
-:func:`slth_check.rss.batch.solve_batch` builds, per sub-batch of rows, the
-float64 subset sums of both halves with :func:`natural_sums` (the order of
-additions of :func:`slth_check.rss.exact.subset_sums`: the same floats as the
-scalar mitm) and sorts them in place with NumPy's SIMD sort (B's rows padded
-with ``-inf`` and ``+inf``).  Then :func:`finish_rows` does the rest of each row
-in one compiled call:
+:func:`solve_rows` does a whole row in one compiled pass, on the same floats
+as :func:`slth_check.rss.batch._sub_batch` and :func:`slth_check.rss.batch._finish`:
 
-1. **A branch-free two-pointer sweep** of the keys ``q = t - a`` (ascending:
-   A's sums descending) against B's sorted sums, in four interleaved chains
-   over four quarters of the keys (independent dependency chains, which the
-   processor overlaps): each key's distance to its two neighbours, mitm's
-   formula (the pads stand for mitm's clamping), and the float optimum ``F``.
-2. **Candidates**: for the keys whose distance is at most ``R = F + tau2``
+1. **Sorted subset sums by merging** (Horowitz-Sahni, :func:`sorted_sums`):
+   the sorted sums of ``v_0..v_{j-1}`` and the same list plus ``v_j`` (still
+   sorted: ``x -> x + v`` is monotone in floating point) merge into the
+   sorted sums of ``v_0..v_j`` in linear time, no ``O(N log N)`` sort.  Every
+   sum is formed as ``((0 + v_0) + ...) + v_j`` in increasing j, the order of
+   :func:`slth_check.rss.exact.subset_sums`: the same floats.  Each merge runs
+   from both ends, A's and B's in lockstep (four independent chains).
+2. **A branch-free two-pointer sweep** of the keys ``q = t - a`` (ascending:
+   A's sums descending) against B's sorted sums (padded with ``-inf`` and
+   ``+inf``, which stand for mitm's clamping at the ends), in four interleaved
+   chains over four quarters of the keys: each key's distance to its two
+   neighbours (mitm's formula) and the float optimum ``F``.
+3. **Candidates**: for the keys whose distance is at most ``R = F + tau2``
    (``tau2 = 2 tau``, :func:`slth_check.rss.mitm._tau`) the B-sums within
    ``R`` are counted outwards from the key's place (beyond the first one
    farther than ``R`` the distance only grows, fl being monotone), stopping
    at two.  Exactly one pair of positions: by mitm's rounding argument it is
    the unique exact optimum (any pair as good exactly, and any other subset
    with the same float sum, would be a second pair within ``R``).
-3. **Indices** of the pair: the one subset of each half whose float sum is
-   the pair's (the half's sums regenerated, a linear scan).
-4. **The exact error**: :func:`fsum`, CPython's ``math.fsum`` algorithm
+4. **Indices** of that pair: the one subset of each half whose float sum is
+   the pair's (the half's sums regenerated in natural order, a linear scan).
+5. **The exact error**: :func:`fsum`, CPython's ``math.fsum`` algorithm
    (Shewchuk's partials and its half-even fix-up) over ``[t, -v_i for the
    chosen i]`` in that order, i.e. the very float ``math.fsum`` returns for
    :func:`slth_check.rss.batch._finish`'s list: the exact error rounded once.
@@ -116,12 +119,62 @@ def _natural(v, o):
         size *= 2
 
 
+@_inlined
+def _front(src, dst, i, k, x, o):
+    """One output ``dst[o]`` of the merge of ``src`` with ``src + x``, from the front
+    (the smaller head; on a tie the sum without x first)."""
+    a = src[i]
+    b = src[k] + x
+    t = b < a
+    dst[o] = b if t else a
+    return i + (1 - t), k + t
+
+
+@_inlined
+def _back(src, dst, i, k, x, o):
+    """One output ``dst[o]`` of the same merge from the back (the larger tail; on a tie
+    the sum with x, last in the same order as :func:`_front`'s)."""
+    a = src[i]
+    b = src[k] + x
+    t = b >= a
+    dst[o] = b if t else a
+    return i - (1 - t), k - t
+
+
 @_jit
-def natural_sums(V, lo, hi, out, col):
-    """:func:`_natural` of columns ``lo..hi-1`` of each row of ``V`` into
-    ``out[:, col:col + 2**(hi - lo)]``."""
-    for r in range(V.shape[0]):
-        _natural(V[r, lo:hi], out[r, col:])
+def sorted_sums(vA, vB, bA, bB):
+    """The subset sums of ``vA`` and of ``vB``, sorted, by Horowitz-Sahni merging: the sorted
+    sums of ``v[:j]`` and the same plus ``v[j]`` (still sorted, ``x -> x + v`` being
+    monotone in floating point) merge into those of ``v[:j + 1]``; each sum is formed as
+    ``((0 + v_0) + ...) + v_j``, the order of :func:`_natural` (the same floats).  Each
+    merge runs from both ends at once, and A's and B's in lockstep: four independent
+    chains per step.  ``bA`` (2, 2**len(vA) + 2) and ``bB`` alike hold the lists at
+    ``[1:-1]``; returns the rows holding the results (the caller pads them)."""
+    bA[0, 1] = 0.0
+    bB[0, 1] = 0.0
+    sa = sb = 0
+    for j in range(max(vA.shape[0], vB.shape[0])):
+        na = (1 << j) if j < vA.shape[0] else 0
+        nb = (1 << j) if j < vB.shape[0] else 0
+        xa = vA[j] if na else 0.0
+        xb = vB[j] if nb else 0.0
+        srcA, dstA, srcB, dstB = bA[sa], bA[1 - sa], bB[sb], bB[1 - sb]
+        i0, k0, i1, k1 = 1, 1, na, na
+        j0, l0, j1, l1 = 1, 1, nb, nb
+        for o in range(1, min(na, nb) + 1):
+            i0, k0 = _front(srcA, dstA, i0, k0, xa, o)
+            i1, k1 = _back(srcA, dstA, i1, k1, xa, 2 * na + 1 - o)
+            j0, l0 = _front(srcB, dstB, j0, l0, xb, o)
+            j1, l1 = _back(srcB, dstB, j1, l1, xb, 2 * nb + 1 - o)
+        for o in range(min(na, nb) + 1, na + 1):
+            i0, k0 = _front(srcA, dstA, i0, k0, xa, o)
+            i1, k1 = _back(srcA, dstA, i1, k1, xa, 2 * na + 1 - o)
+        for o in range(min(na, nb) + 1, nb + 1):
+            j0, l0 = _front(srcB, dstB, j0, l0, xb, o)
+            j1, l1 = _back(srcB, dstB, j1, l1, xb, 2 * nb + 1 - o)
+        sa = (1 - sa) if na else sa
+        sb = (1 - sb) if nb else sb
+    return sa, sb
 
 
 @_jit
@@ -206,24 +259,28 @@ def _sweep(t, sA, sB, tau2, dist):
 
 
 @_jit
-def finish_rows(V, T, tau2, sA, sB, masks, errors):
-    """Steps 2-4 for every row of ``V`` (K, n) against ``T`` (K,), given the rows' sorted
-    subset sums ``sA`` (K, 2**h) and ``sB`` (K, 2**(n-h) + 2, padded with -inf and +inf)
-    and rounding radii ``tau2`` (2 x :func:`slth_check.rss.mitm._tau`).  A settled row
-    gets its mask in ``masks`` and its exact error in ``errors``; returns the settled flags."""
+def solve_rows(V, T, tau2, masks, errors):
+    """The whole kernel for every row of ``V`` (K, n) against ``T`` (K,), ``tau2`` the rows'
+    rounding radii (2 x :func:`slth_check.rss.mitm._tau`).  A settled row gets its mask
+    in ``masks`` and its exact error in ``errors``; returns the settled flags."""
     K, n = V.shape
     h = n // 2
+    nA, nB = 1 << h, 1 << (n - h)
     settled = np.zeros(K, np.bool_)
-    dist = np.empty(sA.shape[1])
-    work = np.empty(sB.shape[1])
+    bA, bB = np.empty((2, nA + 2)), np.empty((2, nB + 2))
+    dist = np.empty(nA)
+    work = np.empty(nB)
     terms = np.empty(n + 1)
     for r in range(K):
-        count, ka, kb = _sweep(T[r], sA[r], sB[r], tau2[r], dist)
+        sa, sb = sorted_sums(V[r, :h], V[r, h:], bA, bB)
+        sA, sB = bA[sa, 1:nA + 1], bB[sb]
+        sB[0], sB[nB + 1] = -np.inf, np.inf
+        count, ka, kb = _sweep(T[r], sA, sB, tau2[r], dist)
         if count != 1:
             continue
         settled[r] = True
-        xa = _index_of(V[r, :h], sA[r, ka], work)
-        xb = _index_of(V[r, h:], sB[r, kb], work)
+        xa = _index_of(V[r, :h], sA[ka], work)
+        xb = _index_of(V[r, h:], sB[kb], work)
         terms[0] = T[r]
         k = 1
         for i in range(n):
@@ -236,4 +293,4 @@ def finish_rows(V, T, tau2, sA, sB, masks, errors):
     return settled
 
 
-__all__ = ["AVAILABLE", "finish_rows", "fsum", "natural_sums"]
+__all__ = ["AVAILABLE", "fsum", "solve_rows", "sorted_sums"]
