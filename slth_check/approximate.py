@@ -37,8 +37,8 @@ import json
 import re
 import sys
 import time
-from collections.abc import Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, wait
+from collections.abc import Iterator, Sequence
+from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -62,14 +62,20 @@ from .approximate_sampling import (
     samples,
     tensor_key,
 )
-from .approximate_summary import authors_stored, figure3, stats, summary_markdown
+from .approximate_summary import (
+    SCHEMA_VERSION,
+    figure3,
+    relative_max_error,
+    report_dict,
+    stats,
+    summary_markdown,
+)
 from .errors import InputError, UsageError
 from .files import load_npz
 from .report import atomic_write
 from .rss.executors import open_executor
 from .rss.mitm import MITM_MAX_N
 
-SCHEMA_VERSION = 1
 #: Weights per chunk (one task, one checkpoint file).
 DEFAULT_CHUNK_SIZE = 4096
 SCALES = ("max", "none")
@@ -176,38 +182,80 @@ def _plan(out: Path, w: Weights, n: int, seed: int, scale: str, chunk_size: int)
     return run
 
 
+Job = tuple[int, int, int, int]  # (tensor, chunk, first weight, past the last weight)
+Chunk = tuple[np.ndarray, np.ndarray, np.ndarray]  # errors, packed masks, status codes
+
+
+def _chunk_results(executor: Executor, jobs: Sequence[Job], targets: Sequence[np.ndarray],
+                   keys: Sequence[int], n: int, window: int) -> Iterator[tuple[Job, Chunk]]:
+    """Each job's :func:`chunk_task` on ``executor`` (at most ``window`` in flight), as
+    they finish: the one scheduling loop of ``approximate`` and of :func:`solve_tensors`."""
+    pending: dict[Future, Job] = {}
+    queue = list(reversed(jobs))
+    try:
+        while queue or pending:
+            while queue and len(pending) < window:
+                t, c, a0, b0 = job = queue.pop()
+                pending[executor.submit(chunk_task, targets[t][a0:b0], keys[t], a0, n)] = job
+            finished, _ = wait(list(pending), return_when=FIRST_COMPLETED)
+            for fut in finished:
+                job = pending.pop(fut)
+                yield job, fut.result()
+    finally:
+        for fut in pending:
+            fut.cancel()
+
+
 def _solve(run: _Run, scheduler: str, workers: int | None,
            progress: bool | None) -> tuple[int, int]:
     """Solve the missing chunks, each written as it finishes: ``(weights solved, workers)``."""
     solved = 0
     with open_executor(scheduler, workers) as (executor, nw):
         bar = _bar(run.total, run.done, progress)
-        pending: dict[Future, tuple[int, int, int, int]] = {}
-        queue = list(reversed(run.todo))
-        window = max(2, 4 * nw)
         try:
-            while queue or pending:
-                while queue and len(pending) < window:
-                    t, c, a0, b0 = queue.pop()
-                    fut = executor.submit(chunk_task, run.targets[t][a0:b0], run.keys[t], a0,
-                                          run.n)
-                    pending[fut] = (t, c, a0, b0)
-                finished, _ = wait(list(pending), return_when=FIRST_COMPLETED)
-                for fut in finished:
-                    t, c, a0, b0 = pending.pop(fut)
-                    errors, packed, codes = fut.result()
-                    atomic_write(run.chunk_path(t, c),
-                                 npz_bytes({"errors": errors, "masks": packed,
-                                            "status": codes}))
-                    solved += b0 - a0
-                    if bar is not None:
-                        bar.update(b0 - a0)
+            for (t, c, a0, b0), (errors, packed, codes) in _chunk_results(
+                    executor, run.todo, run.targets, run.keys, run.n, max(2, 4 * nw)):
+                atomic_write(run.chunk_path(t, c),
+                             npz_bytes({"errors": errors, "masks": packed, "status": codes}))
+                solved += b0 - a0
+                if bar is not None:
+                    bar.update(b0 - a0)
         finally:
-            for fut in pending:
-                fut.cancel()
             if bar is not None:
                 bar.close()
     return solved, nw
+
+
+def solve_tensors(targets: Sequence[np.ndarray], n: int, seed: int, *,
+                  executor: Executor | None = None, workers: int | None = None,
+                  chunk_size: int = DEFAULT_CHUNK_SIZE) -> list[Chunk]:
+    """The exact solves of ``approximate`` in memory: per tensor ``t`` (its targets, flat)
+    the errors (float64), masks (bool, (size, n)) and status codes.
+
+    The same stream (``seed``, ``t``, index), the same :func:`chunk_task` and
+    the same scheduling loop as :func:`approximate`, so the numbers are those of
+    ``approximate`` with this seed on tensors whose (scaled) targets are these
+    (``reproduce paper`` uses it).  On ``executor``, else ``workers`` processes
+    of the shared pool; nothing depends on either or on ``chunk_size``.
+    """
+    _check_args(n, seed, chunk_size, SCALES[0])
+    flat = [np.ascontiguousarray(np.asarray(T, dtype=np.float64).ravel()) for T in targets]
+    jobs = [(t, c, a0, min(a0 + chunk_size, T.size)) for t, T in enumerate(flat)
+            for c, a0 in enumerate(range(0, T.size, chunk_size))]
+    keys = [tensor_key(seed, t) for t in range(len(flat))]
+    out = [(np.empty(T.size), np.empty((T.size, -(-n // 8)), np.uint8),
+            np.empty(T.size, np.uint8)) for T in flat]
+
+    def collect(ex: Executor, window: int) -> None:
+        for (t, _c, a0, b0), (e, m, c) in _chunk_results(ex, jobs, flat, keys, n, window):
+            out[t][0][a0:b0], out[t][1][a0:b0], out[t][2][a0:b0] = e, m, c
+
+    if executor is None:
+        with open_executor("processes", workers) as (ex, nw):
+            collect(ex, max(2, 4 * nw))
+    else:
+        collect(executor, max(2, len(jobs)))
+    return [(e, np.unpackbits(m, axis=1, count=n).astype(bool), c) for e, m, c in out]
 
 
 def _tensor_result(run: _Run, t: int) -> dict[str, np.ndarray]:
@@ -240,46 +288,17 @@ def _assemble(run: _Run) -> tuple[list[dict[str, Any]], list[np.ndarray], list[n
         z = _tensor_result(run, t)
         all_err.append(z["errors"])
         all_codes.append(z["status"])
-        mx = float(np.abs(a).max())
         s = run.scales[t]
         rows.append({"index": t, "name": name, "shape": list(a.shape), "weights": int(a.size),
                      "scale": s, "file": f"tensors/{run.names[t]}",
                      **stats(z["errors"], z["status"]),
                      "max_abs_error_unscaled": float(z["errors"].max()) * s,
-                     "relative_max_error": (float(z["errors"].max()) * s / mx
-                                            if mx > 0 else float(z["errors"].max()))})
+                     "relative_max_error": relative_max_error(z["errors"], s, a)})
     try:
         (run.out / "chunks").rmdir()  # empty once every tensor file is written
     except OSError:
         pass
     return rows, all_err, all_codes
-
-
-def _report(manifest: dict[str, Any], weights: Path, w: Weights, n: int, seed: int,
-            scale: str, figure: bool, rows: list[dict[str, Any]], errs: np.ndarray,
-            codes: np.ndarray) -> dict[str, Any]:
-    """The dict of ``approximate.json`` (nothing in it depends on time or scheduler)."""
-    return {
-        "schema_version": SCHEMA_VERSION, "command": "slth-check approximate",
-        "input": manifest["input"], "n": n, "seed": seed,
-        "method": "meet in the middle, every answer verified in exact integer arithmetic "
-                  "(status optimal = proven exact optimum)",
-        "sampling": SAMPLING,
-        "scale": {"mode": scale, "meaning": "target = fl(w / s) per tensor, s = max|w| "
-                  "(1 for an all-zero tensor)" if scale == "max" else "target = w (s = 1)"},
-        "errors": "|target - subset sum|, exact, rounded once to float64 (units of w / s: "
-                  "with --scale max the tensor's max error is Figure 3's max|w - w'|/max|w|)",
-        "files": {"tensors": "tensors/<index>-<name>.npz: errors (float64), masks "
-                  "(np.packbits(mask, axis=1), n bits per weight in flat C order), status "
-                  f"(uint8 codes {STATUS_CODES}), shape, scale",
-                  "figure": "figure3.png" if figure else None,
-                  "summary": "approximate.md", "timing": "timing.json (not reproducible)"},
-        "tensors": rows,
-        "overall": {"weights": int(errs.size), **stats(errs, codes),
-                    "figure3": max(r["relative_max_error"] for r in rows)},
-        "skipped": w.skipped,
-        "authors_stored": authors_stored(weights, w, n) if w.fmt == "bson" else None,
-    }
 
 
 def approximate(weights: str | Path, out_dir: str | Path, *, n: int = 30, seed: int = 0,
@@ -312,7 +331,7 @@ def approximate(weights: str | Path, out_dir: str | Path, *, n: int = 30, seed: 
     solved, nw = _solve(run, scheduler, workers, progress)
     t_assemble = time.perf_counter()
     rows, all_err, all_codes = _assemble(run)
-    report = _report(manifest, weights, w, n, seed, scale, figure, rows,
+    report = report_dict(manifest, weights, w, n, seed, scale, figure, rows,
                      np.concatenate(all_err), np.concatenate(all_codes))
     if figure:
         figure3(rows, all_err, n, out / "figure3.png")
@@ -345,4 +364,4 @@ def _bar(total: int, done: int, progress: bool | None) -> Any:
 __all__ = ["DEFAULT_CHUNK_SIZE", "FORMATS", "MAX_HEADER_BYTES", "SAMPLING", "SCALES",
            "SCHEMA_VERSION", "STATUS_CODES", "Weights", "approximate", "chunk_task",
            "detect_format", "npz_bytes", "read_safetensors", "read_torch", "read_weights",
-           "samples", "summary_markdown", "tensor_key"]
+           "samples", "solve_tensors", "summary_markdown", "tensor_key"]

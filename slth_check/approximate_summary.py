@@ -10,8 +10,19 @@ from typing import Any
 import numpy as np
 
 from .approximate_io import Weights
-from .approximate_sampling import STATUS_CODES
+from .approximate_sampling import SAMPLING, STATUS_CODES
 from .errors import InputError
+
+#: Version of ``approximate.json`` (and of ``run.json``).
+SCHEMA_VERSION = 1
+
+
+def relative_max_error(errors: np.ndarray, s: float, w: np.ndarray) -> float:
+    """Figure 3's ``max|w - w'| / max|w|`` of one tensor from its exact errors (in units
+    of ``w / s``): ``s max(errors) / max|w|`` (the errors themselves for a zero tensor)."""
+    mx = float(np.abs(w).max())
+    e = float(errors.max())
+    return e * s / mx if mx > 0 else e
 
 
 def stats(errors: np.ndarray, codes: np.ndarray) -> dict[str, Any]:
@@ -48,6 +59,32 @@ def authors_stored(weights: Path, w: Weights, n: int) -> dict[str, Any] | None:
             "meaning": "max|w - w_stored| / max|w| per tensor; figure3 is the maximum over "
                        "the selected tensors it holds (the paper's Figure 3)"}
 
+
+def report_dict(manifest: dict[str, Any], weights: Path, w: Weights, n: int, seed: int,
+                scale: str, figure: bool, rows: list[dict[str, Any]], errs: np.ndarray,
+                codes: np.ndarray) -> dict[str, Any]:
+    """The dict of ``approximate.json`` (nothing in it depends on time or scheduler)."""
+    return {
+        "schema_version": SCHEMA_VERSION, "command": "slth-check approximate",
+        "input": manifest["input"], "n": n, "seed": seed,
+        "method": "meet in the middle, every answer verified in exact integer arithmetic "
+                  "(status optimal = proven exact optimum)",
+        "sampling": SAMPLING,
+        "scale": {"mode": scale, "meaning": "target = fl(w / s) per tensor, s = max|w| "
+                  "(1 for an all-zero tensor)" if scale == "max" else "target = w (s = 1)"},
+        "errors": "|target - subset sum|, exact, rounded once to float64 (units of w / s: "
+                  "with --scale max the tensor's max error is Figure 3's max|w - w'|/max|w|)",
+        "files": {"tensors": "tensors/<index>-<name>.npz: errors (float64), masks "
+                  "(np.packbits(mask, axis=1), n bits per weight in flat C order), status "
+                  f"(uint8 codes {STATUS_CODES}), shape, scale",
+                  "figure": "figure3.png" if figure else None,
+                  "summary": "approximate.md", "timing": "timing.json (not reproducible)"},
+        "tensors": rows,
+        "overall": {"weights": int(errs.size), **stats(errs, codes),
+                    "figure3": max(r["relative_max_error"] for r in rows)},
+        "skipped": w.skipped,
+        "authors_stored": authors_stored(weights, w, n) if w.fmt == "bson" else None,
+    }
 
 
 def summary_markdown(report: dict[str, Any]) -> str:
@@ -95,4 +132,5 @@ def figure3(rows: list[dict], errors: list[np.ndarray], n: int, path: Path) -> N
     save_png(fig, path)
 
 
-__all__ = ["authors_stored", "figure3", "stats", "summary_markdown"]
+__all__ = ["SCHEMA_VERSION", "authors_stored", "figure3", "relative_max_error",
+           "report_dict", "stats", "summary_markdown"]

@@ -16,8 +16,11 @@ import pytest
 
 from slth_check.claims import calibration, lemma2
 from slth_check.cli import main
+from slth_check.reproduce import default_artifacts
 from slth_check.rss.executors import SynchronousExecutor, shared_process_pool
 from slth_check.runner import run_check
+
+ART = default_artifacts()
 
 
 def _without_times(o):
@@ -117,3 +120,78 @@ def test_bulk_claims_declare_the_executor(cid):
     from slth_check.runner import takes_executor
 
     assert takes_executor(REGISTRY[cid]())
+
+
+# ------------------------------------------------ reproduce paper = approximate's path
+
+def _lenet_bson(path, rng, scale=0.3) -> None:
+    """A stand-in for the authors' LeNet5 file: its four conv arrays (BSON.jl layout)."""
+    from test_artifacts import _array_doc, _doc  # the handmade BSON.jl writer of those tests
+
+    shapes = [(5, 5, 1, 6), (6,), (5, 5, 6, 16), (16,)]
+    body = b"".join(b"\x03" + str(i).encode() + b"\x00"
+                    + _array_doc(s, rng.uniform(-scale, scale, s).astype(np.float32))
+                    for i, s in enumerate(shapes))
+    path.write_bytes(_doc(body))
+
+
+def _approximate_files(out):
+    return {p.name: np.load(p) for p in sorted((out / "tensors").glob("*.npz"))}
+
+
+def _same_as_approximate(bson, tmp_path, n, seed, draw, sel):
+    """paper_draw's errors and masks are approximate's tensor files, byte for byte."""
+    from slth_check.approximate import approximate
+
+    r = approximate(bson, tmp_path / f"a{seed}", n=n, seed=seed, include=["conv*"],
+                    scale="none", scheduler="synchronous", figure=False)
+    files = _approximate_files(tmp_path / f"a{seed}")
+    assert [row["name"] for row in r["tensors"]] == [name for name, _ in sel]
+    for (e, m, c, ach), row, (_, a) in zip(draw, r["tensors"], sel):
+        z = files[row["file"].split("/")[1]]
+        assert z["errors"].tobytes() == e.tobytes()
+        assert np.allclose(np.abs(a.ravel() - ach), e, rtol=1e-9, atol=1e-15)  # w' = the sum
+        assert np.array_equal(np.packbits(m, axis=1), z["masks"])
+        assert np.array_equal(z["status"], c)
+    return r
+
+
+def test_reproduce_exact_solves_are_approximates(tmp_path):
+    """reproduce paper's exact solves: the stream (seed + draw, tensor, index) and the
+    solve of slth-check approximate; same file, same seed, same numbers."""
+    from slth_check.approximate_io import read_weights
+    from slth_check.artifacts import CONV_NAMES
+    from slth_check.reproduce import paper_draw, reproduce_paper
+
+    rng = np.random.default_rng(21)
+    bson = tmp_path / "lenet5-MNIST.bson"
+    _lenet_bson(bson, rng)
+    _lenet_bson(tmp_path / "lenet5-MNIST-RSS-n6-hInf.bson", rng)  # "stored" weights
+    sel = read_weights(bson, include=CONV_NAMES).arrays
+    with ThreadPoolExecutor(2) as pool:
+        rep = reproduce_paper(tmp_path, tmp_path / "rep", seeds=2, ns=(6,),
+                              construction_ns=(), datasets=("MNIST",), seed=4, figures=False,
+                              executor=pool)
+    (row,) = rep["figure3"]
+    fig3 = set()
+    for seed in (4, 5):  # draw j of reproduce is approximate's seed 4 + j
+        draw = paper_draw(sel, 6, seed, executor=SynchronousExecutor())
+        r = _same_as_approximate(bson, tmp_path, 6, seed, draw, sel)
+        fig3.add(r["overall"]["figure3"])
+        assert r["authors_stored"]["figure3"] == row["authors"]
+    assert fig3 == {row["slth_check_min"], row["slth_check_max"]} and len(fig3) == 2
+
+
+@pytest.mark.data
+@pytest.mark.skipif(ART is None, reason="the authors' files (../shared/data/cnnslth or "
+                    "$SLTH_CHECK_ARTIFACTS) are absent")
+def test_reproduce_on_the_authors_file_is_approximate(tmp_path):
+    from slth_check.approximate_io import read_weights
+    from slth_check.artifacts import CONV_NAMES
+    from slth_check.reproduce import paper_draw
+
+    bson = ART / "lenet5-MNIST.bson"
+    sel = read_weights(bson, include=CONV_NAMES).arrays
+    draw = paper_draw(sel, 5, 3, executor=shared_process_pool(2))
+    r = _same_as_approximate(bson, tmp_path, 5, 3, draw, sel)
+    assert r["overall"]["weights"] == 2572
