@@ -25,19 +25,23 @@ def add_scheduler_options(p: argparse.ArgumentParser) -> None:
                    help="worker processes (default: the CPUs available)")
 
 
-def _cmd_approximate(args: argparse.Namespace) -> int:
-    from .approximate import approximate
-    from .files import ensure_writable_dir
-    from .rss.executors import check_scheduler, check_workers
+#: The n of the paper's Figure 3 (and of the authors' stored results).
+FIGURE3_NS = (5, 10, 15, 20, 25, 30)
 
-    check_scheduler(args.scheduler)
-    if args.workers is not None:
-        check_workers(args.workers, "--workers")
-    out = ensure_writable_dir(Path(args.out), "--out")
-    r = approximate(args.weights, out, n=args.n, seed=args.seed, scheduler=args.scheduler,
-                    workers=args.workers, resume=args.resume, include=args.include or (),
-                    exclude=args.exclude or (), scale=args.scale, chunk_size=args.chunk_size,
-                    figure=not args.no_figure)
+
+def n_list(text: str) -> list[int]:
+    """``--n``: one integer or a comma-separated list (``5,10,30``)."""
+    try:
+        ns = [int(v) for v in text.split(",") if v.strip()]
+    except ValueError:
+        ns = []
+    if not ns:
+        raise argparse.ArgumentTypeError(f"expected an integer or a comma-separated list of "
+                                         f"integers, got {text!r}")
+    return ns
+
+
+def _print_run(r: dict[str, Any], out: Path) -> None:
     print(f"{'tensor':<40} {'weights':>9} {'max':>9} {'median':>9} {'p99':>9} {'not opt':>7}")
     for row in r["tensors"] + [dict(r["overall"], name="overall")]:
         print(f"{row['name'][:40]:<40} {row['weights']:>9} {row['max_error']:>9.3g} "
@@ -52,6 +56,43 @@ def _cmd_approximate(args: argparse.Namespace) -> int:
     print(f"written to {out / 'approximate.json'} (scale: {r['scale']['mode']}); "
           f"{t['instances_solved_now']} solves in {t['solve_seconds']:.2f} s "
           f"({t['instances_per_second']:.0f}/s, {t['scheduler']}, {t['workers']} workers)")
+
+
+def _cmd_approximate(args: argparse.Namespace) -> int:
+    import json
+
+    from .approximate import approximate
+    from .approximate_summary import figure3_table
+    from .errors import UsageError
+    from .files import ensure_writable_dir
+    from .report import atomic_write
+    from .rss.executors import check_scheduler, check_workers
+
+    check_scheduler(args.scheduler)
+    if args.workers is not None:
+        check_workers(args.workers, "--workers")
+    if args.figure3 and args.n is not None:
+        raise UsageError(f"--figure3: runs n = {','.join(map(str, FIGURE3_NS))} itself; "
+                         f"drop --n (or give --n alone)")
+    ns = list(FIGURE3_NS) if args.figure3 else (args.n or [30])
+    out = ensure_writable_dir(Path(args.out), "--out")
+    reports = []
+    for n in ns:  # several n: one resumable run per n in OUT/n<n>/
+        sub = out if len(ns) == 1 else ensure_writable_dir(out / f"n{n}", "--out")
+        r = approximate(args.weights, sub, n=n, seed=args.seed, scheduler=args.scheduler,
+                        workers=args.workers, resume=args.resume, include=args.include or (),
+                        exclude=args.exclude or (), scale=args.scale,
+                        chunk_size=args.chunk_size, figure=not args.no_figure)
+        if len(ns) == 1:
+            _print_run(r, sub)
+        reports.append(r)
+    if len(ns) > 1:
+        md, data = figure3_table(reports)
+        atomic_write(out / "figure3.md", md)
+        atomic_write(out / "figure3.json", json.dumps(data, indent=1) + "\n")
+        print(md, end="")
+        print(f"written to {out / 'figure3.md'} and {out / 'figure3.json'} (one run per n "
+              f"in {out / 'n<n>'})")
     return EXIT_OK
 
 
@@ -65,7 +106,14 @@ def register(sub: Any) -> None:  # argparse's subparsers action (a private type)
     a.add_argument("weights", metavar="WEIGHTS",
                    help=".npz, .safetensors, PyTorch state dict (.pt/.pth) or the "
                         "authors' .bson")
-    a.add_argument("--n", type=int, default=30, help="samples per weight (1..44, default 30)")
+    a.add_argument("--n", type=n_list, default=None,
+                   help="samples per weight (1..44, default 30); a comma-separated list "
+                        "(5,10,30) runs each n into OUT/n<n>/ and prints the Figure-3 table "
+                        "of the runs")
+    a.add_argument("--figure3", action="store_true",
+                   help=f"the paper's Figure 3: --n {','.join(map(str, FIGURE3_NS))}; on the "
+                        "authors' LeNet5 .bson (with --include 'conv*' --scale none) their "
+                        "stored results stand beside the exact optimum")
     a.add_argument("--seed", type=int, default=0)
     a.add_argument("--out", required=True, help="output folder")
     a.add_argument("--resume", action="store_true",

@@ -195,3 +195,69 @@ def test_reproduce_on_the_authors_file_is_approximate(tmp_path):
     draw = paper_draw(sel, 5, 3, executor=shared_process_pool(2))
     r = _same_as_approximate(bson, tmp_path, 5, 3, draw, sel)
     assert r["overall"]["weights"] == 2572
+
+
+# ------------------------------------------------ approximate --n LIST / --figure3
+
+def test_figure3_table_over_several_n(tmp_path, capsys):
+    """--n 4,6: one run per n in OUT/n<n>/ (each the single-n run), and the table of their
+    Figure 3 values beside the authors' stored ones (present for n = 6 only)."""
+    rng = np.random.default_rng(8)
+    bson = tmp_path / "lenet5-MNIST.bson"
+    _lenet_bson(bson, rng)
+    _lenet_bson(tmp_path / "lenet5-MNIST-RSS-n6-hInf.bson", rng)
+    out = tmp_path / "o"
+    assert main(["approximate", str(bson), "--n", "4,6", "--include", "conv*", "--scale",
+                 "none", "--out", str(out), "--scheduler", "synchronous", "--no-figure"]) == 0
+    printed = capsys.readouterr().out
+    data = json.loads((out / "figure3.json").read_text())
+    assert [r["n"] for r in data["rows"]] == [4, 6] and data["scale"] == "none"
+    single = tmp_path / "single"
+    assert main(["approximate", str(bson), "--n", "6", "--include", "conv*", "--scale", "none",
+                 "--out", str(single), "--scheduler", "synchronous", "--no-figure"]) == 0
+    for r in data["rows"]:
+        run = json.loads((out / f"n{r['n']}" / "approximate.json").read_text())
+        assert r["exact_optimum"] == run["overall"]["figure3"]
+    assert (out / "n6" / "approximate.json").read_bytes() == \
+        (single / "approximate.json").read_bytes()
+    from slth_check.artifacts import load_cnnslth
+    from slth_check.reproduce import rel_weight_error
+
+    authors = rel_weight_error(load_cnnslth(bson),
+                               load_cnnslth(tmp_path / "lenet5-MNIST-RSS-n6-hInf.bson"))
+    assert data["rows"][0]["authors_stored"] is None
+    assert data["rows"][1]["authors_stored"] == authors
+    assert f"| 6 | {data['rows'][1]['exact_optimum']:.3g} | {authors:.3g} |" in printed
+    assert (out / "figure3.md").read_text() in printed
+
+
+def test_figure3_usage_errors(tmp_path, capsys):
+    np.savez(tmp_path / "w.npz", a=np.ones(3))
+    base = ["approximate", str(tmp_path / "w.npz"), "--out", str(tmp_path / "o")]
+    assert main(base + ["--figure3", "--n", "5"]) == 2
+    assert main(base + ["--n", "5,x"]) == 2
+    assert main(base + ["--n", "5,45"]) == 2
+    err = capsys.readouterr().err
+    assert "--figure3: runs n = 5,10,15,20,25,30 itself" in err
+    assert "argument --n: expected an integer or a comma-separated list" in err
+    assert "--n: expected an integer in 1..44" in err
+
+
+@pytest.mark.data
+@pytest.mark.skipif(ART is None, reason="the authors' files (../shared/data/cnnslth or "
+                    "$SLTH_CHECK_ARTIFACTS) are absent")
+def test_figure3_table_on_the_authors_files(tmp_path):
+    from slth_check.artifacts import load_cnnslth
+    from slth_check.reproduce import rel_weight_error
+
+    out = tmp_path / "o"
+    assert main(["approximate", str(ART / "lenet5-MNIST.bson"), "--n", "5,10", "--include",
+                 "conv*", "--scale", "none", "--out", str(out), "--workers", "2",
+                 "--no-figure"]) == 0
+    rows = json.loads((out / "figure3.json").read_text())["rows"]
+    w = load_cnnslth(ART / "lenet5-MNIST.bson")
+    for r in rows:  # the paper's Figure 3 from the authors' stored files, beside ours
+        stored = load_cnnslth(ART / f"lenet5-MNIST-RSS-n{r['n']}-hInf.bson")
+        assert r["authors_stored"] == rel_weight_error(w, stored)
+        assert 0 < r["exact_optimum"] < 1 and r["not_proven_optimal"] == 0
+    assert rows[0]["exact_optimum"] > rows[1]["exact_optimum"]  # more samples, closer
