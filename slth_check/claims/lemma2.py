@@ -26,11 +26,12 @@ from typing import Any
 import numpy as np
 from scipy import stats
 
+from .. import claim_figures
 from ..certify import exact_error, layer_sup_error
 from ..construction import build_layer, required_n
 from ..network import PrunedCNN, PrunedLayer, TargetCNN, class_F_unmet, scale_into_class
 from ..network_io import network_arrays, networks_from_arrays
-from ..plotting import pyplot, save_png
+from ..plotting import category, save_png
 from ..proofs import outcome_fields
 from .base import Claim, Outcome, compare, compare_or_unknown
 
@@ -148,26 +149,26 @@ class Lemma2(Claim):
 
     def figures(self, summary: dict[str, Any], outcomes: Sequence[Outcome],
                 fig_dir: Path) -> list[tuple[str, str]]:
-        """The certified sup error of each draw against its n, with eps marked."""
-        pts = [(o.extra["n"], float(o.observed), o.extra["eps"]) for o in outcomes
-               if "n" in o.extra and o.observed is not None and not o.expected]
-        if not pts:
-            return []
-        plt = pyplot()
-        fig, ax = plt.subplots(figsize=(5.5, 3.5))
-        for eps in sorted({e for _, _, e in pts}):
-            n = [p[0] for p in pts if p[2] == eps]
-            err = [max(p[1], 1e-300) for p in pts if p[2] == eps]
-            (line,) = ax.semilogy(n, err, "o", ms=3, label=f"draws at eps = {eps}")
-            ax.axhline(eps, ls="--", lw=0.8, color=line.get_color())
-        ax.set_xlabel(f"n (samples, from the formula with C = {CALIBRATED_C:g})")
-        ax.set_ylabel("certified sup error (absolute)")
-        ax.set_title(f"{self.id}: certified error against n (dashed: eps)")
-        ax.legend(fontsize=7)
-        fig.tight_layout()
-        return [(save_png(fig, fig_dir / f"{self.id}-error-vs-n.png"),
-                 "certified sup error of each draw against n; a point above its dashed "
-                 "line is a failed draw (allowed with probability eps)")]
+        """The certified sup error of each draw against its n (one panel per eps, eps
+        as the bound) and the failure rate over draws against eps."""
+        pts = [(o.extra["n"], None if o.observed is None else float(o.observed),
+                o.extra["eps"], category(o.verdict, o.expected))
+               for o in outcomes if "n" in o.extra]
+        out = []
+        fig = claim_figures.error_vs_n(pts, C=CALIBRATED_C,
+                                       title=f"{self.id}: certified error of each draw")
+        if fig is not None:
+            out.append((save_png(fig, fig_dir / f"{self.id}-error-vs-n.png"),
+                        f"Certified sup error of each {self.id} draw against its n, one panel "
+                        "per eps: a point on or above the red line eps is a failed draw "
+                        "(verdict unknown, allowed with probability eps)."))
+        fig = claim_figures.failure_rate(summary.get("failure_rate", {}),
+                                         title=f"{self.id}: failure rate against eps")
+        if fig is not None:
+            out.append((save_png(fig, fig_dir / f"{self.id}-failure-rate.png"),
+                        "Failure rate of the construction over the draws at each eps with its "
+                        "99% Clopper-Pearson interval; the lemma allows at most eps (red)."))
+        return out
 
     def instances(self, rng: np.random.Generator, profile: str) -> Iterator[Any]:
         count = {"ci": 40, "dev": 150, "thorough": 1000}.get(profile, 40)

@@ -156,6 +156,7 @@ def to_markdown(report: dict[str, Any]) -> str:
                      f"{v['unknown']} | {v['hypotheses_unmet']} | {c['expected_violations']} | "
                      f"{'-' if worst is None else f'{worst:.4g}'} | {', '.join(c['methods'])} |")
     lines.append("")
+    number = 0
     for c in report["claims"]:
         lines += [f"## {c['id']}", "", c["statement"], ""]
         if c["hypotheses"]:
@@ -167,6 +168,10 @@ def to_markdown(report: dict[str, Any]) -> str:
         for key, val in c.get("summary", {}).items():
             if isinstance(val, str):
                 lines += [f"**{key}**", "", val, ""]
+        for f in c.get("figures", []):  # each figure beside the sentence it supports
+            number += 1
+            lines += [f"**Figure {number}.** {f['caption']}", "",
+                      f"![Figure {number}: {Path(f['path']).stem}]({f['path']})", ""]
     exp = [v for v in report["violations"] if v["expected"]]
     unexp = [v for v in report["violations"] if not v["expected"]]
     lines += ["## Unexpected violations", ""]
@@ -183,11 +188,18 @@ def to_markdown(report: dict[str, Any]) -> str:
                   f"{a['status']} | {a['consequence']} |" for a in report["audit"]]
     else:
         lines.append("none yet")
-    if report.get("figures"):
-        lines += ["", "## Figures", ""]
-        lines += [f"![{f}]({f})" for f in report["figures"]]
+    rest = unattached_figures(report)
+    if rest:
+        lines += ["", "## Other figures", ""]
+        lines += [f"![{f}]({f})" for f in rest]
     lines.append("")
     return "\n".join(lines)
+
+
+def unattached_figures(report: dict[str, Any]) -> list[str]:
+    """The figures of ``report["figures"]`` that no claim entry lists with a caption."""
+    attached = {f["path"] for c in report["claims"] for f in c.get("figures", [])}
+    return [f for f in report.get("figures", []) if f not in attached]
 
 
 def json_default(o: Any) -> Any:

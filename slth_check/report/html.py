@@ -1,8 +1,9 @@
 """One self-contained HTML file of a ``slth-check check`` report.
 
 ``write_html(report, out_dir, path)`` writes a page that opens in any browser with
-no other file: the figures listed in ``report["figures"]`` (paths relative to the
-report folder ``out_dir``) are embedded as base64 PNG ``data:`` URIs, the verdict
+no other file: the figures (paths relative to the report folder ``out_dir``) are
+embedded as base64 PNG ``data:`` URIs, each in its claim's section with its caption
+(the claim entry's ``"figures"``; figures no claim lists go at the end), the verdict
 words and "worst ratio" are defined in a legend at the top, and every violation
 shows its witness file and the command that replays it
 (``slth-check replay <witness>``). No script, no external style sheet or font.
@@ -16,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from ..files import atomic_write
+from . import unattached_figures
 
 __all__ = ["LEGEND", "html_document", "write_html"]
 
@@ -66,14 +68,16 @@ def _fmt(x: Any) -> str:
     return _e(x)
 
 
-def _img(out_dir: Path, rel: str) -> str:
-    """An ``<img>`` with the PNG embedded (or a note when the file is missing)."""
+def _img(out_dir: Path, rel: str, caption: str = "") -> str:
+    """An ``<img>`` with the PNG embedded and its caption (or a note when the file is
+    missing)."""
     p = out_dir / rel
     if not p.is_file():
         return f"<p>figure <code>{_e(rel)}</code> is missing</p>"
     data = base64.b64encode(p.read_bytes()).decode("ascii")
-    return (f'<figure><img alt="{_e(rel)}" src="data:image/png;base64,{data}">'
-            f"<figcaption><code>{_e(rel)}</code></figcaption></figure>")
+    text = f"{_e(caption)} " if caption else ""
+    return (f'<figure><img alt="{_e(caption or rel)}" src="data:image/png;base64,{data}">'
+            f"<figcaption>{text}<code>{_e(rel)}</code></figcaption></figure>")
 
 
 def _violations(title: str, items: list[dict[str, Any]], out_dir: Path) -> list[str]:
@@ -134,8 +138,7 @@ def html_document(report: dict[str, Any], out_dir: str | Path) -> str:
         for key, val in c.get("summary", {}).items():
             if isinstance(val, str):
                 p.append(f"<h3>{_e(key)}</h3><pre>{_e(val)}</pre>")
-        p += [_img(od, f) for f in report.get("figures", [])
-              if Path(f).name.startswith(c["id"] + "-")]
+        p += [_img(od, f["path"], f["caption"]) for f in c.get("figures", [])]
     viol = report["violations"]
     p += _violations("Unexpected violations", [v for v in viol if not v["expected"]], od)
     p += _violations("Expected violations (a hypothesis dropped on purpose)",
@@ -150,11 +153,9 @@ def html_document(report: dict[str, Any], out_dir: str | Path) -> str:
         p.append("</table>")
     else:
         p.append("<p>none</p>")
-    ids = {c["id"] for c in report["claims"]}
-    rest = [f for f in report.get("figures", [])
-            if not any(Path(f).name.startswith(i + "-") for i in ids)]
+    rest = unattached_figures(report)
     if rest:
-        p += ["<h2>Figures</h2>"] + [_img(od, f) for f in rest]
+        p += ["<h2>Other figures</h2>"] + [_img(od, f) for f in rest]
     p.append("</body></html>")
     return "\n".join(p) + "\n"
 

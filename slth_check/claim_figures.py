@@ -1,0 +1,174 @@
+"""The claims' own figures, drawn from plain data (the claims extract it from their
+outcomes and summaries; see ``Claim.figures``).
+
+* :func:`error_vs_n` (Lemmas 1-2): the certified sup error of each draw against n,
+  one panel per eps with eps drawn as the bound;
+* :func:`failure_rate` (Lemmas 1-2): the failure rate over draws with its 99 %
+  Clopper-Pearson interval against the allowed rate eps;
+* :func:`calibration` : the C each configuration (d, c0, c1, eps) needs, with the
+  calibrated C of the library (``CALIBRATED_C``) as a line;
+* :func:`gap_decay` (Theorem 2): the mean exact subset-sum gap against n with the
+  fitted exponential.
+
+Each returns a matplotlib figure (the caller saves it with
+:func:`slth_check.plotting.save_png`); every axis carries one quantity.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from .plotting import CATEGORIES, config_label, pyplot, reference_line
+
+__all__ = ["calibration", "error_vs_n", "failure_rate", "gap_decay"]
+
+FAILED = "unknown: failed draw"
+#: One error-vs-n point: (n, certified sup error or None, eps, verdict category).
+Point = tuple[int, "float | None", float, str]
+
+
+def error_vs_n(points: Sequence[Point], *, C: float, title: str) -> Any | None:
+    """Certified sup error (absolute, log scale) against n, one panel per eps: eps as
+    the bound line, holds and unknown (a failed draw, allowed with probability eps)
+    drawn with their own marker; an error exactly 0 as a down triangle at the bottom."""
+    eps_values = sorted({p[2] for p in points})
+    if not eps_values:
+        return None
+    plt = pyplot()
+    fig, axes = plt.subplots(1, len(eps_values), figsize=(3.2 * len(eps_values) + 0.6, 3.6),
+                             sharey=True, squeeze=False)
+    errs = [p[1] for p in points if p[1] is not None and p[1] > 0]
+    lo = 10 ** math.floor(math.log10(min(errs)) - 1) if errs else 1e-12
+    hi = 8 * max(max(errs, default=0.0), max(eps_values))
+    for ax, eps in zip(axes[0], eps_values):
+        mine = [p for p in points if p[2] == eps]
+        for cat in ("holds", "unknown", "violated"):
+            st = CATEGORIES[cat]
+            sel = [(n, e) for n, e, _, c in mine if c == cat and e is not None]
+            if not sel:
+                continue
+            n = np.array([s[0] for s in sel], float)
+            e = np.array([s[1] for s in sel], float)
+            ax.scatter(n[e > 0], e[e > 0], marker=st.marker, color=st.color, s=20,
+                       label=f"{FAILED if cat == 'unknown' else st.label} ({len(sel)})")
+            if (e <= 0).any():
+                ax.scatter(n[e <= 0], np.full(int((e <= 0).sum()), lo), marker="v",
+                           color=st.color, s=20)
+        no_value = sum(1 for p in mine if p[1] is None)
+        reference_line(ax, eps, f"bound eps = {eps:g}", color="#d7191c")
+        ax.set_yscale("log")
+        ax.set_ylim(lo / 2, hi)
+        ax.set_title(f"eps = {eps:g}" + (f" ({no_value} without a value)" if no_value else ""),
+                     fontsize=9)
+        ax.legend(fontsize=7, loc="center right")
+    axes[0][0].set_ylabel("certified sup_X ||K*X - g(X)||_max\n(absolute error, log scale)",
+                          fontsize=8)
+    fig.supxlabel(f"n (number of samples; n = ceil(C c1 log(d^2 c0 c1/eps)) with C = {C:g})",
+                  fontsize=8)
+    fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def failure_rate(rows: dict[str, dict[str, Any]], *, title: str) -> Any | None:
+    """Per eps the observed failure rate (failures / draws) with its 99 % Clopper-Pearson
+    interval, and the allowed rate eps as a short line at each eps."""
+    if not rows:
+        return None
+    plt = pyplot()
+    fig, ax = plt.subplots(figsize=(5.2, 3.4))
+    keys = sorted(rows, key=float)
+    x = np.arange(len(keys))
+    rate = np.array([rows[k]["rate"] for k in keys])
+    lo = np.array([rows[k]["cp99"][0] for k in keys])
+    hi = np.array([rows[k]["cp99"][1] for k in keys])
+    ax.errorbar(x, rate, yerr=[rate - lo, hi - rate], fmt="o", color="#1b7837", capsize=4,
+                label="failure rate, 99% Clopper-Pearson")
+    for i, k in enumerate(keys):
+        ax.hlines(float(k), i - 0.3, i + 0.3, color="#d7191c", lw=2,
+                  label="allowed: eps" if i == 0 else None)
+    ax.set_xticks(x, [f"eps={float(k):g}\n{rows[k]['failures']}/{rows[k]['draws']} failed"
+                      for k in keys], fontsize=8)
+    ax.set_xlim(-0.6, len(keys) - 0.4)
+    ax.set_ylim(-0.02, max(1.15 * float(hi.max()), 1.15 * max(float(k) for k in keys)))
+    ax.set_ylabel("failure rate (fraction of draws)", fontsize=8)
+    ax.set_title(title, fontsize=10)
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    return fig
+
+
+def calibration(rows: Sequence[dict[str, Any]], *, C: float, n_max: int) -> Any | None:
+    """The calibrated C of each configuration (d, c0, c1, eps) with its 95 % CI, the
+    library's C as a labelled line; a C that is infinite (n' = ``n_max`` samples were
+    not enough on too many draws) or a CI open at the top is drawn as an up arrow."""
+    if not rows:
+        return None
+    plt = pyplot()
+    fig, ax = plt.subplots(figsize=(max(5.5, 1.05 * len(rows) + 1.5), 4.2))
+    x = np.arange(len(rows))
+    est = np.array([r["C"] for r in rows], float)
+    lo = np.array([r["ci95"][0] for r in rows], float)
+    hi = np.array([r["ci95"][1] for r in rows], float)
+    finite = np.isfinite(np.r_[est, lo, hi])
+    top = 1.3 * max(C, float(np.r_[est, lo, hi][finite].max()) if finite.any() else C)
+    for i in x:
+        e, a, b = est[i], lo[i], hi[i]
+        if math.isfinite(e):
+            ax.plot([i], [e], "o", color="#1b7837", label="calibrated C" if i == 0 else None)
+        else:
+            ax.plot([i], [top * 0.95], "^", color="#d7191c")
+        b_draw = b if math.isfinite(b) else top
+        ax.vlines(i, min(a, b_draw), b_draw, color="#1b7837", lw=1.5,
+                  label="95% CI" if i == 0 else None)
+    reference_line(ax, C, f"C = {C:g} (CALIBRATED_C, used by Lemmas 1-2)", color="#d7191c")
+    labels = [config_label(("d", "c0", "c1", "eps"), (r["d"], r["c0"], r["c1"], r["eps"]))
+              for r in rows]
+    ax.set_xticks(x, labels, fontsize=7 if len(rows) > 8 else 8,
+                  rotation=90 if len(rows) > 12 else 0)
+    ax.set_xlim(-0.6, len(rows) - 0.4)
+    ax.set_ylim(0, top)
+    ax.set_xlabel("configuration: kernel size d, channels c0 -> c1, failure probability eps",
+                  fontsize=8)
+    ax.set_ylabel("C needed: (1 - eps)-quantile over draws\nof n'/log(d^2 c0 c1/eps)",
+                  fontsize=8)
+    ax.set_title(f"Calibration of the constant C of Lemmas 1-2 (up arrow: more than "
+                 f"n' = {n_max} samples needed)", fontsize=9)
+    ax.legend(fontsize=7, loc="upper left")
+    fig.tight_layout()
+    return fig
+
+
+def gap_decay(study: dict[str, dict[str, Any]]) -> Any | None:
+    """Mean exact subset-sum gap (absolute, log scale) against n: colour per law of the
+    summands, filled markers on Theorem 2's interval, hollow on [-1, 1]; dashed the
+    fit a exp(-b n), with b in the legend."""
+    if not study:
+        return None
+    plt = pyplot()
+    fig, ax = plt.subplots(figsize=(6.4, 4.2))
+    laws = sorted({s["law"] for s in study.values()})
+    colors = dict(zip(laws, ("#2166ac", "#b2182b", "#1b7837", "#762a83")))
+    law_text = {"unif": "Unif([-1,1]) summands", "lemma1": "V*U+ summands (Lemma 1)"}
+    for s in study.values():
+        n = np.asarray(s["n"], float)
+        c = colors[s["law"]]
+        on_thm = s["interval"] == "theorem2"
+        where = "[(mu-+1/32)n, (mu+-1/32)n]" if on_thm else "[-1, 1]"
+        f = s["fit"]
+        ax.semilogy(n, s["mean_gap"], "o" if on_thm else "s", color=c,
+                    mfc=c if on_thm else "none",
+                    label=f"{law_text.get(s['law'], s['law'])} on {where}: b = {f['b']:.2f}")
+        ax.semilogy(n, f["a"] * np.exp(-f["b"] * n), "--" if on_thm else ":", lw=0.9,
+                    color=c)
+    ax.set_xlabel("n (number of summands)", fontsize=8)
+    ax.set_ylabel("mean exact subset-sum gap (absolute, log scale)", fontsize=8)
+    ax.set_title("Theorem 2 (Lueker): gap against n, lines: fit a exp(-b n)\n"
+                 "b > 0 is decay (verdict unknown: statistical evidence)", fontsize=9)
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    return fig
