@@ -90,8 +90,10 @@ Verdicts: a verifier (alpha-beta-CROWN, Marabou, NNV, ...) that reports UNSAT pr
 to replay (`slth-check validate pruned` replays in exact arithmetic). Either is evidence
 in float32, never a slth-check "holds" or "violated". The float32 graph (weights rounded
 to float32, float32 arithmetic in any summation order) differs from the exact f - g by
-at most {m["float32_error_bound"]:.3g} on the box (a forward error bound, assuming no
-transform-based convolution; slth_check.export.rounding).
+at most B = {m["float32_error_bound"]:.3g} on the box (a forward error bound, assuming no
+transform-based convolution; slth_check.export.rounding): a verifier that is sound for
+the float32 graph and proves UNSAT at eps suggests |f - g|_max < eps + B for the exact
+networks, as evidence. Only `slth-check validate pruned` says "holds".
 """
 
 

@@ -11,7 +11,10 @@ model is built) from the steps of :func:`~slth_check.export.program.network_ops`
   ``d - 1 - start`` before and ``start + length - D`` after (:func:`onnx_pads`):
   paper ``(d-1, 0)``, same ``(ceil((d-1)/2), floor((d-1)/2))``, same_upper
   ``(floor((d-1)/2), floor(d/2))``, valid ``(0, 0)``, full ``(d-1, d-1)``;
-* ReLU, 2x2 ``MaxPool``/``AveragePool`` (stride 2, floor mode), ``Sub``, ``Flatten``.
+* ReLU, 2x2 ``MaxPool``/``AveragePool`` (stride 2, floor mode), ``Flatten``;
+* ``f - g`` as a 1x1 ``Conv`` with weights +1 and -1 over the channels of f and g
+  concatenated: one rounding, as a ``Sub`` would make, but in layers every verifier's
+  ONNX reader takes (Marabou's takes ``Sub`` only against a constant).
 
 Input ``X`` of shape (1, c0, D, D) (NCHW); output ``Y`` of shape (1, c_l P P): the
 NCHW output of ``f(X) - g(X)`` flattened in row-major order.
@@ -119,7 +122,11 @@ def difference_model(target: TargetCNN, pruned: PrunedCNN, D: int) -> onnx.Model
     output_shape(g_ops, D, target.c0)  # same as f's (check_pair); raises on a bad D alike
     gr = _Graph(onnx)
     fy, gy = gr.ops(f_ops, "X", D, "f"), gr.ops(g_ops, "X", D, "g")
-    diff = gr.node("Sub", [fy, gy], "f_minus_g")
+    both = gr.node("Concat", [fy, gy], "f_and_g", axis=1)
+    ones = np.eye(c)[:, :, None, None]  # OIHW: output l = 1 * f_l + (-1) * g_l
+    minus = gr.constant(np.concatenate([ones, -ones], axis=1), "difference")
+    diff = gr.node("Conv", [both, minus], "f_minus_g", kernel_shape=[1, 1], pads=[0, 0, 0, 0],
+                   strides=[1, 1], dilations=[1, 1], group=1)
     gr.node("Flatten", [diff], "Y", axis=1)
     f32 = onnx.TensorProto.FLOAT
     graph = helper.make_graph(
