@@ -205,3 +205,87 @@ def test_open_executor_dask_local_cluster(batch):
     with ex.open_executor("dask", 1) as (e, n):
         assert n == 1
         _same(ref, solve_many(V[:8], T[:8], executor=e, chunk_size=3))
+
+
+def _numba():
+    return pytest.importorskip("numba", reason="numba missing: pip install 'slth-check[fast]'")
+
+
+def test_compiled_fsum_is_math_fsum():
+    """The numba port of math.fsum returns its very float, half-even corner cases included."""
+    import math
+
+    _numba()
+    from slth_check.rss.compiled import fsum
+
+    rng = np.random.default_rng(3)
+    cases = [[1e-16, 1.0, 1e16], [1e16, 1.0, 1e-16], [-1e16, -1.0, -1e-16],
+             [1.0, 2.0**-53, 2.0**-106], [1.0, -(2.0**-53), -(2.0**-106)],
+             [2.0**53, 1.0, 2.0**-60], [0.1, 0.2, -0.3], [5e-324, -5e-324, 1e-300], [0.0]]
+    for _ in range(3000):
+        k = int(rng.integers(1, 36))
+        scale = 10.0 ** rng.integers(-300, 300, k) if rng.random() < 0.5 else np.ones(k)
+        cases.append((rng.uniform(-1, 1, k) * scale).tolist())
+        base = rng.integers(-4, 5, k) * 2.0 ** rng.integers(0, 60, k)  # near-halfway sums
+        cases.append((base + rng.choice([0.0, 1.0, -1.0], k) * 2.0 ** -rng.integers(1, 70, k))
+                     .tolist())
+    for x in cases:
+        assert fsum(np.array(x, dtype=float), len(x)) == math.fsum(x), x
+
+
+def test_compiled_sorted_sums_are_the_sorted_subset_sums():
+    """Horowitz-Sahni merging gives np.sort of subset_sums bit for bit (ties, zeros and
+    halves of unequal length included)."""
+    _numba()
+    from slth_check.rss.compiled import sorted_sums
+    from slth_check.rss.exact import subset_sums
+
+    rng = np.random.default_rng(8)
+    for la, lb in [(0, 1), (1, 1), (1, 2), (3, 3), (5, 6), (7, 4), (10, 11)]:
+        for kind in range(3):
+            if kind == 0:
+                v = rng.uniform(-1, 1, la + lb)
+            elif kind == 1:  # many equal sums
+                v = rng.choice([0.0, 0.25, -0.25, 0.5], la + lb)
+            else:
+                v = rng.integers(-9, 10, la + lb) / 10
+            bA, bB = np.empty((2, 2**la + 2)), np.empty((2, 2**lb + 2))
+            sa, sb = sorted_sums(v[:la], v[la:], bA, bB)
+            assert bA[sa, 1:-1].tobytes() == np.sort(subset_sums(v[:la])).tobytes()
+            assert bB[sb, 1:-1].tobytes() == np.sort(subset_sums(v[la:])).tobytes()
+
+
+@pytest.mark.parametrize("kernel", _kernels())
+def test_kernels_give_solves_answers_where_the_sweep_splits(kernel):
+    """n = 12..13 (64 keys: the compiled sweep's four chains start there) and n = 20:
+    every row's error and mask are solve's."""
+    from slth_check.rss.batch import solve_batch
+
+    rng = np.random.default_rng(12)
+    for n, m in ((12, 150), (13, 150), (20, 20)):
+        V, T = rng.uniform(-1, 1, (m, n)), rng.uniform(-1.5, 1.5, m)
+        errors, masks, status = solve_batch(V, T, lambda v, t: solve(v, t, method="mitm"),
+                                            kernel=kernel)
+        for i in range(m):
+            r = solve(V[i], float(T[i]), method="mitm")
+            assert errors[i] == float(r.error) and np.array_equal(masks[i], r.mask), (n, i)
+
+
+def test_status_codes_round_trip():
+    from slth_check.rss.result import STATUSES, status_codes, status_names
+
+    s = np.array(["unknown", "optimal", "infeasible", "feasible", "optimal"])
+    codes = status_codes(s)
+    assert codes.dtype == np.uint8 and codes.tolist() == [STATUSES.index(x) for x in s]
+    assert np.array_equal(status_names(codes), s)
+    with pytest.raises(ValueError, match="status: expected one of"):
+        status_codes(np.array(["optimal", "proved"]))
+
+
+def test_default_chunks_per_worker():
+    from slth_check.rss import _chunk_rows, chunk_bounds
+
+    for m, n, w, lo, hi in ((2572, 30, 2, 8, 16), (397_000, 21, 2, 16, 16),
+                            (10, 4, 2, 2, 2), (1, 30, 4, 1, 1), (5000, 21, 2, 2, 4)):
+        chunks = len(chunk_bounds(m, _chunk_rows(None, m, w, n)))
+        assert lo <= chunks <= hi, (m, n, w, chunks)

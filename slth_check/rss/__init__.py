@@ -155,7 +155,8 @@ def solve_many(values: Any, targets: Any, *, method: str = "auto", eps: float | 
     one, ``workers`` processes (default: the CPUs available; 1 runs inline)
     of a pool created once and reused across calls
     (:func:`slth_check.rss.executors.shared_process_pool`).  The batch is cut
-    into chunks of ``chunk_size`` rows (default: about 8 chunks per worker);
+    into chunks of ``chunk_size`` rows (default: 1 to 8 chunks per worker, fewer
+    when the instances are cheap, so that a task's overhead is small beside its work);
     the results are bit-identical whatever the executor, worker count or
     chunk size.  A progress bar on a terminal (``progress`` forces it on or
     off).  Returns a :class:`BatchResult` with exact errors rounded to
@@ -167,7 +168,7 @@ def solve_many(values: Any, targets: Any, *, method: str = "auto", eps: float | 
     e = _check_eps(eps)
     m, n = V.shape
     workers = check_workers(workers)
-    bounds = chunk_bounds(m, _chunk_rows(chunk_size, m, workers))
+    bounds = chunk_bounds(m, _chunk_rows(chunk_size, m, workers, n))
     tasks = [(V[a:b], T[a:b], method, e) for a, b in bounds]
     if executor is None:
         executor = SynchronousExecutor() if workers == 1 or len(tasks) <= 1 \
@@ -219,10 +220,20 @@ def _check_many(values: Any, targets: Any, method: str,
     return V, T
 
 
-def _chunk_rows(chunk_size: Any, m: int, workers: int) -> int:
-    """Rows per chunk: ``chunk_size`` checked, or about 8 chunks per worker."""
+#: Rough seconds of kernel work per instance and per sum of the larger half (2**(n - n//2)):
+#: only sets how many chunks a job is cut into, never what they compute.
+_SECONDS_PER_SUM = 15e-9
+#: The least work worth one chunk (a task's overhead in a pool or Dask is milliseconds).
+_CHUNK_SECONDS = 0.05
+
+
+def _chunk_rows(chunk_size: Any, m: int, workers: int, n: int = 1) -> int:
+    """Rows per chunk: ``chunk_size`` checked, or ``workers x k`` chunks, k = 1..8 such
+    that a chunk holds about :data:`_CHUNK_SECONDS` of work or more."""
     if chunk_size is None:
-        return max(1, -(-m // (workers * 8)))
+        work = m * 2 ** (n - n // 2) * _SECONDS_PER_SUM
+        k = int(min(8, max(1, work // (workers * _CHUNK_SECONDS))))
+        return max(1, -(-m // (workers * k)))
     if isinstance(chunk_size, bool) or not isinstance(chunk_size, (int, np.integer)) \
             or chunk_size < 1:
         raise ValueError(f"chunk_size: expected a positive integer, got {chunk_size!r}")
