@@ -3,6 +3,12 @@
 Registered on the ``slth-check`` parser by :func:`register` (one line in
 :func:`slth_check.validate_cli.add_subcommands`).  Exit codes: 0 done, 2 bad
 input or usage (one line), 4 internal error.
+
+``--n 5,10,30`` (or ``--figure3``, the paper's n = 5, 10, ..., 30) runs one
+resumable run per n into ``OUT/n<n>/`` and prints the Figure-3 table of the
+runs (:func:`slth_check.approximate_summary.figure3_table`), with the authors'
+stored result beside each n when their ``<stem>-RSS-n<n>-hInf.bson`` lies
+beside WEIGHTS; it is also written to ``OUT/figure3.md`` and ``figure3.json``.
 """
 
 from __future__ import annotations

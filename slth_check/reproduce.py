@@ -6,7 +6,9 @@
 * **Figure 3 side by side**: per dataset and n, the maximum relative weight
   error ``max_arrays max|w - w'| / max|w|`` of the authors' stored RSS results,
   and of slth-check's exact-optimal RSS on fresh ``Unif([-1, 1])^n`` samples
-  for the same 2572 targets over ``seeds`` draws (median and range).
+  for the same 2572 targets over ``seeds`` draws (median and range).  The
+  solves are ``slth-check approximate``'s (:func:`paper_draw`): draw ``j`` equals
+  ``slth-check approximate FILE --include 'conv*' --scale none --seed SEED+j``.
 * **Validation of the stored results**: the authors' samples were not saved,
   but the *distribution* of their errors can be tested against the errors that
   exact subset sums of n ``Unif([-1, 1])`` numbers achieve for the same
