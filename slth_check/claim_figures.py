@@ -5,8 +5,9 @@ outcomes and summaries; see ``Claim.figures``).
   one panel per eps with eps drawn as the bound;
 * :func:`failure_rate` (Lemmas 1-2): the failure rate over draws with its 99 %
   Clopper-Pearson interval against the allowed rate eps;
-* :func:`calibration` : the C each configuration (d, c0, c1, eps) needs, with the
-  calibrated C of the library (``CALIBRATED_C``) as a line;
+* :func:`calibration`: the C each configuration (d, c0, c1, eps) needs with its
+  95 % CI (a forest plot, one row per configuration), the calibrated C of the
+  library (``CALIBRATED_C``) as a labelled line;
 * :func:`gap_decay` (Theorem 2): the mean exact subset-sum gap against n with the
   fitted exponential.
 
@@ -103,42 +104,42 @@ def failure_rate(rows: dict[str, dict[str, Any]], *, title: str) -> Any | None:
 
 
 def calibration(rows: Sequence[dict[str, Any]], *, C: float, n_max: int) -> Any | None:
-    """The calibrated C of each configuration (d, c0, c1, eps) with its 95 % CI, the
-    library's C as a labelled line; a C that is infinite (n' = ``n_max`` samples were
-    not enough on too many draws) or a CI open at the top is drawn as an up arrow."""
+    """A forest plot: one row per configuration (d, c0, c1, eps), the calibrated C with
+    its 95 % CI along x, the library's C as a labelled vertical line.  A C (or CI end)
+    that is infinite (n' = ``n_max`` samples per output channel were not enough on too
+    many draws) is drawn as a right arrow at the edge."""
     if not rows:
         return None
     plt = pyplot()
-    fig, ax = plt.subplots(figsize=(max(5.5, 1.05 * len(rows) + 1.5), 4.2))
-    x = np.arange(len(rows))
+    fig, ax = plt.subplots(figsize=(6.8, 1.5 + 0.24 * len(rows)))
+    y = np.arange(len(rows))
     est = np.array([r["C"] for r in rows], float)
     lo = np.array([r["ci95"][0] for r in rows], float)
     hi = np.array([r["ci95"][1] for r in rows], float)
-    finite = np.isfinite(np.r_[est, lo, hi])
-    top = 1.3 * max(C, float(np.r_[est, lo, hi][finite].max()) if finite.any() else C)
-    for i in x:
-        e, a, b = est[i], lo[i], hi[i]
-        if math.isfinite(e):
-            ax.plot([i], [e], "o", color="#1b7837", label="calibrated C" if i == 0 else None)
-        else:
-            ax.plot([i], [top * 0.95], "^", color="#d7191c")
-        b_draw = b if math.isfinite(b) else top
-        ax.vlines(i, min(a, b_draw), b_draw, color="#1b7837", lw=1.5,
-                  label="95% CI" if i == 0 else None)
-    reference_line(ax, C, f"C = {C:g} (CALIBRATED_C, used by Lemmas 1-2)", color="#d7191c")
-    labels = [config_label(("d", "c0", "c1", "eps"), (r["d"], r["c0"], r["c1"], r["eps"]))
-              for r in rows]
-    ax.set_xticks(x, labels, fontsize=7 if len(rows) > 8 else 8,
-                  rotation=90 if len(rows) > 12 else 0)
-    ax.set_xlim(-0.6, len(rows) - 0.4)
-    ax.set_ylim(0, top)
-    ax.set_xlabel("configuration: kernel size d, channels c0 -> c1, failure probability eps",
+    vals = np.r_[est, lo, hi]
+    edge = 1.25 * max(C, float(vals[np.isfinite(vals)].max(initial=0.0)))
+    ok = np.isfinite(est)
+    ax.hlines(y, lo, np.where(np.isfinite(hi), hi, edge), color="#1b7837", lw=1.5,
+              label="95% CI")
+    ax.plot(est[ok], y[ok], "o", color="#1b7837", label="calibrated C")
+    off = ~ok | ~np.isfinite(hi)
+    if off.any():
+        ax.plot(np.full(int(off.sum()), edge), y[off], ">", color="#d7191c",
+                label=f"infinite (n' = {n_max} samples not enough)")
+    ax.axvline(C, color="#d7191c", ls="--", lw=1.2, gid=f"C = {C:g}")
+    ax.annotate(f"C = {C:g}\n(CALIBRATED_C)", xy=(C, 1.0), xycoords=("data", "axes fraction"),
+                xytext=(3, 2), textcoords="offset points", ha="left", va="bottom",
+                fontsize=8, color="#d7191c")
+    ax.set_yticks(y, [config_label(("d", "c0", "c1", "eps"),
+                                   (r["d"], r["c0"], r["c1"], r["eps"]), per_line=4)
+                      for r in rows], fontsize=8)
+    ax.set_ylim(len(rows) - 0.5, -0.5)
+    ax.set_xlim(0, edge * 1.04)
+    ax.set_ylabel("configuration", fontsize=8)
+    ax.set_xlabel("C needed: (1 - eps)-quantile over draws of n' / log(d^2 c0 c1 / eps)",
                   fontsize=8)
-    ax.set_ylabel("C needed: (1 - eps)-quantile over draws\nof n'/log(d^2 c0 c1/eps)",
-                  fontsize=8)
-    ax.set_title(f"Calibration of the constant C of Lemmas 1-2 (up arrow: more than "
-                 f"n' = {n_max} samples needed)", fontsize=9)
-    ax.legend(fontsize=7, loc="upper left")
+    ax.set_title("Calibration of the constant C of Lemmas 1-2", fontsize=10, pad=22)
+    ax.legend(fontsize=7, loc="lower right")
     fig.tight_layout()
     return fig
 

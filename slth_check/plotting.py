@@ -18,8 +18,8 @@ from typing import Any
 
 from .files import atomic_write
 
-__all__ = ["CATEGORIES", "VerdictStyle", "category", "config_label", "pyplot",
-           "reference_line", "save_png"]
+__all__ = ["CATEGORIES", "VerdictStyle", "category", "config_label", "plain_log_ticks",
+           "pyplot", "reference_line", "save_png"]
 
 
 def pyplot() -> Any:
@@ -91,3 +91,15 @@ def config_label(names: Sequence[str], values: Sequence[Any], per_line: int = 2)
     pairs = [f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}"
              for k, v in zip(names, values)]
     return "\n".join(", ".join(pairs[i:i + per_line]) for i in range(0, len(pairs), per_line))
+
+
+def plain_log_ticks(ax: Any) -> None:
+    """On a log y axis spanning less than two decades, label the ticks as plain numbers
+    (``4``, ``40``, not ``4 x 10^0``); wider axes keep matplotlib's powers of ten."""
+    from matplotlib.ticker import LogFormatter
+
+    lo, hi = ax.get_ylim()
+    if ax.get_yscale() != "log" or lo <= 0 or hi / lo >= 100:
+        return
+    ax.yaxis.set_major_formatter(LogFormatter(labelOnlyBase=False))
+    ax.yaxis.set_minor_formatter(LogFormatter(labelOnlyBase=False))

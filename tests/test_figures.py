@@ -81,24 +81,31 @@ ROWS = [{"d": 1, "c0": 1, "c1": 1, "eps": 0.1, "C": 14.8, "ci95": [10.4, 16.5]},
         {"d": 3, "c0": 1, "c1": 2, "eps": 0.05, "C": math.inf, "ci95": [9.0, math.inf]}]
 
 
+def _vlines(ax: Any) -> list[float]:
+    """x of the vertical lines spanning the axis (axvline)."""
+    return [float(line.get_xdata()[0]) for line in ax.get_lines()
+            if len(line.get_xdata()) == 2 and line.get_xdata()[0] == line.get_xdata()[1]
+            and list(line.get_ydata()) == [0, 1]]
+
+
 def test_calibration_plot_shows_C_and_names_each_configuration(tmp_path: Path) -> None:
     fig = claim_figures.calibration(ROWS, C=CALIBRATED_C, n_max=44)
     (ax,) = fig.axes
-    assert CALIBRATED_C in _hlines(ax)  # the calibrated C as a line ...
+    assert _vlines(ax) == [CALIBRATED_C]  # the calibrated C as a line ...
     assert any(f"C = {CALIBRATED_C:g}" in t for t in _texts(ax))  # ... named on the plot
-    ticks = [t.get_text() for t in ax.get_xticklabels()]
+    ticks = [t.get_text() for t in ax.get_yticklabels()]
     assert len(ticks) == len(ROWS)
     for r, t in zip(ROWS, ticks):
         for name in ("d", "c0", "c1", "eps"):
             assert re.search(rf"\b{name}={r[name]:g}\b", t), (name, t)
-    assert all(t.get_rotation() == 0 for t in ax.get_xticklabels())  # read without tilting
-    assert "C" in ax.get_ylabel() and "quantile" in ax.get_ylabel()
-    lo, hi = ax.get_ylim()
+    assert all(t.get_rotation() == 0 for t in ax.get_yticklabels())  # read without tilting
+    assert "C needed" in ax.get_xlabel() and "quantile" in ax.get_xlabel()
+    lo, hi = ax.get_xlim()
     assert math.isfinite(hi) and hi > CALIBRATED_C
-    # the configuration whose C is infinite is still drawn (an up arrow at the top)
-    xs = [float(x) for line in ax.get_lines() if line.get_marker() == "^"
-          for x in line.get_xdata()]
-    assert xs == [2.0]
+    # the configuration whose C is infinite is still drawn (an arrow at the right edge)
+    ys = [float(v) for line in ax.get_lines() if line.get_marker() == ">"
+          for v in line.get_ydata()]
+    assert ys == [2.0]
     # through the claim: the PNG and its caption
     out = Calibration().figures({"rows": ROWS}, [], tmp_path)
     assert out[0][0] == "figures/calibration.png" and (tmp_path / "calibration.png").is_file()
@@ -289,3 +296,24 @@ def test_reproduce_figures_write_three_pngs(tmp_path: Path) -> None:
         _assert_one_quantity_per_axis(fig)
     assert "relative" in paper_figures.figure3_figure(rows3).axes[0].get_ylabel()
     assert any("absolute" in s for s in _labels(paper_figures.validation_figure(ecdf)))
+
+
+def test_approximate_figure_units_follow_the_scale_and_mark_figure3() -> None:
+    rng = np.random.default_rng(1)
+    errors = [np.r_[0.0, rng.uniform(1e-5, 1e-2, 30)], rng.uniform(1e-4, 0.3, 40)]
+    rows = [{"name": "conv1.weight", "max_error": float(errors[0].max())},
+            {"name": "conv2.weight", "max_error": float(errors[1].max())}]
+    report = {"n": 10, "scale": {"mode": "max"}, "tensors": rows,
+              "overall": {"figure3": float(errors[1].max())},
+              "authors_stored": {"figure3": 0.2}}
+    (ax,) = paper_figures.approximate_figure(report, errors).axes
+    assert "relative" in ax.get_xlabel() and "absolute" not in ax.get_xlabel()
+    assert _vlines(ax) == [report["overall"]["figure3"], 0.2]
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert any(t.startswith("Figure 3 value") for t in legend)
+    assert any(t.startswith("authors' stored") for t in legend)
+    assert ax.get_lines()[0].get_xdata().min() > 0  # the exact zero is drawn, at the edge
+    report["scale"]["mode"] = "none"
+    (ax,) = paper_figures.approximate_figure(report, errors).axes
+    assert "absolute" in ax.get_xlabel() and "relative" not in ax.get_xlabel()
+    assert _vlines(ax) == [report["overall"]["figure3"]]  # authors' value is relative only
