@@ -28,7 +28,16 @@ def test_check_writes_report(tmp_path):
         assert {"ratio", "observed", "bound", "witness"} <= set(c["worst"])
     prop = rep["claims"][1]
     assert any("proved for all real K (3,3,1,1)" in n for n in prop["notes"])
-    assert (out / "report.md").read_text().startswith("# slth-check report")
+    md = (out / "report.md").read_text()
+    assert md.startswith("# slth-check report")
+    # each claim's figures exist and sit, captioned, in the claim's own section
+    for c in rep["claims"]:
+        assert c["figures"] and all((out / f["path"]).is_file() for f in c["figures"])
+        section = md.split(f"## {c['id']}\n", 1)[1].split("\n## ", 1)[0]
+        for f in c["figures"]:
+            assert f"]({f['path']})" in section and f["caption"] in section
+    assert sorted(rep["figures"]) == sorted(f["path"] for c in rep["claims"]
+                                            for f in c["figures"])
 
 
 def _without_times(o):
