@@ -44,7 +44,6 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from fractions import Fraction
 from typing import Any
 
 import numpy as np
@@ -69,7 +68,14 @@ from .conv2d_builtins import (
     scipy_conv2d,
     torch_conv2d,
 )
-from .conv2d_generation import BACKGROUNDS, check_stride, conv_cases, default_max_abs
+from .conv2d_generation import (
+    BACKGROUNDS,
+    MAX_WORK,
+    Limits,
+    check_limits,
+    conv_cases,
+    default_max_abs,
+)
 from .diagnosis import diagnose, lower_precision, probe_cases, reproducer
 from .sandbox import UserCodeFailure, UserFunction
 from .tolerance import (
@@ -95,17 +101,6 @@ __all__ = ["BACKGROUNDS", "BUILTINS", "LAYOUTS", "MAX_WORK", "OPS", "PRECISIONS"
 _builtin_factory = builtin_factory
 
 
-# -- adapters ---------------------------------------------------------------------
-def _check_int(name: str, v: Any, lo: int, hi: int) -> int:
-    if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or not lo <= v <= hi:
-        raise ValueError(f"{name}: expected an integer in [{lo}, {hi}], got {v!r}")
-    return int(v)
-
-
-#: Largest d^2 (D + d - 1)^2 c0 c1 N allowed (about 5 s per exact check).
-MAX_WORK = 5_000_000
-
-
 #: Calls of the implementation allowed for shrinking a failure (bounds the run time;
 #: the counterexample is then the smallest found within them).
 SHRINK_CALLS = 200
@@ -118,22 +113,6 @@ class _Problem:
     got: np.ndarray | None = None
 
 
-@dataclass
-class _Limits:
-    """The checked bounds of the generated cases."""
-
-    max_examples: int
-    max_d: int
-    max_D: int
-    max_channels: int
-    max_batch: int
-    max_abs: float
-
-    def shapes(self) -> dict[str, Any]:
-        return dict(max_d=self.max_d, max_D=self.max_D, max_channels=self.max_channels,
-                    max_batch=self.max_batch, max_abs=self.max_abs)
-
-
 def _check_modes(layout: str, op: str, padding: Padding) -> None:
     if layout not in LAYOUTS:
         raise ValueError(f"layout: expected one of {LAYOUTS}, got {layout!r}")
@@ -141,41 +120,6 @@ def _check_modes(layout: str, op: str, padding: Padding) -> None:
         raise ValueError(f"op: expected one of {OPS}, got {op!r}")
     if padding not in PADDINGS:
         raise ValueError(f"padding: expected one of {PADDINGS}, got {padding!r}")
-
-
-def _check_limits(padding: Padding, p: Precision, rtol: Any, max_examples: Any, max_d: Any,
-                  max_D: Any, max_channels: Any, max_batch: Any, max_abs: Any) -> _Limits:
-    """The bounds checked (ValueError naming the argument), ``max_abs`` defaulted."""
-    precision = p.name
-    if rtol is not None and not (isinstance(rtol, (int, float)) and rtol >= 0
-                                 and np.isfinite(rtol)):
-        raise ValueError(f"rtol: expected a finite non-negative number, got {rtol!r}")
-    max_examples = _check_int("max_examples", max_examples, 1, 10**6)
-    max_d = _check_int("max_d", max_d, 1, 32)
-    max_D = _check_int("max_D", max_D, 1, 256)
-    max_channels = _check_int("max_channels", max_channels, 1, 64)
-    max_batch = _check_int("max_batch", max_batch, 1, 64)
-    if padding == "valid" and max_D < max_d:
-        raise ValueError(f"max_D: padding 'valid' needs D >= d; got max_D={max_D} < "
-                         f"max_d={max_d}")
-    work = max_d**2 * (max(max_D, max_d) + max_d - 1) ** 2 * max_channels**2 * max_batch
-    if work > MAX_WORK:
-        raise ValueError(f"max_d/max_D/max_channels/max_batch: cases of up to d^2 (D+d-1)^2 "
-                         f"c0 c1 N = {work} multiply-adds are too slow to check exactly "
-                         f"(at most {MAX_WORK})")
-    m_max = max_d * max_d * max_channels
-    if m_max * p.u > Fraction(1, 2):
-        raise ValueError(f"max_d/max_channels: kernels of d*d*c0 = {m_max} terms make the "
-                         f"{precision} rounding bound vacuous (m u > 1/2); lower them")
-    normwise_factor(max(max_D, max_d), max_d, max_channels, precision)  # not vacuous
-    cap = default_max_abs(precision, max_d, max_channels)
-    if max_abs is None:
-        max_abs = cap
-    elif isinstance(max_abs, bool) or not isinstance(max_abs, (int, float)) \
-            or not (1 <= max_abs <= cap):
-        raise ValueError(f"max_abs: expected a number in [1, {cap:g}] ({precision}: larger "
-                         f"values could overflow with d*d*c0 = {m_max}), got {max_abs!r}")
-    return _Limits(max_examples, max_d, max_D, max_channels, max_batch, max_abs)
 
 
 def validate_conv2d(impl: Callable | str, *, layout: str = "paper", op: str = "convolution",
@@ -201,9 +145,9 @@ def validate_conv2d(impl: Callable | str, *, layout: str = "paper", op: str = "c
     """
     _check_modes(layout, op, padding)
     p = get_precision(precision)
-    lim = _check_limits(padding, p, rtol, max_examples, max_d, max_D, max_channels,
-                        max_batch, max_abs)
-    stride = check_stride(stride, padding, lim.max_d, lim.max_D)
+    lim = check_limits(padding, p, rtol, max_examples, max_d, max_D, max_channels,
+                       max_batch, max_abs, stride)
+    stride = lim.stride
     name = impl if isinstance(impl, str) else getattr(impl, "__qualname__", repr(impl))
     layout, op, fn = _user_function(impl, layout, op, padding, stride, timeout, name)
     config = {"impl": name, "layout": layout, "op": op, "padding": padding, "stride": stride,
@@ -314,12 +258,11 @@ class _Search:
         return True
 
 
-def _find(case: _Case, lim: _Limits
+def _find(case: _Case, lim: Limits
           ) -> tuple[tuple[np.ndarray, np.ndarray], _Problem] | None:
     """A minimal failing case and its problem, or None when every case agreed."""
     search = _Search(case)
-    strategy = conv_cases(case.padding, precision=case.p.name, stride=case.stride,
-                          **lim.shapes())
+    strategy = conv_cases(case.padding, precision=case.p.name, **lim.shapes())
     try:
         found = find(strategy, search.mismatch,
                      settings=settings(max_examples=lim.max_examples, database=None,
@@ -344,7 +287,7 @@ def _at(case: _Case) -> str:
     return "" if case.stride == 1 else f", stride {case.stride}"
 
 
-def _run(case: _Case, name: str, impl: Any, config: dict, lim: _Limits,
+def _run(case: _Case, name: str, impl: Any, config: dict, lim: Limits,
          seed: int) -> Verdict:
     try:
         case.fn.start()

@@ -9,17 +9,24 @@ for which no product or sum can overflow) and tiny values down to
 in the precision (no subnormal inputs, so denormals-are-zero hardware
 computes on the same values).  For ``bfloat16`` the arrays are float32
 holding bfloat16-representable values (NumPy has no bfloat16).
+
+**Bounds** (:func:`check_limits`): the options of a run are checked before any
+case is drawn (ValueError naming the option): no case too slow to check
+exactly (:data:`MAX_WORK`), no vacuous rounding bound, no overflow, and a
+stride that leaves some case more than one output per axis.
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
+from fractions import Fraction
 from typing import Any
 
 import numpy as np
 from hypothesis import strategies as st
 
-from .tolerance import Precision, get_precision
+from .tolerance import Precision, get_precision, normwise_factor
 
 
 def _round_bfloat16(a: Any) -> np.ndarray:
@@ -108,6 +115,73 @@ def _array(draw: Any, shape: tuple[int, ...], p: Precision, max_abs: float) -> n
     return a.reshape(shape)
 
 
+def _check_int(name: str, v: Any, lo: int, hi: int) -> int:
+    if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or not lo <= v <= hi:
+        raise ValueError(f"{name}: expected an integer in [{lo}, {hi}], got {v!r}")
+    return int(v)
+
+
+#: Largest d^2 (D + d - 1)^2 c0 c1 N allowed (about 5 s per exact check).
+MAX_WORK = 5_000_000
+
+
+@dataclass
+class Limits:
+    """The checked bounds of the generated cases."""
+
+    max_examples: int
+    max_d: int
+    max_D: int
+    max_channels: int
+    max_batch: int
+    max_abs: float
+    stride: int = 1
+
+    def shapes(self) -> dict[str, Any]:
+        """The keyword arguments of :func:`conv_cases`."""
+        return dict(max_d=self.max_d, max_D=self.max_D, max_channels=self.max_channels,
+                    max_batch=self.max_batch, max_abs=self.max_abs, stride=self.stride)
+
+
+def check_limits(padding: str, p: Precision, rtol: Any, max_examples: Any, max_d: Any,
+                 max_D: Any, max_channels: Any, max_batch: Any, max_abs: Any,
+                 stride: Any = 1) -> Limits:
+    """The bounds of a run checked (ValueError naming the argument), ``max_abs``
+    defaulted: no case too slow to check exactly, no vacuous rounding bound, no
+    overflow, and a stride that some case can tell apart (:func:`check_stride`)."""
+    precision = p.name
+    if rtol is not None and not (isinstance(rtol, (int, float)) and rtol >= 0
+                                 and np.isfinite(rtol)):
+        raise ValueError(f"rtol: expected a finite non-negative number, got {rtol!r}")
+    max_examples = _check_int("max_examples", max_examples, 1, 10**6)
+    max_d = _check_int("max_d", max_d, 1, 32)
+    max_D = _check_int("max_D", max_D, 1, 256)
+    max_channels = _check_int("max_channels", max_channels, 1, 64)
+    max_batch = _check_int("max_batch", max_batch, 1, 64)
+    if padding == "valid" and max_D < max_d:
+        raise ValueError(f"max_D: padding 'valid' needs D >= d; got max_D={max_D} < "
+                         f"max_d={max_d}")
+    work = max_d**2 * (max(max_D, max_d) + max_d - 1) ** 2 * max_channels**2 * max_batch
+    if work > MAX_WORK:
+        raise ValueError(f"max_d/max_D/max_channels/max_batch: cases of up to d^2 (D+d-1)^2 "
+                         f"c0 c1 N = {work} multiply-adds are too slow to check exactly "
+                         f"(at most {MAX_WORK})")
+    m_max = max_d * max_d * max_channels
+    if m_max * p.u > Fraction(1, 2):
+        raise ValueError(f"max_d/max_channels: kernels of d*d*c0 = {m_max} terms make the "
+                         f"{precision} rounding bound vacuous (m u > 1/2); lower them")
+    normwise_factor(max(max_D, max_d), max_d, max_channels, precision)  # not vacuous
+    cap = default_max_abs(precision, max_d, max_channels)
+    if max_abs is None:
+        max_abs = cap
+    elif isinstance(max_abs, bool) or not isinstance(max_abs, (int, float)) \
+            or not (1 <= max_abs <= cap):
+        raise ValueError(f"max_abs: expected a number in [1, {cap:g}] ({precision}: larger "
+                         f"values could overflow with d*d*c0 = {m_max}), got {max_abs!r}")
+    stride = check_stride(stride, padding, max_d, max_D)
+    return Limits(max_examples, max_d, max_D, max_channels, max_batch, max_abs, stride)
+
+
 def check_stride(stride: Any, padding: str = "paper", max_d: int = 5, max_D: int = 8) -> int:
     """``stride`` as an int in ``[1, 32]``, small enough that the largest generated case
     has two outputs per axis (else no case could tell a stride from another): ValueError
@@ -149,4 +223,5 @@ def conv_cases(draw: Any, padding: str = "paper", *, precision: str = "float64",
     return K, X
 
 
-__all__ = ["BACKGROUNDS", "check_stride", "conv_cases", "default_max_abs"]
+__all__ = ["BACKGROUNDS", "MAX_WORK", "Limits", "check_limits", "check_stride", "conv_cases",
+           "default_max_abs"]
