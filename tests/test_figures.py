@@ -194,8 +194,14 @@ def test_tightness_rows_per_verdict_and_bound_line() -> None:
     assert len({CATEGORIES[c].marker for c in CATEGORIES}) == len(CATEGORIES)
 
 
-def test_tightness_none_without_ratios() -> None:
-    assert tightness_figure("x", [Outcome("x", "unknown")]) is None
+def test_tightness_none_without_two_ratios_and_notes_apart() -> None:
+    one = Outcome("x", "holds", Fraction(1), Fraction(2))
+    assert tightness_figure("x", [Outcome("x", "unknown"), one]) is None
+    note = Outcome("x", "holds", Fraction(1), Fraction(1), extra={"proof": True})
+    (ax,) = tightness_figure("x", [one, note]).axes
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["holds: 1",
+                                                           "holds (in the notes): 1"]
+    assert "in the notes" in ax.get_xlabel()
 
 
 # ---------------------------------------------------------------- gap decay

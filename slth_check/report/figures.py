@@ -35,9 +35,9 @@ RATIO_MEANING: dict[str, str] = {
 
 
 def _row(o: Outcome) -> str:
-    """The figure row of an outcome: its verdict category, with the proof steps
-    (outcomes marked ``extra["proof"]``: an inequality inside a proof, not an instance
-    of the statement) in rows of their own."""
+    """The figure row of an outcome: its verdict category, with the outcomes listed in
+    the report's notes (``extra["proof"]``: a proof, a step inside a proof or a study,
+    not an instance of the statement) in rows of their own."""
     cat = category(o.verdict, o.expected)
     return f"{cat}|proof" if o.extra.get("proof") else cat
 
@@ -59,14 +59,14 @@ def _points(outcomes: Sequence[Outcome]) -> tuple[dict[str, list[float]], dict[s
 
 def tightness_figure(claim_id: str, outcomes: Sequence[Outcome]) -> Any | None:
     """Observed / bound of each outcome, one row per verdict (holds, unknown, violated,
-    expected violation; proof steps in rows of their own), with the bound at ratio 1
+    expected violation; the notes in rows of their own), with the bound at ratio 1
     as a labelled line; x on a log scale when the ratios span more than two decades
     (a ratio 0 is then drawn at the left edge as a left-pointing triangle).  Outcomes
     without a ratio are counted in a note under the axis.  None when no outcome has
-    a ratio."""
+    a ratio or only one."""
     pts, missing = _points(outcomes)
     rows = [k for k in pts if pts[k]]
-    if not rows:
+    if sum(len(pts[k]) for k in rows) < 2:  # one point says nothing the table does not
         return None
     allr = np.array([r for k in rows for r in pts[k]], dtype=float)
     pos = allr[allr > 0]
@@ -107,13 +107,14 @@ def tightness_figure(claim_id: str, outcomes: Sequence[Outcome]) -> Any | None:
 def _xlabel(claim_id: str, proof_rows: bool, log: bool) -> str:
     text = "observed / bound: " + RATIO_MEANING.get(claim_id, "as stated by the claim")
     if proof_rows:
-        text += "\n(proof steps: left side / right side of each inequality)"
+        text += ("\n(rows 'in the notes': the claim's proof steps and studies, each against "
+                 "its own bound)")
     return text + (" (log scale)" if log else "")
 
 
 def _row_label(row: str, shown: int | None = None) -> str:
     cat, _, proof = row.partition("|")
-    text = CATEGORIES[cat].label + (" (proof steps)" if proof else "")
+    text = CATEGORIES[cat].label + (" (in the notes)" if proof else "")
     return text if shown is None else f"{text}: {shown}"
 
 
