@@ -122,8 +122,9 @@ def test_missing_extra_exits_2_with_the_install_command(impl, extra, monkeypatch
 
 
 # -- JAX ----------------------------------------------------------------------------
-@pytest.mark.parametrize("padding,stride", [("paper", 1), ("same_upper", 2)])
+@pytest.mark.parametrize("padding,stride", [("same_upper", 1), ("paper", 2)])
 def test_jax_builtin_is_consistent_in_float64(padding, stride):
+    """JAX's own "SAME" at stride 1 (it is same_upper), explicit pads at stride 2."""
     pytest.importorskip("jax", reason="jax is an optional extra (pip install "
                         "'slth-check[jax]')")
     v = validate_conv2d("jax", padding=padding, stride=stride, max_examples=20)
