@@ -8,14 +8,14 @@ of the run.  Every padding mode is a crop of the full convolution ``F``
 zero-padded *cross-correlation* this is ``pads = (d - 1 - s, s + L - D)``
 before and after each spatial axis (:func:`explicit_pads`).
 
-=============  ===============================  ========  =================  ==========
-name           library call                     layout    operation          arithmetic
-=============  ===============================  ========  =================  ==========
-``scipy``      ``scipy.signal.convolve``        paper     convolution        the dtype
-``torch``      ``torch.nn.functional.conv2d``   torch     cross-correlation  the dtype
-``jax``        ``jax.lax.conv_general_dilated``  paper     cross-correlation  the dtype
-``onnxruntime`` one-node ONNX ``Conv`` graph    torch     cross-correlation  float32
-=============  ===============================  ========  =================  ==========
+===============  =================================  ======  =================  =======
+name             library call                       layout  operation          dtype
+===============  =================================  ======  =================  =======
+``scipy``        ``scipy.signal.convolve``          paper   convolution        inputs'
+``torch``        ``torch.nn.functional.conv2d``     torch   cross-correlation  inputs'
+``jax``          ``jax.lax.conv_general_dilated``   paper   cross-correlation  inputs'
+``onnxruntime``  one-node ONNX ``Conv`` graph       torch   cross-correlation  float32
+===============  =================================  ======  =================  =======
 
 At stride 1 the libraries' own names of the modes are used where they have
 one (PyTorch ``padding="same"``, JAX ``"SAME"``/``"VALID"``, ONNX
