@@ -257,7 +257,8 @@ def test_every_figure_sits_with_its_caption_in_its_claims_section(tmp_path: Path
     parts = dict(re.findall(r'<h2 id="([^"]+)">(.*?)(?=<h2)', page, flags=re.S))
     for c in rep["claims"]:
         for f in c["figures"]:
-            assert f"<figcaption>{html.escape(f['caption'])}" in parts[c["id"]]
+            assert f". {html.escape(f['caption'])} <code>{f['path']}" in parts[c["id"]]
+    assert "<figcaption>Figure 3. " in parts["lueker"]
     assert page.count("data:image/png;base64,") == len(rep["figures"])
 
 

@@ -123,6 +123,7 @@ def html_document(report: dict[str, Any], out_dir: str | Path) -> str:
                  f"<td class=num>{c['expected_violations']}</td><td class=num>{_fmt(worst)}"
                  f"</td><td>{_e(', '.join(c['methods']))}</td></tr>")
     p.append("</table>")
+    number = 0
     for c in report["claims"]:
         p += [f"<h2 id=\"{_e(c['id'])}\">{_e(c['id'])}</h2>", f"<p>{_e(c['statement'])}</p>"]
         if c.get("hypotheses"):
@@ -138,7 +139,9 @@ def html_document(report: dict[str, Any], out_dir: str | Path) -> str:
         for key, val in c.get("summary", {}).items():
             if isinstance(val, str):
                 p.append(f"<h3>{_e(key)}</h3><pre>{_e(val)}</pre>")
-        p += [_img(od, f["path"], f["caption"]) for f in c.get("figures", [])]
+        for f in c.get("figures", []):  # numbered as in report.md
+            number += 1
+            p.append(_img(od, f["path"], f"Figure {number}. {f['caption']}"))
     viol = report["violations"]
     p += _violations("Unexpected violations", [v for v in viol if not v["expected"]], od)
     p += _violations("Expected violations (a hypothesis dropped on purpose)",
