@@ -170,8 +170,8 @@ def test_a_float32_jax_user_function_is_not_float64(tmp_path, monkeypatch):
 
 
 def test_jax_strided_same_is_named_by_the_diagnosis(tmp_path, monkeypatch):
-    """JAX's SAME pads for the strided output: it starts where same_upper does only for
-    D = 1 (mod S), and the diagnosis says which convention the user followed."""
+    """JAX's SAME pads for the strided output: at S = 2 it starts later than same_upper for
+    odd d >= 3 and even D, and the diagnosis says which convention the user followed."""
     pytest.importorskip("jax", reason="jax is an optional extra")
     _module(tmp_path, monkeypatch, "jax_same", """
         import jax
@@ -184,7 +184,8 @@ def test_jax_strided_same_is_named_by_the_diagnosis(tmp_path, monkeypatch):
                        "same_upper", "--stride", "2", "--max-examples", "60"], tmp_path)
     assert rc == 1
     assert any("SAME padding computed for the strided output" in d for d in v["diagnosis"])
-    assert np.array(v["counterexample"]["X"]).shape[1] % 2 == 0  # D = 0 (mod 2)
+    d, D = len(v["counterexample"]["K"]), np.array(v["counterexample"]["X"]).shape[1]
+    assert d % 2 == 1 and d >= 3 and D % 2 == 0, (d, D)
 
 
 # -- ONNX Runtime -------------------------------------------------------------------
@@ -230,3 +231,23 @@ def test_an_onnx_graph_with_wrong_pads_is_caught(padding, pads, label):
     assert len(v.counterexample["K"]) == 2  # the smallest kernel that pads at all
     if label:
         assert any(label in d for d in v.diagnosis), v.diagnosis
+
+
+def test_the_strided_same_of_the_diagnosis_is_jaxs():
+    """The diagnosis' model of SAME at a stride equals JAX's output (float32 in-process,
+    no x64 needed), and agrees with same_upper exactly when its first pad is (d-1)//2."""
+    jax = pytest.importorskip("jax", reason="jax is an optional extra")
+    from slth_check import conv2d
+    from slth_check.validate.diagnosis import _strided_same
+
+    rng = np.random.default_rng(5)
+    for S, d, D in [(S, d, D) for S in (2, 3) for d in (2, 3, 4) for D in (4, 5, 6, 7)]:
+        K = rng.integers(-3, 4, (d, d, 1, 1)).astype(np.float32)
+        X = rng.integers(-3, 4, (1, D, D, 1)).astype(np.float32)
+        got = np.asarray(jax.lax.conv_general_dilated(
+            X, K[::-1, ::-1].copy(), (S, S), "SAME", dimension_numbers=("NHWC", "HWIO", "NHWC")))
+        (model,) = _strided_same(K.astype(float), X.astype(float), S).values()
+        assert np.array_equal(got, model), (S, d, D)  # small integers: exact in float32
+        before = max((-(-D // S) - 1) * S + d - D, 0) // 2
+        upper = conv2d(K.astype(float), X.astype(float), padding="same_upper", stride=S)
+        assert np.array_equal(got, upper) == (before == (d - 1) // 2), (S, d, D)

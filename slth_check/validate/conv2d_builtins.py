@@ -21,9 +21,11 @@ At stride 1 the libraries' own names of the modes are used where they have
 one (PyTorch ``padding="same"``, JAX ``"SAME"``/``"VALID"``, ONNX
 ``auto_pad="SAME_UPPER"``/``"VALID"``), so their conventions are what is
 tested; elsewhere the explicit pads.  With a stride, the libraries' ``SAME``
-pads for the *strided* output (total ``(ceil(D/S) - 1) S + d - D``), which
-starts at the same place as ``same_upper`` only when ``D = 1 (mod S)``; the
-diagnosis names that convention when it explains a discrepancy.
+pads for the *strided* output: ``max((ceil(D/S) - 1) S + d - D, 0)`` in all,
+the smaller half ``b`` before, so it agrees with ``same_upper`` exactly when
+``b = (d - 1) // 2`` (always for ``D = 1 (mod S)``; never for odd ``d >= 3``,
+even ``D`` and ``S = 2``) and starts later otherwise; the diagnosis names that
+convention when it explains a discrepancy.
 
 **JAX** computes in float64 only with ``jax_enable_x64``: the built-in
 enables it, checks that it took effect (a usage error otherwise), and raises

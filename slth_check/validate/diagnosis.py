@@ -30,8 +30,9 @@ def _variants(K: np.ndarray, X: np.ndarray, padding: Padding,
 
 def _strided_same(K: np.ndarray, X: np.ndarray, stride: int) -> dict[str, np.ndarray]:
     """JAX/XLA, TensorFlow and ONNX ``SAME_UPPER`` at a stride: ``ceil(D/S)`` outputs,
-    padded for the strided output (total ``(ceil(D/S) - 1) S + d - D``, the smaller half
-    before), which starts where ``same_upper`` does only when ``D = 1 (mod S)``."""
+    padded for the strided output (total ``max((ceil(D/S) - 1) S + d - D, 0)``, the
+    smaller half before), which starts where ``same_upper`` does exactly when that half
+    is ``(d - 1) // 2`` (e.g. for ``D = 1 (mod S)``), later otherwise."""
     d, D = K.shape[0], X.shape[1]
     P = -(-D // stride)
     before = max((P - 1) * stride + d - D, 0) // 2
