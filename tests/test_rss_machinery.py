@@ -125,3 +125,25 @@ def test_subset_sum_gap_by_hand():
     assert gap == 0.0625 and grid <= gap
     with pytest.raises(ValueError, match="a, b: expected a <= b"):
         subset_sum_gap(np.array([0.5]), 1.0, 0.0)
+
+
+@pytest.mark.parametrize("n", [21, 30])
+def test_solve_many_known_optimum_by_construction(n):
+    """Values 2**-1..2**-n (shuffled, signs mixed): every target k 2**-n + 2**-(n+10) is
+    nearest to exactly one subset, known in advance, at distance exactly 2**-(n+10)."""
+    rng = np.random.default_rng(n)
+    m = 6
+    V = np.empty((m, n))
+    T = np.empty(m)
+    want = np.zeros((m, n), dtype=bool)
+    for i in range(m):
+        signs = rng.choice([-1.0, 1.0], n)
+        perm = rng.permutation(n)
+        V[i] = (signs * 2.0 ** -np.arange(1, n + 1))[perm]
+        want[i] = rng.random(n) < 0.5
+        T[i] = float(sum(Fraction(float(x)) for x in V[i][want[i]])) + 2.0 ** -(n + 10)
+    for workers in (1, 2):
+        b = solve_many(V, T, workers=workers, progress=False)
+        assert b.all_optimal
+        assert np.array_equal(b.masks, want)
+        assert np.all(b.errors == 2.0 ** -(n + 10))
