@@ -261,3 +261,33 @@ def test_figure3_table_on_the_authors_files(tmp_path):
         assert r["authors_stored"] == rel_weight_error(w, stored)
         assert 0 < r["exact_optimum"] < 1 and r["not_proven_optimal"] == 0
     assert rows[0]["exact_optimum"] > rows[1]["exact_optimum"]  # more samples, closer
+
+
+def test_check_report_same_on_a_dask_scheduler(tmp_path, monkeypatch, capsys):
+    """``check --scheduler tcp://...`` (a Dask LocalCluster): the synchronous report."""
+    distributed = pytest.importorskip("distributed", reason="Dask missing: pip install "
+                                      "'slth-check[dask]'")
+    monkeypatch.setitem(calibration.CONFIGS, "ci", calibration.CONFIGS["ci"][1:3])
+    monkeypatch.setitem(calibration.DRAWS, "ci", 6)
+    ref = tmp_path / "sync"
+    run_check(claim_ids=["calibration"], seed=5, out_dir=ref, figures=False,
+              scheduler="synchronous")
+    try:  # a loaded machine may not start a cluster in time: skip, never fail
+        cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
+                                           protocol="tcp://", dashboard_address=None)
+    except (TimeoutError, OSError) as exc:
+        pytest.skip(f"a Dask LocalCluster did not start here ({type(exc).__name__}: {exc})")
+    with cluster:
+        code = main(["check", "--claims", "calibration", "--seed", "5", "--out",
+                     str(tmp_path / "dask"), "--scheduler", cluster.scheduler_address])
+    err = capsys.readouterr().err
+    if code == 2 and "cannot reach the Dask scheduler" in err:
+        pytest.skip(f"the scheduler did not answer within the timeout: {err.strip()}")
+    assert code == 0, err
+    a, b = (_without_times(json.loads((d / "report.json").read_text()))
+            for d in (ref, tmp_path / "dask"))
+    for rep in (a, b):  # the CLI draws the figures, the reference run does not
+        rep.pop("figures", None)
+        for c in rep["claims"]:
+            c.pop("figures", None)
+    assert a == b
