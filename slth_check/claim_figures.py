@@ -8,6 +8,8 @@ outcomes and summaries; see ``Claim.figures``).
 * :func:`calibration`: the C each configuration (d, c0, c1, eps) needs with its
   95 % CI (a forest plot, one row per configuration), the calibrated C of the
   library (``CALIBRATED_C``) as a labelled line;
+* :func:`error_bracket` (Theorem 1): per instance the certified bracket
+  [exact lower bound, certified upper bound] of the sup error, with its eps;
 * :func:`gap_decay` (Theorem 2): the mean exact subset-sum gap against n with the
   fitted exponential.
 
@@ -25,7 +27,7 @@ import numpy as np
 
 from .plotting import CATEGORIES, config_label, pyplot, reference_line
 
-__all__ = ["calibration", "error_vs_n", "failure_rate", "gap_decay"]
+__all__ = ["calibration", "error_bracket", "error_vs_n", "failure_rate", "gap_decay"]
 
 FAILED = "unknown: failed draw"
 #: One error-vs-n point: (n, certified sup error or None, eps, verdict category).
@@ -140,6 +142,41 @@ def calibration(rows: Sequence[dict[str, Any]], *, C: float, n_max: int) -> Any 
                   fontsize=8)
     ax.set_title("Calibration of the constant C of Lemmas 1-2", fontsize=10, pad=22)
     ax.legend(fontsize=7, loc="lower right")
+    fig.tight_layout()
+    return fig
+
+
+def error_bracket(items: Sequence[tuple[str, float, float, float, str]], *,
+                  title: str) -> Any | None:
+    """Per instance ``(label, lower, upper, eps, category)`` the sup error's bracket
+    (absolute, log scale: a segment from the exact lower bound to the certified upper
+    bound, a marker of the verdict's style at the upper end) and its eps as a red tick;
+    the instance holds when the whole bracket lies below its eps.  A lower bound 0 is
+    drawn from the bottom edge."""
+    if not items:
+        return None
+    plt = pyplot()
+    fig, ax = plt.subplots(figsize=(max(5.0, 0.9 * len(items) + 1.8), 4.0))
+    pos = [v for it in items for v in (it[1], it[2], it[3]) if v > 0]
+    floor = min(pos) / 10 if pos else 1e-12
+    seen: set[str] = set()
+    for x, (_, lo, up, eps, cat) in enumerate(items):
+        st = CATEGORIES[cat]
+        ax.vlines(x, max(lo, floor), max(up, floor), color=st.color, lw=2)
+        ax.plot([x], [max(up, floor)], st.marker, color=st.color,
+                label=None if cat in seen else f"{st.label}: certified upper end")
+        ax.hlines(eps, x - 0.3, x + 0.3, color="#d7191c", lw=2,
+                  label=None if seen else "eps (the bound)")
+        seen.add(cat)
+    ax.set_yscale("log")
+    ax.set_ylim(floor / 2, 300 * max(pos, default=1.0))  # room for the legend above eps
+    ax.set_xticks(range(len(items)), [it[0] for it in items], fontsize=7)
+    ax.set_xlim(-0.6, len(items) - 0.4)
+    ax.set_ylabel("absolute sup error sup_X ||f(X) - g(X)||_max\n"
+                  "bracket: exact lower .. certified upper (log scale)", fontsize=8)
+    ax.set_xlabel("instance (depth l, samples n per layer)", fontsize=8)
+    ax.set_title(title, fontsize=10)
+    ax.legend(fontsize=7, loc="best")
     fig.tight_layout()
     return fig
 

@@ -324,3 +324,28 @@ def test_approximate_figure_units_follow_the_scale_and_mark_figure3() -> None:
     (ax,) = paper_figures.approximate_figure(report, errors).axes
     assert "absolute" in ax.get_xlabel() and "relative" not in ax.get_xlabel()
     assert _vlines(ax) == [report["overall"]["figure3"]]  # authors' value is relative only
+
+
+def test_theorem1_bracket_absolute_with_eps_and_verdicts(tmp_path: Path) -> None:
+    from slth_check.claims.theorem1 import Theorem1
+
+    sizes = {"ell": 2, "n": [51, 149]}
+    outs = [Outcome("theorem1", "holds", Fraction(1, 10**8), Fraction(1, 5),
+                    method="interval", extra={"lower": 1e-9, "sizes": sizes}),
+            Outcome("theorem1", "unknown", Fraction(3), Fraction(3, 10), method="interval",
+                    extra={"lower": 0.0, "sizes": dict(sizes, ell=3, n=[5, 6, 7])}),
+            Outcome("theorem1", "holds", Fraction(1, 10), Fraction(1, 5), method="interval",
+                    extra={"proof": True})]  # a proof step: not an instance, not drawn
+    assert [p for p, _ in Theorem1().figures({}, outs, tmp_path)] == [
+        "figures/theorem1-bracket.png"]
+    items = [("a", 1e-9, 1e-8, 0.2, "holds"), ("b", 0.0, 3.0, 0.3, "unknown")]
+    (ax,) = claim_figures.error_bracket(items, title="t").axes
+    assert "absolute" in ax.get_ylabel() and ax.get_yscale() == "log"
+    _assert_one_quantity_per_axis(ax.figure)
+    eps_segments = sorted(round(float(s[0][1]), 9) for c in ax.collections
+                          if hasattr(c, "get_segments") for s in c.get_segments()
+                          if s[0][1] == s[1][1])
+    assert eps_segments == [0.2, 0.3]
+    markers = {line.get_marker() for line in ax.get_lines()}
+    assert markers == {CATEGORIES["holds"].marker, CATEGORIES["unknown"].marker}
+    assert [t.get_text().split("\n")[0] for t in ax.get_xticklabels()] == ["a", "b"]

@@ -15,16 +15,19 @@ import math
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
+from pathlib import Path
 from typing import Any
 
 import mpmath
 import numpy as np
 
+from .. import claim_figures
 from ..arithmetic import interval_to_fractions
 from ..certify import CertificationError, exact_error, proof_bound, search_lower, sup_error
 from ..construction import build_network, required_n
 from ..network import PrunedCNN, PrunedLayer, TargetCNN, scale_into_class
 from ..network_io import network_arrays, networks_from_arrays
+from ..plotting import category, save_png
 from ..proofs import outcome_fields
 from .base import Claim, Outcome, compare, compare_or_unknown
 from .lemma2 import CALIBRATED_C, _shrink
@@ -167,6 +170,23 @@ class Theorem1(Claim):
         err = exact_error(target, pruned, arrays["X"])
         return compare(self.id, err, Fraction(float(meta["eps"])), strict=True, method="exact",
                        detail=meta.get("control", ""))
+
+    def figures(self, summary: dict[str, Any], outcomes: Sequence[Outcome],
+                fig_dir: Path) -> list[tuple[str, str]]:
+        """Per instance the certified bracket of the sup error against its eps."""
+        items = [(f"l={o.extra['sizes']['ell']}\nn={o.extra['sizes']['n']}",
+                  o.extra["lower"], float(o.observed), float(o.bound),
+                  category(o.verdict, o.expected))
+                 for o in outcomes if "lower" in o.extra and "sizes" in o.extra
+                 and o.observed is not None and o.bound is not None]
+        fig = claim_figures.error_bracket(items, title=f"{self.id}: certified sup error "
+                                                       "of each pruned network")
+        if fig is None:
+            return []
+        return [(save_png(fig, fig_dir / f"{self.id}-bracket.png"),
+                 "The sup error of each pruned random network lies in its bracket (exact "
+                 "lower bound from a replayed input, certified upper bound); the instance "
+                 "holds when the bracket ends below its eps (red).")]
 
     def summary(self, outcomes: Sequence[Outcome], rng: np.random.Generator,
                 profile: str) -> dict[str, Any]:
