@@ -132,6 +132,12 @@ def test_report_json_validates_against_schema(tmp_path):
     bad = dict(rep, schema_version=2)
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate(bad, _schema())
+    assert any(c.get("figures") for c in rep["claims"])  # each figure with its caption
+    uncaptioned = json.loads(json.dumps(rep))
+    claim = next(c for c in uncaptioned["claims"] if c.get("figures"))
+    claim["figures"][0].pop("caption")
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(uncaptioned, _schema())
 
 
 def test_pytest_plugin_report(tmp_path):

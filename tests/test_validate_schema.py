@@ -80,7 +80,8 @@ def test_schema_rejects_what_it_should(capsys):
                    {**doc, "schema_version": 2},
                    {**doc, "verdict": "holds"},  # a conv2d run never says holds
                    {**doc, "counterexample": {"K": [[1.0]], "X": [[1.0]]}},  # consistent
-                   {**doc, "diagnosis": "not a list"}):
+                   {**doc, "diagnosis": "not a list"},
+                   {**doc, "config": {**doc["config"], "stride": 0}}):
         with pytest.raises(jsonschema.ValidationError):
             jsonschema.validate(broken, _schema())
 
