@@ -29,7 +29,9 @@ One module per method (the layout of auto_LiRPA's bound methods):
 :mod:`~slth_check.certify.closed_form`, :mod:`~slth_check.certify.interval`,
 :mod:`~slth_check.certify.recursion`, :mod:`~slth_check.certify.search`,
 :mod:`~slth_check.certify.milp`, and :mod:`~slth_check.certify.exact` for the
-exact replay; this module is the facade (:func:`sup_error`, :func:`upper_bounds`).
+exact replay; this module is the facade (:func:`sup_error`, :func:`upper_bounds`, and
+:func:`~slth_check.certify.bracket.worst_case`, a bracket within a time budget for
+networks too large for ``sup_error``'s exact methods, e.g. the built LeNet5).
 """
 
 from __future__ import annotations
@@ -44,6 +46,7 @@ import numpy as np
 from ..errors import InternalError
 from ..network import PrunedCNN, TargetCNN
 from ..tensors import check_entries, check_size
+from .bracket import worst_case
 from .closed_form import bias_gap, error_parts, layer_sup_error
 from .exact import exact_effective_forward, exact_error, rounded_effective_network
 from .interval import (
@@ -71,7 +74,7 @@ __all__ = [
     "interval_conv", "interval_pruned", "interval_target", "layer_sup_error", "linear_bound",
     "matmul_enclosure", "milp_worst_case", "proof_bound", "round_down", "round_up",
     "rounded_effective_network", "search_lower", "sup_error", "upper_bounds",
-    "vertex_candidates",
+    "vertex_candidates", "worst_case",
 ]
 
 class CertificationError(InternalError):

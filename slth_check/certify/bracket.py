@@ -1,0 +1,132 @@
+"""A bracket ``[lower, upper]`` of ``sup_{X in [0,1]^{D x D x c0}} ||f(X) - g(X)||_max``
+within a time budget (Theorem 1's error, measured on a built network).
+
+* ``upper``: the smallest sound upper bound that applies: interval propagation
+  with outward rounding, and for two layers the linear relaxation of ``f - g``
+  (:func:`~slth_check.certify.linear.linear_bound`).
+* ``lower``: the exact error (:func:`~slth_check.certify.exact.exact_error`, Fractions)
+  of the best candidate input found by an iterated local search on single output
+  entries (:func:`~slth_check.certify.local.window_search`), one search per class
+  of outputs with the same restricted problem (translation invariance), the
+  classes taken in decreasing order of their upper bound; without windows (not
+  two layers, or a pruned network that is not linearisable) the vertex search
+  of :func:`~slth_check.certify.search.search_lower`.  A candidate's float value
+  is never a bound: only its exact replay is.
+"""
+
+from __future__ import annotations
+
+import time
+from fractions import Fraction
+from typing import Any
+
+import numpy as np
+
+from ..network import PrunedCNN, TargetCNN
+from .exact import exact_error
+from .interval import interval_bound, interval_pruned, interval_target
+from .linear import linear_applies, linear_bound
+from .local import window, window_classes, window_model, window_search
+from .search import search_lower
+
+__all__ = ["worst_case"]
+
+
+def _upper(target: TargetCNN, pruned: PrunedCNN, D: int) -> tuple[float, str, dict[str, Any]]:
+    boxes_g = interval_pruned(pruned, D, target.c0)
+    best, how = interval_bound(interval_target(target, D), boxes_g), "interval propagation"
+    info: dict[str, Any] = {"interval_bound": best}
+    if linear_applies(target, pruned, D) is None:
+        lb, linfo = linear_bound(target, pruned, D, boxes_g)
+        info["linear_bound"], info["linear"] = lb, linfo
+        if lb < best:
+            best, how = lb, "linear relaxation of f - g"
+    return best, how, info
+
+
+def _ranked_pairs(model: dict[str, Any], classes: dict[str, list[int]],
+                  per_sign: np.ndarray | None) -> list[tuple[float, int, float]]:
+    """(upper bound, representative output, sign) per class and sign, largest first."""
+    out = []
+    for members in classes.values():
+        for si, s in enumerate((1.0, -1.0)):
+            ub = np.inf if per_sign is None else float(
+                max(per_sign[si][model["g2"][o]].max() for o in members))
+            out.append((ub, members[0], s))
+    out.sort(key=lambda t: -t[0])
+    return out
+
+
+def _window_candidates(target: TargetCNN, pruned: PrunedCNN, D: int, seconds: float,
+                       per_sign: np.ndarray | None, rng: int, top: int
+                       ) -> tuple[list[tuple[float, np.ndarray]], dict[str, Any]]:
+    """Float candidates from the local search on the ``top`` (class, sign) pairs."""
+    t0 = time.perf_counter()
+    model = window_model(target, pruned, D)
+    classes = window_classes(model)
+    pairs = _ranked_pairs(model, classes, per_sign)[:top]
+    cands: list[tuple[float, np.ndarray]] = []
+    tried = []
+    for i, (ub, o, s) in enumerate(pairs):
+        left = seconds - (time.perf_counter() - t0)
+        if left <= 0:
+            break
+        if cands and ub <= max(c[0] for c in cands):
+            continue  # this class cannot beat the best candidate
+        w = window(model, o)
+        x, v = window_search(w, s, seconds=left / (len(pairs) - i), rng=rng + i)
+        X = np.zeros(D * D * target.c0)
+        X[w.inp] = x
+        cands.append((v, X.reshape(D, D, target.c0)))
+        tried.append({"output": o, "sign": s, "upper": ub, "float_value": v})
+    cands.sort(key=lambda c: -c[0])
+    return cands, {"classes": len(classes), "searched": tried}
+
+
+def worst_case(target: TargetCNN, pruned: PrunedCNN, D: int, *, time_budget: float = 240.0,
+               rng: int = 0, top: int = 6, replays: int = 1) -> dict[str, Any]:
+    """Bracket ``sup_{X in [0,1]^{D x D x c0}} ||f(X) - g(X)||_max`` (see the module
+    docstring).
+
+    Returns ``{"lower": Fraction, "upper": float, "methods": {"lower": str,
+    "upper": str}, "seconds": float, "cpu_seconds": float, "witness": ndarray,
+    "details": dict}``: ``lower`` is the exact error of ``witness`` (a lower
+    bound by construction), ``upper`` a sound bound.  ``time_budget`` (seconds)
+    bounds the search (about half of it; the bounds and the ``replays`` exact
+    replays come on top, and are not cut short); ``top`` (class, sign) pairs are
+    searched.
+    """
+    from . import check_pair
+
+    check_pair(target, pruned)
+    if isinstance(D, bool) or not isinstance(D, (int, np.integer)) or D < 1:
+        raise ValueError(f"D: expected a positive integer input size, got {D!r}")
+    if not isinstance(time_budget, (int, float)) or not time_budget > 0:
+        raise ValueError(f"time_budget: expected a positive number of seconds, got "
+                         f"{time_budget!r}")
+    t0, c0 = time.perf_counter(), time.process_time()
+    upper, up_how, details = _upper(target, pruned, D)
+    via = "effective" if pruned.linearisable() else "pruned"
+    if target.ell == 2 and pruned.linearisable():
+        per_sign = details["linear"]["per_sign"] if "linear" in details else None
+        left = max(1.0, time_budget / 2 - (time.perf_counter() - t0))
+        cands, details["search"] = _window_candidates(target, pruned, D, left, per_sign,
+                                                      rng, top)
+        low_how = "local search on output classes + exact replay"
+        Xs = [X for _, X in cands[:replays]]
+    else:
+        Xs = [search_lower(target, pruned, D, rng=rng)]
+        low_how = "vertex search + exact replay"
+    lower, witness = Fraction(-1), Xs[0]
+    for X in Xs:
+        val = exact_error(target, pruned, X, via=via)
+        if val > lower:
+            lower, witness = val, X
+    if lower > Fraction(upper):  # a sound bound below an exact replay: a bug
+        from . import CertificationError
+
+        raise CertificationError(f"upper bound {upper!r} below the exactly replayed error "
+                                 f"{float(lower)!r}")
+    return {"lower": lower, "upper": upper, "methods": {"lower": low_how, "upper": up_how},
+            "seconds": time.perf_counter() - t0, "cpu_seconds": time.process_time() - c0,
+            "witness": witness, "details": details}
