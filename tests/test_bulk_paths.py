@@ -15,6 +15,7 @@ from itertools import islice
 import numpy as np
 import pytest
 
+from slth_check.artifacts import CONV_NAMES
 from slth_check.claims import calibration, lemma2
 from slth_check.cli import main
 from slth_check.reproduce import default_artifacts
@@ -126,14 +127,17 @@ def test_bulk_claims_declare_the_executor(cid):
 
 # ------------------------------------------------ reproduce paper = approximate's path
 
-def _lenet_bson(path, rng, scale=0.3) -> None:
-    """A stand-in for the authors' LeNet5 file: its four conv arrays (BSON.jl layout)."""
+LENET_CONV = [(5, 5, 1, 6), (6,), (5, 5, 6, 16), (16,)]  # Flux shapes of the conv arrays
+
+
+def _lenet_bson(path, rng, scale=0.3, shapes=LENET_CONV) -> None:
+    """A stand-in for the authors' LeNet5 file: arrays of the given LeNet5 shapes (its conv
+    part by default) in the BSON.jl layout."""
     from test_artifacts import _array_doc, _doc  # the handmade BSON.jl writer of those tests
 
-    shapes = [(5, 5, 1, 6), (6,), (5, 5, 6, 16), (16,)]
     body = b"".join(b"\x03" + str(i).encode() + b"\x00"
-                    + _array_doc(s, rng.uniform(-scale, scale, s).astype(np.float32))
-                    for i, s in enumerate(shapes))
+                    + _array_doc(sh, rng.uniform(-scale, scale, sh).astype(np.float32))
+                    for i, sh in enumerate(shapes))
     path.write_bytes(_doc(body))
 
 
@@ -162,7 +166,6 @@ def test_reproduce_exact_solves_are_approximates(tmp_path):
     """reproduce paper's exact solves: the stream (seed + draw, tensor, index) and the
     solve of slth-check approximate; same file, same seed, same numbers."""
     from slth_check.approximate_io import read_weights
-    from slth_check.artifacts import CONV_NAMES
     from slth_check.reproduce import paper_draw, reproduce_paper
 
     rng = np.random.default_rng(21)
@@ -189,7 +192,6 @@ def test_reproduce_exact_solves_are_approximates(tmp_path):
                     "$SLTH_CHECK_ARTIFACTS) are absent")
 def test_reproduce_on_the_authors_file_is_approximate(tmp_path):
     from slth_check.approximate_io import read_weights
-    from slth_check.artifacts import CONV_NAMES
     from slth_check.reproduce import paper_draw
 
     bson = ART / "lenet5-MNIST.bson"
@@ -202,34 +204,41 @@ def test_reproduce_on_the_authors_file_is_approximate(tmp_path):
 # ------------------------------------------------ approximate --n LIST / --figure3
 
 def test_figure3_table_over_several_n(tmp_path, capsys):
-    """--n 4,6: one run per n in OUT/n<n>/ (each the single-n run), and the table of their
-    Figure 3 values beside the authors' stored ones (present for n = 6 only)."""
+    """--n 4,12: one run per n in OUT/n<n>/ (each the single-n run), and the table of their
+    Figure 3 values beside the authors' stored ones (present for n = 12 only)."""
     rng = np.random.default_rng(8)
     bson = tmp_path / "lenet5-MNIST.bson"
     _lenet_bson(bson, rng)
-    _lenet_bson(tmp_path / "lenet5-MNIST-RSS-n6-hInf.bson", rng)
+    _lenet_bson(tmp_path / "lenet5-MNIST-RSS-n12-hInf.bson", rng, shapes=LENET_CONV[:2])
     out = tmp_path / "o"
-    assert main(["approximate", str(bson), "--n", "4,6", "--include", "conv*", "--scale",
-                 "none", "--out", str(out), "--scheduler", "synchronous", "--no-figure"]) == 0
+    assert main(["approximate", str(bson), "--n", "4,12", "--scale", "none", "--out",
+                 str(out), "--scheduler", "synchronous", "--no-figure"]) == 0
     printed = capsys.readouterr().out
     data = json.loads((out / "figure3.json").read_text())
-    assert [r["n"] for r in data["rows"]] == [4, 6] and data["scale"] == "none"
+    assert [r["n"] for r in data["rows"]] == [4, 12] and data["scale"] == "none"
     single = tmp_path / "single"
-    assert main(["approximate", str(bson), "--n", "6", "--include", "conv*", "--scale", "none",
+    assert main(["approximate", str(bson), "--n", "12", "--scale", "none",
                  "--out", str(single), "--scheduler", "synchronous", "--no-figure"]) == 0
     for r in data["rows"]:
         run = json.loads((out / f"n{r['n']}" / "approximate.json").read_text())
         assert r["exact_optimum"] == run["overall"]["figure3"]
-    assert (out / "n6" / "approximate.json").read_bytes() == \
+        assert len(run["tensors"]) == 4
+    conv1 = [t["relative_max_error"] for t in run["tensors"] if t["name"].startswith("conv1")]
+    assert data["rows"][1]["exact_optimum_stored_tensors"] == max(conv1)  # like for like
+    assert data["rows"][1]["exact_optimum"] > max(conv1)  # conv2.weight is worse
+    assert data["rows"][1]["stored_tensors"] == ["conv1.bias", "conv1.weight"]
+    assert data["rows"][0]["exact_optimum_stored_tensors"] is None
+    assert (out / "n12" / "approximate.json").read_bytes() == \
         (single / "approximate.json").read_bytes()
     from slth_check.artifacts import load_cnnslth
-    from slth_check.reproduce import rel_weight_error
 
-    authors = rel_weight_error(load_cnnslth(bson),
-                               load_cnnslth(tmp_path / "lenet5-MNIST-RSS-n6-hInf.bson"))
+    w = load_cnnslth(bson)
+    stored = load_cnnslth(tmp_path / "lenet5-MNIST-RSS-n12-hInf.bson")
+    authors = max(float(np.abs(w[k] - stored[k]).max() / np.abs(w[k]).max()) for k in stored)
     assert data["rows"][0]["authors_stored"] is None
     assert data["rows"][1]["authors_stored"] == authors
-    assert f"| 6 | {data['rows'][1]['exact_optimum']:.3g} | {authors:.3g} |" in printed
+    assert f"| 12 | {data['rows'][1]['exact_optimum']:.3g} | {max(conv1):.3g} | " \
+           f"{authors:.3g} | {authors / max(conv1):.3g} | 0 |" in printed
     assert (out / "figure3.md").read_text() in printed
 
 
