@@ -23,6 +23,9 @@ After a crash or ``kill -9``, ``resume=True`` computes only the missing chunks;
 the outputs are byte-identical to an uninterrupted run (nothing in them
 depends on time, scheduler or worker count; timings go to ``timing.json``).
 
+The same solves in memory, without files: :func:`solve_tensors` (the one
+scheduling loop and chunk task; ``reproduce paper`` draws through it).
+
 Inputs (:func:`read_weights`, :mod:`slth_check.approximate_io`): ``.npz`` (the
 package's safe reader), ``.safetensors`` (header parsed here, every size checked
 before reading), a PyTorch state dict (``torch.load(weights_only=True)``, extra
