@@ -317,3 +317,14 @@ def test_cli_bad_D(tmp_path, capsys):
     assert main(["export", "vnnlib", "--target", T, "--random", R, "--masks", M,
                  "--eps", "0.1", "--D", "0", "--out", str(tmp_path / "o")]) == 2
     assert "--D: expected a positive integer" in _err_line(capsys)
+
+
+def test_cli_D_too_large_and_out_not_a_folder(tmp_path, capsys):
+    _need_onnx()
+    T, R, M = _files(tmp_path)
+    base = ["export", "vnnlib", "--target", T, "--random", R, "--masks", M, "--eps", "0.1"]
+    assert main(base + ["--D", "2000", "--out", str(tmp_path / "o")]) == 2
+    assert "--D: 4000000 inputs and 4000000 outputs exceed" in _err_line(capsys)
+    (tmp_path / "file").write_text("x")
+    assert main(base + ["--out", str(tmp_path / "file")]) == 2
+    assert "--out: cannot write to the folder" in _err_line(capsys)

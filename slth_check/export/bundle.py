@@ -115,8 +115,8 @@ def export_difference(target: TargetCNN, pruned: PrunedCNN, out: str | Path, *, 
     if n_in + n_out > MAX_VARIABLES:
         raise ValueError(f"--D: {n_in} inputs and {n_out} outputs exceed the "
                          f"{MAX_VARIABLES} VNN-LIB variables written; give a smaller --D")
-    model = difference_model(target, pruned, D)
     ensure_writable_dir(out, "--out")
+    model = difference_model(target, pruned, D)
     scope = _scope(target, D)
     m: dict[str, Any] = {
         "schema_version": 1, "slth_check_version": __version__, "what": "f - g",

@@ -74,7 +74,9 @@ class _Graph:
     """Nodes and initializers of a graph being built (names kept unique)."""
 
     def __init__(self, onnx: Any) -> None:
-        self.onnx, self.nodes, self.inits = onnx, [], []  # type: ignore[var-annotated]
+        self.onnx = onnx
+        self.nodes: list[Any] = []
+        self.inits: list[Any] = []
 
     def constant(self, a: np.ndarray, name: str) -> str:
         self.inits.append(self.onnx.numpy_helper.from_array(_float32(a, name), name))
