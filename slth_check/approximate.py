@@ -67,7 +67,6 @@ from .approximate_sampling import (
 )
 from .approximate_summary import (
     SCHEMA_VERSION,
-    figure3,
     relative_max_error,
     report_dict,
     stats,
@@ -337,7 +336,10 @@ def approximate(weights: str | Path, out_dir: str | Path, *, n: int = 30, seed: 
     report = report_dict(manifest, weights, w, n, seed, scale, figure, rows,
                      np.concatenate(all_err), np.concatenate(all_codes))
     if figure:
-        figure3(rows, all_err, n, out / "figure3.png")
+        from .paper_figures import approximate_figure
+        from .plotting import save_png
+
+        save_png(approximate_figure(report, all_err), out / "figure3.png")
     atomic_write(out / "approximate.md", summary_markdown(report))
     atomic_write(out / "approximate.json", json.dumps(report, indent=1) + "\n")
     wall = time.perf_counter() - t_start

@@ -152,24 +152,5 @@ def figure3_table(reports: list[dict[str, Any]]) -> tuple[str, dict[str, Any]]:
     return "\n".join(lines) + "\n", data
 
 
-def figure3(rows: list[dict], errors: list[np.ndarray], n: int, path: Path) -> None:
-    """Figure-3 style: per tensor the empirical CDF of the exact errors (log scale)."""
-    from .report.figures import pyplot, save_png
-
-    plt = pyplot()
-    fig, ax = plt.subplots(figsize=(6.4, 4.2))
-    for r, e in zip(rows[:12], errors[:12]):
-        pos = np.sort(e[e > 0])
-        if pos.size:
-            y = (np.arange(1, pos.size + 1) + (e.size - pos.size)) / e.size
-            ax.step(pos, y, where="post", label=f"{r['name']} (max {r['max_error']:.2g})")
-    ax.set_xscale("log")
-    ax.set_xlabel("exact error |w/s - subset sum|")
-    ax.set_ylabel("fraction of weights")
-    ax.set_title(f"exact-optimal random subset sum, n = {n}")
-    ax.legend(fontsize=7)
-    save_png(fig, path)
-
-
-__all__ = ["SCHEMA_VERSION", "authors_stored", "figure3", "relative_max_error",
+__all__ = ["SCHEMA_VERSION", "authors_stored", "relative_max_error",
            "figure3_table", "report_dict", "stats", "summary_markdown"]

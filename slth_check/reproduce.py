@@ -271,54 +271,9 @@ def reproduce_paper(artifacts: str | Path, out_dir: str | Path, *, seeds: int = 
 
 def _figures(result: dict[str, Any], fig_dir: Path,
              ecdf: dict[tuple[str, int], tuple[np.ndarray, np.ndarray]] | None = None) -> None:
-    from .report.figures import pyplot, save_png  # one backend set-up, atomic PNG writes
+    from .paper_figures import reproduce_figures  # relative and absolute on separate axes
 
-    plt = pyplot()
-    fig, ax = plt.subplots(figsize=(6, 4))
-    for ds in sorted({r["dataset"] for r in result["figure3"]}):
-        rows = [r for r in result["figure3"] if r["dataset"] == ds]
-        ns = [r["n"] for r in rows]
-        ax.semilogy(ns, [r["authors"] for r in rows], "o-", label=f"{ds}: authors' files")
-        (line,) = ax.semilogy(ns, [r["slth_check_median"] for r in rows], "s--",
-                              label=f"{ds}: exact optimum (median, range)")
-        ax.fill_between(ns, [r["slth_check_min"] for r in rows],
-                        [r["slth_check_max"] for r in rows], alpha=0.2, color=line.get_color())
-    ax.set_xlabel("n")
-    ax.set_ylabel("max relative weight error")
-    ax.set_title("Figure 3 side by side")
-    ax.legend(fontsize=7)
-    fig.tight_layout()
-    save_png(fig, fig_dir / "figure3.png")
-    if ecdf:
-        keys = sorted(ecdf, key=lambda k: (k[0], k[1]))
-        cols = min(len(keys), 6)
-        nrows = (len(keys) + cols - 1) // cols
-        fig, axes = plt.subplots(nrows, cols, figsize=(2.2 * cols, 2.2 * nrows), squeeze=False)
-        for ax, key in zip(axes.ravel(), keys):
-            for errs, label in zip(ecdf[key], ("stored", "exact optimum")):
-                x = np.sort(np.log10(np.maximum(errs, 1e-12)))
-                ax.step(x, np.arange(1, x.size + 1) / x.size, where="post", label=label)
-            ax.set_title(f"{key[0]} n={key[1]}", fontsize=8)
-            ax.tick_params(labelsize=6)
-        axes.ravel()[0].legend(fontsize=6)
-        fig.supxlabel("log10 |w - w'| (zeros at -12)", fontsize=8)
-        fig.supylabel("ECDF", fontsize=8)
-        fig.tight_layout()
-        save_png(fig, fig_dir / "validation.png")
-    if result["construction"]:
-        fig, ax = plt.subplots(figsize=(6, 4))
-        c = result["construction"]
-        ns = [r["n_per_channel"] for r in c]
-        for name in c[0]["figure4_error"]:
-            ax.semilogy(ns, [r["figure4_error"][name] for r in c], "o-", label=f"{name} inputs")
-        ax.semilogy(ns, [r["certified_upper"] for r in c], "k--", label="certified upper (abs)")
-        ax.semilogy(ns, [r["certified_lower"] for r in c], "k:", label="exact lower (abs)")
-        ax.set_xlabel("samples per output channel n'")
-        ax.set_ylabel("output error")
-        ax.set_title("Pruned random LeNet5 (conv part)")
-        ax.legend(fontsize=7)
-        fig.tight_layout()
-        save_png(fig, fig_dir / "construction.png")
+    reproduce_figures(result, fig_dir, ecdf)
 
 
 def to_markdown(r: dict[str, Any]) -> str:
