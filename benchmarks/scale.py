@@ -273,6 +273,9 @@ def main() -> None:
     loads.append(os.getloadavg()[0])
     print(f"load average (1 min) sampled during the run: {min(loads):.1f} to {max(loads):.1f}")
     if client is not None:
+        import logging
+
+        logging.getLogger("distributed").setLevel(logging.CRITICAL)  # heartbeats at shutdown
         client.close()
         cluster.close()
 
