@@ -109,12 +109,10 @@ def test_gradient_lower_is_an_exact_replay(case):
 BIG = 2.0**53
 
 
-@pytest.mark.parametrize("pool", [None, "max", "avg"])
-@pytest.mark.parametrize("where", [0, 1])
-def test_linear_bound_covers_a_kernel_lost_to_cancellation(pool, where):
+def lost_kernel_pair(pool, where):
     """Layer ``where``'s effective kernel is exactly 1 (1 + 2^53 - 2^53) but 0 in
-    float64, the target's is 0: the worst case is 1, a bound built on the float64
-    kernels alone would say ~0."""
+    float64, the target's is 0: the worst case is 1 (at X = 1), a bound built on the
+    float64 kernels alone would say ~0."""
     ones = (np.ones((1, 1, 1, 1)), np.ones((1, 1, 1, 1)))
     cancel = (np.ones((1, 1, 1, 3)), np.array([1.0, BIG, -BIG]).reshape(1, 1, 3, 1))
     layers, t_layers = [], []
@@ -124,7 +122,13 @@ def test_linear_bound_covers_a_kernel_lost_to_cancellation(pool, where):
                                   pool=pool if i == 1 else None))
         t_layers.append(ConvLayer(np.zeros((1, 1, 1, 1)) if i == where else np.ones((1, 1, 1, 1)),
                                   pool=pool if i == 1 else None))
-    target, pruned = TargetCNN(t_layers), PrunedCNN(layers)
+    return TargetCNN(t_layers), PrunedCNN(layers)
+
+
+@pytest.mark.parametrize("pool", [None, "max", "avg"])
+@pytest.mark.parametrize("where", [0, 1])
+def test_linear_bound_covers_a_kernel_lost_to_cancellation(pool, where):
+    target, pruned = lost_kernel_pair(pool, where)
     assert pruned.effective_network().forward(np.ones((2, 2, 1))).max() == 0.0
     bound, _ = linear_bound(target, pruned, 2)
     assert exact_error(target, pruned, np.ones((2, 2, 1))) == 1

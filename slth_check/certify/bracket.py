@@ -112,7 +112,7 @@ def worst_case(target: TargetCNN, pruned: PrunedCNN, D: int, *, time_budget: flo
         left = max(1.0, time_budget / 2 - (time.perf_counter() - t0))
         cands, details["search"] = _window_candidates(target, pruned, D, left, per_sign,
                                                       rng, top)
-        low_how = "local search on output classes + exact replay"
+        low_how = "local search per output class + exact replay"
         Xs = [X for _, X in cands[:replays]]
     else:
         Xs = [search_lower(target, pruned, D, rng=rng)]

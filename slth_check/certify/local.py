@@ -34,7 +34,8 @@ from .interval import effective_enclosure
 from .linear import conv_matrix
 from .relax import pool_groups
 
-__all__ = ["Window", "window", "window_classes", "window_model", "window_search"]
+__all__ = ["Window", "window", "window_classes", "window_model", "window_outputs",
+           "window_search"]
 
 
 @dataclass
@@ -115,19 +116,36 @@ def _pool(Z: np.ndarray, pool: str | None, size: int) -> np.ndarray:
     return Z.mean(axis=1) if pool == "avg" else Z.max(axis=1)
 
 
+def _layer2(w: Window, Z: tuple[np.ndarray, np.ndarray]) -> list[np.ndarray]:
+    """f's and g's layer-2 pre-activations of the window rows, per column, from layer
+    1's pre-activations ``Z``."""
+    return [W @ _pool(np.maximum(Zi, 0.0), w.pools[0], w.group) + b[:, None]
+            for Zi, W, b in zip(Z, w.W, w.b)]
+
+
+def window_outputs(w: Window, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Output entry ``w.o`` of f and of g (float64 model) for local inputs ``x``
+    (columns, or one vector): the restricted problem evaluated as the networks do."""
+    x = np.asarray(x, dtype=float)
+    cols = x.reshape(x.shape[0], -1)
+    out = []
+    for A2 in _layer2(w, tuple(A @ cols + a[:, None] for A, a in zip(w.A, w.a))):
+        if w.final_relu:
+            A2 = np.maximum(A2, 0.0)
+        out.append(A2.mean(axis=0) if w.pools[1] == "avg" else A2.max(axis=0))
+    return out[0], out[1]
+
+
 def _objective(w: Window, Z: tuple[np.ndarray, np.ndarray], s: float) -> np.ndarray:
     """The search objective per column from layer 1's pre-activations ``Z`` (f, g)."""
-    last = []
-    for Zi, W, b in zip(Z, w.W, w.b):
-        p = _pool(np.maximum(Zi, 0.0), w.pools[0], w.group)
-        last.append(W @ p + b[:, None])
+    last = _layer2(w, Z)
     F, G = (last[0], last[1]) if s > 0 else (last[1], last[0])
-    if w.final_relu and w.pools[1] != "avg":
-        F, G = F.max(axis=0), G.max(axis=0)
-        return np.minimum(F, F - G)
-    if w.final_relu:
-        F, G = np.maximum(F, 0.0), np.maximum(G, 0.0)
-    return (F.mean(axis=0) - G.mean(axis=0)) if w.pools[1] == "avg" else (F - G).max(axis=0)
+    if w.pools[1] == "avg":
+        if w.final_relu:
+            F, G = np.maximum(F, 0.0), np.maximum(G, 0.0)
+        return F.mean(axis=0) - G.mean(axis=0)
+    F, G = F.max(axis=0), G.max(axis=0)  # max pooling, or a window of one
+    return np.minimum(F, F - G) if w.final_relu else F - G
 
 
 def _climb(w: Window, x: np.ndarray, s: float, rounds: int) -> tuple[np.ndarray, float]:
