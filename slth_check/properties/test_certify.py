@@ -1,8 +1,9 @@
-"""Soundness of the certificate ``sup_error`` (the Theorem 1 machinery) on adversarial pairs.
+"""Soundness of the certificate ``sup_error`` (the Theorem 1 machinery) and of the bracket
+``worst_case`` on adversarial pairs.
 
 Large-magnitude weights in cancelling pairs make the float64 effective kernels and
-biases of Eq. 2 wrong in every digit; the certificate must still bracket the exact
-error at every input replayed exactly.
+biases of Eq. 2 wrong in every digit; the certificate and the bracket must still
+enclose the exact error at every input replayed exactly.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from slth_check.certify import exact_error, sup_error
+from slth_check.certify import exact_error, sup_error, worst_case
 from slth_check.strategies import cancelling_pairs
 
 
@@ -37,3 +38,25 @@ def test_certificate_brackets_every_exact_replay(pair, D, seed):
         if key in cert.details:
             for X in inputs:
                 assert exact_error(f, g, X) <= Fraction(cert.details[key]), key
+
+
+@settings(max_examples=15, deadline=None)
+@given(pair=cancelling_pairs(min_ell=2, max_ell=2), D=st.integers(2, 3),
+       seed=st.integers(0, 2**16))
+def test_worst_case_brackets_every_exact_replay(pair, D, seed):
+    """``worst_case``'s lower bound is its witness's exact error through the pruned
+    network; its upper bound is above the exact error of every vertex (D*D*c0 <= 9
+    here: all of them) and of a random interior point."""
+    f, g = pair
+    r = worst_case(f, g, D, time_budget=0.3, top=2)
+    assert exact_error(f, g, r["witness"]) == r["lower"] <= Fraction(r["upper"])
+    c0 = f.c0
+    n = D * D * c0
+    rng = np.random.default_rng(seed)
+    inputs = [rng.random((D, D, c0))]
+    if n <= 9:
+        inputs += [np.array([(v >> i) & 1 for i in range(n)], float).reshape(D, D, c0)
+                   for v in range(2**n)]
+    for X in inputs:
+        assert exact_error(f, g, X) <= Fraction(r["upper"]), (float(exact_error(f, g, X)),
+                                                              r["upper"])
