@@ -137,7 +137,8 @@ def test_local_search_beats_random_vertices():
 
 @pytest.mark.parametrize("kw, word", [({"time_budget": 0}, "time_budget"),
                                       ({"time_budget": "1"}, "time_budget"),
-                                      ({"D": 0}, "D")])
+                                      ({"D": 0}, "D"), ({"top": 0}, "top"),
+                                      ({"replays": 1.5}, "replays")])
 def test_bad_arguments(kw, word):
     rng = np.random.default_rng(1)
     target = TargetCNN([ConvLayer(rng.uniform(-1, 1, (2, 2, 1, 1))),
@@ -147,3 +148,15 @@ def test_bad_arguments(kw, word):
     D = args.pop("D")
     with pytest.raises(ValueError, match=word):
         worst_case(target, pruned, D, **args)
+
+
+def test_three_layers_fall_back_to_the_vertex_search():
+    rng = np.random.default_rng(2)
+    target = TargetCNN([ConvLayer(rng.uniform(-1, 1, (2, 2, 1, 1)), padding="same")
+                        for _ in range(3)], final_relu=False)
+    pruned = build_network(target, n=[3, 3, 3], rng=2)
+    r = worst_case(target, pruned, 3, time_budget=0.5)
+    assert r["methods"] == {"lower": "vertex search + exact replay",
+                            "upper": "interval propagation"}
+    assert r["lower"] == exact_error(target, pruned, r["witness"], via="pruned")
+    assert exact_error(target, pruned, np.ones((3, 3, 1)), via="pruned") <= Fraction(r["upper"])

@@ -104,6 +104,9 @@ def worst_case(target: TargetCNN, pruned: PrunedCNN, D: int, *, time_budget: flo
     if not isinstance(time_budget, (int, float)) or not time_budget > 0:
         raise ValueError(f"time_budget: expected a positive number of seconds, got "
                          f"{time_budget!r}")
+    for name, num in (("top", top), ("replays", replays)):
+        if isinstance(num, bool) or not isinstance(num, (int, np.integer)) or num < 1:
+            raise ValueError(f"{name}: expected a positive integer, got {num!r}")
     t0, c0 = time.perf_counter(), time.process_time()
     upper, up_how, details = _upper(target, pruned, D)
     via = "effective" if pruned.linearisable() else "pruned"
