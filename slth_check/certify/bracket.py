@@ -69,12 +69,12 @@ def _window_candidates(target: TargetCNN, pruned: PrunedCNN, D: int, seconds: fl
     tried = []
     for i, (ub, o, s) in enumerate(pairs):
         left = seconds - (time.perf_counter() - t0)
-        if left <= 0:
+        if left <= 0 and cands:  # the first pair is always searched (one climb at least)
             break
         if cands and ub <= max(c[0] for c in cands):
             continue  # this class cannot beat the best candidate
         w = window(model, o)
-        x, v = window_search(w, s, seconds=left / (len(pairs) - i), rng=rng + i)
+        x, v = window_search(w, s, seconds=max(left, 0.0) / (len(pairs) - i), rng=rng + i)
         X = np.zeros(D * D * target.c0)
         X[w.inp] = x
         cands.append((v, X.reshape(D, D, target.c0)))
