@@ -76,7 +76,7 @@ def _vertex_max(target, pruned, D):
 
 
 def _check(target, pruned, D):
-    r = worst_case(target, pruned, D, time_budget=0.5, top=2)
+    r = worst_case(target, pruned, D, time_budget=0.2, top=2)
     assert r["lower"] == exact_error(target, pruned, r["witness"], via="pruned")
     assert np.all((r["witness"] >= 0) & (r["witness"] <= 1))
     up = Fraction(r["upper"])
@@ -87,7 +87,7 @@ def _check(target, pruned, D):
     return r
 
 
-@settings(max_examples=20, deadline=None)
+@settings(max_examples=12, deadline=None)
 @given(two_layer_pairs(max_c=1, max_D=4))
 def test_bracket_holds_every_vertex(case):
     _check(*case)
@@ -104,7 +104,7 @@ def test_upper_above_the_milp_optimum(case):
     assert exact_error(target, pruned, X, via="pruned") <= Fraction(r["upper"])
 
 
-@settings(max_examples=15, deadline=None)
+@settings(max_examples=10, deadline=None)
 @given(cancelling_pairs(min_ell=2, max_ell=2), st.integers(2, 3))
 def test_bracket_sound_when_float_kernels_are_wrong(pair, D):
     _check(*pair, D)
@@ -115,7 +115,7 @@ def test_bracket_sound_when_float_kernels_are_wrong(pair, D):
 def test_bracket_covers_a_kernel_lost_to_cancellation(pool, where):
     """The exact worst case is 1 (X = 1); the float64 effective network says 0."""
     target, pruned = lost_kernel_pair(pool, where)
-    r = worst_case(target, pruned, 2, time_budget=0.5)
+    r = worst_case(target, pruned, 2, time_budget=0.2)
     assert r["upper"] >= 1.0
     assert r["lower"] == exact_error(target, pruned, r["witness"], via="pruned")
 
