@@ -105,9 +105,12 @@ def test_dask_local_cluster_identical(batch):
                                       "'slth-check[dask]'")
     V, T = batch
     ref = solve_many(V, T, workers=1)
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
-                                  dashboard_address=None) as cluster, \
-            distributed.Client(cluster) as client:
+    try:  # a loaded machine may not start a cluster in time: skip, never fail
+        cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
+                                           dashboard_address=None)
+    except (TimeoutError, OSError) as exc:
+        pytest.skip(f"a Dask LocalCluster did not start here ({type(exc).__name__}: {exc})")
+    with cluster, distributed.Client(cluster) as client:
         _same(ref, solve_many(V, T, executor=client.get_executor(), chunk_size=5))
 
 
@@ -202,9 +205,16 @@ def test_open_executor_dask_local_cluster(batch):
     pytest.importorskip("distributed", reason="Dask missing: pip install 'slth-check[dask]'")
     V, T = batch
     ref = solve_many(V[:8], T[:8], workers=1)
-    with ex.open_executor("dask", 1) as (e, n):
+    opened = ex.open_executor("dask", 1)
+    try:  # a loaded machine may not start a cluster in time: skip, never fail
+        e, n = opened.__enter__()
+    except (TimeoutError, OSError) as exc:
+        pytest.skip(f"a Dask LocalCluster did not start here ({type(exc).__name__}: {exc})")
+    try:
         assert n == 1
         _same(ref, solve_many(V[:8], T[:8], executor=e, chunk_size=3))
+    finally:
+        opened.__exit__(None, None, None)
 
 
 def _numba():
