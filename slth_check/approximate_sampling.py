@@ -22,8 +22,10 @@ import zipfile
 import numpy as np
 from numpy.lib import format as npformat
 
+from .rss.result import STATUSES, status_codes
+
 #: Status codes stored in the ``status`` arrays.
-STATUS_CODES = {"optimal": 0, "feasible": 1, "infeasible": 2, "unknown": 3}
+STATUS_CODES = {name: code for code, name in enumerate(STATUSES)}
 SAMPLING = ("Unif([-1,1)) on the grid 2^-52 Z: for tensor t the Philox-4x64 key is "
             "SeedSequence([seed, t]).generate_state(2, uint64); weight i (flat index) takes the "
             "first n of the 4*ceil(n/4) outputs from counter block i*ceil(n/4), each x -> "
@@ -54,7 +56,7 @@ def chunk_task(targets: np.ndarray, key: int, start: int, n: int
 
     V = samples(key, start, start + targets.size, n)
     errors, masks, status = solve_chunk((V, targets, "mitm", None))
-    codes = np.array([STATUS_CODES[s] for s in status], dtype=np.uint8)
+    codes = status_codes(status)  # the codes of STATUS_CODES, in one vectorised pass
     return errors, np.packbits(masks, axis=1), codes
 
 
