@@ -14,10 +14,14 @@ import numpy as np
 
 
 def _keeps_nothing(original):
-    def build_kernel(K, U, V, *, method="auto"):
-        S, results = original(K, U, V, method=method)
-        return np.zeros_like(S), results  # the construction keeps no sample at all
-    return build_kernel
+    from slth_check.rss.result import RSSResult
+
+    def solve_entries(problems, method="auto", *, executor=None):
+        results = original(problems, method, executor=executor)
+        return [RSSResult.from_mask(values, target, np.zeros(values.size, dtype=bool),
+                                    r.status, r.method, r.certificate)  # keeps no sample
+                for (target, values), r in zip(problems, results)]
+    return solve_entries
 
 
 def _no_flip(original):
@@ -61,7 +65,7 @@ def _l1_low(original):
 
 MUTANTS = {
     "construction-keeps-nothing": ("properties/test_lemma1_lemma2.py",
-                                   "slth_check.construction", "build_kernel", _keeps_nothing),
+                                   "slth_check.construction", "solve_entries", _keeps_nothing),
     "exact-conv-without-flip": ("properties/test_definition1.py", "slth_check.conv",
                                 "conv2d_exact", _no_flip),
     "solver-second-best": ("properties/test_rss.py", "slth_check.rss.mitm", "solve_mitm",
