@@ -129,7 +129,7 @@ def test_local_search_beats_random_vertices():
                         ConvLayer(rng.uniform(-1, 1, (3, 3, 2, 2)), rng.uniform(-.5, .5, 2),
                                   padding="same", pool="max")], final_relu=True)
     pruned = build_network(target, n=[4, 4], rng=0)
-    r = worst_case(target, pruned, 8, time_budget=2.0)
+    r = worst_case(target, pruned, 8, time_budget=2.0, kicks=20)  # fixed work
     Xs = (rng.random((20, 8, 8, 1)) < rng.random((20, 1, 1, 1))) * 1.0
     assert r["lower"] >= max(exact_error(target, pruned, X, via="pruned") for X in Xs)
     assert r["methods"]["lower"].startswith("local search")
@@ -138,7 +138,8 @@ def test_local_search_beats_random_vertices():
 @pytest.mark.parametrize("kw, word", [({"time_budget": 0}, "time_budget"),
                                       ({"time_budget": "1"}, "time_budget"),
                                       ({"D": 0}, "D"), ({"top": 0}, "top"),
-                                      ({"replays": 1.5}, "replays")])
+                                      ({"replays": 1.5}, "replays"),
+                                      ({"kicks": -1}, "kicks"), ({"kicks": "5"}, "kicks")])
 def test_bad_arguments(kw, word):
     rng = np.random.default_rng(1)
     target = TargetCNN([ConvLayer(rng.uniform(-1, 1, (2, 2, 1, 1))),

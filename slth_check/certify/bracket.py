@@ -58,7 +58,8 @@ def _ranked_pairs(model: dict[str, Any], classes: dict[str, list[int]],
 
 
 def _window_candidates(target: TargetCNN, pruned: PrunedCNN, D: int, seconds: float,
-                       per_sign: np.ndarray | None, rng: int, top: int
+                       per_sign: np.ndarray | None, rng: int, top: int,
+                       kicks: int | None = None
                        ) -> tuple[list[tuple[float, np.ndarray]], dict[str, Any]]:
     """Float candidates from the local search on the ``top`` (class, sign) pairs."""
     t0 = time.perf_counter()
@@ -69,12 +70,14 @@ def _window_candidates(target: TargetCNN, pruned: PrunedCNN, D: int, seconds: fl
     tried = []
     for i, (ub, o, s) in enumerate(pairs):
         left = seconds - (time.perf_counter() - t0)
-        if left <= 0 and cands:  # the first pair is always searched (one climb at least)
+        # the first pair is always searched (one climb at least); fixed work: all pairs
+        if left <= 0 and cands and kicks is None:
             break
         if cands and ub <= max(c[0] for c in cands):
             continue  # this class cannot beat the best candidate
         w = window(model, o)
-        x, v = window_search(w, s, seconds=max(left, 0.0) / (len(pairs) - i), rng=rng + i)
+        x, v = window_search(w, s, seconds=max(left, 0.0) / (len(pairs) - i), rng=rng + i,
+                             kicks=kicks)
         X = np.zeros(D * D * target.c0)
         X[w.inp] = x
         cands.append((v, X.reshape(D, D, target.c0)))
@@ -84,7 +87,8 @@ def _window_candidates(target: TargetCNN, pruned: PrunedCNN, D: int, seconds: fl
 
 
 def worst_case(target: TargetCNN, pruned: PrunedCNN, D: int, *, time_budget: float = 240.0,
-               rng: int = 0, top: int = 6, replays: int = 1) -> dict[str, Any]:
+               rng: int = 0, top: int = 6, replays: int = 1,
+               kicks: int | None = None) -> dict[str, Any]:
     """Bracket ``sup_{X in [0,1]^{D x D x c0}} ||f(X) - g(X)||_max`` (see the module
     docstring).
 
@@ -94,7 +98,8 @@ def worst_case(target: TargetCNN, pruned: PrunedCNN, D: int, *, time_budget: flo
     bound by construction), ``upper`` a sound bound.  ``time_budget`` (seconds)
     bounds the search (about half of it; the bounds and the ``replays`` exact
     replays come on top, and are not cut short); ``top`` (class, sign) pairs are
-    searched.
+    searched; ``kicks`` fixes the search's work per pair instead of its time (a
+    deterministic answer; ``time_budget`` then does not cut the search).
     """
     from . import check_pair
 
@@ -104,9 +109,10 @@ def worst_case(target: TargetCNN, pruned: PrunedCNN, D: int, *, time_budget: flo
     if not isinstance(time_budget, (int, float)) or not time_budget > 0:
         raise ValueError(f"time_budget: expected a positive number of seconds, got "
                          f"{time_budget!r}")
-    for name, num in (("top", top), ("replays", replays)):
-        if isinstance(num, bool) or not isinstance(num, (int, np.integer)) or num < 1:
-            raise ValueError(f"{name}: expected a positive integer, got {num!r}")
+    for name, num, least in (("top", top, 1), ("replays", replays, 1),
+                             ("kicks", 0 if kicks is None else kicks, 0)):
+        if isinstance(num, bool) or not isinstance(num, (int, np.integer)) or num < least:
+            raise ValueError(f"{name}: expected an integer >= {least}, got {num!r}")
     t0, c0 = time.perf_counter(), time.process_time()
     upper, up_how, details = _upper(target, pruned, D)
     via = "effective" if pruned.linearisable() else "pruned"
@@ -114,7 +120,7 @@ def worst_case(target: TargetCNN, pruned: PrunedCNN, D: int, *, time_budget: flo
         per_sign = details["linear"]["per_sign"] if "linear" in details else None
         left = max(1.0, time_budget / 2 - (time.perf_counter() - t0))
         cands, details["search"] = _window_candidates(target, pruned, D, left, per_sign,
-                                                      rng, top)
+                                                      rng, top, kicks)
         low_how = "local search per output class + exact replay"
         Xs = [X for _, X in cands[:replays]]
     else:

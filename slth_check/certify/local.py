@@ -168,12 +168,14 @@ def _climb(w: Window, x: np.ndarray, s: float, rounds: int) -> tuple[np.ndarray,
 
 def window_search(w: Window, s: float, *, seconds: float, rng: Any = 0,
                   starts: list[np.ndarray] | None = None, restarts: int = 4,
-                  rounds: int = 400) -> tuple[np.ndarray, float]:
+                  rounds: int = 400, kicks: int | None = None) -> tuple[np.ndarray, float]:
     """Iterated local search on the vertices of ``w``'s field for sign ``s``.
 
     Random restarts (densities drawn uniformly), each climbed by best single flips;
     then, until ``seconds`` have passed, a random 1-8 % of the field of the best
-    vertex is flipped and climbed again, kept when not worse.  Returns the best
+    vertex is flipped and climbed again, kept when not worse.  With ``kicks`` the
+    work is fixed instead (every restart, then ``kicks`` perturbations, whatever
+    the time: the same answer on any machine).  Returns the best
     local input and its float objective (a model value, not a bound).
     """
     gen = np.random.default_rng(rng)
@@ -186,10 +188,12 @@ def window_search(w: Window, s: float, *, seconds: float, rng: Any = 0,
         x, v = _climb(w, x, s, rounds)
         if v > best_v:
             best_x, best_v = x, v
-        if time.perf_counter() > t_end:
+        if kicks is None and time.perf_counter() > t_end:
             break
     x, v = best_x, best_v
-    while time.perf_counter() < t_end:
+    done = 0
+    while (time.perf_counter() < t_end) if kicks is None else (done < kicks):
+        done += 1
         y = x.copy()
         flip = gen.choice(n, size=int(gen.integers(1, max(2, n // 12))), replace=False)
         y[flip] = 1.0 - y[flip]
