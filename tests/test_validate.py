@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import importlib
 import json
 import subprocess
 import sys
@@ -330,3 +332,31 @@ def test_float_screen_is_not_fooled_by_the_float_reference_rounding():
     assert 1 - Fraction(got) <= T < 1 + Fraction(2.0**-53) - Fraction(got)
     assert not check_image(K, X, np.array([[[got]]])).ok
     assert check_image(K, X, np.array([[[got + 2.0**-52]]])).ok
+
+
+
+def test_generation_does_not_depend_on_the_modules_imported(tmp_path, monkeypatch):
+    """Hypothesis draws the literal constants of every local module imported so far; the
+    validators generate inside without_local_constants, so the same call gives the
+    same cases (and counterexample) in any host process."""
+    from hypothesis import Phase, find, settings
+    from hypothesis import strategies as st
+
+    from slth_check.validate.determinism import without_local_constants
+
+    def draws():
+        seen = []
+        with without_local_constants(), contextlib.suppress(Exception):
+            find(st.floats(-1e9, 1e9), lambda x: seen.append(x) and False,
+                 settings=settings(max_examples=300, derandomize=True, database=None,
+                                   phases=[Phase.generate]))
+        return seen
+
+    before = draws()
+    planted = (3.75, -1e6, 7.0, -2.5, 65504.0, 17.0, 123456.75, -98765.25)
+    (tmp_path / "lots_of_constants.py").write_text(f"VALUES = {list(planted)!r}\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    importlib.import_module("lots_of_constants")
+    after = draws()
+    assert len(after) == 300 and after == before
+    assert not set(planted) & set(after)

@@ -76,6 +76,7 @@ from .conv2d_generation import (
     conv_cases,
     default_max_abs,
 )
+from .determinism import without_local_constants
 from .diagnosis import diagnose, lower_precision, probe_cases, reproducer
 from .sandbox import UserCodeFailure, UserFunction
 from .tolerance import (
@@ -258,17 +259,49 @@ class _Search:
         return True
 
 
+def _sparsify(search: _Search, found: tuple[np.ndarray, np.ndarray]
+              ) -> tuple[np.ndarray, np.ndarray]:
+    """Zero the entries of K, then of X, one at a time, keeping every zero after which
+    the case still fails (at most :data:`SHRINK_CALLS` calls).
+
+    Hypothesis's shrinker may stop at a local minimum that depends on the
+    generated cases; this deterministic pass makes the counterexample sparse
+    (one non-zero kernel entry for a kernel that is not flipped).  A call that
+    hangs, exits or crashes ends the pass (each could cost the timeout).
+    """
+    K, X = (np.array(a, copy=True) for a in found)
+    budget, changed = SHRINK_CALLS, True
+    while changed and budget > 0:
+        changed = False
+        for arr in (K, X):
+            for idx in zip(*np.nonzero(arr)):
+                if budget <= 0:
+                    break
+                old, arr[idx] = arr[idx], 0
+                budget -= 1
+                prob = search.case.evaluate((K, X))
+                if prob is None or prob.fatal:
+                    arr[idx] = old
+                    if prob is not None:
+                        return found
+                    continue
+                search.problems[_key((K, X))] = ((K.copy(), X.copy()), prob)
+                changed = True
+    return K, X
+
+
 def _find(case: _Case, lim: Limits
           ) -> tuple[tuple[np.ndarray, np.ndarray], _Problem] | None:
     """A minimal failing case and its problem, or None when every case agreed."""
     search = _Search(case)
     strategy = conv_cases(case.padding, precision=case.p.name, **lim.shapes())
     try:
-        found = find(strategy, search.mismatch,
-                     settings=settings(max_examples=lim.max_examples, database=None,
-                                       derandomize=True, deadline=None,
-                                       phases=[Phase.generate, Phase.shrink],
-                                       suppress_health_check=list(HealthCheck)))
+        with without_local_constants():  # the same cases in any host process
+            found = find(strategy, search.mismatch,
+                         settings=settings(max_examples=lim.max_examples, database=None,
+                                           derandomize=True, deadline=None,
+                                           phases=[Phase.generate, Phase.shrink],
+                                           suppress_health_check=list(HealthCheck)))
     except NoSuchExample:
         return None
     except Exception:  # e.g. Flaky: a non-deterministic implementation
@@ -276,6 +309,8 @@ def _find(case: _Case, lim: Limits
             raise
         found = min((c for c, _ in search.problems.values()),
                     key=lambda c: (c[0].size + c[1].size))
+    if search.fatal is None:
+        found = _sparsify(search, found)
     key = _key(found)
     prob = search.problems[key][1] if key in search.problems else case.evaluate(found)
     if prob is None:  # pragma: no cover - flaky user code passing on replay

@@ -47,6 +47,7 @@ from .answers import (
     resolve,
     sum_tolerance,
 )
+from .determinism import without_local_constants
 from .rss_generation import MAX_ABS_DEFAULT, rss_cases
 from .sandbox import UserCodeFailure, UserFunction, load_user_function
 
@@ -175,11 +176,12 @@ def _search(fn: UserFunction, claims_optimal: bool, max_n: int, max_abs: float,
         return True
 
     try:
-        case = find(rss_cases(max_n, max_abs), mismatch,
-                    settings=settings(max_examples=max_examples, database=None,
-                                      derandomize=True, deadline=None,
-                                      phases=[Phase.generate, Phase.shrink],
-                                      suppress_health_check=list(HealthCheck)))
+        with without_local_constants():  # the same cases in any host process
+            case = find(rss_cases(max_n, max_abs), mismatch,
+                        settings=settings(max_examples=max_examples, database=None,
+                                          derandomize=True, deadline=None,
+                                          phases=[Phase.generate, Phase.shrink],
+                                          suppress_health_check=list(HealthCheck)))
     except NoSuchExample:
         return None
     except Exception:  # e.g. Flaky: a non-deterministic solver
