@@ -14,9 +14,10 @@
 
 Memory guard: ``n <= MITM_MAX_N`` (44: two arrays of ``2**22`` float64, about
 100 MB with the sort).  Past it, or when the tie set exceeds
-``MAX_CANDIDATES`` exact evaluations (subsets with equal float sums are
-grouped by exact value first, so only pathological instances get there), a
-clear error or the status ``unknown``.
+``MAX_CANDIDATES`` exact evaluations or ``MAX_PAIRS`` pairs of values within
+the radius (subsets with equal float sums are grouped by exact value first,
+so only pathological instances get there), a clear error or the status
+``unknown``.
 """
 
 from __future__ import annotations
@@ -32,6 +33,8 @@ from .result import RSSResult
 
 MITM_MAX_N = 44
 MAX_CANDIDATES = 200_000
+#: Most (key, B-sum) value pairs within the radius collected for exact verification.
+MAX_PAIRS = 1_000_000
 
 
 @lru_cache(maxsize=256)
@@ -66,14 +69,18 @@ def solve_mitm(values: np.ndarray, target: float) -> RSSResult:
     near = np.minimum(np.abs(q - lo), np.abs(q - hi))
     F = float(near.min())
     R = F + 2 * _tau(values, target, h)
-    # every B-sum within R of a key has a nearest neighbour within R: only those keys remain
-    cand = np.flatnonzero(near <= R)
-    left = np.searchsorted(sortedB, q[cand] - R, side="left")
-    right = np.searchsorted(sortedB, q[cand] + R, side="right")
+    # every B-sum within R of a key has a nearest neighbour within R: only those keys remain.
+    # The pairs are taken by value (distinct keys x distinct B-sums): tied sums (zeros,
+    # repeated values) would otherwise multiply into a cross product of positions.
+    qv = np.unique(q[near <= R])
+    distinctB = np.unique(sortedB)
+    left = np.searchsorted(distinctB, qv - R, side="left")
+    right = np.searchsorted(distinctB, qv + R, side="right")
     counts = right - left
-    posB = np.repeat(left - np.cumsum(counts) + counts, counts) + np.arange(int(counts.sum()))
-    value_pairs = sorted(set(zip(np.repeat(q[cand], counts).tolist(),
-                                 sortedB[posB].tolist())))
+    value_pairs: list[tuple[float, float]] = []
+    if int(counts.sum()) <= MAX_PAIRS:
+        posB = np.repeat(left - np.cumsum(counts) + counts, counts) + np.arange(int(counts.sum()))
+        value_pairs = list(zip(np.repeat(qv, counts).tolist(), distinctB[posB].tolist()))
     # Exact verification.  Subsets sharing one float sum (zeros, repeated values) are
     # grouped by their *exact* sums, so ties cost one evaluation per distinct exact value.
     dy = DyadicInstance(values, target)
@@ -98,8 +105,9 @@ def solve_mitm(values: np.ndarray, target: float) -> RSSResult:
         ia = int(np.flatnonzero(keys == qa)[0])
         ib = int(np.argmin(np.abs(qa - SB)))
         return RSSResult.from_mask(values, target, _mask(ia, ib, h, n), "unknown", "mitm",
-                                   {"reason": f"more than {MAX_CANDIDATES} tied subsets to "
-                                              "verify exactly; optimality not verified"}, stats)
+                                   {"reason": f"more than {MAX_CANDIDATES} tied subsets or "
+                                              f"{MAX_PAIRS} pairs to verify exactly; "
+                                              "optimality not verified"}, stats)
     mask = _mask(best[1], best[2], h, n)
     cert = {"proof": "meet-in-the-middle: every pair of subset sums within the rounding "
                      "radius of the float optimum re-verified exactly",
