@@ -18,6 +18,7 @@ a kernel without its rounding radius (R = F) answers wrongly.
 from __future__ import annotations
 
 import bisect
+import itertools
 import math
 from fractions import Fraction
 
@@ -193,6 +194,9 @@ def _zoo() -> tuple[np.ndarray, np.ndarray]:
         ([1e16, -1e16, 1e-8, 2e-8, -3e-8, 4e-8, 5e-9, 1.0, -1.0], 2.5e-8),  # cancellation
         ([-0.0] * 9, -0.0),  # nothing but -0.0
     ]
+    generic = [([math.sin(3.0 * i + j) for i in range(9)], 0.1 * j - 0.4)
+               for j in range(len(rows))]  # rows the kernel settles, interleaved
+    rows = [x for pair in zip(rows, generic) for x in pair]
     return np.array([r[0] for r in rows]), np.array([r[1] for r in rows])
 
 
@@ -201,6 +205,35 @@ def test_zoo_mixed_batch_all_kernels_and_chunkings():
     e, m, s = _all_kernels_agree(V, T, chunks=(None, 1, 3, 5))
     assert (s == "optimal").all()
     _assert_sound(V, T, e, m, s)
+
+
+def _multiset_optimum(values: list[float], counts: list[int], target: float) -> Fraction:
+    """Closed form for repeated values: the best choice of how many copies of each."""
+    best = None
+    for ks in itertools.product(*[range(c + 1) for c in counts]):
+        s = sum((k * Fraction(v) for v, k in zip(values, ks)), start=Fraction(0))
+        e = abs(Fraction(target) - s)
+        best = e if best is None else min(best, e)
+    assert best is not None
+    return best
+
+
+@pytest.mark.parametrize("kernel", KERNELS)
+@pytest.mark.parametrize("values,counts,target", [
+    ([0.1], [30], 1.25), ([0.1, 0.2, 0.3], [10, 10, 10], 2.35),
+    ([1 / 3, float(np.nextafter(1 / 3, 1))], [13, 13], 4.5),
+    ([0.0, -0.0, 0.7], [10, 10, 8], 2.8), ([1e300, 1e-300, 5e-324], [8, 8, 8], 3.5e300),
+    ([0.3, float(np.nextafter(0.3, 0)), -0.3], [10, 10, 10], 0.15),
+])
+def test_repeated_values_up_to_n_30(kernel, values, counts, target):
+    """n = 24..30, many tied subsets: the tie groups are verified by value."""
+    row = np.repeat(values, counts)
+    row = row[np.random.default_rng(len(row)).permutation(len(row))]
+    V, T = np.array([row]), np.array([target])
+    e, m, s = _batch(V, T, kernel)
+    assert s[0] == "optimal"
+    got = _mask_error(V[0], T[0], m[0])
+    assert got == _multiset_optimum(values, counts, target) and e[0] == float(got)
 
 
 @pytest.mark.parametrize("workers,chunk", [(1, 1), (1, 4), (2, 3)])
