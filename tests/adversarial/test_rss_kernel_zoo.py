@@ -140,9 +140,17 @@ def test_every_key_position_of_the_sweep(n, kernel):
     h = n // 2
     ks = [(j * ((1 << h) + 1)) % (1 << n) for j in range(1 << h)]
     V, T, want = _binary_rows(n, ks, 1.0, 0.25)
-    e, m, s = _batch(V, T, kernel)
+    handed_on: list[float] = []
+
+    def scalar(values, target):
+        handed_on.append(target)
+        return _solve_mitm_row(values, target)
+
+    e, m, s = solve_batch(V, T, scalar, kernel=kernel)
     assert (s == "optimal").all() and np.array_equal(m, want)
     assert (e == 0.25).all()
+    # the optimum is unique and 1/2 ahead of the next: the kernel settles every row
+    assert handed_on == []
 
 
 @pytest.mark.parametrize("kernel", KERNELS)
