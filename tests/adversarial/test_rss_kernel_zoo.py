@@ -324,6 +324,8 @@ def test_tied_sums_verified_by_value_not_by_position(value, target):
     n = 20
     V, T = np.full((2, n), value), np.array([target, target])
     V[1] = np.arange(n) / 7.0  # and a row the kernel settles beside it
+    warm = np.array([np.full(n, 0.5), V[1]])  # one-time costs (imports, numba) first
+    solve_many(warm, T, workers=1, progress=False)
     tracemalloc.start()
     try:
         b = solve_many(V, T, workers=1, progress=False)
