@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from support import skip_if_unreachable, tcp_local_cluster
 
 from slth_check.approximate import STATUS_CODES, approximate, read_weights, samples, tensor_key
 from slth_check.cli import main
@@ -219,18 +220,12 @@ def test_tcp_scheduler_equals_processes(tmp_path, capsys):
     np.savez(tmp_path / "w.npz", **_weights(2))
     args = ["approximate", str(tmp_path / "w.npz"), "--n", "14", "--chunk-size", "9"]
     assert main(args + ["--out", str(tmp_path / "p"), "--scheduler", "processes"]) == 0
-    try:  # a loaded machine may not start a cluster in time: skip, never fail
-        cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
-                                           protocol="tcp://", dashboard_address=None)
-    except (TimeoutError, OSError) as exc:
-        pytest.skip(f"a Dask LocalCluster did not start here ({type(exc).__name__}: {exc})")
-    with cluster:
+    with tcp_local_cluster(distributed) as cluster:
         assert cluster.scheduler_address.startswith("tcp://")
         code = main(args + ["--out", str(tmp_path / "d"), "--scheduler",
                             cluster.scheduler_address])
         err = capsys.readouterr().err
-        if code == 2 and "cannot reach the Dask scheduler" in err:
-            pytest.skip(f"the scheduler did not answer within the timeout: {err.strip()}")
+        skip_if_unreachable(code, err)
         assert code == 0, err
     assert _files(tmp_path / "p") == _files(tmp_path / "d")
     t = json.loads((tmp_path / "d" / "timing.json").read_text())

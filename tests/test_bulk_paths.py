@@ -8,12 +8,12 @@ not depend on it.
 from __future__ import annotations
 
 import json
-import re
 from concurrent.futures import ThreadPoolExecutor
 from itertools import islice
 
 import numpy as np
 import pytest
+from support import hide_dask, skip_if_unreachable, tcp_local_cluster, without_times
 
 from slth_check.artifacts import CONV_NAMES
 from slth_check.claims import calibration, lemma2
@@ -24,17 +24,6 @@ from slth_check.runner import run_check
 
 ART = default_artifacts()
 
-
-def _without_times(o):
-    """The report without wall times and the run id (the only fields allowed to differ)."""
-    if isinstance(o, dict):
-        return {k: _without_times(v) for k, v in o.items()
-                if k not in ("run", "seconds", "start", "end")}
-    if isinstance(o, list):
-        return [_without_times(v) for v in o]
-    if isinstance(o, str):
-        return re.sub(r" in [0-9.]+ s", "", o)
-    return o
 
 
 def test_check_report_same_on_every_scheduler(tmp_path, monkeypatch):
@@ -51,7 +40,7 @@ def test_check_report_same_on_every_scheduler(tmp_path, monkeypatch):
         run_check(claim_ids=["lemma1", "calibration"], seed=3, out_dir=out, figures=False,
                   scheduler=sched, workers=w)
         reps[sched] = json.loads((out / "report.json").read_text())
-    a, b = (_without_times(r) for r in reps.values())
+    a, b = (without_times(r) for r in reps.values())
     assert a == b
     ids = [c["id"] for c in a["claims"]]
     assert ids == ["lemma1", "calibration"]
@@ -65,16 +54,7 @@ def test_check_scheduler_usage_errors(tmp_path, capsys, monkeypatch):
                  "--workers", "0"]) == 2
     err = capsys.readouterr().err
     assert "--scheduler: expected one of" in err and "--workers: expected a positive" in err
-    import builtins
-
-    real_import = builtins.__import__
-
-    def no_dask(name, *args, **kwargs):
-        if name.split(".")[0] in ("distributed", "dask"):
-            raise ImportError(f"No module named {name!r}")
-        return real_import(name, *args, **kwargs)
-
-    monkeypatch.setattr(builtins, "__import__", no_dask)
+    hide_dask(monkeypatch)
     assert main(["check", "--claims", "definition1", "--out", str(tmp_path / "c"),
                  "--scheduler", "dask"]) == 2
     err = capsys.readouterr().err
@@ -283,19 +263,13 @@ def test_check_report_same_on_a_dask_scheduler(tmp_path, monkeypatch, capsys):
     ref = tmp_path / "sync"
     run_check(claim_ids=["calibration"], seed=5, out_dir=ref, figures=False,
               scheduler="synchronous")
-    try:  # a loaded machine may not start a cluster in time: skip, never fail
-        cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
-                                           protocol="tcp://", dashboard_address=None)
-    except (TimeoutError, OSError) as exc:
-        pytest.skip(f"a Dask LocalCluster did not start here ({type(exc).__name__}: {exc})")
-    with cluster:
+    with tcp_local_cluster(distributed) as cluster:
         code = main(["check", "--claims", "calibration", "--seed", "5", "--out",
                      str(tmp_path / "dask"), "--scheduler", cluster.scheduler_address])
     err = capsys.readouterr().err
-    if code == 2 and "cannot reach the Dask scheduler" in err:
-        pytest.skip(f"the scheduler did not answer within the timeout: {err.strip()}")
+    skip_if_unreachable(code, err)
     assert code == 0, err
-    a, b = (_without_times(json.loads((d / "report.json").read_text()))
+    a, b = (without_times(json.loads((d / "report.json").read_text()))
             for d in (ref, tmp_path / "dask"))
     for rep in (a, b):  # the CLI draws the figures, the reference run does not
         rep.pop("figures", None)

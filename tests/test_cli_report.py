@@ -7,6 +7,7 @@ import subprocess
 import sys
 
 import pytest
+from support import without_times
 
 from slth_check.cli import main
 
@@ -40,29 +41,16 @@ def test_check_writes_report(tmp_path):
                                             for f in c["figures"])
 
 
-def _without_times(o):
-    """A report with its run metadata, timings and durations in prose removed."""
-    import re
-
-    if isinstance(o, dict):
-        return {k: _without_times(v) for k, v in o.items()
-                if k not in ("run", "seconds", "start", "end")}
-    if isinstance(o, list):
-        return [_without_times(v) for v in o]
-    if isinstance(o, str):
-        return re.sub(r" in [0-9.]+ s", "", o)
-    return o
-
 
 def test_same_seed_same_report(tmp_path):
     reps = []
     for k in range(2):  # every claim of the default run, profile ci
         assert main(["check", "--seed", "7", "--out", str(tmp_path / str(k))]) == 0
-        reps.append(_without_times(json.loads((tmp_path / str(k) / "report.json").read_text())))
+        reps.append(without_times(json.loads((tmp_path / str(k) / "report.json").read_text())))
     assert reps[0] == reps[1]
     other = tmp_path / "other"
     main(["check", "--claims", "lemma2", "--seed", "8", "--out", str(other)])
-    rep = _without_times(json.loads((other / "report.json").read_text()))
+    rep = without_times(json.loads((other / "report.json").read_text()))
     assert rep["claims"][0] != next(c for c in reps[0]["claims"] if c["id"] == "lemma2")
 
 

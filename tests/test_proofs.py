@@ -252,7 +252,7 @@ def test_prove_command_json(tmp_path, capsys) -> None:
     assert seen == {(n, k) for n in names for k in ("obligation", "twin")}
     for r in doc["results"]:
         assert r["verdict"] == ("holds" if r["kind"] == "obligation" else "refuted")
-        assert r["ok"] is True and isinstance(r["seconds"], float)
+        assert r["ok"] is True and "seconds" in r  # the time is reported, never judged
         assert r["z3_version"] == z3.get_version_string()
     assert [s["name"] for s in doc["statements"]] == list(STATEMENTS)
     assert all(s["proved_all_sizes"] for s in doc["statements"])

@@ -6,6 +6,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
+from support import hide_dask, tcp_local_cluster
 
 from slth_check.errors import UsageError
 from slth_check.rss import executors as ex
@@ -78,16 +79,7 @@ def test_scheduler_option_errors(monkeypatch):
     with pytest.raises(ValueError, match="--workers: expected a positive integer"):
         with ex.open_executor("processes", 0):
             pass
-    import builtins
-
-    real_import = builtins.__import__
-
-    def no_dask(name, *args, **kwargs):
-        if name.split(".")[0] in ("distributed", "dask"):
-            raise ImportError(f"No module named {name!r}")
-        return real_import(name, *args, **kwargs)
-
-    monkeypatch.setattr(builtins, "__import__", no_dask)
+    hide_dask(monkeypatch)
     with pytest.raises(UsageError, match=r"needs Dask.*pip install"):
         with ex.open_executor("dask", 2):
             pass
@@ -105,12 +97,7 @@ def test_dask_local_cluster_identical(batch):
                                       "'slth-check[dask]'")
     V, T = batch
     ref = solve_many(V, T, workers=1)
-    try:  # a loaded machine may not start a cluster in time: skip, never fail
-        cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
-                                           dashboard_address=None)
-    except (TimeoutError, OSError) as exc:
-        pytest.skip(f"a Dask LocalCluster did not start here ({type(exc).__name__}: {exc})")
-    with cluster, distributed.Client(cluster) as client:
+    with tcp_local_cluster(distributed) as cluster, distributed.Client(cluster) as client:
         _same(ref, solve_many(V, T, executor=client.get_executor(), chunk_size=5))
 
 
