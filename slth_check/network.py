@@ -242,6 +242,19 @@ def check_shape(a: np.ndarray, name: str, shape: tuple[int, ...]) -> None:
         raise ValueError(f"{name}: expected shape {tuple(shape)}, got {a.shape}")
 
 
+def binary_mask(a: Any, name: str) -> np.ndarray:
+    """``a`` as a bool array; a ValueError naming ``name`` unless every entry is a bool,
+    0 or 1 (0.5, 2, -1 and NaN are refused, never read as "kept")."""
+    arr = np.asarray(a)
+    if arr.dtype == bool:
+        return arr
+    if arr.dtype.kind not in "iuf" or not np.isin(arr, (0, 1)).all():
+        bad = arr.ravel()[~np.isin(arr.ravel(), (0, 1))][:3] if arr.dtype.kind in "iuf" \
+            else arr.dtype
+        raise ValueError(f"{name}: expected a binary mask (bool or 0/1), got {bad!r}")
+    return arr.astype(bool)
+
+
 @dataclass
 class PrunedLayer:
     """One emulated target layer: the random pair (U, V), masks (S, T), optional biases."""
@@ -265,16 +278,8 @@ class PrunedLayer:
             raise ValueError(f"U: expected a square kernel (d, d, c0, n), got {self.U.shape}")
         if self.V.shape[:3] != (1, 1, n):
             raise ValueError(f"V: expected shape (1, 1, {n}, c1), got {self.V.shape}")
-        self.S = np.asarray(self.S)
-        self.T = np.asarray(self.T)
-        if self.S.dtype != bool:
-            if not np.isin(self.S, (0, 1)).all():
-                raise ValueError("S: expected a binary mask (bool or 0/1)")
-            self.S = self.S.astype(bool)
-        if self.T.dtype != bool:
-            if not np.isin(self.T, (0, 1)).all():
-                raise ValueError("T: expected a binary mask (bool or 0/1)")
-            self.T = self.T.astype(bool)
+        self.S = binary_mask(self.S, "S")
+        self.T = binary_mask(self.T, "T")
         check_shape(self.S, "S", self.U.shape)
         check_shape(self.T, "T", self.V.shape)
         if (self.Ub is None) != (self.Sb is None):
@@ -282,7 +287,7 @@ class PrunedLayer:
         if self.Ub is not None:
             self.Ub = as_float_array(self.Ub, "Ub", ndim=1)
             check_shape(self.Ub, "Ub", (n,))
-            self.Sb = np.asarray(self.Sb).astype(bool)
+            self.Sb = binary_mask(self.Sb, "Sb")
             check_shape(self.Sb, "Sb", (n,))
 
     @property

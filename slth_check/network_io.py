@@ -9,21 +9,43 @@ unpickled).
 from __future__ import annotations
 
 import io
+import re
 from typing import Any
 
 import numpy as np
 
-from .network import ConvLayer, PrunedCNN, PrunedLayer, TargetCNN
+from .network import ConvLayer, PrunedCNN, PrunedLayer, TargetCNN, binary_mask
 
 
-def _sequence(arrs: dict[str, np.ndarray], prefix: str, what: str) -> list[np.ndarray]:
-    out, i = [], 1
-    while f"{prefix}{i}" in arrs:
-        out.append(arrs[f"{prefix}{i}"])
-        i += 1
-    if not out:
-        raise ValueError(f"{what}: expected arrays {prefix}1, {prefix}2, ...; found "
-                         f"{sorted(arrs)}")
+def _sequence(arrs: dict[str, np.ndarray], prefix: str, what: str,
+              required: bool = True) -> list[np.ndarray]:
+    """The arrays ``prefix1 .. prefixL`` of ``arrs``, numbered from 1 without a gap
+    (``K1, K3`` is refused, never read as a one-layer network)."""
+    found = sorted(int(m.group(1)) for k in arrs
+                   if (m := re.fullmatch(re.escape(prefix) + r"([0-9]+)", k)))
+    if not found:
+        if required:
+            raise ValueError(f"{what}: expected arrays {prefix}1, {prefix}2, ...; found "
+                             f"{sorted(arrs)}")
+        return []
+    if found != list(range(1, len(found) + 1)):
+        raise ValueError(f"{what}: expected arrays {prefix}1 .. {prefix}{len(found)} "
+                         f"numbered from 1 without a gap, found "
+                         f"{', '.join(prefix + str(i) for i in found)}")
+    return [arrs[f"{prefix}{i}"] for i in found]
+
+
+def _optional(arrs: dict[str, np.ndarray], prefix: str, what: str,
+              ell: int) -> list[np.ndarray | None]:
+    """Optional per-layer arrays (biases, bias masks): any subset of ``1..ell``."""
+    out: list[np.ndarray | None] = [None] * ell
+    for k in arrs:
+        if (m := re.fullmatch(re.escape(prefix) + r"([0-9]+)", k)):
+            i = int(m.group(1))
+            if not 1 <= i <= ell:
+                raise ValueError(f"{what}: {k} names layer {i}, but the network has layers "
+                                 f"1 .. {ell}")
+            out[i - 1] = arrs[k]
     return out
 
 
@@ -54,16 +76,25 @@ def networks_from_arrays(T: dict[str, np.ndarray], R: dict[str, np.ndarray],
     ``names`` name the sources in error messages."""
     Ks = _sequence(T, "K", names[0])
     ell = len(Ks)
-    bs = [T.get(f"b{i}") for i in range(1, ell + 1)]
+    bs = _optional(T, "b", names[0], ell)
     Us, Vs = _sequence(R, "U", names[1]), _sequence(R, "V", names[1])
     Ss, Ts = _sequence(M, "S", names[2]), _sequence(M, "T", names[2])
-    for name, seq in (("U", Us), ("V", Vs), ("S", Ss), ("T", Ts)):
+    Ubs, Sbs = _optional(R, "Ub", names[1], ell), _optional(M, "Sb", names[2], ell)
+    for (name, what), seq in zip(((("U", names[1]), ("V", names[1]), ("S", names[2]),
+                                   ("T", names[2]))), (Us, Vs, Ss, Ts)):
         if len(seq) != ell:
-            raise ValueError(f"{name}: expected {ell} arrays (one per target layer), got "
-                             f"{len(seq)}")
+            raise ValueError(f"{what}: expected {ell} arrays {name}1 .. {name}{ell} (one per "
+                             f"target layer), got {len(seq)}")
+    for i in range(ell):
+        for arr, name, what in ((Ss[i], "S", names[2]), (Ts[i], "T", names[2]),
+                                (Sbs[i], "Sb", names[2])):
+            if arr is not None:
+                try:
+                    binary_mask(arr, f"{name}{i + 1}")
+                except ValueError as e:
+                    raise ValueError(f"{what}: {e}") from None
     target = TargetCNN([ConvLayer(K, bias=b) for K, b in zip(Ks, bs)])
-    layers = [PrunedLayer(Us[i], Vs[i], Ss[i], Ts[i], R.get(f"Ub{i + 1}"), M.get(f"Sb{i + 1}"))
-              for i in range(ell)]
+    layers = [PrunedLayer(Us[i], Vs[i], Ss[i], Ts[i], Ubs[i], Sbs[i]) for i in range(ell)]
     return target, PrunedCNN(layers)
 
 
@@ -90,4 +121,6 @@ def load_networks(target_path: Any, random_path: Any,
     T = load_npz(target_path, "--target")
     R = load_npz(random_path, "--random")
     M = load_npz(masks_path, "--masks")
-    return networks_from_arrays(T, R, M, names=("--target", "--random", "--masks"))
+    return networks_from_arrays(T, R, M, names=(f"--target {target_path}",
+                                               f"--random {random_path}",
+                                               f"--masks {masks_path}"))

@@ -38,7 +38,7 @@ def test_arrays_round_trip_and_errors():
     assert all((x.K == y.K).all() for x, y in zip(f.layers, f2.layers))
     assert all((x.S == y.S).all() and (x.Sb == y.Sb).all() for x, y in zip(g.layers, g2.layers))
     del a["U2"]
-    with pytest.raises(ValueError, match="U: expected 2 arrays"):
+    with pytest.raises(ValueError, match="expected 2 arrays U1 .. U2"):
         networks_from_arrays(a, a, a)
     with pytest.raises(ValueError, match="target: expected arrays K1, K2"):
         networks_from_arrays({}, a, a)
