@@ -66,7 +66,7 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 
         v = validate_rss(args.impl, claims_optimal=args.claims_optimal, max_n=args.max_n,
                          max_examples=args.max_examples, max_abs=args.max_abs,
-                         timeout=args.timeout)
+                         timeout=args.timeout, seed=args.seed)
     else:
         from .validate.pruned import validate_pruned
 
@@ -127,6 +127,9 @@ def add_subcommands(sub) -> None:  # argparse private type
     r.add_argument("--max-examples", type=int, default=200)
     r.add_argument("--timeout", type=float, default=60.0,
                    help="seconds per call of the solver (default 60)")
+    r.add_argument("--seed", type=int, default=None,
+                   help="seed of the random instances drawn after the grid (default: a "
+                   "fresh one, printed; pass it back to replay a run)")
     r.add_argument("--json")
     p = vs.add_parser("pruned", help="certify a pruned random network against a target")
     p.add_argument("--target", required=True)

@@ -19,6 +19,14 @@ from contextlib import contextmanager
 from typing import Any
 
 
+def fresh_seed() -> int:
+    """A new seed for a validator's random cases (printed in its verdict, so the run can
+    be replayed with ``--seed``): 63 bits from the operating system's entropy."""
+    import secrets
+
+    return secrets.randbits(63)
+
+
 @contextmanager
 def without_local_constants() -> Iterator[None]:
     """While active, Hypothesis draws no constants collected from imported modules."""
@@ -41,4 +49,4 @@ def without_local_constants() -> Iterator[None]:
         cache.clear()
 
 
-__all__ = ["without_local_constants"]
+__all__ = ["fresh_seed", "without_local_constants"]

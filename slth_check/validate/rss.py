@@ -47,8 +47,8 @@ from .answers import (
     resolve,
     sum_tolerance,
 )
-from .determinism import without_local_constants
-from .rss_generation import MAX_ABS_DEFAULT, rss_cases
+from .determinism import fresh_seed, without_local_constants
+from .rss_generation import GRID_FAMILIES, MAX_ABS_DEFAULT, rss_cases, rss_grid
 from .sandbox import UserCodeFailure, UserFunction, load_user_function
 
 # Hypothesis and the exact solvers are imported where they are used: the worker process
@@ -96,8 +96,13 @@ def _check_int(name: str, v: Any, lo: int, hi: int) -> int:
 
 def validate_rss(impl: Callable | str, *, claims_optimal: bool = False, max_n: int = 16,
                  max_examples: int = 200, max_abs: float | None = None,
-                 timeout: float = 60.0) -> Verdict:
+                 timeout: float = 60.0, seed: int | None = None) -> Verdict:
     """Property-test a subset-sum solver ``f(values, target)`` (module docs).
+
+    Every instance of :func:`~slth_check.validate.rss_generation.rss_grid` (every
+    ``n`` up to ``max_n``, every family) is checked first, then ``max_examples``
+    random instances drawn from ``seed`` (default: a fresh seed, printed in the
+    verdict and its ``config``; pass it back to replay the same run).
 
     ``impl`` is ``"MODULE:ATTR"`` (run in a sandboxed worker with ``timeout``
     seconds per call) or a Python callable (run in-process).  ``max_n``
@@ -118,6 +123,7 @@ def validate_rss(impl: Callable | str, *, claims_optimal: bool = False, max_n: i
     max_abs = float(max_abs)
     if not isinstance(claims_optimal, bool):
         raise ValueError(f"claims_optimal: expected True or False, got {claims_optimal!r}")
+    seed = fresh_seed() if seed is None else _check_int("seed", seed, 0, 2**63 - 1)
     if isinstance(impl, str):
         name = impl
         fn = UserFunction("slth_check.validate.rss:_solver_factory", timeout,
@@ -131,11 +137,13 @@ def validate_rss(impl: Callable | str, *, claims_optimal: bool = False, max_n: i
         raise ValueError(f"impl: expected MODULE:ATTR or a callable, got {impl!r}")
     config = {"impl": name, "claims_optimal": claims_optimal, "max_n": max_n,
               "max_abs": max_abs, "max_examples": max_examples, "timeout": timeout,
+              "seed": seed, "grid": f"every n in 1..{max_n} x {len(GRID_FAMILIES)} families",
               "sandbox": "in-process" if fn.in_process else "worker process",
               "sum_tolerance": "gamma_n sum|v|",
               "optimality_slack": "2 gamma_n (|t| + sum|v|)" if claims_optimal else None}
     with fn:
-        return _run(fn, name, impl, config, claims_optimal, max_n, max_abs, max_examples)
+        return _run(fn, name, impl, config, claims_optimal, max_n, max_abs, max_examples,
+                    seed)
 
 
 def _key(case: tuple[np.ndarray, float]) -> tuple:
@@ -144,9 +152,23 @@ def _key(case: tuple[np.ndarray, float]) -> tuple:
 
 
 
+def _first_failure(evaluate: Callable[[tuple[np.ndarray, float]], _Problem | None],
+                   max_n: int, max_abs: float
+                   ) -> tuple[tuple[np.ndarray, float], _Problem] | None:
+    """The first grid instance (n ascending) on which ``evaluate`` finds a problem."""
+    for _family, _n, values, target in rss_grid(max_n, max_abs):
+        prob = evaluate((values, target))
+        if prob is not None:
+            return (values, target), prob
+    return None
+
+
 def _search(fn: UserFunction, claims_optimal: bool, max_n: int, max_abs: float,
-            max_examples: int) -> tuple[tuple[np.ndarray, float], _Problem] | None:
-    """A minimal failing instance and its problem, or None when every instance passed."""
+            max_examples: int, seed: int) -> tuple[tuple[np.ndarray, float], _Problem] | None:
+    """A minimal failing instance and its problem, or None when every instance passed:
+    the grid first (n ascending), then Hypothesis's random search from ``seed``."""
+    import random
+
     from hypothesis import HealthCheck, Phase, find, settings
     from hypothesis.errors import NoSuchExample
 
@@ -160,6 +182,9 @@ def _search(fn: UserFunction, claims_optimal: bool, max_n: int, max_abs: float,
         problem = check_result(values, target, answer, claims_optimal)
         return None if problem is None else _Problem(problem, answer=answer)
 
+    grid_failure = _first_failure(evaluate, max_n, max_abs)
+    if grid_failure is not None:
+        return grid_failure
     problems: dict[tuple, tuple[tuple[np.ndarray, float], _Problem]] = {}
     fatal: list[tuple] = []
 
@@ -177,9 +202,9 @@ def _search(fn: UserFunction, claims_optimal: bool, max_n: int, max_abs: float,
 
     try:
         with without_local_constants():  # the same cases in any host process
-            case = find(rss_cases(max_n, max_abs), mismatch,
+            case = find(rss_cases(max_n, max_abs), mismatch, random=random.Random(seed),
                         settings=settings(max_examples=max_examples, database=None,
-                                          derandomize=True, deadline=None,
+                                          derandomize=False, deadline=None,
                                           phases=[Phase.generate, Phase.shrink],
                                           suppress_health_check=list(HealthCheck)))
     except NoSuchExample:
@@ -196,15 +221,17 @@ def _search(fn: UserFunction, claims_optimal: bool, max_n: int, max_abs: float,
 
 
 def _run(fn: UserFunction, name: str, impl: Any, config: dict, claims_optimal: bool,
-         max_n: int, max_abs: float, max_examples: int) -> Verdict:
+         max_n: int, max_abs: float, max_examples: int, seed: int) -> Verdict:
     try:
         fn.start()
     except UserCodeFailure as exc:
         return Verdict("discrepancy", f"{name}: the implementation {exc}", None, None,
                        ["the implementation could not be imported"], config)
-    found = _search(fn, claims_optimal, max_n, max_abs, max_examples)
+    found = _search(fn, claims_optimal, max_n, max_abs, max_examples, seed)
     if found is None:
-        return Verdict("consistent", f"{name}: {max_examples} instances (n <= {max_n}, "
+        return Verdict("consistent", f"{name}: {max_n * len(GRID_FAMILIES)} grid instances "
+                       f"(every n in 1..{max_n}: {', '.join(GRID_FAMILIES)}) and "
+                       f"{max_examples} random ones (seed {seed}; n <= {max_n}, "
                        f"|values|, |target| <= {max_abs:g}) passed"
                        + (" including exact optimality" if claims_optimal else ""),
                        config=config)

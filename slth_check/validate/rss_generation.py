@@ -14,6 +14,16 @@ magnitudes below ``2**-64`` are not generated, so no sum of generated
 numbers is subnormal (every sum is a multiple of the smallest input ulp, at
 least ``2**-116``), and solvers on flush-to-zero hardware compute on the
 same numbers.
+
+**The grid** (:func:`rss_grid`), checked before any random case: for *every*
+``n`` in ``1..max_n``, one instance of each family of :data:`GRID_FAMILIES`,
+built by construction (so no class can be missed by chance): tie-free values
+in the paper's range, all positive, all negative, all zero, tie-rich small
+integers, signed powers of two (a unique optimum far from the second best),
+a *near hit* (the target at ``1e-11 * max(1, |s|)`` from a subset sum ``s``:
+above the proven rounding tolerance, below a solver's ``1e-9`` "close enough"),
+the zero target, and wide values up to ``max_abs``.  The grid is the same on
+every run; the random cases on top are drawn from a printed seed.
 """
 
 from __future__ import annotations
@@ -52,6 +62,58 @@ def _ints(max_abs: float) -> Any:
     return st.one_of(st.integers(-small, small), st.integers(-big, big)).map(float)
 
 
+#: The families of :func:`rss_grid`, in the order they are checked for each ``n``.
+GRID_FAMILIES = ("paper", "positive", "negative", "zeros", "ties", "powers", "near_hit",
+                 "zero_target", "wide")
+
+
+def _grid_case(family: str, n: int, rng: np.random.Generator,
+               max_abs: float) -> tuple[np.ndarray, float]:
+    """One instance of ``family`` with ``n`` values (module docs, *the grid*)."""
+    import math
+
+    if family in ("paper", "near_hit", "zero_target"):
+        v = rng.uniform(-1, 1, n)
+    elif family in ("positive", "negative"):
+        v = rng.uniform(2.0**-8, 1, n) * (1 if family == "positive" else -1)
+    elif family == "zeros":
+        v = np.zeros(n)
+    elif family == "ties":
+        k = int(min(3, max_abs))
+        v = rng.integers(-k, k + 1, n).astype(np.float64)
+    elif family == "powers":
+        v = np.ldexp(1.0, -np.arange(n)) * rng.choice([-1.0, 1.0], n)
+    else:  # wide
+        v = rng.uniform(-max_abs, max_abs, n)
+    v = np.array([_no_tiny(float(x)) for x in v])
+    total = float(np.sum(np.abs(v)))
+    if family == "zero_target":
+        return v, 0.0
+    if family == "near_hit":
+        s = math.fsum(v[rng.random(n) < 0.5])
+        s = s if abs(s) <= max_abs / 2 else 0.0  # the empty subset: |target| <= max_abs
+        return v, s + 1e-11 * max(1.0, abs(s))
+    if family == "zeros":
+        return v, 0.5
+    if family == "ties":
+        m = int(min(n, max_abs))
+        return v, float(rng.integers(-m, m + 1))
+    # a target inside the range of the subset sums, off any grid of the values
+    lo = float(np.sum(v[v < 0]))
+    t = lo + (total * (rng.random() * 0.9 + 0.05) if total > 0 else 0.3)
+    return v, float(np.clip(t, -max_abs, max_abs))
+
+
+def rss_grid(max_n: int = 16, max_abs: float = MAX_ABS_DEFAULT) -> list[tuple[str, int,
+                                                                          np.ndarray, float]]:
+    """``(family, n, values, target)`` for every ``n`` in ``1..max_n`` and every family of
+    :data:`GRID_FAMILIES`, ``n`` ascending (the first failure is one of the smallest).
+    Deterministic: the same grid on every run (module docs)."""
+    rng = np.random.default_rng(20220425)
+    return [(fam, n, *_grid_case(fam, n, rng, max_abs))
+            for n in range(1, max_n + 1) for fam in GRID_FAMILIES]
+
+
 def rss_cases(max_n: int = 16, max_abs: float = MAX_ABS_DEFAULT) -> Any:
     """A Hypothesis strategy of ``(values, target)``: ``n`` in ``1..max_n`` drawn first;
     kinds paper / integers / mixed; the target sometimes a subset sum of the values;
@@ -85,4 +147,4 @@ def rss_cases(max_n: int = 16, max_abs: float = MAX_ABS_DEFAULT) -> Any:
 
 
 
-__all__ = ["MAX_ABS_DEFAULT", "TINY", "rss_cases"]
+__all__ = ["GRID_FAMILIES", "MAX_ABS_DEFAULT", "TINY", "rss_cases", "rss_grid"]

@@ -232,6 +232,85 @@ def raises_value_error(values: np.ndarray, target: float) -> np.ndarray:
     return _best(values, target)
 
 
+# -- wrong only on a class of instances (issue 18: must be caught at the defaults) --------
+def _second(values: np.ndarray, target: float) -> np.ndarray:
+    """A subset of the second-least computed error (the best when all errors tie)."""
+    errors = np.abs(target - _all_sums(np.asarray(values, dtype=np.float64)))
+    order = np.argsort(errors, kind="stable")
+    return _mask(int(order[1] if len(order) > 1 else order[0]), len(values))
+
+
+def claims_target_when_close(values: np.ndarray, target: float) -> tuple[list[int], float]:
+    """Wrong: reports the target itself as the sum whenever within 1e-9 of it."""
+    idx = _indices(values, target)
+    s = float(np.sum(values[idx]))
+    return idx, (target if abs(s - target) <= 1e-9 else s)
+
+
+def second_best_at_16(values: np.ndarray, target: float) -> np.ndarray:
+    """Wrong (claims optimal): the second-best subset when n = 16."""
+    return _second(values, target) if len(values) == 16 else _best(values, target)
+
+
+def empty_at_5_11_13(values: np.ndarray, target: float) -> np.ndarray:
+    """Wrong (claims optimal): the empty subset when n is 5, 11 or 13."""
+    if len(values) in (5, 11, 13):
+        return np.zeros(len(values), dtype=bool)
+    return _best(values, target)
+
+
+def second_best_if_positive(values: np.ndarray, target: float) -> np.ndarray:
+    """Wrong (claims optimal): second best when every value is positive (n >= 2)."""
+    return _second(values, target) if (values > 0).all() else _best(values, target)
+
+
+def second_best_if_negative(values: np.ndarray, target: float) -> np.ndarray:
+    """Wrong (claims optimal): second best when every value is negative (n >= 2)."""
+    return _second(values, target) if (values < 0).all() else _best(values, target)
+
+
+def all_when_zero_target(values: np.ndarray, target: float) -> np.ndarray:
+    """Wrong (claims optimal): every value when the target is 0 (the empty set is exact)."""
+    if target == 0 and not (values == 0).all():
+        return np.ones(len(values), dtype=bool)
+    return _best(values, target)
+
+
+def fsum_pair(values: np.ndarray, target: float) -> tuple[list[int], float]:
+    """Correct: the best subset with its correctly rounded sum (math.fsum)."""
+    import math
+
+    idx = _indices(values, target)
+    return idx, math.fsum(values[idx])
+
+
+def float32_sums_reported(values: np.ndarray, target: float) -> tuple[list[int], float]:
+    """Wrong: reports the subset's sum computed in float32."""
+    idx = _indices(values, target)
+    return idx, float(np.sum(values[idx].astype(np.float32)))
+
+
+DEFAULT_RUN = [
+    ("claims_target_when_close", "reports the target as its sum within 1e-9", [],
+     r"reported sum .* > float64 rounding bound"),
+    ("second_best_at_16", "second best at n = 16", OPT, r"claimed optimal"),
+    ("empty_at_5_11_13", "empty subset at n = 5, 11, 13", OPT, r"claimed optimal"),
+    ("second_best_if_positive", "second best on all-positive values", OPT,
+     r"claimed optimal"),
+    ("second_best_if_negative", "second best on all-negative values", OPT,
+     r"claimed optimal"),
+    ("all_when_zero_target", "every value for the zero target", OPT, r"claimed optimal"),
+    ("float32_sums_reported", "reported sum computed in float32", [],
+     r"reported sum .* > float64 rounding bound"),
+]
+"""Solvers wrong only on one class of instances, caught at the DEFAULT settings (no
+--max-n, --max-examples): (name, kind, extra flags, pattern)."""
+
+DEFAULT_RUN_CORRECT = [("fsum_pair", "(indices, math.fsum sum) pair"),
+                       ("brute_mask", "bool ndarray mask")]
+"""Correct solvers run at the default settings with --claims-optimal."""
+
+
 IMPORT_FAILURES = {
     "raises_at_import": "raise RuntimeError('no GPU found')\n\ndef f(values, target):\n"
                         "    return []\n",
