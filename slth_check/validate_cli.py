@@ -60,7 +60,8 @@ def _cmd_validate(args: argparse.Namespace) -> int:
                             max_examples=args.max_examples, rtol=args.rtol,
                             precision=args.precision, max_d=args.max_d, max_D=args.max_D,
                             max_channels=args.max_channels, max_batch=args.max_batch,
-                            max_abs=args.max_abs, timeout=args.timeout, stride=args.stride)
+                            max_abs=args.max_abs, timeout=args.timeout, stride=args.stride,
+                            seed=args.seed)
     elif args.what == "rss":
         from .validate.rss import validate_rss
 
@@ -114,6 +115,9 @@ def add_subcommands(sub) -> None:  # argparse private type
                    help="largest |entry| (default 1e6, float16: overflow-safe)")
     c.add_argument("--timeout", type=float, default=60.0,
                    help="seconds per call of the implementation (default 60)")
+    c.add_argument("--seed", type=int, default=None,
+                   help="seed of the random cases drawn after the grid (default: a fresh "
+                   "one, printed; pass it back to replay a run)")
     c.add_argument("--json")
     r = vs.add_parser("rss", help="property testing of a subset-sum solver")
     r.add_argument("--impl", required=True, help="MODULE:ATTR called as f(values, target)")

@@ -42,6 +42,7 @@ reproducer and, where one fits, a diagnosis of the usual mistakes.
 from __future__ import annotations
 
 import math
+import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -74,9 +75,10 @@ from .conv2d_generation import (
     Limits,
     check_limits,
     conv_cases,
+    conv_grid,
     default_max_abs,
 )
-from .determinism import without_local_constants
+from .determinism import fresh_seed, without_local_constants
 from .diagnosis import diagnose, lower_precision, probe_cases, reproducer
 from .sandbox import UserCodeFailure, UserFunction
 from .tolerance import (
@@ -114,6 +116,13 @@ class _Problem:
     got: np.ndarray | None = None
 
 
+def _check_seed(seed: Any) -> int:
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) \
+            or not 0 <= seed < 2**63:
+        raise ValueError(f"seed: expected an integer in [0, 2**63), got {seed!r}")
+    return int(seed)
+
+
 def _check_modes(layout: str, op: str, padding: Padding) -> None:
     if layout not in LAYOUTS:
         raise ValueError(f"layout: expected one of {LAYOUTS}, got {layout!r}")
@@ -125,7 +134,8 @@ def _check_modes(layout: str, op: str, padding: Padding) -> None:
 
 def validate_conv2d(impl: Callable | str, *, layout: str = "paper", op: str = "convolution",
                     padding: Padding = "paper", max_examples: int = 200,
-                    rtol: float | None = None, seed: int = 0, precision: str = "float64",
+                    rtol: float | None = None, seed: int | None = None,
+                    precision: str = "float64",
                     max_d: int = 5, max_D: int = 8, max_channels: int = 4, max_batch: int = 3,
                     max_abs: float | None = None, timeout: float = 60.0,
                     stride: int = 1) -> Verdict:
@@ -143,8 +153,13 @@ def validate_conv2d(impl: Callable | str, *, layout: str = "paper", op: str = "c
     :class:`~slth_check.validate.Verdict`: ``consistent``, or ``discrepancy``
     with a minimal counterexample, a reproducer and a diagnosis.  Raises
     ValueError for bad arguments or an implementation that cannot be found.
+
+    The grid of small configurations (:func:`conv_grid`) is checked first, then
+    ``max_examples`` random cases drawn from ``seed`` (default: a fresh seed,
+    printed in the verdict and its ``config``; pass it back to replay the run).
     """
     _check_modes(layout, op, padding)
+    seed = fresh_seed() if seed is None else _check_seed(seed)
     p = get_precision(precision)
     lim = check_limits(padding, p, rtol, max_examples, max_d, max_D, max_channels,
                        max_batch, max_abs, stride)
@@ -152,6 +167,7 @@ def validate_conv2d(impl: Callable | str, *, layout: str = "paper", op: str = "c
     name = impl if isinstance(impl, str) else getattr(impl, "__qualname__", repr(impl))
     layout, op, fn = _user_function(impl, layout, op, padding, stride, timeout, name)
     config = {"impl": name, "layout": layout, "op": op, "padding": padding, "stride": stride,
+              "seed": seed,
               "max_examples": lim.max_examples, "rtol": rtol, "precision": precision,
               "max_d": lim.max_d, "max_D": lim.max_D, "max_channels": lim.max_channels,
               "max_batch": lim.max_batch, "max_abs": lim.max_abs, "timeout": timeout,
@@ -290,16 +306,21 @@ def _sparsify(search: _Search, found: tuple[np.ndarray, np.ndarray]
     return K, X
 
 
-def _find(case: _Case, lim: Limits
+def _find(case: _Case, lim: Limits, seed: int
           ) -> tuple[tuple[np.ndarray, np.ndarray], _Problem] | None:
-    """A minimal failing case and its problem, or None when every case agreed."""
+    """A minimal failing case and its problem, or None when every case agreed: the grid
+    first (:func:`conv_grid`, sparsified on failure), then the random cases from
+    ``seed``."""
     search = _Search(case)
+    for _label, K, X in grid_cases(case.padding, case.p.name, lim):
+        if search.mismatch((K, X)):
+            return _settle(case, search, (K, X))
     strategy = conv_cases(case.padding, precision=case.p.name, **lim.shapes())
     try:
         with without_local_constants():  # the same cases in any host process
-            found = find(strategy, search.mismatch,
+            found = find(strategy, search.mismatch, random=random.Random(seed),
                          settings=settings(max_examples=lim.max_examples, database=None,
-                                           derandomize=True, deadline=None,
+                                           derandomize=False, deadline=None,
                                            phases=[Phase.generate, Phase.shrink],
                                            suppress_health_check=list(HealthCheck)))
     except NoSuchExample:
@@ -309,6 +330,20 @@ def _find(case: _Case, lim: Limits
             raise
         found = min((c for c, _ in search.problems.values()),
                     key=lambda c: (c[0].size + c[1].size))
+    return _settle(case, search, found)
+
+
+def grid_cases(padding: str, precision: str, lim: Limits
+               ) -> list[tuple[str, np.ndarray, np.ndarray]]:
+    """The grid of a run (:func:`conv_grid` within the run's limits)."""
+    return conv_grid(padding, precision=precision, max_d=lim.max_d, max_D=lim.max_D,
+                     max_channels=lim.max_channels, max_batch=lim.max_batch,
+                     max_abs=lim.max_abs)
+
+
+def _settle(case: _Case, search: _Search, found: tuple[np.ndarray, np.ndarray]
+            ) -> tuple[tuple[np.ndarray, np.ndarray], _Problem]:
+    """The failing case sparsified (unless fatal) with its problem."""
     if search.fatal is None:
         found = _sparsify(search, found)
     key = _key(found)
@@ -329,9 +364,13 @@ def _run(case: _Case, name: str, impl: Any, config: dict, lim: Limits,
     except UserCodeFailure as exc:
         return Verdict("discrepancy", f"{name}: the implementation {exc}", None, None,
                        ["the implementation could not be imported"], config)
-    found = _find(case, lim)
+    found = _find(case, lim, seed)
     if found is None:
-        return Verdict("consistent", f"{name}: {lim.max_examples} generated cases agree "
+        n_grid = len(grid_cases(case.padding, case.p.name, lim))
+        return Verdict("consistent", f"{name}: {n_grid} grid cases (every d <= {lim.max_d} "
+                       f"with every D <= {lim.max_D}, every (c0, c1) up to "
+                       f"{lim.max_channels}, every input sign class) and "
+                       f"{lim.max_examples} random cases (seed {seed}) agree "
                        f"with Definition 1 ({case.padding} padding{_at(case)}) within the "
                        f"{case.p.name} tolerance", config=config)
     (K, X), prob = found

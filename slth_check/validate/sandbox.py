@@ -59,7 +59,8 @@ from typing import Any
 import numpy as np
 
 __all__ = ["ImplementationLoadError", "ImportFailed", "InputModified", "UserCodeFailure",
-           "UserFunction", "load_user_function", "private_copy", "real_array"]
+           "UserFunction", "bits_changed", "load_user_function", "private_copy",
+           "real_array"]
 
 #: Seconds a worker may take to start and import the implementation, whatever the
 #: per-call ``timeout``: start-up on a loaded machine must not read as a failure.
@@ -111,10 +112,45 @@ def real_array(Y: Any) -> np.ndarray:
     a = np.asarray(Y)
     if a.dtype.kind == "c":
         raise ValueError(f"a complex array of shape {a.shape} (take the real part?)")
+    if a.dtype == object:
+        return _real_objects(a)
     if a.dtype.kind not in "fiu":
         raise ValueError(f"an array of dtype {a.dtype} and shape {a.shape}, expected real "
                          "numbers")
     return np.array(a, dtype=np.float64)
+
+
+def _real_objects(a: np.ndarray) -> np.ndarray:
+    """An object array of real numbers (Fractions, ints, mpmath numbers: an exact
+    implementation's result), each correctly rounded to float64."""
+    import numbers
+
+    out = np.empty(a.shape, dtype=np.float64)
+    for idx, v in np.ndenumerate(a):
+        if isinstance(v, (str, bytes, complex)) or not (
+                isinstance(v, numbers.Real) or hasattr(v, "__float__")):
+            raise ValueError(f"an array of dtype object and shape {a.shape} whose entry "
+                             f"{idx} is {type(v).__name__} {v!r:.40}, expected real numbers")
+        try:
+            out[idx] = float(v)
+        except (OverflowError, TypeError, ValueError) as exc:
+            raise ValueError(f"entry {idx} of the result, {v!r:.40}, is not a float64 "
+                             f"number ({exc})") from None
+    return out
+
+
+def bits_changed(a: np.ndarray, b: np.ndarray) -> int:
+    """How many entries of ``b`` differ from ``a`` bit for bit (all of them when the shape
+    or dtype differ): +0.0 -> -0.0 and a NaN's payload count as changes."""
+    if a.shape != b.shape or a.dtype != b.dtype:
+        return max(a.size, 1)
+    if a.size == 0:
+        return 0
+    if a.dtype == object:
+        return int(np.sum(a != b))
+    ab = np.ascontiguousarray(a).reshape(-1).view(np.uint8).reshape(a.size, -1)
+    bb = np.ascontiguousarray(b).reshape(-1).view(np.uint8).reshape(b.size, -1)
+    return int(np.any(ab != bb, axis=1).sum())
 
 
 #: Converters that can be named by a string (resolved inside the worker).
@@ -420,9 +456,8 @@ class UserFunction:
         if status == "result":
             raise UserCodeFailure(f"{value} {during}", kind="result")
         for i, (a, b) in enumerate(zip(originals, after)):
-            b = np.asarray(b)
-            if b.shape != a.shape or not np.array_equal(a, b, equal_nan=a.dtype.kind == "f"):
-                changed = int(np.sum(a != b)) if b.shape == a.shape else a.size
+            changed = bits_changed(a, np.asarray(b))
+            if changed:
                 raise InputModified(f"modified its input {self._name(i)} in place "
                                     f"({changed} of {a.size} entries changed) {during}", i)
         return value

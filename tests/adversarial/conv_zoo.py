@@ -264,6 +264,178 @@ def raises(K, X):
     raise RuntimeError("not implemented for this shape")
 
 
+# ------------------------------------- wrong on one class only (issue 18, default run)
+def relu_if_all_positive(K, X):
+    """Wrong: applies a ReLU to the output when every input entry is positive."""
+    Y = _direct(K, X)
+    return np.maximum(Y, 0) if (np.asarray(X) > 0).all() else Y
+
+
+def negated_if_all_negative(K, X):
+    """Wrong: the sign of the output is lost when every input entry is negative."""
+    Y = _direct(K, X)
+    return np.abs(Y) if (np.asarray(X) < 0).all() else Y
+
+
+def doubled_if_kernel_negative(K, X):
+    """Wrong: twice the output when every kernel entry is negative."""
+    Y = _direct(K, X)
+    return 2 * Y if (np.asarray(K) < 0).all() else Y
+
+
+def ones_if_input_zero(K, X):
+    """Wrong: a bias of one leaks into the output of an all-zero input."""
+    Y = _direct(K, X)
+    return Y + 1 if not np.asarray(X).any() else Y
+
+
+def transposed_channels_3x3(K, X):
+    """Wrong: the 3 x 3 channel matrix transposed (c0 = c1 = 3 only)."""
+    K = np.asarray(K)
+    if K.shape[2] == K.shape[3] == 3:
+        K = K.transpose(0, 1, 3, 2)
+    return _direct(K, X)
+
+
+def rotated_outputs_1_to_3(K, X):
+    """Wrong: output channels rotated when c0 = 1, c1 = 3."""
+    Y = _direct(K, X)
+    return np.roll(Y, 1, axis=3) if K.shape[2:] == (1, 3) else Y
+
+
+def winograd_bug_4x4(K, X):
+    """Wrong: Winograd F(2x2, 3x3) whose last tile uses the unflipped kernel on 4 x 4
+    inputs (d = 3, D = 4 only); exact elsewhere."""
+    Y = _direct(K, X)
+    if K.shape[0] == 3 and X.shape[1] == 4:
+        Y[:, 2:, 2:] = _direct(np.asarray(K)[::-1, ::-1], X)[:, 2:, 2:]
+    return Y
+
+
+def _shift_at(K, X, d, D):
+    Y = _direct(K, X)
+    if (K.shape[0], X.shape[1]) == (d, D):
+        Y = np.roll(Y, 1, axis=2)
+    return Y
+
+
+def shifted_at_2_2(K, X):
+    """Wrong: columns shifted by one, (d, D) = (2, 2) only."""
+    return _shift_at(K, X, 2, 2)
+
+
+def shifted_at_3_7(K, X):
+    """Wrong: columns shifted by one, (d, D) = (3, 7) only."""
+    return _shift_at(K, X, 3, 7)
+
+
+def shifted_at_1_8(K, X):
+    """Wrong: columns shifted by one, (d, D) = (1, 8) only."""
+    return _shift_at(K, X, 1, 8)
+
+
+def shifted_at_2_6(K, X):
+    """Wrong: columns shifted by one, (d, D) = (2, 6) only."""
+    return _shift_at(K, X, 2, 6)
+
+
+def shifted_at_2_8(K, X):
+    """Wrong: columns shifted by one, (d, D) = (2, 8) only."""
+    return _shift_at(K, X, 2, 8)
+
+
+def zeros_if_input_smaller(K, X):
+    """Wrong: zeros when the input is smaller than the kernel (D < d)."""
+    Y = _direct(K, X)
+    return np.zeros_like(Y) if X.shape[1] < K.shape[0] else Y
+
+
+def swapped_batch_of_2(K, X):
+    """Wrong: the two images of a batch of 2 swapped."""
+    Y = _direct(K, X)
+    return Y[::-1] if len(Y) == 2 else Y
+
+
+def im2col(K, X):
+    """Correct: im2col (patches as rows) and one matrix product, float64."""
+    K, X = np.asarray(K, np.float64), np.asarray(X, np.float64)
+    d, D, c0, c1 = K.shape[0], X.shape[1], K.shape[2], K.shape[3]
+    Xp = np.pad(X, ((0, 0), (d - 1, 0), (d - 1, 0), (0, 0)))
+    cols = sliding_window_view(Xp, (d, d), axis=(1, 2))[:, :D, :D]  # (N, D, D, c0, d, d)
+    cols = cols.transpose(0, 1, 2, 4, 5, 3).reshape(len(X), D, D, d * d * c0)
+    return cols @ K[::-1, ::-1].reshape(d * d * c0, c1)
+
+
+def python_loops_exact(K, X):
+    """Correct: Definition 1 by its 1-based formula, in Fractions (an object array)."""
+    from fractions import Fraction
+
+    K, X = np.asarray(K), np.asarray(X)
+    d, (N, D, _, c0), c1 = K.shape[0], X.shape, K.shape[3]
+    Y = np.empty((N, D, D, c1), dtype=object)
+    for n, i, j, l in np.ndindex(N, D, D, c1):
+        acc = Fraction(0)
+        for a, b, k in np.ndindex(d, d, c0):
+            if 0 <= i - a < D and 0 <= j - b < D:
+                acc += Fraction(float(K[a, b, k, l])) * Fraction(float(X[n, i - a, j - b, k]))
+        Y[n, i, j, l] = acc
+    return Y
+
+
+def einsum_float32(K, X):
+    """Correct in float32: the sliding-window contraction in float32."""
+    return _direct(K, X, dtype=np.float32)
+
+
+def channels_first_inside(K, X):
+    """Correct: computes in NCHW/OIHW internally (cross-correlation of the flipped
+    kernel), back to the paper's layout."""
+    K, X = np.asarray(K, np.float64), np.asarray(X, np.float64)
+    W = K[::-1, ::-1].transpose(3, 2, 0, 1)  # (c1, c0, d, d)
+    Xc = X.transpose(0, 3, 1, 2)  # (N, c0, D, D)
+    d, D = K.shape[0], X.shape[1]
+    Xp = np.pad(Xc, ((0, 0), (0, 0), (d - 1, 0), (d - 1, 0)))
+    win = sliding_window_view(Xp, (d, d), axis=(2, 3))[:, :, :D, :D]  # (N, c0, D, D, d, d)
+    Y = np.einsum("nkijab,lkab->nlij", win, W)
+    return Y.transpose(0, 2, 3, 1)
+
+
+def flips_zero_sign(K, X):
+    """Wrong: writes -0.0 over the +0.0 entries of its input (a mutation no value
+    comparison sees)."""
+    Y = _direct(K, X)
+    X[X == 0] = -0.0
+    return Y
+
+
+#: Wrong on one class of inputs only: each must be caught at the DEFAULT settings.
+DEFAULT_RUN_WRONG = [
+    ("relu_if_all_positive", "ReLU when every input entry is positive"),
+    ("negated_if_all_negative", "|output| when every input entry is negative"),
+    ("doubled_if_kernel_negative", "2x output when every kernel entry is negative"),
+    ("ones_if_input_zero", "ones for an all-zero input"),
+    ("transposed_channels_3x3", "transposed 3 x 3 channel matrix"),
+    ("rotated_outputs_1_to_3", "output channels rotated at (c0, c1) = (1, 3)"),
+    ("winograd_bug_4x4", "Winograd tile bug on 4 x 4 inputs"),
+    ("shifted_at_2_2", "shift at (d, D) = (2, 2)"),
+    ("shifted_at_3_7", "shift at (d, D) = (3, 7)"),
+    ("shifted_at_1_8", "shift at (d, D) = (1, 8)"),
+    ("shifted_at_2_6", "shift at (d, D) = (2, 6)"),
+    ("shifted_at_2_8", "shift at (d, D) = (2, 8)"),
+    ("zeros_if_input_smaller", "zeros when D < d"),
+    ("swapped_batch_of_2", "images swapped in a batch of 2"),
+    ("flips_zero_sign", "+0.0 -> -0.0 in its input, in place"),
+]
+
+#: Correct in another algorithm, precision or representation (default settings too).
+DEFAULT_RUN_CORRECT = [
+    ("im2col", {}),
+    ("python_loops_exact", {}),
+    ("einsum_float32", {"precision": "float32"}),
+    ("channels_first_inside", {}),
+]
+
+
 #: (name, validator options) of the correct implementations.
 CORRECT = [
     ("reference", {}),
