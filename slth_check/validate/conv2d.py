@@ -75,9 +75,9 @@ from .conv2d_generation import (
     Limits,
     check_limits,
     conv_cases,
-    conv_grid,
     default_max_abs,
 )
+from .conv2d_grid import conv_grid
 from .determinism import fresh_seed, without_local_constants
 from .diagnosis import diagnose, lower_precision, probe_cases, reproducer
 from .sandbox import UserCodeFailure, UserFunction

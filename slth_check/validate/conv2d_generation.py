@@ -10,17 +10,8 @@ in the precision (no subnormal inputs, so denormals-are-zero hardware
 computes on the same values).  For ``bfloat16`` the arrays are float32
 holding bfloat16-representable values (NumPy has no bfloat16).
 
-**The grid** (:func:`conv_grid`), checked before any random case, so no small
-configuration is missed by chance: every kernel size ``d <= max_d`` with every
-input size ``D <= max_D`` (``D < d`` included, except for ``valid`` padding),
-each with inputs of every sign class in turn (all positive, all negative,
-mixed) and kernels of every sign class (mixed / positive / negative) in turn,
-and an all-zero input for every ``d``; every
-channel pair ``(c0, c1)`` up to ``max_channels`` (with non-symmetric channel
-mixing, so a transposed channel matrix shows) at ``d = 3, D = 4`` and
-``d = 2, D = 3`` with positive and with negative inputs; batches of
-``2 .. max_batch``.  The grid is the same on every run; the random cases on top
-are drawn from a seed printed in the verdict.
+**The grid** of small configurations checked before the random cases is
+:mod:`slth_check.validate.conv2d_grid`.
 
 **Bounds** (:func:`check_limits`): the options of a run are checked before any
 case is drawn (ValueError naming the option): no case too slow to check
@@ -48,7 +39,8 @@ def _round_bfloat16(a: Any) -> np.ndarray:
     return r.astype(np.uint32).view(np.float32)
 
 
-def _to_precision(a: np.ndarray, p: Precision) -> np.ndarray:
+def to_precision(a: np.ndarray, p: Precision) -> np.ndarray:
+    """``a`` rounded to the precision's dtype (bfloat16: float32 arrays of bfloat16 values)."""
     out: np.ndarray = np.asarray(a, dtype=np.float64).astype(p.dtype)
     return _round_bfloat16(out) if p.name == "bfloat16" else out
 
@@ -110,7 +102,7 @@ def _background(kind: int, seed: int, size: int, p: Precision, max_abs: float) -
         pick = rng.integers(0, 3, size)
         out = np.choose(pick, [ints, unit, wide])
         out[rng.random(size) < 0.2] = 0.0
-    return _to_precision(out, p)
+    return to_precision(out, p)
 
 
 @st.composite
@@ -125,71 +117,6 @@ def _array(draw: Any, shape: tuple[int, ...], p: Precision, max_abs: float) -> n
                               max_size=8)):
         a[i] = v
     return a.reshape(shape)
-
-
-#: The sign classes of the grid's inputs, in the order they cycle.
-SIGN_CLASSES = ("positive", "negative", "mixed", "zero")
-
-
-def _signed(rng: np.random.Generator, shape: tuple[int, ...], sign: str, p: Precision,
-            max_abs: float) -> np.ndarray:
-    """Entries of one sign class (:data:`SIGN_CLASSES`), magnitudes in ``[1/8, 2]``
-    (capped by ``max_abs``) with a few small integers, in the precision."""
-    if sign == "zero":
-        return np.zeros(shape, dtype=p.dtype)
-    hi = min(2.0, max_abs)
-    a = rng.uniform(hi / 16, hi, shape)
-    a[rng.random(shape) < 0.25] = min(1.0, hi)
-    if sign == "negative":
-        a = -a
-    elif sign == "mixed":
-        a = a * rng.choice([-1.0, 1.0], shape)
-    return _to_precision(a, p)
-
-
-def conv_grid(padding: str = "paper", *, precision: str = "float64", max_d: int = 5,
-              max_D: int = 8, max_channels: int = 4, max_batch: int = 3,
-              max_abs: float | None = None) -> list[tuple[str, np.ndarray, np.ndarray]]:
-    """``(label, K, X)`` for every small configuration (module docs, *the grid*), ``X``
-    batched ``(N, D, D, c0)``, smallest cases first.  Deterministic."""
-    p = get_precision(precision)
-    if max_abs is None:
-        max_abs = default_max_abs(precision, max_d, max_channels)
-    rng = np.random.default_rng(20220125)
-    out: list[tuple[str, np.ndarray, np.ndarray]] = []
-    i = 0
-    for d in range(1, max_d + 1):
-        for D in range(1, max_D + 1):
-            if padding == "valid" and D < d:
-                continue
-            xs, ks = SIGN_CLASSES[i % 3], ("mixed", "positive", "negative")[(i // 3) % 3]
-            i += 1
-            K = _signed(rng, (d, d, 1, 1), ks, p, max_abs)
-            X = _signed(rng, (1, D, D, 1), xs, p, max_abs)
-            out.append((f"d={d} D={D} c0=c1=1 X {xs} K {ks}", K, X))
-    for d in range(1, max_d + 1):
-        D = min(d + 1, max_D) if padding != "valid" or max_D >= d else None
-        if D is not None and (padding != "valid" or D >= d):
-            K = _signed(rng, (d, d, 1, 1), "mixed", p, max_abs)
-            out.append((f"d={d} D={D} X zero", K, np.zeros((1, D, D, 1), dtype=p.dtype)))
-    for d, D in ((2, 3), (3, 4)):
-        if d > max_d or D > max_D:
-            continue
-        for c0 in range(1, max_channels + 1):
-            for c1 in range(1, max_channels + 1):
-                for xs in ("positive", "negative"):
-                    K = _signed(rng, (d, d, c0, c1), "mixed", p, max_abs)
-                    X = _signed(rng, (1, D, D, c0), xs, p, max_abs)
-                    out.append((f"d={d} D={D} c0={c0} c1={c1} X {xs}", K, X))
-    for N in range(2, max_batch + 1):
-        d, D, c = min(3, max_d), min(4, max_D), min(2, max_channels)
-        if padding == "valid" and D < d:
-            continue
-        K = _signed(rng, (d, d, c, c), "mixed", p, max_abs)
-        X = np.concatenate([_signed(rng, (1, D, D, c), s, p, max_abs)
-                            for s in (SIGN_CLASSES * N)[:N]])
-        out.append((f"batch N={N}", K, X))
-    return out
 
 
 def _check_int(name: str, v: Any, lo: int, hi: int) -> int:
@@ -279,8 +206,9 @@ def conv_cases(draw: Any, padding: str = "paper", *, precision: str = "float64",
                max_d: int = 5, max_D: int = 8, max_channels: int = 4, max_batch: int = 3,
                max_abs: float | None = None, stride: int = 1) -> tuple[np.ndarray, np.ndarray]:
     """Kernels ``K`` (d, d, c0, c1) and inputs ``X`` (N, D, D, c0) in the precision's
-    dtype.  ``d`` is drawn first, then ``D`` (``D >= d`` for ``valid`` padding), ``c0``, ``c1``, ``N``, so failures
-    shrink toward (1, 1, 1, 1).  Each array is a dense background of one kind
+    dtype.  ``d`` is drawn first, then ``D`` (``D >= d`` for ``valid`` padding), ``c0``,
+    ``c1``, ``N``, so failures shrink toward (1, 1, 1, 1).
+    Each array is a dense background of one kind
     (small integers, unit floats, a log-uniform spread from ``2**(emin/2)`` to
     ``max_abs``, or a mix with zeros) overwritten by a few explicit entries
     (module docs); shrinking removes the background and simplifies the entries.
@@ -300,5 +228,5 @@ def conv_cases(draw: Any, padding: str = "paper", *, precision: str = "float64",
     return K, X
 
 
-__all__ = ["BACKGROUNDS", "MAX_WORK", "SIGN_CLASSES", "Limits", "check_limits", "check_stride",
-           "conv_cases", "conv_grid", "default_max_abs"]
+__all__ = ["BACKGROUNDS", "MAX_WORK", "Limits", "check_limits", "check_stride", "conv_cases",
+           "default_max_abs", "to_precision"]

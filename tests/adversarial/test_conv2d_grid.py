@@ -5,12 +5,12 @@ other algorithms, precisions and representations pass; the seed replays."""
 
 from __future__ import annotations
 
+import conv_zoo  # tests/adversarial is on sys.path (its conftest)
 import numpy as np
 import pytest
 
-import conv_zoo  # tests/adversarial is on sys.path (its conftest)
 from slth_check.validate.conv2d import validate_conv2d
-from slth_check.validate.conv2d_generation import SIGN_CLASSES, conv_grid
+from slth_check.validate.conv2d_grid import SIGN_CLASSES, conv_grid
 
 
 @pytest.mark.parametrize("name,mistake", conv_zoo.DEFAULT_RUN_WRONG,
