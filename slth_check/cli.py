@@ -23,6 +23,7 @@ from .errors import (
     EXIT_VIOLATED,
     UsageError,
 )
+from .json_stdout import json_only_stdout
 
 __all__ = ["UsageError", "build_parser", "main"]
 
@@ -205,7 +206,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     debug = bool(getattr(args, "debug", False))
     try:
         _preflight(args)
-        return int(args.func(args))
+        with json_only_stdout(getattr(args, "json", None) == "-"):
+            return int(args.func(args))
     except KeyboardInterrupt:
         _release_workers()
         _say("interrupted")

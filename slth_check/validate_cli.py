@@ -7,6 +7,8 @@ import json
 import sys
 from pathlib import Path
 
+from .json_stdout import emit_json
+
 
 def _cmd_reproduce(args: argparse.Namespace) -> int:
     from .files import ensure_writable_dir
@@ -42,7 +44,7 @@ def _report(v, json_path: str | None, junit_path: str | None = None,
     if v.reproducer:
         print("reproducer:\n" + v.reproducer, file=human)
     if json_path == "-":
-        print(json.dumps(v.to_json(), indent=2))
+        emit_json(v.to_json())
     elif json_path:
         atomic_write(Path(json_path), json.dumps(v.to_json(), indent=2))
     if junit_path:

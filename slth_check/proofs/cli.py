@@ -19,6 +19,8 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
+from ..json_stdout import emit_json
+
 if TYPE_CHECKING:
     from .core import ObligationResult
 
@@ -102,7 +104,7 @@ def _cmd_prove(args: argparse.Namespace) -> int:
     print_run(results, names, timeout_ms, seconds, human)
     doc = report(results, names, timeout_ms, seconds)
     if args.json == "-":
-        print(json.dumps(doc, indent=2))
+        emit_json(doc)
     elif args.json:
         atomic_write(Path(args.json), json.dumps(doc, indent=2))
     return summary_exit_code(results)
