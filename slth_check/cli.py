@@ -19,6 +19,7 @@ from .errors import (
     EXIT_INTERNAL,
     EXIT_INTERRUPTED,
     EXIT_OK,
+    EXIT_UNKNOWN,
     EXIT_USAGE,
     EXIT_VIOLATED,
     UsageError,
@@ -77,7 +78,8 @@ def _cmd_replay(args: argparse.Namespace) -> int:
 
     verdict, detail = replay(Path(args.witness))
     print(f"{verdict}: {detail}")
-    return EXIT_VIOLATED if verdict == "violated" else EXIT_OK
+    # holds 0, violated 1; unknown and hypotheses_unmet decide nothing about the claim: 3
+    return {"holds": EXIT_OK, "violated": EXIT_VIOLATED}.get(verdict, EXIT_UNKNOWN)
 
 
 #: The claim ids of ``slth_check.claims.REGISTRY``, listed without importing the claims

@@ -135,9 +135,10 @@ def test_every_witness_of_a_report_replays(tmp_path, capsys):
     capsys.readouterr()
     rep = json.loads((tmp_path / "report.json").read_text())
     assert len(rep["violations"]) == 4 and all(v["expected"] for v in rep["violations"])
-    for v in rep["violations"]:
-        assert main(["replay", str(tmp_path / v["witness"])]) == 1  # violated, again
-        assert capsys.readouterr().out.startswith("violated:")
+    for v in rep["violations"]:  # negative controls: a hypothesis dropped on purpose
+        assert main(["replay", str(tmp_path / v["witness"])]) == 3
+        out = capsys.readouterr().out
+        assert out.startswith("hypotheses_unmet:") and "exact error at X" in out, out
 
 
 def test_reproduce_without_artifacts_is_a_usage_error(tmp_path, capsys):

@@ -77,10 +77,16 @@ class Definition1(Claim):
     statement = ("Definition 1: the float64 convolution conv2d(K, X) is within the proven "
                  "rounding bound gamma_m (|K|*|X|) + m*eta (m = d*d*c0) of the exact "
                  "convolution, entry by entry, checked in exact arithmetic.")
-    hypotheses_text = "finite float64 K (d, d, c0, c1) and X (D, D, c0)"
-
     def __init__(self, impl: Callable[..., np.ndarray] | None = None) -> None:
         self.impl = impl or conv2d
+
+    hypotheses_text = ("finite float64 K (d, d, c0, c1) and X (D, D, c0) whose computation "
+                       "cannot overflow (every entry of |K|*|X| at most 2^1000)")
+
+    def hypotheses(self, instance: ConvInstance) -> list[str]:
+        from .hypotheses import conv_unmet
+
+        return conv_unmet(instance.K, instance.X, instance.padding, instance.stride)
 
     def check(self, instance: ConvInstance) -> Outcome:
         got = self.impl(instance.K, instance.X, padding=instance.padding, stride=instance.stride)
@@ -91,8 +97,8 @@ class Definition1(Claim):
 
     def replay(self, arrays: dict, meta: dict) -> Outcome:
         """Re-check a saved witness (K, X) with the reference conv2d."""
-        return self.check(ConvInstance(arrays["K"], arrays["X"], meta.get("padding", "paper"),
-                                       int(meta.get("stride", 1))))
+        return self.run(ConvInstance(arrays["K"], arrays["X"], meta.get("padding", "paper"),
+                                     int(meta.get("stride", 1))))
 
     def instances(self, rng: np.random.Generator, profile: str) -> Iterator[Any]:
         count = {"ci": 20, "dev": 60, "thorough": 300}.get(profile, 20)

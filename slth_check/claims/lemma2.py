@@ -192,9 +192,28 @@ class Lemma2(Claim):
         else:  # witnesses written before 0.2.0 had unnumbered K, U, V, S, T
             pruned = PrunedCNN([PrunedLayer(arrays["U"], arrays["V"], arrays["S"], arrays["T"])])
             target = TargetCNN.from_kernels([arrays["K"]])
-        err = exact_error(target, pruned, arrays["X"])
-        return compare(self.id, err, Fraction(float(meta["eps"])), strict=True, method="exact",
-                       detail=meta.get("control", ""))
+        return replay_network(self.id, target, pruned, arrays["X"], meta)
+
+
+def replay_network(claim: str, target: TargetCNN, pruned: PrunedCNN, X: np.ndarray,
+                   meta: dict) -> Outcome:
+    """A network witness replayed: ``hypotheses_unmet`` (with the exact error, which shows
+    the hypothesis is needed) when it is outside the statement's hypotheses
+    (:func:`~slth_check.claims.hypotheses.network_unmet`); else the exact error against
+    eps, a failure being ``unknown``: one draw of a statement that holds with
+    probability at least 1 - eps cannot refute it."""
+    from .hypotheses import network_unmet
+
+    unmet = network_unmet(target, pruned, X, meta["eps"], float(meta.get("C", CALIBRATED_C)))
+    control = meta.get("control", "")
+    if unmet:
+        err = exact_error(target, pruned, np.asarray(X, dtype=np.float64))
+        return Outcome(claim, "hypotheses_unmet", err, None, "exact",
+                       detail=f"{control + ': ' if control else ''}hypotheses unmet: "
+                       + "; ".join(unmet) + f" (exact error at X: {float(err):.6g})")
+    err = exact_error(target, pruned, X)
+    return compare_or_unknown(claim, err, Fraction(float(meta["eps"])), strict=True,
+                              method="exact", detail=control)
 
 
 class Lemma1(Lemma2):
@@ -228,7 +247,7 @@ def failure_summary(outcomes: list[Outcome]) -> dict[str, Any]:
 
 # ------------------------------------------------------------------ negative controls
 
-def _shrink(check, X: np.ndarray) -> np.ndarray:
+def shrink_input(check, X: np.ndarray) -> np.ndarray:
     """Greedily zero entries of X while ``check(X)`` stays true (a minimal witness)."""
     X = X.copy()
     for idx in zip(*np.nonzero(X)):
@@ -248,7 +267,7 @@ def _control(claim: str, name: str, K: np.ndarray, layer: PrunedLayer, X: np.nda
         return float(np.abs(target.forward(Y) - pruned.forward(Y)).max()) >= eps * (1 + 1e-9)
 
     if breaks(X):
-        X = _shrink(breaks, X)
+        X = shrink_input(breaks, X)
     err = exact_error(target, pruned, X)  # exact replay on the actual pruned layer
     found = err >= Fraction(eps)
     return compare(claim, err, Fraction(eps), strict=True, method="exact", on_pass="unknown",

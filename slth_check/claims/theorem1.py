@@ -30,7 +30,7 @@ from ..network_io import network_arrays, networks_from_arrays
 from ..plotting import category, save_png
 from ..proofs import outcome_fields
 from .base import Claim, Outcome, compare, compare_or_unknown
-from .lemma2 import CALIBRATED_C, _shrink
+from .lemma2 import CALIBRATED_C, replay_network, shrink_input
 
 
 @dataclass
@@ -167,9 +167,7 @@ class Theorem1(Claim):
             target = TargetCNN.from_kernels([arrays[f"K{i}"] for i in range(ell)])
             pruned = PrunedCNN([PrunedLayer(arrays[f"U{i}"], arrays[f"V{i}"], arrays[f"S{i}"],
                                             arrays[f"T{i}"]) for i in range(ell)])
-        err = exact_error(target, pruned, arrays["X"])
-        return compare(self.id, err, Fraction(float(meta["eps"])), strict=True, method="exact",
-                       detail=meta.get("control", ""))
+        return replay_network(self.id, target, pruned, arrays["X"], meta)
 
     def figures(self, summary: dict[str, Any], outcomes: Sequence[Outcome],
                 fig_dir: Path) -> list[tuple[str, str]]:
@@ -257,7 +255,7 @@ def norm_control(rng: np.random.Generator, C: float = 3.0) -> Outcome:
         return float(np.abs(target.forward(Y) - g.forward(Y)).max()) >= eps * (1 + 1e-9)
 
     if breaks(X):
-        X = _shrink(breaks, X)
+        X = shrink_input(breaks, X)
     err = exact_error(target, pruned, X)
     found = err >= Fraction(eps)
     witness = {"X": X, **network_arrays(target, pruned)}  # the one encoding, K1..Kl
