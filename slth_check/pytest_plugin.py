@@ -47,6 +47,13 @@ def pytest_addoption(parser) -> None:
                     metavar="MODULE:ATTR",
                     help="a conv2d to put under the Definition 1 properties (default: "
                          "$SLTH_CHECK_IMPL, else slth_check.conv2d)")
+    group.addoption("--slth-paddings", default=None, metavar="MODES",
+                    help="the padding modes the --slth-impl function implements, comma "
+                         "separated (default: all; a function without a padding= keyword "
+                         "needs --slth-paddings paper)")
+    group.addoption("--slth-strides", default=None, metavar="S,...",
+                    help="the strides it implements (default 1,2; a function without a "
+                         "stride= keyword needs --slth-strides 1)")
     group.addoption("--slth-xfails", default=None, metavar="FILE",
                     help="mark the tests whose ids are listed in FILE (one a line, '#' "
                          "comments) as xfail")
@@ -62,7 +69,9 @@ def pytest_report_header(config) -> list[str]:
 def pytest_configure(config) -> None:
     register_profiles()
     spec = config.getoption("--slth-impl")
-    config.stash[IMPL_KEY] = load_impl(spec) if spec else None  # a usage error: exit 4
+    config.stash[IMPL_KEY] = load_impl(spec, config.getoption("--slth-paddings", None),
+                                       config.getoption("--slth-strides", None)) \
+        if spec else None  # a usage error: exit 4
     out = config.getoption("--slth-report")
     if out:
         config._slth_recorder = _Recorder(out, config)
@@ -73,14 +82,17 @@ IMPL_KEY: pytest.StashKey[Callable[..., Any] | None] = pytest.StashKey()
 """Where ``pytest_configure`` keeps the conv2d named by ``--slth-impl`` (None: the reference)."""
 
 
-def load_impl(spec: str):  # returns any callable
+def load_impl(spec: str | None, paddings: str | None = None,
+              strides: str | None = None) -> Any:  # a slth_check.user_conv.UserConv
     """Load ``MODULE:ATTR`` through the package's one loader
     (:func:`slth_check.validate.load_callable`: the current folder on ``sys.path``,
-    every import failure one clear message), as a ``pytest.UsageError``."""
-    from .validate import load_callable
+    every import failure one clear message), its signature checked against the modes
+    of ``--slth-paddings`` / ``--slth-strides`` (:func:`slth_check.user_conv.user_conv`),
+    as a ``pytest.UsageError``."""
+    from .user_conv import parse_paddings, parse_strides, user_conv
 
     try:
-        return load_callable(spec, what="--slth-impl")
+        return user_conv(spec, parse_paddings(paddings), parse_strides(strides))
     except ValueError as exc:
         raise pytest.UsageError(str(exc)) from exc
 

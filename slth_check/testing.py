@@ -44,6 +44,16 @@ def _snippet(out: Outcome) -> str:
                        for k, v in out.witness.items() if np.asarray(v).size <= 64)
     if not arrays:
         return f"\nwitness arrays: {sorted(out.witness)} (too large to print)"
+    if out.extra.get("impl"):  # a user's conv2d under Definition 1: replay with it
+        e = out.extra
+        return ("\nreplay (with your function):\n    import numpy as np\n"
+                "    from slth_check.claims.definition1 import ConvInstance, Definition1\n"
+                "    from slth_check.user_conv import user_conv\n"
+                f"    impl = user_conv({e['impl']!r}, {tuple(e['impl_paddings'].split(','))!r}, "
+                f"{tuple(int(s) for s in e['impl_strides'].split(','))!r})\n"
+                f"    arrays = dict({arrays})\n"
+                f"    print(Definition1(impl).check(ConvInstance(arrays['K'], arrays['X'], "
+                f"{e.get('padding', 'paper')!r}, {e.get('stride', 1)!r})))")
     return ("\nreplay:\n    import numpy as np\n    from slth_check.claims import REGISTRY\n"
             f"    arrays = dict({arrays})\n"
             f"    print(REGISTRY[{out.claim!r}]().replay(arrays, {{}}))")

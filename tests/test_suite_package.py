@@ -106,7 +106,8 @@ def test_wrong_module_in_current_folder_fails_with_reproducer(tmp_path):
     out = res.stdout + res.stderr
     assert res.returncode == 1, out[-3000:]
     assert "slth-check: conv2d under test = wrongconv:conv" in out
-    assert "replay:" in out and "REGISTRY['definition1']" in out  # the copy-paste reproducer
+    # the copy-paste reproducer calls the user's function, not the reference
+    assert "replay (with your function):" in out and "user_conv('wrongconv:conv'" in out
     assert "should be" in out
 
 

@@ -93,6 +93,10 @@ class Definition1(Claim):
         out = rounding_check(instance.K, instance.X, got, padding=instance.padding,
                              stride=instance.stride, claim=self.id)
         out.extra.update({"padding": instance.padding, "stride": instance.stride})
+        impl: Any = self.impl
+        if getattr(impl, "spec", None):  # a user's conv2d (user_conv): replays with it
+            out.extra.update({"impl": impl.spec, "impl_paddings": ",".join(impl.paddings),
+                              "impl_strides": ",".join(map(str, impl.strides))})
         return out
 
     def replay(self, arrays: dict, meta: dict) -> Outcome:

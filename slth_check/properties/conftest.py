@@ -29,15 +29,15 @@ def pytest_configure(config: pytest.Config) -> None:
 
 @pytest.fixture(scope="session")
 def conv_impl(pytestconfig: pytest.Config) -> Callable[..., Any]:
-    """The conv2d under test: the reference unless ``--slth-impl`` names another."""
+    """The conv2d under test (a :class:`slth_check.user_conv.UserConv`: the modes it
+    implements in ``.paddings``, ``.strides``): the reference unless ``--slth-impl``
+    names another."""
     from slth_check.pytest_plugin import IMPL_KEY, load_impl
 
     impl = pytestconfig.stash.get(IMPL_KEY, None)
     if impl is not None:
         return impl
-    spec = pytestconfig.getoption("--slth-impl", None)
-    if spec:  # the plugin was not configured (e.g. -p no:slth_check): load here
-        return load_impl(spec)
-    import slth_check
-
-    return slth_check.conv2d
+    # the reference, or the plugin was not configured (e.g. -p no:slth_check): load here
+    return load_impl(pytestconfig.getoption("--slth-impl", None),
+                     pytestconfig.getoption("--slth-paddings", None),
+                     pytestconfig.getoption("--slth-strides", None))
