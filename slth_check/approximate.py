@@ -19,7 +19,9 @@ every status is ``optimal`` unless a pathological tie set exceeds its budget.
 Work is cut into chunks of ``chunk_size`` weights of one tensor; each finished
 chunk is written at once (``chunks/``, atomic rename), a tensor's final file
 (``tensors/``) replaces its chunks, and ``approximate.json`` is written last.
-After a crash or ``kill -9``, ``resume=True`` computes only the missing chunks;
+After a crash or ``kill -9``, ``resume=True`` computes only the missing chunks
+(every checkpoint carries a SHA-256 seal of its arrays: one edited or damaged since
+is computed again and named in ``timing.json``'s ``checkpoints_recomputed``);
 the outputs are byte-identical to an uninterrupted run (nothing in them
 depends on time, scheduler or worker count; timings go to ``timing.json``).
 
@@ -61,8 +63,10 @@ from .approximate_sampling import (
     SAMPLING,
     STATUS_CODES,
     chunk_task,
+    is_sealed,
     npz_bytes,
     samples,
+    sealed_npz_bytes,
     tensor_key,
 )
 from .approximate_summary import (
@@ -148,6 +152,7 @@ class _Run:
     targets: list[np.ndarray] = field(default_factory=list)
     keys: list[int] = field(default_factory=list)
     todo: list[tuple[int, int, int, int]] = field(default_factory=list)
+    recomputed: list[str] = field(default_factory=list)  # checkpoints edited or unreadable
     total: int = 0
     done: int = 0
 
@@ -172,16 +177,32 @@ def _plan(out: Path, w: Weights, n: int, seed: int, scale: str, chunk_size: int)
         run.targets.append((a.ravel() / s) if s != 1.0 else a.ravel())
         run.keys.append(tensor_key(seed, t))
         run.total += a.size
-        if run.tensor_path(t).exists():
+        if _intact(run, run.tensor_path(t)):
             run.done += a.size
             continue
         for c, a0 in enumerate(range(0, a.size, chunk_size)):
             b0 = min(a0 + chunk_size, a.size)
-            if run.chunk_path(t, c).exists():
+            if _intact(run, run.chunk_path(t, c)):
                 run.done += b0 - a0
             else:
                 run.todo.append((t, c, a0, b0))
     return run
+
+
+def _intact(run: _Run, path: Path) -> bool:
+    """Is the checkpoint at ``path`` there and unedited (its ``sha256`` seal)?  A file
+    that fails is removed and recorded in ``run.recomputed``: it is computed again."""
+    if not path.exists():
+        return False
+    try:
+        ok = is_sealed(load_npz(path, "--resume", text_keys=("sha256",),
+                                kind="slth-check checkpoint .npz"))
+    except (InputError, ValueError, OSError):
+        ok = False
+    if not ok:
+        path.unlink(missing_ok=True)
+        run.recomputed.append(path.name)
+    return ok
 
 
 Job = tuple[int, int, int, int]  # (tensor, chunk, first weight, past the last weight)
@@ -217,8 +238,8 @@ def _solve(run: _Run, scheduler: str, workers: int | None,
         try:
             for (t, c, a0, b0), (errors, packed, codes) in _chunk_results(
                     executor, run.todo, run.targets, run.keys, run.n, max(2, 4 * nw)):
-                atomic_write(run.chunk_path(t, c),
-                             npz_bytes({"errors": errors, "masks": packed, "status": codes}))
+                atomic_write(run.chunk_path(t, c), sealed_npz_bytes(
+                    {"errors": errors, "masks": packed, "status": codes}))
                 solved += b0 - a0
                 if bar is not None:
                     bar.update(b0 - a0)
@@ -265,16 +286,17 @@ def _tensor_result(run: _Run, t: int) -> dict[str, np.ndarray]:
     name, a = run.w.arrays[t]
     path = run.tensor_path(t)
     if path.exists():
-        z = load_npz(path, "--resume", kind="slth-check tensor result .npz")
+        z = load_npz(path, "--resume", text_keys=("sha256",),
+                     kind="slth-check tensor result .npz")
     else:
-        parts = [load_npz(run.chunk_path(t, c), "--resume", kind="slth-check chunk .npz")
-                 for c in range(run.chunks(t))]
+        parts = [load_npz(run.chunk_path(t, c), "--resume", text_keys=("sha256",),
+                          kind="slth-check chunk .npz") for c in range(run.chunks(t))]
         z = {"errors": np.concatenate([p["errors"] for p in parts]),
              "masks": np.concatenate([p["masks"] for p in parts]),
              "status": np.concatenate([p["status"] for p in parts])}
         z["shape"] = np.array(a.shape, dtype=np.int64)
         z["scale"] = np.array(run.scales[t])
-        atomic_write(path, npz_bytes(z))
+        atomic_write(path, sealed_npz_bytes(z))
     for c in range(run.chunks(t)):  # the tensor file replaces its chunks
         run.chunk_path(t, c).unlink(missing_ok=True)
     if z["errors"].shape != (a.size,) or z["masks"].shape != (a.size, -(-run.n // 8)):
@@ -346,7 +368,8 @@ def approximate(weights: str | Path, out_dir: str | Path, *, n: int = 30, seed: 
     timing = {"total_seconds": wall, "solve_seconds": t_assemble - t_solve,
               "instances_solved_now": solved,
               "instances_per_second": solved / max(t_assemble - t_solve, 1e-9),
-              "scheduler": scheduler, "workers": nw}
+              "scheduler": scheduler, "workers": nw,
+              "checkpoints_recomputed": run.recomputed}
     atomic_write(out / "timing.json", json.dumps(timing, indent=1) + "\n")
     report["timing"] = timing
     return report

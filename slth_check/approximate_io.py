@@ -22,7 +22,7 @@ from typing import IO, Any
 import numpy as np
 
 from .errors import InputError, UsageError
-from .files import MAX_NPZ_BYTES, load_npz
+from .files import MAX_NPZ_BYTES, load_npz, require_file
 from .tensors import format_bytes
 
 #: Largest safetensors JSON header accepted.
@@ -126,6 +126,16 @@ def _safetensors_entry(path: Path, name: str, ent: Any, data_len: int
     return dt, dtype, shape, offs, nbytes
 
 
+def _no_overlap(path: Path, plan: list) -> None:
+    """Refuse tensors whose data ranges overlap (a file that lies about its layout)."""
+    spans = sorted((offs[0], offs[1], name) for name, _dt, _dtype, _shape, offs in plan
+                   if offs[1] > offs[0])
+    for (a0, a1, a), (b0, b1, b) in zip(spans, spans[1:]):
+        if b0 < a1:
+            raise InputError(f"WEIGHTS: {path} tensors {a!r} (bytes {a0}..{a1}) and {b!r} "
+                             f"(bytes {b0}..{b1}) overlap: not a valid safetensors file")
+
+
 def read_safetensors(path: Path, max_bytes: int = MAX_NPZ_BYTES) -> dict[str, np.ndarray]:
     """Read a ``.safetensors`` file: 8-byte little-endian header length, JSON header, data.
 
@@ -151,6 +161,7 @@ def read_safetensors(path: Path, max_bytes: int = MAX_NPZ_BYTES) -> dict[str, np
                 raise InputError(f"WEIGHTS: {path} holds more than {format_bytes(max_bytes)} "
                                  f"of tensors (limit slth_check.files.MAX_NPZ_BYTES)")
             plan.append((name, dt, dtype, shape, offs))
+        _no_overlap(path, plan)
         out: dict[str, np.ndarray] = {}
         for name, dt, dtype, shape, offs in plan:
             fh.seek(base + offs[0])
@@ -249,9 +260,7 @@ def read_weights(path: str | Path, include: Sequence[str] = (),
     ``skipped`` with the reason).  Non-finite weights raise
     :class:`InputError` naming the tensor.
     """
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"WEIGHTS: no such file {path}")
+    path = require_file(path, "WEIGHTS")
     if path.stat().st_size == 0:
         raise InputError(f"WEIGHTS: {path} is empty (0 bytes)")
     fmt = detect_format(path)

@@ -72,6 +72,31 @@ def npz_bytes(arrays: dict[str, np.ndarray]) -> bytes:
             zf.writestr(info, member.getvalue())
     return buf.getvalue()
 
+def digest(arrays: dict[str, np.ndarray]) -> str:
+    """SHA-256 of the arrays (names, dtypes, shapes and bytes, in name order), the
+    ``sha256`` entry itself excluded."""
+    import hashlib
+
+    h = hashlib.sha256()
+    for name in sorted(k for k in arrays if k != "sha256"):
+        a = np.ascontiguousarray(np.atleast_1d(arrays[name]))  # 0-d reads back as (1,)
+        h.update(f"{name}|{a.dtype.str}|{a.shape}|".encode())
+        h.update(a.tobytes())
+    return h.hexdigest()
 
 
-__all__ = ["SAMPLING", "STATUS_CODES", "chunk_task", "npz_bytes", "samples", "tensor_key"]
+def sealed_npz_bytes(arrays: dict[str, np.ndarray]) -> bytes:
+    """:func:`npz_bytes` with a ``sha256`` entry (:func:`digest`): a checkpoint whose
+    numbers were edited afterwards is told by :func:`is_sealed`."""
+    return npz_bytes({**arrays, "sha256": np.array(digest(arrays))})
+
+
+def is_sealed(arrays: dict[str, np.ndarray]) -> bool:
+    """Do the arrays carry a ``sha256`` entry equal to their :func:`digest`?"""
+    seal = arrays.get("sha256")
+    return seal is not None and np.asarray(seal).size == 1 \
+        and str(np.asarray(seal).reshape(-1)[0]) == digest(arrays)
+
+
+__all__ = ["SAMPLING", "STATUS_CODES", "chunk_task", "digest", "is_sealed", "npz_bytes",
+           "samples", "sealed_npz_bytes", "tensor_key"]

@@ -106,11 +106,9 @@ def load_npz(path: str | Path, what: str, *, text_keys: Iterable[str] = (),
     :class:`~slth_check.errors.InputError` (a ``ValueError``) for anything
     that is not such an archive, before allocating from its claims.
     """
-    path = Path(path)
+    path = require_file(path, what)
     cap = MAX_NPZ_BYTES if max_bytes is None else int(max_bytes)
     text = frozenset(text_keys)
-    if not path.is_file():
-        raise FileNotFoundError(f"{what}: no such file {path}")
     if path.stat().st_size == 0:
         raise InputError(f"{what}: {path} is empty (0 bytes), expected a {kind}")
     try:
@@ -149,6 +147,22 @@ def load_npz(path: str | Path, what: str, *, text_keys: Iterable[str] = (),
                 raise InputError(f"{what}: {path} member {key!r} is truncated or corrupt "
                                  f"({_one_line(exc)})") from exc
     return out
+
+
+def require_file(path: str | Path, what: str) -> Path:
+    """``path`` as a Path naming an existing file: ``FileNotFoundError`` when nothing is
+    there, :class:`~slth_check.errors.InputError` naming ``what`` when it is a folder
+    (or anything else that is not a regular file)."""
+    from .errors import InputError
+
+    path = Path(path)
+    if path.is_dir():
+        raise InputError(f"{what}: {path} is a folder, expected a file")
+    if not path.exists():
+        raise FileNotFoundError(f"{what}: no such file {path}")
+    if not path.is_file():
+        raise InputError(f"{what}: {path} is not a regular file")
+    return path
 
 
 def ensure_writable_dir(path: str | Path, what: str = "--out") -> Path:

@@ -74,6 +74,12 @@ def networks_from_arrays(T: dict[str, np.ndarray], R: dict[str, np.ndarray],
                          ) -> tuple[TargetCNN, PrunedCNN]:
     """Inverse of :func:`network_arrays` (the three dicts may be one and the same);
     ``names`` name the sources in error messages."""
+    for arrs, what in ((T, names[0]), (R, names[1])):  # masks: binary_mask below
+        for key, arr in arrs.items():
+            a = np.asarray(arr)
+            if a.dtype.kind == "f" and not np.all(np.isfinite(a)):
+                raise ValueError(f"{what}: array {key} holds NaN or Inf (expected finite "
+                                 "values)")
     Ks = _sequence(T, "K", names[0])
     ell = len(Ks)
     bs = _optional(T, "b", names[0], ell)
@@ -86,13 +92,14 @@ def networks_from_arrays(T: dict[str, np.ndarray], R: dict[str, np.ndarray],
             raise ValueError(f"{what}: expected {ell} arrays {name}1 .. {name}{ell} (one per "
                              f"target layer), got {len(seq)}")
     for i in range(ell):
-        for arr, name, what in ((Ss[i], "S", names[2]), (Ts[i], "T", names[2]),
-                                (Sbs[i], "Sb", names[2])):
-            if arr is not None:
+        masks: tuple[tuple[np.ndarray | None, str], ...] = ((Ss[i], "S"), (Ts[i], "T"),
+                                                             (Sbs[i], "Sb"))
+        for mask, name in masks:
+            if mask is not None:
                 try:
-                    binary_mask(arr, f"{name}{i + 1}")
+                    binary_mask(mask, f"{name}{i + 1}")
                 except ValueError as e:
-                    raise ValueError(f"{what}: {e}") from None
+                    raise ValueError(f"{names[2]}: {e}") from None
     target = TargetCNN([ConvLayer(K, bias=b) for K, b in zip(Ks, bs)])
     layers = [PrunedLayer(Us[i], Vs[i], Ss[i], Ts[i], Ubs[i], Sbs[i]) for i in range(ell)]
     return target, PrunedCNN(layers)
