@@ -32,7 +32,9 @@ from slth_check.certify.linear import linear_bound
 from slth_check.certify.recursion import entrywise_bound, fractions_up, proof_bound
 from slth_check.certify.search import gradient_lower, linear_targets
 from slth_check.construction import build_network
-from slth_check.reproduce import default_artifacts, lenet_conv
+from slth_check.data import artifacts_dir
+from slth_check.errors import InputError
+from slth_check.reproduce import lenet_conv
 
 Row = tuple[str, float | None, float | None, float]
 
@@ -81,10 +83,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--budget", type=float, default=240.0,
                     help="time budget of worst_case in seconds (default 240)")
     args = ap.parse_args(argv)
-    art = default_artifacts()
-    if art is None:
-        print("skipped: the authors' files (lenet5-MNIST.bson) were not found "
-              "(set SLTH_CHECK_ARTIFACTS)")
+    try:
+        art = artifacts_dir(download=False)
+    except InputError as exc:
+        print(f"skipped: {exc}")
         return 0
     target = lenet_conv(load_cnnslth(art / "lenet5-MNIST.bson"))
     print(f"{'n_prime':>7} | {'method':<48} | {'lower':>8} | {'upper':>8} | {'ratio':>6} | "

@@ -33,7 +33,6 @@
 from __future__ import annotations
 
 import json
-import os
 import time
 from concurrent.futures import Executor
 from pathlib import Path
@@ -56,20 +55,6 @@ from .report import atomic_write
 DATASETS = ("MNIST", "FashionMNIST")
 NS = (5, 10, 15, 20, 25, 30)
 PAPER_TIME = "around 1 hour on 32 cores (Xeon Gold 6240), commercial MIP solver"
-
-
-def default_artifacts() -> Path | None:
-    """``$SLTH_CHECK_ARTIFACTS``, else ``../shared/data/cnnslth`` next to the repository
-    (or the current folder), else this workplace's ``/work/shared/data/cnnslth``."""
-    env = os.environ.get("SLTH_CHECK_ARTIFACTS")
-    cands = [Path(env)] if env else []
-    here = Path(__file__).resolve().parent.parent
-    cands += [here.parent / "shared" / "data" / "cnnslth", Path.cwd().parent / "shared" /
-              "data" / "cnnslth", Path("/work/shared/data/cnnslth")]
-    for c in cands:
-        if (c / "lenet5-MNIST.bson").is_file():
-            return c
-    return None
 
 
 def rel_weight_error(w: dict[str, np.ndarray], w2: dict[str, np.ndarray]) -> float:

@@ -4,20 +4,36 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
 from .json_stdout import emit_json
 
 
-def _cmd_reproduce(args: argparse.Namespace) -> int:
-    from .files import ensure_writable_dir
-    from .reproduce import default_artifacts, reproduce_paper
+def _cmd_data(args: argparse.Namespace) -> int:
+    from . import data
 
-    art = Path(args.artifacts) if args.artifacts else default_artifacts()
-    if art is None:
-        raise FileNotFoundError("artifacts: give --artifacts DIR (the authors' files, "
-                                "e.g. ../shared/data/cnnslth) or set SLTH_CHECK_ARTIFACTS")
+    if args.action == "path":
+        folder = Path(args.artifacts or os.environ.get("SLTH_CHECK_ARTIFACTS") or
+                      data.cache_dir())
+        complete = all((folder / name).is_file() for name in data.REGISTRY)
+        print(f"{folder}" + ("" if complete else "  (incomplete: slth-check data fetch)"))
+        return 0
+    if args.action == "fetch":
+        folder = data.fetch(args.artifacts)
+    else:
+        folder = data.artifacts_dir(args.artifacts, download=False)
+    print(f"{len(data.REGISTRY)} files in {folder}, each matching its SHA-256")
+    return 0
+
+
+def _cmd_reproduce(args: argparse.Namespace) -> int:
+    from .data import artifacts_dir
+    from .files import ensure_writable_dir
+    from .reproduce import reproduce_paper
+
+    art = artifacts_dir(args.artifacts)  # checked by checksum; downloaded when absent
     out = Path(args.out) if args.out else Path("reports") / "reproduce"
     ensure_writable_dir(out, "--out")  # before the work: a read-only folder fails at once
     from .rss.executors import open_executor
@@ -152,7 +168,8 @@ def add_subcommands(sub) -> None:  # argparse private type
                        "(one test case: the implementation under test)")
     rp = sub.add_parser("reproduce", help="reproduce the paper's experiment")
     rp.add_argument("what", choices=["paper"])
-    rp.add_argument("--artifacts", help="folder of the authors' .bson files")
+    rp.add_argument("--artifacts", help="folder of the authors' .bson files (default: "
+                    "$SLTH_CHECK_ARTIFACTS, else the user cache, downloaded on first use)")
     rp.add_argument("--out", help="output folder (default reports/reproduce)")
     rp.add_argument("--seeds", type=int, default=3)
     rp.add_argument("--seed", type=int, default=0)
@@ -160,3 +177,9 @@ def add_subcommands(sub) -> None:  # argparse private type
 
     add_scheduler_options(rp)
     rp.set_defaults(func=_cmd_reproduce)
+    dp = sub.add_parser("data", help="the authors' files: fetch, path, verify")
+    dp.add_argument("action", choices=["fetch", "path", "verify"],
+                    help="fetch: download the missing files (checked by SHA-256); path: "
+                    "print the folder used; verify: check every file's SHA-256")
+    dp.add_argument("--artifacts", help="an offline folder to use instead of the cache")
+    dp.set_defaults(func=_cmd_data)

@@ -13,16 +13,21 @@ from itertools import islice
 
 import numpy as np
 import pytest
-from support import hide_dask, skip_if_unreachable, tcp_local_cluster, without_times
+from support import (
+    hide_dask,
+    shared_artifacts,
+    skip_if_unreachable,
+    tcp_local_cluster,
+    without_times,
+)
 
 from slth_check.artifacts import CONV_NAMES
 from slth_check.claims import calibration, lemma2
 from slth_check.cli import main
-from slth_check.reproduce import default_artifacts
 from slth_check.rss.executors import SynchronousExecutor, shared_process_pool
 from slth_check.runner import run_check
 
-ART = default_artifacts()
+ART = shared_artifacts()
 
 
 
