@@ -33,12 +33,12 @@ def _cmd_reproduce(args: argparse.Namespace) -> int:
     from .files import ensure_writable_dir
     from .reproduce import reproduce_paper
 
-    art = artifacts_dir(args.artifacts)  # checked by checksum; downloaded when absent
     out = Path(args.out) if args.out else Path("reports") / "reproduce"
     ensure_writable_dir(out, "--out")  # before the work: a read-only folder fails at once
     from .rss.executors import open_executor
 
-    with open_executor(args.scheduler, args.workers) as (executor, _):
+    with open_executor(args.scheduler, args.workers) as (executor, _):  # checks --scheduler
+        art = artifacts_dir(args.artifacts)  # checked by checksum; downloaded when absent
         r = reproduce_paper(art, out, seeds=args.seeds, seed=args.seed, executor=executor)
     bad = [v for v in r["stored_rss_validation"] if v["verdict"] != "consistent"]
     print(f"reproduction written to {out / 'reproduce.json'} and {out / 'reproduce.md'} "

@@ -276,7 +276,7 @@ def test_cli_missing_file(tmp_path, capsys):
 
 
 @pytest.mark.parametrize("other,message", [
-    ("negative_U_kept", "U: expected 3 arrays"),  # 1 layer against 3
+    ("negative_U_kept", "expected 3 arrays U1 .. U3"),  # 1 layer against 3
     ("cancelling_bias", "bias present in one network only")])
 def test_cli_mismatched_networks(other, message, tmp_path, capsys):
     _need_onnx()

@@ -148,8 +148,8 @@ def _search(V: np.ndarray, T: np.ndarray, kernel: str
 def kernel_in_use(kernel: str | None = None) -> str:
     """The float-search kernel: ``kernel``, else ``$SLTH_CHECK_KERNEL``, else numba if present.
 
-    ``"numba"`` (compiled two-pointer sweeps, :mod:`slth_check.rss.compiled`,
-    extra ``fast``) or ``"numpy"``; both give the same answers.
+    ``"numba"`` (compiled two-pointer sweeps, :mod:`slth_check.rss.compiled`, the
+    default) or ``"numpy"`` (the reference); both give bit-identical answers.
     """
     from . import compiled
 
@@ -158,7 +158,8 @@ def kernel_in_use(kernel: str | None = None) -> str:
         raise ValueError(f"kernel: expected auto, numba or numpy (also $SLTH_CHECK_KERNEL), "
                          f"got {k!r}")
     if k == "numba" and not compiled.AVAILABLE:
-        raise ValueError("kernel: numba is not installed (pip install 'slth-check[fast]')")
+        raise ValueError("kernel: numba is not importable here (it is a dependency of "
+                         "slth-check: pip install numba)")
     if k == "auto":
         return "numba" if compiled.AVAILABLE else "numpy"
     return k

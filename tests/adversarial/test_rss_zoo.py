@@ -210,7 +210,8 @@ BAD = [
 ]
 
 
-@pytest.mark.parametrize("answer,pattern", BAD, ids=[repr(b[0])[:30] for b in BAD])
+@pytest.mark.parametrize("answer,pattern", BAD,
+                         ids=[f"{i}-{type(b[0]).__name__}" for i, b in enumerate(BAD)])
 def test_rejected_answers(answer, pattern):
     mask, _, problem = interpret(answer, 3)
     assert mask is None and problem is not None
