@@ -33,58 +33,30 @@ import numpy as np
 PAPER_M, PENSIA_M = 2572, 397_000
 
 
-def _floor_kernel():  # noqa: C901 - two small compiled loops, kept together
+def _floor_kernel():
+    """The floor: the fastest build of the two sorted half-sum lists available (the
+    kernel's own branch-free merge, :func:`slth_check.rss.compiled.sorted_sums`), then
+    one plain linear scan for the float optimum, nothing else."""
     import numba
 
-    @numba.njit(boundscheck=False)
-    def half_sums(v, out, tmp):
-        """Sorted subset sums of v by merging (out[:2^len(v)])."""
-        out[0] = 0.0
-        size = 1
-        for j in range(v.shape[0]):
-            x = v[j]
-            i, k, w = 0, 0, 0
-            while i < size and k < size:
-                a, b = out[i], out[k] + x
-                if a <= b:
-                    tmp[w] = a
-                    i += 1
-                else:
-                    tmp[w] = b
-                    k += 1
-                w += 1
-            while i < size:
-                tmp[w] = out[i]
-                i += 1
-                w += 1
-            while k < size:
-                tmp[w] = out[k] + x
-                k += 1
-                w += 1
-            size *= 2
-            out[:size] = tmp[:size]
-        return size
+    from slth_check.rss.compiled import sorted_sums
 
     @numba.njit(boundscheck=False)
     def floor(V, T):
         m, n = V.shape
         h = n // 2
-        A, B = np.empty(2**h), np.empty(2 ** (n - h))
-        tA, tB = np.empty(2**h), np.empty(2 ** (n - h))
+        bA, bB = np.empty((2, 2**h + 2)), np.empty((2, 2 ** (n - h) + 2))
         best = np.empty(m)
         for r in range(m):
-            na = half_sums(V[r, :h], A, tA)
-            nb = half_sums(V[r, h:], B, tB)
-            t, F, p = T[r], np.inf, nb - 1
-            for a in range(na):  # keys t - A ascending in A: B's pointer walks down
+            sa, sb = sorted_sums(V[r, :h], V[r, h:], bA, bB)
+            A, B = bA[sa, 1:-1], bB[sb, 1:-1]
+            nb, t, F, p = B.shape[0], T[r], np.inf, B.shape[0] - 1
+            for a in range(A.shape[0]):  # keys t - A descending: B's pointer walks down
                 q = t - A[a]
                 while p > 0 and B[p] > q:
                     p -= 1
-                d = abs(q - B[p])
-                if p + 1 < nb and abs(q - B[p + 1]) < d:
-                    d = abs(q - B[p + 1])
-                if d < F:
-                    F = d
+                d = min(abs(q - B[p]), abs(q - B[min(p + 1, nb - 1)]))
+                F = min(F, d)
             best[r] = F
         return best
 
