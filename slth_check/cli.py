@@ -24,7 +24,7 @@ from .errors import (
     EXIT_VIOLATED,
     UsageError,
 )
-from .json_stdout import json_only_stdout
+from .json_stdout import emit_json, json_only_stdout
 
 __all__ = ["UsageError", "build_parser", "main"]
 
@@ -53,13 +53,23 @@ def _cmd_check(args: argparse.Namespace) -> int:
                             out_dir=Path(args.out) if args.out else None,
                             scheduler=args.scheduler, workers=args.workers)
     unexpected = [v for v in report["violations"] if not v["expected"]]
-    for c in report["claims"]:
+    for c in report["claims"]:  # with --json -, these lines go to stderr (json_stdout)
         v = c["verdicts"]
         print(f"{c['id']:<14} instances {c['instances']:>4}  holds {v['holds']:>4}  "
               f"violated {v['violated']:>3}  unknown {v['unknown']:>3}  "
               f"hypotheses_unmet {v['hypotheses_unmet']:>3}  "
               f"expected violations {c['expected_violations']:>2}")
     print(f"report: {out / 'report.json'} and {out / 'report.md'}")
+    print(f"overall: {'violated' if unexpected else 'holds'} ({len(report['claims'])} claims, "
+          f"{len(unexpected)} unexpected violations)")
+    if args.json == "-":
+        emit_json(report)
+    elif args.json:
+        import json
+
+        from .files import atomic_write
+
+        atomic_write(Path(args.json), json.dumps(report, indent=1) + "\n")
     if getattr(args, "junit", None):
         from .report.junit import write_junit
 
@@ -145,6 +155,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="seed of every random draw (same seed, same report; default 0)")
     c.add_argument("--out", help="output folder (default reports/<run-id>/); checked "
                    "writable before the run")
+    c.add_argument("--json", metavar="PATH", help="also write the report as JSON to PATH "
+                   "(- for stdout: then nothing else goes there)")
     c.add_argument("--junit", metavar="PATH", help="also write JUnit XML for CI: claims as "
                    "test suites, instances as test cases, violations as failures")
     c.add_argument("--html", metavar="PATH", help="also write one self-contained HTML file "
@@ -170,7 +182,7 @@ def _preflight(args: argparse.Namespace) -> None:
     themselves (before their work); here ``validate --json FILE``.
     """
     json_path = getattr(args, "json", None)
-    if args.command == "validate" and json_path and json_path != "-":
+    if args.command in ("validate", "check") and json_path and json_path != "-":
         from .files import ensure_writable_file
 
         ensure_writable_file(Path(json_path), "--json")

@@ -64,3 +64,11 @@ def test_validate_pruned_json_dash_is_json_only(tmp_path):
               "M.npz", "--eps", "0.1", "--json", "-"], tmp_path, tmp_path)
     assert json.loads(r.stdout)["verdict"] == "holds", r.stdout + r.stderr
     assert r.returncode == 0
+
+
+def test_check_takes_json_dash_and_prints_an_overall_verdict(tmp_path):
+    r = _run(["check", "--claims", "proposition1", "--out", str(tmp_path / "o"), "--json",
+              "-"], tmp_path, tmp_path)
+    doc = json.loads(r.stdout)
+    assert r.returncode == 0 and doc["claims"][0]["id"] == "proposition1"
+    assert "overall: holds" in r.stderr, r.stderr
