@@ -25,16 +25,16 @@ from fractions import Fraction
 
 import numpy as np
 
-from slth_check.artifacts import load_cnnslth
 from slth_check.certify import exact_error, search_lower, worst_case
 from slth_check.certify.interval import interval_bound, interval_pruned, interval_target
 from slth_check.certify.linear import linear_bound
 from slth_check.certify.recursion import entrywise_bound, fractions_up, proof_bound
 from slth_check.certify.search import gradient_lower, linear_targets
 from slth_check.construction import build_network
-from slth_check.data import artifacts_dir
 from slth_check.errors import InputError
-from slth_check.reproduce import lenet_conv
+from slth_check.experiment.reproduce import lenet_conv
+from slth_check.fileio.bson import load_cnnslth
+from slth_check.fileio.datasets import artifacts_dir
 
 Row = tuple[str, float | None, float | None, float]
 

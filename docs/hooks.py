@@ -10,10 +10,12 @@ from __future__ import annotations
 import importlib
 import inspect
 
-MODULES = ["slth_check", "slth_check.rss", "slth_check.certify", "slth_check.construction",
-           "slth_check.validate.conv2d_grid", "slth_check.validate.rss_generation",
-           "slth_check.data", "slth_check.claims.hypotheses", "slth_check.user_conv",
-           "slth_check.testing"]
+MODULES = ["slth_check", "slth_check.rss", "slth_check.certify",
+           "slth_check.construction",
+           "slth_check.validate.conv2d.grid", "slth_check.validate.rss.generation",
+           "slth_check.fileio.datasets", "slth_check.claims.hypotheses",
+           "slth_check.testing.user_conv",
+           "slth_check.testing.assertions"]
 
 
 def undocumented() -> list[str]:

@@ -15,12 +15,12 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .arithmetic import to_fraction
-from .conv import PADDINGS, Padding, Pool, conv2d, conv2d_exact, l1_exact, pool2d, relu
-from .tensors import as_float_array
+from slth_check.arithmetic import to_fraction
+from slth_check.conv import PADDINGS, Padding, Pool, conv2d, conv2d_exact, l1_exact, pool2d, relu
+from slth_check.tensors import as_float_array
 
 if TYPE_CHECKING:
-    from .rss.result import RSSResult
+    from slth_check.rss.result import RSSResult
 
 
 def class_F_unmet(K: Any, name: str = "K") -> list[str]:

@@ -23,7 +23,7 @@ from slth_check.certify import (
     matmul_enclosure,
     sup_error,
 )
-from slth_check.cli import main
+from slth_check.cli.main import main
 from slth_check.conv import pool2d
 from slth_check.network import ConvLayer, PrunedCNN, PrunedLayer, TargetCNN
 

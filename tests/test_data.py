@@ -12,9 +12,9 @@ import threading
 import pytest
 from support import shared_artifacts
 
-from slth_check import data
-from slth_check.cli import main
+from slth_check.cli.main import main
 from slth_check.errors import InputError
+from slth_check.fileio import datasets as data
 
 ART = shared_artifacts()
 needs_data = pytest.mark.skipif(ART is None, reason="the authors' files (../shared/data/cnnslth "

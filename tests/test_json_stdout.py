@@ -43,7 +43,7 @@ def test_in_process_native_writes_go_to_stderr(tmp_path):
     """The guard itself: fd-1 writes inside the block reach stderr, emit_json stdout."""
     code = textwrap.dedent('''
         import os
-        from slth_check.json_stdout import emit_json, json_only_stdout
+        from slth_check.cli.json_stdout import emit_json, json_only_stdout
         with json_only_stdout():
             os.write(1, b"native noise\\n")
             print("python noise")

@@ -13,9 +13,9 @@ import textwrap
 import numpy as np
 import pytest
 
-from slth_check.cli import main
-from slth_check.validate import conv2d_builtins
-from slth_check.validate.conv2d import validate_conv2d
+from slth_check.cli.main import main
+from slth_check.validate.conv2d import builtins as conv2d_builtins
+from slth_check.validate.conv2d.core import validate_conv2d
 
 PADDINGS = ["paper", "same", "valid", "full", "same_upper"]
 
@@ -137,7 +137,7 @@ def test_jax_builtin_refuses_a_float32_result():
     pytest.importorskip("jax", reason="jax is an optional extra")
     code = textwrap.dedent("""
         import jax, numpy as np
-        from slth_check.validate.conv2d_builtins import jax_conv2d
+        from slth_check.validate.conv2d.builtins import jax_conv2d
         f = jax_conv2d("valid", 1)
         K, X = np.ones((2, 2, 1, 1)), np.ones((1, 3, 3, 1))
         assert f(K, X).dtype == np.float64
@@ -238,7 +238,7 @@ def test_the_strided_same_of_the_diagnosis_is_jaxs():
     no x64 needed), and agrees with same_upper exactly when its first pad is (d-1)//2."""
     jax = pytest.importorskip("jax", reason="jax is an optional extra")
     from slth_check import conv2d
-    from slth_check.validate.diagnosis import _strided_same
+    from slth_check.validate.conv2d.diagnosis import _strided_same
 
     rng = np.random.default_rng(5)
     for S, d, D in [(S, d, D) for S in (2, 3) for d in (2, 3, 4) for D in (4, 5, 6, 7)]:

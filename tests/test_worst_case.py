@@ -27,7 +27,7 @@ from slth_check.certify.exact import rounded_effective_network
 from slth_check.certify.local import window, window_classes, window_model, window_outputs
 from slth_check.construction import build_network
 from slth_check.network import ConvLayer, TargetCNN
-from slth_check.strategies import cancelling_pairs
+from slth_check.testing.strategies import cancelling_pairs
 
 
 def _float_outputs(target, pruned, X):

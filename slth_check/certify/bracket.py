@@ -22,12 +22,12 @@ from typing import Any
 
 import numpy as np
 
-from ..network import PrunedCNN, TargetCNN
-from .exact import exact_error
-from .interval import interval_bound, interval_pruned, interval_target
-from .linear import linear_applies, linear_bound
-from .local import window, window_classes, window_model, window_search
-from .search import search_lower
+from slth_check.certify.exact import exact_error
+from slth_check.certify.interval import interval_bound, interval_pruned, interval_target
+from slth_check.certify.linear import linear_applies, linear_bound
+from slth_check.certify.local import window, window_classes, window_model, window_search
+from slth_check.certify.search import search_lower
+from slth_check.network import PrunedCNN, TargetCNN
 
 __all__ = ["worst_case"]
 
@@ -101,7 +101,7 @@ def worst_case(target: TargetCNN, pruned: PrunedCNN, D: int, *, time_budget: flo
     searched; ``kicks`` fixes the search's work per pair instead of its time (a
     deterministic answer; ``time_budget`` then does not cut the search).
     """
-    from . import check_pair
+    from slth_check.certify import check_pair
 
     check_pair(target, pruned)
     if isinstance(D, bool) or not isinstance(D, (int, np.integer)) or D < 1:
@@ -132,7 +132,7 @@ def worst_case(target: TargetCNN, pruned: PrunedCNN, D: int, *, time_budget: flo
         if val > lower:
             lower, witness = val, X
     if lower > Fraction(upper):  # a sound bound below an exact replay: a bug
-        from . import CertificationError
+        from slth_check.certify import CertificationError
 
         raise CertificationError(f"upper bound {upper!r} below the exactly replayed error "
                                  f"{float(lower)!r}")

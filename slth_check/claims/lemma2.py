@@ -26,14 +26,14 @@ from typing import Any
 import numpy as np
 from scipy import stats
 
-from .. import claim_figures
-from ..certify import exact_error, layer_sup_error
-from ..construction import build_layer, required_n
-from ..network import PrunedCNN, PrunedLayer, TargetCNN, class_F_unmet, scale_into_class
-from ..network_io import network_arrays, networks_from_arrays
-from ..plotting import category, save_png
-from ..proofs import outcome_fields
-from .base import Claim, Outcome, compare, compare_or_unknown
+from slth_check.certify import exact_error, layer_sup_error
+from slth_check.claims.base import Claim, Outcome, compare, compare_or_unknown
+from slth_check.construction import build_layer, required_n
+from slth_check.figures import claims as claim_figures
+from slth_check.figures.common import category, save_png
+from slth_check.fileio.networks import network_arrays, networks_from_arrays
+from slth_check.network import PrunedCNN, PrunedLayer, TargetCNN, class_F_unmet, scale_into_class
+from slth_check.proofs import outcome_fields
 
 #: The calibrated constant of Lemmas 1-2 and Theorem 1 used by default: the
 #: (1 - eps)-quantile of the per-draw required C, maximised over the
@@ -202,7 +202,7 @@ def replay_network(claim: str, target: TargetCNN, pruned: PrunedCNN, X: np.ndarr
     (:func:`~slth_check.claims.hypotheses.network_unmet`); else the exact error against
     eps, a failure being ``unknown``: one draw of a statement that holds with
     probability at least 1 - eps cannot refute it."""
-    from .hypotheses import network_unmet
+    from slth_check.claims.hypotheses import network_unmet
 
     unmet = network_unmet(target, pruned, X, meta["eps"], float(meta.get("C", CALIBRATED_C)))
     control = meta.get("control", "")

@@ -19,8 +19,8 @@ from slth_check.claims.lemma2 import (
 )
 from slth_check.replay import replay
 from slth_check.report import save_witness
-from slth_check.strategies import class_kernels
-from slth_check.testing import assert_not_violated, assert_violated
+from slth_check.testing.assertions import assert_not_violated, assert_violated
+from slth_check.testing.strategies import class_kernels
 
 
 def assert_construction_and_certificate(claim, K, eps, seed):

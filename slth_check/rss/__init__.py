@@ -25,16 +25,16 @@ from typing import Any
 
 import numpy as np
 
-from ..progress import progress_iter
-from ..tensors import as_float_array, check_entries, check_size
-from .batch import solve_batch
-from .bruteforce import BRUTEFORCE_MAX_N, solve_bruteforce
-from .exact import check_instance
-from .executors import SynchronousExecutor, check_workers, shared_process_pool
-from .milp import solve_milp
-from .mitm import MITM_MAX_N, solve_mitm
-from .result import BatchResult, RSSResult, status_codes, status_names
-from .z3_solver import decide_z3, solve_z3
+from slth_check.progress import progress_iter
+from slth_check.rss.batch import solve_batch
+from slth_check.rss.bruteforce import BRUTEFORCE_MAX_N, solve_bruteforce
+from slth_check.rss.exact import check_instance
+from slth_check.rss.executors import SynchronousExecutor, check_workers, shared_process_pool
+from slth_check.rss.milp import solve_milp
+from slth_check.rss.mitm import MITM_MAX_N, solve_mitm
+from slth_check.rss.result import BatchResult, RSSResult, status_codes, status_names
+from slth_check.rss.z3_solver import decide_z3, solve_z3
+from slth_check.tensors import as_float_array, check_entries, check_size
 
 METHODS = ("auto", "bruteforce", "mitm", "z3", "milp")
 

@@ -12,8 +12,8 @@ from fractions import Fraction
 
 import numpy as np
 
+from slth_check.fileio.networks import save_networks
 from slth_check.network import ConvLayer, PrunedCNN, PrunedLayer, TargetCNN
-from slth_check.network_io import save_networks
 
 BIG = 2.0**53
 

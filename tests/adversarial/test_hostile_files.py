@@ -11,8 +11,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from slth_check.approximate import approximate
-from slth_check.cli import main
+from slth_check.cli.main import main
+from slth_check.experiment.approximate import approximate
 
 
 def _safetensors(path: Path, header: dict, data: bytes) -> None:

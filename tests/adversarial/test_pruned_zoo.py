@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from slth_check.certify import exact_error
-from slth_check.cli import main
+from slth_check.cli.main import main
 from slth_check.network import PrunedCNN, TargetCNN
 
 sys.path.insert(0, str(Path(__file__).parent))

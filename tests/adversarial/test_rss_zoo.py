@@ -19,10 +19,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from slth_check.cli import main
+from slth_check.cli.main import main
 from slth_check.rss import solve
 from slth_check.rss.exact import exact_sum
-from slth_check.validate.rss import (
+from slth_check.validate.rss.core import (
     Answer,
     AnswerError,
     check_result,
