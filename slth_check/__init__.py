@@ -22,8 +22,8 @@ _EXPORTS = {
     "conv2d": "conv", "conv2d_exact": "conv", "conv2d_mp": "conv", "l1": "conv",
     "l1_exact": "conv", "max_norm": "conv", "max_norm_exact": "conv", "pool2d": "conv",
     "relu": "conv",
-    "ConvLayer": "network", "TargetCNN": "network", "PrunedLayer": "network",
-    "PrunedCNN": "network",
+    "ConvLayer": "network", "TargetCNN": "network", "PrunedLayer": "pruned",
+    "PrunedCNN": "pruned",
     "input_from_torch": "tensors", "input_to_torch": "tensors",
     "kernel_from_torch": "tensors", "kernel_to_torch": "tensors",
 }
@@ -62,7 +62,8 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs
         pool2d,
         relu,
     )
-    from slth_check.network import ConvLayer, PrunedCNN, PrunedLayer, TargetCNN
+    from slth_check.network import ConvLayer, TargetCNN
+    from slth_check.pruned import PrunedCNN, PrunedLayer
     from slth_check.tensors import (
         input_from_torch,
         input_to_torch,

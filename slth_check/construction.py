@@ -33,7 +33,8 @@ from typing import Any, cast
 import numpy as np
 
 from slth_check.conv import Padding, Pool
-from slth_check.network import PrunedCNN, PrunedLayer, TargetCNN, check_shape
+from slth_check.network import TargetCNN
+from slth_check.pruned import PrunedCNN, PrunedLayer, check_shape
 from slth_check.rss import RSSResult, solve_many
 from slth_check.rss.result import Status
 from slth_check.tensors import as_float_array

@@ -31,7 +31,8 @@ from slth_check.export import onnx_graph
 from slth_check.export.bundle import export_difference
 from slth_check.export.program import network_ops, run_ops
 from slth_check.export.rounding import float_error_bound
-from slth_check.network import ConvLayer, PrunedCNN, PrunedLayer, TargetCNN
+from slth_check.network import ConvLayer, TargetCNN
+from slth_check.pruned import PrunedCNN, PrunedLayer
 from slth_check.tensors import input_to_torch
 
 sys.path.insert(0, str(Path(__file__).parent / "adversarial"))

@@ -64,7 +64,8 @@ from slth_check.certify.milp import milp_worst_case
 from slth_check.certify.recursion import entrywise_bound, fractions_up, proof_bound
 from slth_check.certify.search import gradient_search, search_lower, vertex_candidates
 from slth_check.errors import InternalError
-from slth_check.network import PrunedCNN, TargetCNN
+from slth_check.network import TargetCNN
+from slth_check.pruned import PrunedCNN
 from slth_check.tensors import check_entries, check_size
 
 __all__ = [

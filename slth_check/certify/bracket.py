@@ -27,7 +27,8 @@ from slth_check.certify.interval import interval_bound, interval_pruned, interva
 from slth_check.certify.linear import linear_applies, linear_bound
 from slth_check.certify.local import window, window_classes, window_model, window_search
 from slth_check.certify.search import search_lower
-from slth_check.network import PrunedCNN, TargetCNN
+from slth_check.network import TargetCNN
+from slth_check.pruned import PrunedCNN
 
 __all__ = ["worst_case"]
 

@@ -14,7 +14,8 @@ import numpy as np
 
 from slth_check.arithmetic import to_fraction
 from slth_check.conv import Padding, conv2d_exact, crop_window
-from slth_check.network import ConvLayer, PrunedLayer
+from slth_check.network import ConvLayer
+from slth_check.pruned import PrunedLayer
 
 
 def error_parts(K: np.ndarray, L: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -15,7 +15,8 @@ import numpy as np
 from slth_check.arithmetic import ETA as ETA_EXACT
 from slth_check.arithmetic import gamma
 from slth_check.conv import Padding, conv2d, pool2d
-from slth_check.network import PrunedCNN, TargetCNN
+from slth_check.network import TargetCNN
+from slth_check.pruned import PrunedCNN
 
 #: The smallest positive float64 (the gradual-underflow unit).
 

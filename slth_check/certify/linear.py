@@ -62,7 +62,8 @@ from slth_check.certify.relax import (
     pool_groups,
 )
 from slth_check.conv import Padding, crop_window, output_size
-from slth_check.network import PrunedCNN, TargetCNN
+from slth_check.network import TargetCNN
+from slth_check.pruned import PrunedCNN
 
 __all__ = ["MAX_LINEAR_ENTRIES", "conv_matrix", "linear_applies", "linear_bound", "pool_groups"]
 

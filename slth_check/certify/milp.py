@@ -15,7 +15,8 @@ from scipy.optimize import Bounds, LinearConstraint, milp
 
 from slth_check.certify.exact import rounded_effective_network
 from slth_check.conv import conv2d, pool2d
-from slth_check.network import PrunedCNN, TargetCNN
+from slth_check.network import TargetCNN
+from slth_check.pruned import PrunedCNN
 
 
 def _affine_matrix(fn, n_in: int, shape_in: tuple) -> tuple[np.ndarray, np.ndarray]:

@@ -17,7 +17,8 @@ from slth_check.arithmetic import to_fraction
 from slth_check.certify.closed_form import bias_gap, error_parts, layer_sup_error
 from slth_check.certify.interval import avg_pool_enclosure, conv_upper, interval_pruned, round_up
 from slth_check.conv import output_size, pool2d
-from slth_check.network import PrunedCNN, TargetCNN
+from slth_check.network import TargetCNN
+from slth_check.pruned import PrunedCNN
 
 
 def proof_bound(target: TargetCNN, pruned: PrunedCNN, D: int,

@@ -32,7 +32,8 @@ from slth_check.certify.interval import (
     round_up,
 )
 from slth_check.conv import output_size
-from slth_check.network import PrunedCNN, TargetCNN
+from slth_check.network import TargetCNN
+from slth_check.pruned import PrunedCNN
 
 __all__ = ["back_substitute", "box_max", "gamma2", "layer1_relaxation", "nonneg_up",
            "pool_groups", "relax_max"]

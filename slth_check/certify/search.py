@@ -8,7 +8,8 @@ from typing import Any
 import numpy as np
 
 from slth_check.certify.exact import rounded_effective_network
-from slth_check.network import ConvLayer, PrunedCNN, TargetCNN
+from slth_check.network import ConvLayer, TargetCNN
+from slth_check.pruned import PrunedCNN
 
 
 def _float_errors(target: TargetCNN, g_net, Xb: np.ndarray) -> np.ndarray:

@@ -5,7 +5,8 @@ from __future__ import annotations
 from slth_check.claims.base import AuditEntry, Claim, Outcome, compare
 from slth_check.claims.calibration import Calibration
 from slth_check.claims.definition1 import Definition1
-from slth_check.claims.lemma2 import Lemma1, Lemma2
+from slth_check.claims.lemma1 import Lemma1
+from slth_check.claims.lemma2 import Lemma2
 from slth_check.claims.lemma3 import Lemma3
 from slth_check.claims.lueker import Lueker
 from slth_check.claims.proposition1 import Proposition1

@@ -18,7 +18,8 @@ import numpy as np
 
 from slth_check.construction import build_layer, required_n
 from slth_check.conv import conv2d, conv2d_exact
-from slth_check.network import PrunedCNN, TargetCNN
+from slth_check.network import TargetCNN
+from slth_check.pruned import PrunedCNN
 
 #: Definition 1's no-overflow hypothesis: every entry of |K| * |X| at most this
 #: (float64's largest value is just below 2**1024, so no partial sum overflows).

@@ -39,17 +39,16 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 import time
 from collections.abc import Iterator, Sequence
-from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
-from dataclasses import dataclass, field
+from concurrent.futures import Executor
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from slth_check.errors import InputError, UsageError
+from slth_check.errors import UsageError
+from slth_check.experiment.checkpoints import Run, open_out, plan, tensor_result
 from slth_check.experiment.sampling import (
     SAMPLING,
     STATUS_CODES,
@@ -64,7 +63,7 @@ from slth_check.experiment.summary import (
     stats,
     summary_markdown,
 )
-from slth_check.fileio.files import atomic_write, is_sealed, load_npz, sealed_npz_bytes
+from slth_check.fileio.files import atomic_write, sealed_npz_bytes
 from slth_check.fileio.weights import (
     FORMATS,
     MAX_HEADER_BYTES,
@@ -77,14 +76,11 @@ from slth_check.fileio.weights import (
 from slth_check.progress import progress_bar
 from slth_check.rss.executors import open_executor
 from slth_check.rss.mitm import MITM_MAX_N
+from slth_check.rss.windowed import windowed
 
 #: Weights per chunk (one task, one checkpoint file).
 DEFAULT_CHUNK_SIZE = 4096
 SCALES = ("max", "none")
-
-
-def _safe_name(name: str) -> str:
-    return re.sub(r"[^A-Za-z0-9._-]+", "_", name)[:80] or "tensor"
 
 
 def _sha256(path: Path) -> str:
@@ -109,123 +105,19 @@ def _check_args(n: Any, seed: Any, chunk_size: Any, scale: Any) -> None:
         raise UsageError(f"--scale: expected one of {SCALES}, got {scale!r}")
 
 
-def _open_out(out: Path, manifest: dict[str, Any], resume: bool) -> None:
-    """Write ``run.json``, or check it against ``manifest`` when resuming; make the
-    folders and remove the temporary files of a killed run."""
-    man_path = out / "run.json"
-    if man_path.exists():
-        if not resume:
-            raise UsageError(f"--out: {out} holds a run already (run.json): add --resume to "
-                             f"finish it, or choose another folder")
-        try:
-            old = json.loads(man_path.read_text())
-        except (OSError, json.JSONDecodeError) as exc:
-            raise InputError(f"--resume: {man_path} is unreadable ({exc})") from exc
-        if old != manifest:
-            diff = sorted(k for k in manifest if old.get(k) != manifest[k])
-            raise UsageError(f"--resume: {out} holds a run with other settings ({', '.join(diff)}"
-                             f" differ): use the same WEIGHTS and options, or another --out")
-    else:
-        atomic_write(man_path, json.dumps(manifest, indent=1) + "\n")
-    chunk_dir, tensor_dir = out / "chunks", out / "tensors"
-    chunk_dir.mkdir(parents=True, exist_ok=True)
-    tensor_dir.mkdir(parents=True, exist_ok=True)
-    for stale in list(chunk_dir.glob(".*.tmp")) + list(tensor_dir.glob(".*.tmp")):
-        stale.unlink(missing_ok=True)  # temporary files of a killed run
-
-
-@dataclass
-class _Run:
-    """One run in ``out``: per tensor its file name, scale, targets and key, the chunks
-    still to solve, and the weights in all and already done."""
-
-    out: Path
-    w: Weights
-    n: int
-    chunk_size: int
-    names: list[str] = field(default_factory=list)
-    scales: list[float] = field(default_factory=list)
-    targets: list[np.ndarray] = field(default_factory=list)
-    keys: list[int] = field(default_factory=list)
-    todo: list[tuple[int, int, int, int]] = field(default_factory=list)
-    recomputed: list[str] = field(default_factory=list)  # checkpoints edited or unreadable
-    total: int = 0
-    done: int = 0
-
-    def chunk_path(self, t: int, c: int) -> Path:
-        return self.out / "chunks" / f"{t:04d}-{c:07d}.npz"
-
-    def tensor_path(self, t: int) -> Path:
-        return self.out / "tensors" / self.names[t]
-
-    def chunks(self, t: int) -> int:
-        return -(-self.w.arrays[t][1].size // self.chunk_size)
-
-
-def _plan(out: Path, w: Weights, n: int, seed: int, scale: str, chunk_size: int) -> _Run:
-    """Targets and keys of every tensor, and the chunks not yet on disk."""
-    run = _Run(out, w, n, chunk_size,
-               names=[f"{t:04d}-{_safe_name(name)}.npz" for t, (name, _) in enumerate(w.arrays)])
-    for t, (_name, a) in enumerate(w.arrays):
-        m = float(np.abs(a).max())
-        s = m if scale == "max" and m > 0 else 1.0
-        run.scales.append(s)
-        run.targets.append((a.ravel() / s) if s != 1.0 else a.ravel())
-        run.keys.append(tensor_key(seed, t))
-        run.total += a.size
-        if _intact(run, run.tensor_path(t)):
-            run.done += a.size
-            continue
-        for c, a0 in enumerate(range(0, a.size, chunk_size)):
-            b0 = min(a0 + chunk_size, a.size)
-            if _intact(run, run.chunk_path(t, c)):
-                run.done += b0 - a0
-            else:
-                run.todo.append((t, c, a0, b0))
-    return run
-
-
-def _intact(run: _Run, path: Path) -> bool:
-    """Is the checkpoint at ``path`` there and unedited (its ``sha256`` seal)?  A file
-    that fails is removed and recorded in ``run.recomputed``: it is computed again."""
-    if not path.exists():
-        return False
-    try:
-        ok = is_sealed(load_npz(path, "--resume", text_keys=("sha256",),
-                                kind="slth-check checkpoint .npz"))
-    except (InputError, ValueError, OSError):
-        ok = False
-    if not ok:
-        path.unlink(missing_ok=True)
-        run.recomputed.append(path.name)
-    return ok
-
-
 Job = tuple[int, int, int, int]  # (tensor, chunk, first weight, past the last weight)
 Chunk = tuple[np.ndarray, np.ndarray, np.ndarray]  # errors, packed masks, status codes
 
 
 def _chunk_results(executor: Executor, jobs: Sequence[Job], targets: Sequence[np.ndarray],
                    keys: Sequence[int], n: int, window: int) -> Iterator[tuple[Job, Chunk]]:
-    """Each job's :func:`chunk_task` on ``executor`` (at most ``window`` in flight), as
-    they finish: the one scheduling loop of ``approximate`` and of :func:`solve_tensors`."""
-    pending: dict[Future, Job] = {}
-    queue = list(reversed(jobs))
-    try:
-        while queue or pending:
-            while queue and len(pending) < window:
-                t, c, a0, b0 = job = queue.pop()
-                pending[executor.submit(chunk_task, targets[t][a0:b0], keys[t], a0, n)] = job
-            finished, _ = wait(list(pending), return_when=FIRST_COMPLETED)
-            for fut in finished:
-                job = pending.pop(fut)
-                yield job, fut.result()
-    finally:
-        for fut in pending:
-            fut.cancel()
+    """Each job's :func:`chunk_task` on ``executor`` through the one windowed loop
+    (:func:`slth_check.rss.windowed.windowed`), as they finish."""
+    return windowed(executor, chunk_task, jobs,
+                    lambda j: (targets[j[0]][j[2]:j[3]], keys[j[0]], j[2], n), window)
 
 
-def _solve(run: _Run, scheduler: str, workers: int | None,
+def _solve(run: Run, scheduler: str, workers: int | None,
            progress: bool | None) -> tuple[int, int]:
     """Solve the missing chunks, each written as it finishes: ``(weights solved, workers)``."""
     solved = 0
@@ -278,35 +170,11 @@ def solve_tensors(targets: Sequence[np.ndarray], n: int, seed: int, *,
     return [(e, np.unpackbits(m, axis=1, count=n).astype(bool), c) for e, m, c in out]
 
 
-def _tensor_result(run: _Run, t: int) -> dict[str, np.ndarray]:
-    """Tensor ``t``'s final file (written from its chunks, which it replaces)."""
-    name, a = run.w.arrays[t]
-    path = run.tensor_path(t)
-    if path.exists():
-        z = load_npz(path, "--resume", text_keys=("sha256",),
-                     kind="slth-check tensor result .npz")
-    else:
-        parts = [load_npz(run.chunk_path(t, c), "--resume", text_keys=("sha256",),
-                          kind="slth-check chunk .npz") for c in range(run.chunks(t))]
-        z = {"errors": np.concatenate([p["errors"] for p in parts]),
-             "masks": np.concatenate([p["masks"] for p in parts]),
-             "status": np.concatenate([p["status"] for p in parts])}
-        z["shape"] = np.array(a.shape, dtype=np.int64)
-        z["scale"] = np.array(run.scales[t])
-        atomic_write(path, sealed_npz_bytes(z))
-    for c in range(run.chunks(t)):  # the tensor file replaces its chunks
-        run.chunk_path(t, c).unlink(missing_ok=True)
-    if z["errors"].shape != (a.size,) or z["masks"].shape != (a.size, -(-run.n // 8)):
-        raise InputError(f"--resume: {path} does not match tensor {name!r} "
-                         f"({a.size} weights, n={run.n}): use another --out")
-    return z
-
-
-def _assemble(run: _Run) -> tuple[list[dict[str, Any]], list[np.ndarray], list[np.ndarray]]:
+def _assemble(run: Run) -> tuple[list[dict[str, Any]], list[np.ndarray], list[np.ndarray]]:
     """Per tensor its row of ``approximate.json``, its errors and its status codes."""
     rows, all_err, all_codes = [], [], []
     for t, (name, a) in enumerate(run.w.arrays):
-        z = _tensor_result(run, t)
+        z = tensor_result(run, t)
         all_err.append(z["errors"])
         all_codes.append(z["status"])
         s = run.scales[t]
@@ -346,8 +214,8 @@ def approximate(weights: str | Path, out_dir: str | Path, *, n: int = 30, seed: 
         "n": n, "seed": seed, "scale": scale, "chunk_size": chunk_size,
         "include": list(include), "exclude": list(exclude),
         "tensors": [[name, list(a.shape)] for name, a in w.arrays]}
-    _open_out(out, manifest, resume)
-    run = _plan(out, w, n, seed, scale, chunk_size)
+    open_out(out, manifest, resume)
+    run = plan(out, w, n, seed, scale, chunk_size)
     t_solve = time.perf_counter()
     solved, nw = _solve(run, scheduler, workers, progress)
     t_assemble = time.perf_counter()

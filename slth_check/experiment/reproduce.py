@@ -39,17 +39,15 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from scipy import stats
 
-from slth_check.certify import upper_bounds, worst_case
-from slth_check.construction import build_network
 from slth_check.experiment.approximate import solve_tensors
+from slth_check.experiment.lenet import construction_rows, structured_inputs
 from slth_check.experiment.sampling import samples, tensor_key
+from slth_check.experiment.stored import compare_stored
 from slth_check.experiment.summary import relative_max_error
 from slth_check.fileio.bson import CONV_NAMES, load_cnnslth
 from slth_check.fileio.weights import read_weights
 from slth_check.network import ConvLayer, TargetCNN
-from slth_check.progress import progress_iter
 from slth_check.report import atomic_write
 
 DATASETS = ("MNIST", "FashionMNIST")
@@ -80,37 +78,6 @@ def lenet_conv(params: dict[str, np.ndarray]) -> TargetCNN:
                                 pool="max"),
                       ConvLayer(params["conv2.weight"], params["conv2.bias"], padding="same",
                                 pool="max")], final_relu=True)
-
-
-def verdict_from(p_values: list[float]) -> str:
-    if min(p_values) < 0.001:
-        return "inconsistent"
-    if min(p_values) >= 0.01:
-        return "consistent"
-    return "undetermined"
-
-
-def structured_inputs(rng: np.random.Generator, count: int) -> dict[str, np.ndarray]:
-    """Random and structured inputs in [0, 1]^{28 x 28 x 1}."""
-    D = 28
-    i, j = np.meshgrid(np.arange(D), np.arange(D), indexing="ij")
-    out = {"uniform": rng.uniform(0, 1, (count, D, D, 1)),
-           "binary": (rng.random((count, D, D, 1)) < 0.5).astype(float)}
-    s = np.stack([np.zeros((D, D)), np.ones((D, D)), ((i + j) % 2).astype(float),
-                  (i % 4 < 2).astype(float), (j % 4 < 2).astype(float),
-                  ((i - 14) ** 2 + (j - 14) ** 2 < 64).astype(float),
-                  np.clip(i / 27, 0, 1), np.eye(D)])[..., None]
-    out["structured"] = s
-    return out
-
-
-def figure4_error(f: TargetCNN, g, X: np.ndarray) -> float:
-    """Per input: max |f - g| / max |f| over the 7x7x16 activations; max over inputs."""
-    F, G = f.forward(X), g.forward(X)
-    num = np.abs(F - G).reshape(len(X), -1).max(axis=1)
-    den = np.abs(F).reshape(len(X), -1).max(axis=1)
-    ok = den > 0
-    return float((num[ok] / den[ok]).max()) if ok.any() else float("nan")
 
 
 #: Weights per task of the exact solves (2572 conv weights: about 20 tasks).
@@ -159,7 +126,7 @@ def reproduce_paper(artifacts: str | Path, out_dir: str | Path, *, seeds: int = 
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(seed)
-    fig3, validation, construction = [], [], []
+    fig3, validation = [], []
     ecdf: dict[tuple[str, int], tuple[np.ndarray, np.ndarray]] = {}
     timing: dict[str, Any] = {}
     models = {}
@@ -193,62 +160,13 @@ def reproduce_paper(artifacts: str | Path, out_dir: str | Path, *, seeds: int = 
                          "slth_check_min": float(np.min(ours_rel)),
                          "slth_check_max": float(np.max(ours_rel)), "seeds": seeds})
             ecdf[(ds, n)] = (auth_err, e_ours)
-            ks = stats.ks_2samp(auth_err, e_ours)
-            z_auth, z_ours = int(np.sum(auth_err == 0)), int(np.sum(e_ours == 0))
-            table = [[z_auth, auth_err.size - z_auth], [z_ours, e_ours.size - z_ours]]
-            fisher = stats.fisher_exact(table)
-            verdict = verdict_from([float(ks.pvalue), float(fisher.pvalue)])
-            ratio = float(np.median(auth_err) / np.median(e_ours)) if np.median(e_ours) > 0 \
-                else float("inf") if np.median(auth_err) > 0 else 1.0
-            too_good = z_auth / auth_err.size > z_ours / e_ours.size and fisher.pvalue < 0.001
-            note = (" The stored errors are smaller than exact subset sums of n Unif([-1,1]) "
-                    "numbers can achieve: no choice of samples explains them; a MIP solution "
-                    "whose binaries are fractional within the solver's integrality tolerance "
-                    "would (a hypothesis: the samples were not saved)." if too_good else "")
-            validation.append({
-                "dataset": ds, "n": n, "verdict": verdict, "statistic": float(ks.statistic),
-                "p_value": float(ks.pvalue),
-                "detail": (f"KS D = {ks.statistic:.3g} (p = {ks.pvalue:.2g}) between the "
-                           f"{auth_err.size} stored errors and {e_ours.size} exact-optimal "
-                           f"errors (float32-rounded); exact zeros: stored "
-                           f"{z_auth / auth_err.size:.3f}, exact optimum "
-                           f"{z_ours / e_ours.size:.3f} (Fisher p = {fisher.pvalue:.2g}); "
-                           f"median stored / exact-optimal error = {ratio:.3g}." + note),
-                "zero_fraction_stored": z_auth / auth_err.size,
-                "zero_fraction_exact": z_ours / e_ours.size, "fisher_p_value":
-                float(fisher.pvalue), "median_error_ratio": ratio})
+            validation.append(compare_stored(ds, n, auth_err, e_ours))
     # the real construction (first dataset's model)
     ds = datasets[0]
     target = lenet_conv(models[ds])
     inputs = structured_inputs(rng, 16)
-    for n1 in progress_iter(construction_ns, desc="LeNet5 construction", enable=progress):
-        t0 = time.perf_counter()
-        pruned = build_network(target, n=[6 * n1, 16 * n1], rng=int(rng.integers(2**31)),
-                               executor=executor)
-        t_build = time.perf_counter() - t0
-        assert pruned.linearisable()  # g = its effective network on X >= 0 (Eq. 1-2)
-        errs = {name: figure4_error(target, pruned, X) for name, X in inputs.items()}
-        ub = upper_bounds(target, pruned, 28)  # sound: effective kernels with their radii
-        ibp, pb, ew = ub["interval_bound"], ub["proof_bound"], ub["entrywise_bound"]
-        # the bracket of issue 13: per-output local search replayed exactly (lower), the
-        # linear relaxation of f - g (upper); fixed work, so the numbers do not depend on load
-        wc = worst_case(target, pruned, 28, rng=n1, kicks=search_kicks)
-        Xw, lower = wc["witness"], wc["lower"]
-        upper = min(ub["upper"], wc["upper"])
-        fmax = float(np.abs(target.forward(Xw)).max())
-        rows = pruned.size_table()
-        construction.append({
-            "n_per_channel": n1, "n": [L.n for L in pruned.layers],
-            "random_params": pruned.n_random(), "target_params": target.n_params(),
-            "size_ratio": pruned.n_random() / target.n_params(), "kept": pruned.n_kept(),
-            "layers": rows, "figure4_error": errs,
-            "certified_upper": upper, "interval_upper": ibp, "proof_upper": pb,
-            "entrywise_upper": ew, "linear_upper": wc["details"].get("linear_bound"),
-            "upper_method": wc["methods"]["upper"] if wc["upper"] <= ub["upper"]
-            else "the smallest of the interval, proof and entrywise bounds",
-            "certified_lower": float(lower), "lower_method": wc["methods"]["lower"],
-            "lower_relative": float(lower) / fmax if fmax else None,
-            "certify_seconds": wc["seconds"], "build_seconds": t_build})
+    construction = construction_rows(target, construction_ns, rng, inputs, executor=executor,
+                                     search_kicks=search_kicks, progress=progress)
     timing["total_seconds"] = time.perf_counter() - t_start
     timing["paper"] = PAPER_TIME
     result = {"schema_version": 1, "artifacts": str(artifacts), "seeds": seeds, "seed": seed,

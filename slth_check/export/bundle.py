@@ -23,7 +23,8 @@ from slth_check.export.onnx_graph import IR_VERSION, OPSET, difference_model, re
 from slth_check.export.program import network_ops, output_shape
 from slth_check.export.rounding import float_error_bound
 from slth_check.export.vnnlib import real_literal, vnnlib_property
-from slth_check.network import PrunedCNN, TargetCNN
+from slth_check.network import TargetCNN
+from slth_check.pruned import PrunedCNN
 
 #: Largest number of VNN-LIB variables (inputs plus outputs) written (about 60 bytes each).
 MAX_VARIABLES = 1_000_000

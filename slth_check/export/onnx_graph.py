@@ -28,7 +28,8 @@ import numpy as np
 
 from slth_check.conv import crop_window
 from slth_check.export.program import Conv, Op, Pool2, network_ops, output_shape
-from slth_check.network import PrunedCNN, TargetCNN
+from slth_check.network import TargetCNN
+from slth_check.pruned import PrunedCNN
 from slth_check.tensors import kernel_to_torch
 
 if TYPE_CHECKING:

@@ -38,8 +38,9 @@ from slth_check.arithmetic import gamma
 from slth_check.certify.interval import conv_upper, round_up
 from slth_check.conv import pool2d
 from slth_check.export.program import Conv, Op, Pool2, network_ops
-from slth_check.network import PrunedCNN, TargetCNN
+from slth_check.network import TargetCNN
 from slth_check.precision import Precision, get_precision
+from slth_check.pruned import PrunedCNN
 
 
 def _propagate(ops: list[Op], D: int, c0: int, p: Precision) -> tuple[np.ndarray, np.ndarray]:

@@ -13,7 +13,8 @@ from typing import Any
 
 import numpy as np
 
-from slth_check.network import ConvLayer, PrunedCNN, PrunedLayer, TargetCNN, binary_mask
+from slth_check.network import ConvLayer, TargetCNN
+from slth_check.pruned import PrunedCNN, PrunedLayer, binary_mask
 
 
 def _sequence(arrs: dict[str, np.ndarray], prefix: str, what: str,

@@ -9,13 +9,13 @@ from hypothesis import given, target
 from hypothesis import strategies as st
 
 from slth_check.arithmetic import to_fraction
+from slth_check.claims.controls import negative_controls
+from slth_check.claims.lemma1 import Lemma1
 from slth_check.claims.lemma2 import (
     LayerInstance,
-    Lemma1,
     Lemma2,
     build_instance,
     failure_summary,
-    negative_controls,
 )
 from slth_check.replay import replay
 from slth_check.report import save_witness

@@ -33,6 +33,7 @@ from slth_check.rss.executors import SynchronousExecutor, check_workers, shared_
 from slth_check.rss.milp import solve_milp
 from slth_check.rss.mitm import MITM_MAX_N, solve_mitm
 from slth_check.rss.result import BatchResult, RSSResult, status_codes, status_names
+from slth_check.rss.windowed import windowed
 from slth_check.rss.z3_solver import decide_z3, solve_z3
 from slth_check.tensors import as_float_array, check_entries, check_size
 
@@ -177,16 +178,14 @@ def solve_many(values: Any, targets: Any, *, method: str = "auto", eps: float | 
     errors = np.empty(m, dtype=np.float64)
     masks = np.zeros((m, n), dtype=bool)
     status = np.empty(m, dtype="<U10")
-    futures = [executor.submit(_solve_chunk_packed, t) for t in tasks]
-    try:
-        for (a, b), fut in zip(bounds, progress_iter(futures, desc="rss", total=len(futures),
-                                                     enable=progress)):
-            errors[a:b], packed, codes = fut.result()
-            masks[a:b] = np.unpackbits(packed, axis=1, count=n).astype(bool)
-            status[a:b] = status_names(codes)
-    finally:
-        for fut in futures:
-            fut.cancel()
+    done = windowed(executor, _solve_chunk_packed, list(range(len(tasks))),
+                    lambda i: (tasks[i],), len(tasks))  # every chunk in flight at once
+    for i, (errs, packed, codes) in progress_iter(done, desc="rss", total=len(tasks),
+                                                  enable=progress):
+        a, b = bounds[i]
+        errors[a:b] = errs
+        masks[a:b] = np.unpackbits(packed, axis=1, count=n).astype(bool)
+        status[a:b] = status_names(codes)
     used = choose_method(n, e) if method == "auto" else method
     return BatchResult(errors, masks, status, used,
                        {"seconds": time.perf_counter() - t0, "workers": workers,

@@ -157,7 +157,8 @@ def cancelling_pairs(draw, *, min_ell: int = 2, max_ell: int = 3, max_d: int = 2
     would, and an unsound float step shows.  Stride 1, paper padding; an occasional
     final ReLU or 2x2 pooling on the last layer.
     """
-    from slth_check.network import ConvLayer, PrunedCNN, PrunedLayer
+    from slth_check.network import ConvLayer
+    from slth_check.pruned import PrunedCNN, PrunedLayer
 
     ell = draw(st.integers(min_ell, max_ell))
     cs = [draw(st.integers(1, max_c)) for _ in range(ell + 1)]

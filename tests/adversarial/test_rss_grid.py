@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from slth_check.rss import solve
-from slth_check.validate.rss.answers import sum_tolerance
+from slth_check.validate.rss.checks import sum_tolerance
 from slth_check.validate.rss.core import validate_rss
 from slth_check.validate.rss.generation import GRID_FAMILIES, rss_grid
 

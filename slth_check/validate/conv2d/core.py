@@ -42,14 +42,10 @@ reproducer and, where one fits, a diagnosis of the usual mistakes.
 from __future__ import annotations
 
 import math
-import random
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from hypothesis import HealthCheck, Phase, find, settings
-from hypothesis.errors import NoSuchExample
 
 from slth_check.conv import PADDINGS, Padding, conv2d
 from slth_check.validate import Verdict
@@ -64,11 +60,11 @@ from slth_check.validate.conv2d.adapters import (
 )
 from slth_check.validate.conv2d.builtins import (
     BUILTINS,
-    builtin_factory,
     require_builtin,
     scipy_conv2d,
     torch_conv2d,
 )
+from slth_check.validate.conv2d.case import Case, Problem
 from slth_check.validate.conv2d.diagnosis import diagnose, lower_precision, probe_cases, reproducer
 from slth_check.validate.conv2d.generation import (
     BACKGROUNDS,
@@ -78,7 +74,7 @@ from slth_check.validate.conv2d.generation import (
     conv_cases,
     default_max_abs,
 )
-from slth_check.validate.conv2d.grid import conv_grid
+from slth_check.validate.conv2d.search import SHRINK_CALLS, find_failure, grid_cases
 from slth_check.validate.conv2d.tolerance import (
     PRECISIONS,
     EntryCheck,
@@ -90,8 +86,9 @@ from slth_check.validate.conv2d.tolerance import (
     tolerance,
     underflow_term,
 )
-from slth_check.validate.determinism import fresh_seed, without_local_constants
-from slth_check.validate.sandbox import UserCodeFailure, UserFunction
+from slth_check.validate.determinism import fresh_seed
+from slth_check.validate.sandbox import UserCodeFailure
+from slth_check.validate.user_function import UserFunction
 
 __all__ = ["BACKGROUNDS", "BUILTINS", "LAYOUTS", "MAX_WORK", "OPS", "PRECISIONS",
            "SHRINK_CALLS",
@@ -99,21 +96,6 @@ __all__ = ["BACKGROUNDS", "BUILTINS", "LAYOUTS", "MAX_WORK", "OPS", "PRECISIONS"
            "fft_stages", "from_user_layout", "normwise_factor", "result_to_array",
            "scipy_conv2d", "to_user_layout", "tolerance", "torch_conv2d", "underflow_term",
            "validate_conv2d"]
-
-#: The factory of the built-ins under its former name (the reproducers import it).
-_builtin_factory = builtin_factory
-
-
-#: Calls of the implementation allowed for shrinking a failure (bounds the run time;
-#: the counterexample is then the smallest found within them).
-SHRINK_CALLS = 200
-
-
-@dataclass
-class _Problem:
-    detail: str
-    fatal: bool = False
-    got: np.ndarray | None = None
 
 
 def _check_seed(seed: Any) -> int:
@@ -175,7 +157,7 @@ def validate_conv2d(impl: Callable | str, *, layout: str = "paper", op: str = "c
               "tolerance": f"gamma_m(u) |K|*|X| + W ||K_l||_1 ||X||_max + underflow "
                            f"({precision}, u = 2^{int(math.log2(p.u))})"
                            + (f" + rtol {rtol} |K|*|X|" if rtol else "")}
-    case = _Case(fn, layout, op, padding, p, float(rtol or 0.0), stride)
+    case = Case(fn, layout, op, padding, p, float(rtol or 0.0), stride)
     with fn:
         return _run(case, name, impl, config, lim, seed)
 
@@ -204,167 +186,18 @@ def _user_function(impl: Callable | str, layout: str, op: str, padding: Padding,
                                     convert="real_array", arg_names=names)
 
 
-def _key(case: tuple[np.ndarray, np.ndarray]) -> tuple:
-    K, X = case
-    return (K.shape, K.tobytes(), X.shape, X.tobytes())
-
-
-@dataclass
-class _Case:
-    """How one case is computed by the user's function and checked."""
-
-    fn: UserFunction
-    layout: str
-    op: str
-    padding: Padding
-    p: Precision
-    rtol: float
-    stride: int = 1
-
-    def evaluate(self, case: tuple[np.ndarray, np.ndarray]) -> _Problem | None:
-        K, X = case
-        A, Xu = to_user_layout(K, X, self.layout, self.op)
-        try:
-            Y = self.fn.call(A, Xu, during="while computing the case")
-            Y = from_user_layout(Y, self.layout)
-        except UserCodeFailure as exc:
-            return _Problem(f"the implementation {exc}", fatal=exc.fatal)
-        except ValueError as exc:  # e.g. an output that is not 4-dimensional
-            return _Problem(f"unusable output ({exc})")
-        return self.check_output(K, X, Y)
-
-    def check_output(self, K: np.ndarray, X: np.ndarray, Y: np.ndarray,
-                     exact: bool = False) -> _Problem | None:
-        if Y.ndim != 4 or len(Y) != len(X):
-            return _Problem(f"output shape {Y.shape} for an input batch of {len(X)}", got=Y)
-        for n in range(X.shape[0]):
-            res = check_image(K, X[n], Y[n], padding=self.padding, precision=self.p.name,
-                              rtol=self.rtol, exact=exact, stride=self.stride)
-            if not res.ok:
-                where = f"image {n}: " if X.shape[0] > 1 else ""
-                return _Problem(where + res.detail, got=Y)
-        return None
-
-
-@dataclass
-class _Search:
-    """The state of the search for a minimal failing case."""
-
-    case: _Case
-    problems: dict[tuple, tuple[tuple[np.ndarray, np.ndarray], _Problem]] = field(
-        default_factory=dict)
-    fatal: tuple | None = None
-    best: tuple | None = None
-    calls: int = 0
-
-    def mismatch(self, case: tuple[np.ndarray, np.ndarray]) -> bool:
-        key = _key(case)
-        if self.fatal is not None:  # no shrinking after a hang/exit/crash: each try
-            return key == self.fatal  # could cost the timeout
-        if self.best is not None:
-            self.calls += 1
-            if self.calls > SHRINK_CALLS:  # keep the smallest failure found so far
-                return key == self.best
-        prob = self.case.evaluate(case)
-        if prob is None:
-            return False
-        self.problems[key] = (case, prob)
-        self.best = key  # the shrinker only tries cases smaller than its best
-        if prob.fatal:
-            self.fatal = key
-        return True
-
-
-def _sparsify(search: _Search, found: tuple[np.ndarray, np.ndarray]
-              ) -> tuple[np.ndarray, np.ndarray]:
-    """Zero the entries of K, then of X, one at a time, keeping every zero after which
-    the case still fails (at most :data:`SHRINK_CALLS` calls).
-
-    Hypothesis's shrinker may stop at a local minimum that depends on the
-    generated cases; this deterministic pass makes the counterexample sparse
-    (one non-zero kernel entry for a kernel that is not flipped).  A call that
-    hangs, exits or crashes ends the pass (each could cost the timeout).
-    """
-    K, X = (np.array(a, copy=True) for a in found)
-    budget, changed = SHRINK_CALLS, True
-    while changed and budget > 0:
-        changed = False
-        for arr in (K, X):
-            for idx in zip(*np.nonzero(arr)):
-                if budget <= 0:
-                    break
-                old, arr[idx] = arr[idx], 0
-                budget -= 1
-                prob = search.case.evaluate((K, X))
-                if prob is None or prob.fatal:
-                    arr[idx] = old
-                    if prob is not None:
-                        return found
-                    continue
-                search.problems[_key((K, X))] = ((K.copy(), X.copy()), prob)
-                changed = True
-    return K, X
-
-
-def _find(case: _Case, lim: Limits, seed: int
-          ) -> tuple[tuple[np.ndarray, np.ndarray], _Problem] | None:
-    """A minimal failing case and its problem, or None when every case agreed: the grid
-    first (:func:`conv_grid`, sparsified on failure), then the random cases from
-    ``seed``."""
-    search = _Search(case)
-    for _label, K, X in grid_cases(case.padding, case.p.name, lim):
-        if search.mismatch((K, X)):
-            return _settle(case, search, (K, X))
-    strategy = conv_cases(case.padding, precision=case.p.name, **lim.shapes())
-    try:
-        with without_local_constants():  # the same cases in any host process
-            found = find(strategy, search.mismatch, random=random.Random(seed),
-                         settings=settings(max_examples=lim.max_examples, database=None,
-                                           derandomize=False, deadline=None,
-                                           phases=[Phase.generate, Phase.shrink],
-                                           suppress_health_check=list(HealthCheck)))
-    except NoSuchExample:
-        return None
-    except Exception:  # e.g. Flaky: a non-deterministic implementation
-        if not search.problems:
-            raise
-        found = min((c for c, _ in search.problems.values()),
-                    key=lambda c: (c[0].size + c[1].size))
-    return _settle(case, search, found)
-
-
-def grid_cases(padding: str, precision: str, lim: Limits
-               ) -> list[tuple[str, np.ndarray, np.ndarray]]:
-    """The grid of a run (:func:`conv_grid` within the run's limits)."""
-    return conv_grid(padding, precision=precision, max_d=lim.max_d, max_D=lim.max_D,
-                     max_channels=lim.max_channels, max_batch=lim.max_batch,
-                     max_abs=lim.max_abs)
-
-
-def _settle(case: _Case, search: _Search, found: tuple[np.ndarray, np.ndarray]
-            ) -> tuple[tuple[np.ndarray, np.ndarray], _Problem]:
-    """The failing case sparsified (unless fatal) with its problem."""
-    if search.fatal is None:
-        found = _sparsify(search, found)
-    key = _key(found)
-    prob = search.problems[key][1] if key in search.problems else case.evaluate(found)
-    if prob is None:  # pragma: no cover - flaky user code passing on replay
-        prob = _Problem("the implementation is not deterministic: it failed this case once")
-    return found, prob
-
-
-def _at(case: _Case) -> str:
+def _at(case: Case) -> str:
     return "" if case.stride == 1 else f", stride {case.stride}"
 
 
-def _run(case: _Case, name: str, impl: Any, config: dict, lim: Limits,
+def _run(case: Case, name: str, impl: Any, config: dict, lim: Limits,
          seed: int) -> Verdict:
     try:
         case.fn.start()
     except UserCodeFailure as exc:
         return Verdict("discrepancy", f"{name}: the implementation {exc}", None, None,
                        ["the implementation could not be imported"], config)
-    found = _find(case, lim, seed)
+    found = find_failure(case, lim, seed)
     if found is None:
         n_grid = len(grid_cases(case.padding, case.p.name, lim))
         return Verdict("consistent", f"{name}: {n_grid} grid cases (every d <= {lim.max_d} "
@@ -392,7 +225,7 @@ def _run(case: _Case, name: str, impl: Any, config: dict, lim: Limits,
     return Verdict("discrepancy", msg, ce, repro, diagnosis, config)
 
 
-def _diagnosis(case: _Case, K: np.ndarray, X: np.ndarray, prob: _Problem,
+def _diagnosis(case: Case, K: np.ndarray, X: np.ndarray, prob: Problem,
                expected: np.ndarray, seed: int) -> list[str]:
     """The usual mistakes, a wrong shape or a lower precision that explain the output."""
     got = prob.got

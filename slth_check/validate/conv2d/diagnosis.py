@@ -16,7 +16,8 @@ from slth_check.precision import PRECISIONS, get_precision
 from slth_check.validate.conv2d.adapters import from_user_layout, to_user_layout
 from slth_check.validate.conv2d.builtins import BUILTINS
 from slth_check.validate.conv2d.tolerance import tolerance_float
-from slth_check.validate.sandbox import UserCodeFailure, UserFunction
+from slth_check.validate.sandbox import UserCodeFailure
+from slth_check.validate.user_function import UserFunction
 
 
 def _variants(K: np.ndarray, X: np.ndarray, padding: Padding,
@@ -165,8 +166,8 @@ def reproducer(impl: Any, K: np.ndarray, X: np.ndarray, padding: Padding, layout
     ``MODULE:ATTR`` or a callable) on the case ``K``, ``X``."""
     call = "impl(A, Xu)" if stride == 1 else f"impl(A, Xu, stride={stride})"
     if isinstance(impl, str) and impl in BUILTINS:
-        imp = (f"from slth_check.validate.conv2d.core import _builtin_factory\n"
-               f"impl = _builtin_factory({impl!r}, {padding!r}, {stride})")
+        imp = (f"from slth_check.validate.conv2d.builtins import builtin_factory\n"
+               f"impl = builtin_factory({impl!r}, {padding!r}, {stride})")
         call = "impl(A, Xu)"
     elif isinstance(impl, str):
         mod, attr = impl.split(":", 1)
@@ -183,7 +184,7 @@ def reproducer(impl: Any, K: np.ndarray, X: np.ndarray, padding: Padding, layout
         "import slth_check",
         f"expected = slth_check.conv2d(K.astype(np.float64), X.astype(np.float64), "
         f"padding={padding!r}{strided})",
-        "from slth_check.validate.conv2d.core import to_user_layout, from_user_layout",
+        "from slth_check.validate.conv2d.adapters import to_user_layout, from_user_layout",
         f"A, Xu = to_user_layout(K, X, {layout!r}, {op!r})",
         f"got = from_user_layout({call}, {layout!r})",
         'assert got.shape == expected.shape, f"shape {got.shape}, should be {expected.shape}"',

@@ -41,15 +41,14 @@ from slth_check.validate.determinism import fresh_seed, without_local_constants
 from slth_check.validate.rss.answers import (
     Answer,
     AnswerError,
-    check_result,
     interpret,
     normalise_answer,
-    optimality_slack,
     resolve,
-    sum_tolerance,
 )
+from slth_check.validate.rss.checks import check_result, optimality_slack, sum_tolerance
 from slth_check.validate.rss.generation import GRID_FAMILIES, MAX_ABS_DEFAULT, rss_cases, rss_grid
-from slth_check.validate.sandbox import UserCodeFailure, UserFunction, load_user_function
+from slth_check.validate.sandbox import UserCodeFailure, load_user_function
+from slth_check.validate.user_function import UserFunction
 
 # Hypothesis and the exact solvers are imported where they are used: the worker process
 # imports this module for _solver_factory (and answers for normalise_answer) only, and
