@@ -21,7 +21,8 @@ import pytest
 
 from slth_check.claims.base import Outcome
 from slth_check.claims.calibration import Calibration
-from slth_check.claims.lemma2 import CALIBRATED_C, Lemma2
+from slth_check.claims.layer import CALIBRATED_C
+from slth_check.claims.lemma2 import Lemma2
 from slth_check.claims.lueker import Lueker
 from slth_check.figures import claims as claim_figures
 from slth_check.figures import paper as paper_figures

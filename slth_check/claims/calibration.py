@@ -30,7 +30,7 @@ from scipy import stats
 
 from slth_check.certify import layer_sup_error
 from slth_check.claims.base import Claim, Outcome
-from slth_check.claims.lemma2 import CALIBRATED_C
+from slth_check.claims.layer import CALIBRATED_C
 from slth_check.construction import build_layer
 from slth_check.figures import claims as claim_figures
 from slth_check.figures.common import save_png

@@ -11,7 +11,7 @@ import numpy as np
 
 from slth_check.certify import exact_error
 from slth_check.claims.base import Outcome, compare
-from slth_check.claims.lemma2 import CALIBRATED_C, build_instance, layer_error
+from slth_check.claims.layer import CALIBRATED_C, build_instance, layer_error
 from slth_check.construction import required_n
 from slth_check.fileio.networks import network_arrays
 from slth_check.network import TargetCNN

@@ -26,9 +26,11 @@ from typing import Any
 import numpy as np
 from scipy import stats
 
-from slth_check.certify import exact_error, layer_sup_error
+from slth_check.certify import exact_error
 from slth_check.claims.base import Claim, Outcome, compare_or_unknown
-from slth_check.construction import build_layer, required_n
+from slth_check.claims.controls import negative_controls
+from slth_check.claims.layer import CALIBRATED_C, build_instance, layer_error
+from slth_check.construction import required_n
 from slth_check.figures import claims as claim_figures
 from slth_check.figures.common import category, save_png
 from slth_check.fileio.networks import networks_from_arrays
@@ -36,12 +38,6 @@ from slth_check.network import TargetCNN, class_F_unmet, scale_into_class
 from slth_check.proofs import outcome_fields
 from slth_check.pruned import PrunedCNN, PrunedLayer
 
-#: The calibrated constant of Lemmas 1-2 and Theorem 1 used by default: the
-#: (1 - eps)-quantile of the per-draw required C, maximised over the
-#: configurations of the ``calibration`` claim, rounded up above the upper end of
-#: its 95 % confidence interval (the measurement is in docs/results.md;
-#: ``slth-check check --claims calibration --profile thorough`` recomputes it).
-CALIBRATED_C = 17.0
 #: Draws of the summary's failure-rate study at eps = 0.2, by profile.
 STUDY_DRAWS = {"ci": 50, "dev": 200, "thorough": 1000}
 
@@ -58,27 +54,6 @@ class LayerInstance:
 def layer_hypotheses(K: np.ndarray) -> list[str]:
     """Unmet hypotheses of Lemmas 1-2 on the kernel (:func:`class_F_unmet`)."""
     return class_F_unmet(K)
-
-
-def build_instance(K: np.ndarray, n: int, seed: int) -> PrunedLayer:
-    """Seeded U (d, d, c0, n) and V (1, 1, n, c1), i.i.d. Unif([-1, 1]), and the construction."""
-    d, _, c0, c1 = K.shape
-    rng = np.random.default_rng(seed)
-    U = rng.uniform(-1, 1, (d, d, c0, n))
-    V = rng.uniform(-1, 1, (1, 1, n, c1))
-    return build_layer(K, U, V)
-
-
-def layer_error(K: np.ndarray, layer: PrunedLayer,
-                D: int | None = None) -> tuple[Fraction, np.ndarray]:
-    """Exact sup error of one constructed layer over X in [0, 1] (closed form) and witness.
-
-    With the paper's padding the sup over ``[0,1]^{D x D x c0}`` is the same for every
-    ``D >= d`` (a full window exists and a partial window sums a subset of the same
-    non-negative parts), so ``D = d`` by default."""
-    D = D or K.shape[0]
-    val, _, X = layer_sup_error(K, layer.effective_kernel(exact=True), D)
-    return val, X
 
 
 def clopper_pearson(k: int, N: int, level: float = 0.99) -> tuple[float, float]:
@@ -184,8 +159,6 @@ class Lemma2(Claim):
 
     def extra_outcomes(self, rng: np.random.Generator, profile: str) -> Iterator[Outcome]:
         yield Outcome(self.id, **outcome_fields(self.id))  # the deterministic part, all sizes
-        from slth_check.claims.controls import negative_controls  # controls build on this module
-
         yield from negative_controls(self.id, rng)
 
     def replay(self, arrays: dict, meta: dict) -> Outcome:

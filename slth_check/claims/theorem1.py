@@ -25,7 +25,8 @@ from slth_check.arithmetic import interval_to_fractions
 from slth_check.certify import CertificationError, exact_error, proof_bound, search_lower, sup_error
 from slth_check.claims.base import Claim, Outcome, compare, compare_or_unknown
 from slth_check.claims.controls import shrink_input
-from slth_check.claims.lemma2 import CALIBRATED_C, replay_network
+from slth_check.claims.layer import CALIBRATED_C
+from slth_check.claims.lemma2 import replay_network
 from slth_check.construction import build_network, required_n
 from slth_check.figures import claims as claim_figures
 from slth_check.figures.common import category, save_png

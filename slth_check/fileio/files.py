@@ -239,7 +239,7 @@ def npz_bytes(arrays: dict[str, np.ndarray]) -> bytes:
     with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_STORED) as zf:
         for name, arr in arrays.items():
             member = io.BytesIO()
-            npformat.write_array(member, np.ascontiguousarray(arr), allow_pickle=False)
+            npformat.write_array(member, np.asarray(arr), allow_pickle=False)  # 0-d stays 0-d
             info = zipfile.ZipInfo(f"{name}.npy", date_time=(1980, 1, 1, 0, 0, 0))
             info.external_attr = 0o644 << 16
             zf.writestr(info, member.getvalue())
