@@ -238,7 +238,7 @@ def test_the_strided_same_of_the_diagnosis_is_jaxs():
     no x64 needed), and agrees with same_upper exactly when its first pad is (d-1)//2."""
     jax = pytest.importorskip("jax", reason="jax is an optional extra")
     from slth_check import conv2d
-    from slth_check.validate.conv2d.diagnosis import _strided_same
+    from slth_check.validate.conv2d.diagnosis import strided_same
 
     rng = np.random.default_rng(5)
     for S, d, D in [(S, d, D) for S in (2, 3) for d in (2, 3, 4) for D in (4, 5, 6, 7)]:
@@ -246,7 +246,7 @@ def test_the_strided_same_of_the_diagnosis_is_jaxs():
         X = rng.integers(-3, 4, (1, D, D, 1)).astype(np.float32)
         got = np.asarray(jax.lax.conv_general_dilated(
             X, K[::-1, ::-1].copy(), (S, S), "SAME", dimension_numbers=("NHWC", "HWIO", "NHWC")))
-        (model,) = _strided_same(K.astype(float), X.astype(float), S).values()
+        (model,) = strided_same(K.astype(float), X.astype(float), S).values()
         assert np.array_equal(got, model), (S, d, D)  # small integers: exact in float32
         before = max((-(-D // S) - 1) * S + d - D, 0) // 2
         upper = conv2d(K.astype(float), X.astype(float), padding="same_upper", stride=S)

@@ -58,7 +58,7 @@ def _ranked_pairs(model: dict[str, Any], classes: dict[str, list[int]],
     return out
 
 
-def _window_candidates(target: TargetCNN, pruned: PrunedCNN, D: int, seconds: float,
+def window_candidates(target: TargetCNN, pruned: PrunedCNN, D: int, seconds: float,
                        per_sign: np.ndarray | None, rng: int, top: int,
                        kicks: int | None = None
                        ) -> tuple[list[tuple[float, np.ndarray]], dict[str, Any]]:
@@ -120,7 +120,7 @@ def worst_case(target: TargetCNN, pruned: PrunedCNN, D: int, *, time_budget: flo
     if target.ell == 2 and pruned.linearisable():
         per_sign = details["linear"]["per_sign"] if "linear" in details else None
         left = max(1.0, time_budget / 2 - (time.perf_counter() - t0))
-        cands, details["search"] = _window_candidates(target, pruned, D, left, per_sign,
+        cands, details["search"] = window_candidates(target, pruned, D, left, per_sign,
                                                       rng, top, kicks)
         low_how = "local search per output class + exact replay"
         Xs = [X for _, X in cands[:replays]]

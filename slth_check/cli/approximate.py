@@ -42,6 +42,10 @@ def _print_run(r: dict[str, Any], out: Path) -> None:
         print(f"{row['name'][:40]:<40} {row['weights']:>9} {row['max_error']:>9.3g} "
               f"{row['median_error']:>9.3g} {row['p99_error']:>9.3g} "
               f"{row['not_proven_optimal']:>7}")
+    for sk in r.get("skipped", []):
+        print(f"skipped: {sk['name']} ({sk['reason']})")
+    if t_recomputed := r["timing"].get("checkpoints_recomputed"):
+        print(f"recomputed (edited or damaged since the interruption): {', '.join(t_recomputed)}")
     print(f"Figure 3 value (max over tensors of max|w - w'|/max|w|): "
           f"{r['overall']['figure3']:.3g}")
     if r.get("authors_stored"):

@@ -102,7 +102,8 @@ def solve(values: Any, target: Any, *, method: str = "auto", eps: float | Fracti
     return solve_milp(vals, t, eps=e, time_limit=time_limit)  # re-verified against e exactly
 
 
-def _solve_mitm_row(values: np.ndarray, target: float) -> RSSResult:
+def solve_mitm_row(values: np.ndarray, target: float) -> RSSResult:
+    """One row solved exactly by meet in the middle (the scalar fallback of the bulk path)."""
     return solve(values, target, method="mitm")
 
 
@@ -122,7 +123,7 @@ def solve_chunk(args: tuple[np.ndarray, np.ndarray, str, Fraction | None]
     k, n = values.shape
     if method in ("auto", "mitm") and choose_method(n) == "mitm":
         return solve_batch(np.ascontiguousarray(values, dtype=np.float64),
-                           np.asarray(targets, dtype=np.float64), _solve_mitm_row)
+                           np.asarray(targets, dtype=np.float64), solve_mitm_row)
     errors = np.empty(k, dtype=np.float64)
     masks = np.zeros((k, n), dtype=bool)
     status = np.empty(k, dtype="<U10")
@@ -169,7 +170,7 @@ def solve_many(values: Any, targets: Any, *, method: str = "auto", eps: float | 
     e = _check_eps(eps)
     m, n = V.shape
     workers = check_workers(workers)
-    bounds = chunk_bounds(m, _chunk_rows(chunk_size, m, workers, n))
+    bounds = chunk_bounds(m, chunk_rows(chunk_size, m, workers, n))
     tasks = [(V[a:b], T[a:b], method, e) for a, b in bounds]
     if executor is None:
         executor = SynchronousExecutor() if workers == 1 or len(tasks) <= 1 \
@@ -226,7 +227,7 @@ _SECONDS_PER_SUM = 15e-9
 _CHUNK_SECONDS = 0.05
 
 
-def _chunk_rows(chunk_size: Any, m: int, workers: int, n: int = 1) -> int:
+def chunk_rows(chunk_size: Any, m: int, workers: int, n: int = 1) -> int:
     """Rows per chunk: ``chunk_size`` checked, or ``workers x k`` chunks, k = 1..8 such
     that a chunk holds about :data:`_CHUNK_SECONDS` of work or more."""
     if chunk_size is None:

@@ -26,11 +26,11 @@ def _variants(K: np.ndarray, X: np.ndarray, padding: Padding,
     every ``stride``-th entry, and the strided SAME convention is added."""
     out = {k: v[:, ::stride, ::stride] for k, v in _variants_unstrided(K, X, padding).items()}
     if stride > 1 and padding in ("same", "same_upper"):
-        out.update(_strided_same(K, X, stride))
+        out.update(strided_same(K, X, stride))
     return out
 
 
-def _strided_same(K: np.ndarray, X: np.ndarray, stride: int) -> dict[str, np.ndarray]:
+def strided_same(K: np.ndarray, X: np.ndarray, stride: int) -> dict[str, np.ndarray]:
     """JAX/XLA, TensorFlow and ONNX ``SAME_UPPER`` at a stride: ``ceil(D/S)`` outputs,
     padded for the strided output (total ``max((ceil(D/S) - 1) S + d - D, 0)``, the
     smaller half before), which starts where ``same_upper`` does exactly when that half
