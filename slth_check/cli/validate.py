@@ -57,12 +57,8 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     return _report(v, args.json, getattr(args, "junit", None), args.what)
 
 
-def register(sub: Any) -> None:  # argparse's subparsers action (a private type)
-    """Add ``validate conv2d | rss | pruned`` to the ``slth-check`` parser."""
-    va = sub.add_parser("validate", help="validate another implementation against the "
-                        "reference (exit 0 consistent/holds, 1 discrepancy/violated, "
-                        "2 usage error, 3 unknown)")
-    vs = va.add_subparsers(dest="what", required=True)
+def _conv2d_parser(vs: Any) -> Any:
+    """``validate conv2d``: its options."""
     c = vs.add_parser("conv2d", help="differential testing of a conv2d")
     c.add_argument("--impl", required=True,
                    help="MODULE:ATTR (called as f(A, X), or f(A, X, stride=S) with --stride "
@@ -98,6 +94,11 @@ def register(sub: Any) -> None:  # argparse's subparsers action (a private type)
                    help="seed of the random cases drawn after the grid (default: a fresh "
                    "one, printed; pass it back to replay a run)")
     c.add_argument("--json")
+    return c
+
+
+def _rss_parser(vs: Any) -> Any:
+    """``validate rss``: its options."""
     r = vs.add_parser("rss", help="property testing of a subset-sum solver")
     r.add_argument("--impl", required=True, help="MODULE:ATTR called as f(values, target)")
     r.add_argument("--claims-optimal", action="store_true",
@@ -114,6 +115,11 @@ def register(sub: Any) -> None:  # argparse's subparsers action (a private type)
                    help="seed of the random instances drawn after the grid (default: a "
                    "fresh one, printed; pass it back to replay a run)")
     r.add_argument("--json")
+    return r
+
+
+def _pruned_parser(vs: Any) -> Any:
+    """``validate pruned``: its options."""
     p = vs.add_parser("pruned", help="certify a pruned random network against a target")
     p.add_argument("--target", required=True)
     p.add_argument("--random", required=True)
@@ -123,6 +129,16 @@ def register(sub: Any) -> None:  # argparse's subparsers action (a private type)
                    help="input size D of X in [0,1]^(D x D x c0) (default: the network's "
                    "receptive field, which covers every input size)")
     p.add_argument("--json")
+    return p
+
+
+def register(sub: Any) -> None:  # argparse's subparsers action (a private type)
+    """Add ``validate conv2d | rss | pruned`` to the ``slth-check`` parser."""
+    va = sub.add_parser("validate", help="validate another implementation against the "
+                        "reference (exit 0 consistent/holds, 1 discrepancy/violated, "
+                        "2 usage error, 3 unknown)")
+    vs = va.add_subparsers(dest="what", required=True)
+    c, r, p = _conv2d_parser(vs), _rss_parser(vs), _pruned_parser(vs)
     for q in (c, r, p):
         q.set_defaults(func=_cmd_validate)
         q.add_argument("--junit", metavar="PATH", help="also write the verdict as JUnit XML "
