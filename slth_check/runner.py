@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 
 from slth_check.claims import REGISTRY
+from slth_check.claims.data_audit import data_audit
 from slth_check.figures.report import write_figures
 from slth_check.fileio.files import ensure_writable_dir
 from slth_check.progress import progress_iter
@@ -102,6 +103,7 @@ def run_check(*, claim_ids: list[str] | None = None, profile: str = "ci", seed: 
             records.append(rec)
             audit.extend(claim.audit())
             summaries[cid] = claim.summary(rec.outcomes, rng, profile)
+    audit.extend(data_audit())  # the paper's claims about its own data (section 3)
     run = {"id": run_id, "seed": seed, "profile": profile, "start": start, "end": utc_now(),
            "claims": ids, "versions": package_versions()}
     report = build_report(records, run=run, out_dir=out_dir, audit=audit, summaries=summaries)

@@ -25,7 +25,7 @@ VERDICTS: tuple[str, ...] = get_args(Verdict)
 Method = Literal["exact", "closed-form", "bounds", "milp", "interval", "z3", "mitm",
                  "statistical", "sampled"]
 #: The audit status of a constant inside a proof.
-AuditStatus = Literal["confirmed", "discrepancy", "illegible"]
+AuditStatus = Literal["confirmed", "discrepancy", "illegible", "unknown"]
 
 
 def as_number(x: Any) -> float | None:
