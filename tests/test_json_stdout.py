@@ -72,3 +72,29 @@ def test_check_takes_json_dash_and_prints_an_overall_verdict(tmp_path):
     doc = json.loads(r.stdout)
     assert r.returncode == 0 and doc["claims"][0]["id"] == "proposition1"
     assert "overall: holds" in r.stderr, r.stderr
+
+
+def test_every_subcommand_takes_json(tmp_path):
+    """Every subcommand's parser has --json (PATH or -)."""
+    import argparse
+
+    from slth_check.cli import build_parser
+
+    def leaves(parser, path=()):
+        subs = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+        if not subs:
+            yield path, parser
+        for a in subs:
+            for name, sub in a.choices.items():
+                yield from leaves(sub, path + (name,))
+
+    missing = [" ".join(p) for p, q in leaves(build_parser())
+               if not any("--json" in a.option_strings for a in q._actions)]
+    assert missing == [], missing
+
+
+def test_replay_json_dash(tmp_path):
+    np.savez(tmp_path / "w.npz", meta=np.array(json.dumps({"claim": "definition1"})),
+             K=np.ones((1, 1, 1, 1)), X=np.ones((2, 2, 1)))
+    r = _run(["replay", str(tmp_path / "w.npz"), "--json", "-"], tmp_path, tmp_path)
+    assert json.loads(r.stdout)["verdict"] == "holds" and r.returncode == 0, r.stderr

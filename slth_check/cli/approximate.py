@@ -17,7 +17,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from slth_check.cli.options import add_scheduler_options
+from slth_check.cli.options import add_json_option, add_scheduler_options, write_json
 from slth_check.errors import EXIT_OK
 
 #: The n of the paper's Figure 3 (and of the authors' stored results).
@@ -92,6 +92,7 @@ def _cmd_approximate(args: argparse.Namespace) -> int:
         print(md, end="")
         print(f"written to {out / 'figure3.md'} and {out / 'figure3.json'} (one run per n "
               f"in {out / 'n<n>'})")
+    write_json(args.json, reports[0] if len(reports) == 1 else reports)
     return EXIT_OK
 
 
@@ -127,4 +128,5 @@ def register(sub: Any) -> None:  # argparse's subparsers action (a private type)
                    help="weights per task and checkpoint file")
     a.add_argument("--no-figure", action="store_true", help="skip figure3.png")
     add_scheduler_options(a)
+    add_json_option(a, "approximate.json's document (a list for several n)")
     a.set_defaults(func=_cmd_approximate)

@@ -7,6 +7,8 @@ import os
 from pathlib import Path
 from typing import Any
 
+from slth_check.cli.options import add_json_option, write_json
+
 
 def run(args: argparse.Namespace) -> int:
     from slth_check.fileio import datasets as data
@@ -15,12 +17,14 @@ def run(args: argparse.Namespace) -> int:
                       data.cache_dir())
         complete = all((folder / name).is_file() for name in data.REGISTRY)
         print(f"{folder}" + ("" if complete else "  (incomplete: slth-check data fetch)"))
+        write_json(args.json, {"folder": str(folder), "complete": complete})
         return 0
     if args.action == "fetch":
         folder = data.fetch(args.artifacts)
     else:
         folder = data.artifacts_dir(args.artifacts, download=False)
     print(f"{len(data.REGISTRY)} files in {folder}, each matching its SHA-256")
+    write_json(args.json, {"folder": str(folder), "files": data.REGISTRY, "verified": True})
     return 0
 
 
@@ -31,6 +35,7 @@ def register(sub: Any) -> None:  # argparse's subparsers action (a private type)
                     help="fetch: download the missing files (checked by SHA-256); path: "
                     "print the folder used; verify: check every file's SHA-256")
     dp.add_argument("--artifacts", help="an offline folder to use instead of the cache")
+    add_json_option(dp, "the folder and its files")
     dp.set_defaults(func=run)
 
 

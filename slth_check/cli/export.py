@@ -14,6 +14,8 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from slth_check.cli.options import add_json_option, write_json
+
 
 def _cmd_vnnlib(args: argparse.Namespace) -> int:
     from slth_check.export.bundle import FILES, check_eps, export_vnnlib
@@ -26,6 +28,7 @@ def _cmd_vnnlib(args: argparse.Namespace) -> int:
           f"{m['opset']}, float32), {FILES[1]} (0 <= X_i <= 1, unsafe: |Y_j| >= "
           f"{m['eps_literal']}), {FILES[2]}, {FILES[3]}. A verifier's UNSAT/SAT is evidence "
           "in float32, never a slth-check 'holds'.")
+    write_json(args.json, m)
     return 0
 
 
@@ -49,6 +52,7 @@ def register(sub: Any) -> None:  # argparse's subparsers action (a private type)
                    "(a positive number)")
     v.add_argument("--out", required=True, metavar="DIR",
                    help="output folder (created; checked writable before writing)")
+    add_json_option(v, "the export's manifest")
     v.add_argument("--D", type=int, default=None,
                    help="input size D of X in [0,1]^(D x D x c0) (default: the size that "
                    "covers every input size, as validate pruned)")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 
 def add_scheduler_options(p: argparse.ArgumentParser) -> None:
@@ -22,4 +23,20 @@ def add_json_option(p: argparse.ArgumentParser, what: str = "the verdict") -> No
                    "stdout: then nothing else goes there)")
 
 
-__all__ = ["add_json_option", "add_scheduler_options"]
+def write_json(path: str | None, doc: object) -> None:
+    """``--json``: ``doc`` to the real stdout (``-``, alone there) or atomically to a file."""
+    if not path:
+        return
+    if path == "-":
+        from slth_check.cli.json_stdout import emit_json
+
+        emit_json(doc)
+    else:
+        import json
+
+        from slth_check.fileio.files import atomic_write
+
+        atomic_write(Path(path), json.dumps(doc, indent=1, default=str) + "\n")
+
+
+__all__ = ["add_json_option", "add_scheduler_options", "write_json"]

@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from slth_check.cli.options import add_json_option, write_json
 from slth_check.errors import EXIT_OK, EXIT_UNKNOWN, EXIT_VIOLATED
 
 
@@ -14,6 +15,7 @@ def run(args: argparse.Namespace) -> int:
 
     verdict, detail = replay(Path(args.witness))
     print(f"{verdict}: {detail}")
+    write_json(args.json, {"witness": str(args.witness), "verdict": verdict, "detail": detail})
     # holds 0, violated 1; unknown and hypotheses_unmet decide nothing about the claim: 3
     return {"holds": EXIT_OK, "violated": EXIT_VIOLATED}.get(verdict, EXIT_UNKNOWN)
 
@@ -22,6 +24,7 @@ def register(sub: Any) -> None:  # argparse's subparsers action (a private type)
     """Add ``replay`` to the ``slth-check`` parser."""
     r = sub.add_parser("replay", help="re-check one witness .npz in exact arithmetic")
     r.add_argument("witness")
+    add_json_option(r)
     r.set_defaults(func=run)
 
 

@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from slth_check.cli.options import add_scheduler_options
+from slth_check.cli.options import add_json_option, add_scheduler_options, write_json
 
 
 def run(args: argparse.Namespace) -> int:
@@ -25,6 +25,9 @@ def run(args: argparse.Namespace) -> int:
     print(f"reproduction written to {out / 'reproduce.json'} and {out / 'reproduce.md'} "
           f"in {r['timing']['total_seconds']:.1f} s; stored RSS results not consistent with "
           f"exact subset sums: {len(bad)} of {len(r['stored_rss_validation'])}")
+    print(f"overall: done; the authors' stored results are {'not ' if bad else ''}all "
+          "consistent with exact subset sums")
+    write_json(args.json, r)
     return 0
 
 
@@ -38,6 +41,7 @@ def register(sub: Any) -> None:  # argparse's subparsers action (a private type)
     rp.add_argument("--seeds", type=int, default=3)
     rp.add_argument("--seed", type=int, default=0)
     add_scheduler_options(rp)
+    add_json_option(rp, "reproduce.json's document")
     rp.set_defaults(func=run)
 
 
