@@ -18,9 +18,10 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pytest
 
-from slth_check.construction import build_network, required_n
+from slth_check.construction import block_mask, build_network, required_n
 from slth_check.network import TargetCNN
 
 
@@ -119,3 +120,22 @@ def test_hand_values_are_ceilings_of_the_formula():
     assert math.ceil(8 * math.log(720)) == 53
     assert math.ceil(8 * math.log(21600)) == 80
     assert math.ceil(9 * math.log(240)) == 50
+
+
+@pytest.mark.parametrize(("n", "c1", "blocks"), [
+    # n' = n // c1 samples per output channel; the last n mod c1 samples belong to no block
+    (2, 2, [[0], [1]]),           # n = c1: one sample each
+    (3, 1, [[0, 1, 2]]),          # Lemma 1: one block of all n
+    (5, 2, [[0, 1], [2, 3]]),     # n' = 2, sample 4 pruned
+    (7, 3, [[0, 1], [2, 3], [4, 5]]),
+])
+def test_block_mask_by_hand(n, c1, blocks):
+    T = block_mask(n, c1)
+    assert T.shape == (1, 1, n, c1) and T.dtype == bool
+    assert [np.flatnonzero(T[0, 0, :, l]).tolist() for l in range(c1)] == blocks
+
+
+@pytest.mark.parametrize(("n", "c1"), [(1, 2), (3, 0), (3, -1), (0, 0)])
+def test_block_mask_refuses_too_few_samples(n, c1):
+    with pytest.raises(ValueError, match="n: expected n >= c1"):
+        block_mask(n, c1)

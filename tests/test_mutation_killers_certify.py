@@ -1,0 +1,80 @@
+"""Tests that kill mutants of slth_check.certify.closed_form (scripts/mutation.py).
+
+The sup of a linear error map over the box is worked out by hand on dyadic kernels
+(comments); the witness is replayed in exact arithmetic and must attain it.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+import numpy as np
+import pytest
+
+from slth_check.certify.closed_form import error_parts, layer_sup_error
+from slth_check.conv import conv2d_exact
+
+
+def k11(v: float) -> np.ndarray:
+    return np.full((1, 1, 1, 1), v)
+
+
+# E = K - L = [[0.5, -0.25], [0, 0.125]] (d = 2, c0 = c1 = 1); positive part sums to 5/8 and
+# is reached first (row-major) where the whole kernel lies inside X: output (1, 1) with
+# padding "paper" (full convolution, first D rows kept), (0, 0) with "valid".
+E2 = np.array([[0.5, -0.25], [0.0, 0.125]]).reshape(2, 2, 1, 1)
+
+
+def replay(K, L, X, idx, db=None, padding="paper", stride=1) -> Fraction:
+    # K - L is exact in float64 for these dyadic entries; conv2d_exact sums in rationals
+    Y = conv2d_exact(np.asarray(K, dtype=float) - np.asarray(L, dtype=float), X,
+                     padding=padding, stride=stride)
+    v = Fraction(Y.item(idx))
+    return abs(v + Fraction(db[idx[2]])) if db is not None else abs(v)
+
+
+def test_error_parts_by_hand():
+    pos, neg = error_parts(np.array([0.5, -0.25]), np.array([0.25, 0.25]))
+    # E = [0.25, -0.5]
+    assert pos.tolist() == [Fraction(1, 4), 0] and neg.tolist() == [0, Fraction(1, 2)]
+
+
+@pytest.mark.parametrize(("K", "L", "M", "db", "value", "X00"), [
+    (0.5, 0.25, 1, None, Fraction(1, 4), 1.0),           # E = 1/4, X = 1 where E > 0
+    (0.5, 0.25, 2, None, Fraction(1, 2), 2.0),           # M = 2 doubles it
+    (-0.5, 0.25, 1, None, Fraction(3, 4), 1.0),          # E = -3/4: the negative side
+    (0.5, 0.25, 1, [-0.5], Fraction(1, 2), 0.0),  # up 1/4 - 1/2, down 0 + 1/2: 1/2, X = 0
+    (0.5, 0.25, 1, [0.5], Fraction(3, 4), 1.0),          # 1/4 + 1/2
+    (0.25, 0.25, 1, None, Fraction(0), 0.0),             # K = L: error 0, no exception
+])
+def test_1x1_by_hand(K, L, M, db, value, X00):
+    dbv = None if db is None else np.array(db)
+    got, idx, X = layer_sup_error(k11(K), k11(L), 2, M=Fraction(M), db=dbv)
+    assert got == value
+    assert idx == (0, 0, 0)
+    assert X.shape == (2, 2, 1) and X[0, 0, 0] == X00
+    assert replay(k11(K), k11(L), X, idx, dbv) == value
+
+
+@pytest.mark.parametrize(("padding", "stride", "idx", "ones"), [
+    ("paper", 1, (1, 1, 0), [(0, 0), (1, 1)]),   # P = Q = 1: X[1-a, 1-b] for E[a, b] > 0
+    ("valid", 1, (0, 0, 0), [(0, 0), (1, 1)]),   # start d - 1 = 1: the same window
+    ("paper", 2, (1, 1, 0), [(1, 1), (2, 2)]),   # output (1, 1) is full position (2, 2)
+])
+def test_2x2_kernel_by_hand(padding, stride, idx, ones):
+    got, where, X = layer_sup_error(E2, np.zeros_like(E2), 3, padding=padding, stride=stride)
+    assert got == Fraction(5, 8) and where == idx
+    assert sorted(zip(*np.nonzero(X[:, :, 0]))) == ones
+    assert replay(E2, np.zeros_like(E2), X, idx, padding=padding, stride=stride) == Fraction(5, 8)
+
+
+def test_negative_side_witness_by_hand():
+    # -E2: the negative part sums to 5/8; X = 1 where E < 0, i.e. at the same positions
+    got, idx, X = layer_sup_error(-E2, np.zeros_like(E2), 3)
+    assert got == Fraction(5, 8) and idx == (1, 1, 0)
+    assert sorted(zip(*np.nonzero(X[:, :, 0]))) == [(0, 0), (1, 1)]
+
+
+def test_empty_output_refused():
+    with pytest.raises(ValueError, match="X: padding='valid' needs|D: the output"):
+        layer_sup_error(E2, np.zeros_like(E2), 1, padding="valid")
