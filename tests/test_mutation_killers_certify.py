@@ -11,8 +11,9 @@ from fractions import Fraction
 import numpy as np
 import pytest
 
-from slth_check.certify.closed_form import error_parts, layer_sup_error
+from slth_check.certify.closed_form import bias_gap, error_parts, layer_sup_error
 from slth_check.conv import conv2d_exact
+from slth_check.network import ConvLayer, PrunedLayer
 
 
 def k11(v: float) -> np.ndarray:
@@ -78,3 +79,43 @@ def test_negative_side_witness_by_hand():
 def test_empty_output_refused():
     with pytest.raises(ValueError, match="X: padding='valid' needs|D: the output"):
         layer_sup_error(E2, np.zeros_like(E2), 1, padding="valid")
+
+
+def test_bias_gap_by_hand():
+    # kept random biases Ub . Sb = (0.5, 0), V . T = (0.5, 0.25): b~ = 0.5 * 0.5 = 1/4;
+    # target bias 3/4: b - b~ = 1/2
+    U = np.full((1, 1, 1, 2), 0.5)
+    V = np.array([0.5, 0.25]).reshape(1, 1, 2, 1)
+    P = PrunedLayer(U, V, np.ones(U.shape, bool), np.ones(V.shape, bool),
+                    np.array([0.5, 1.0]), np.array([True, False]))
+    assert bias_gap(ConvLayer(k11(0.5), bias=np.array([0.75])), P).tolist() == [Fraction(1, 2)]
+    assert bias_gap(ConvLayer(k11(0.5)), P) is None
+
+
+def test_witness_ignores_kernel_entries_outside_the_input():
+    # d = 3, D = 2, padding "paper"; E[0,0] = -1/4, E[0,1] = E[1,0] = 1/2, E[1,1] = 1/4,
+    # E[2,0] = 1/8.  Output (1, 1) sees E[0:2, 0:2]: up = 1/2 + 1/2 + 1/4 = 5/4 (the max).
+    # Witness X[1-a, 1-b] = 1 for E[a,b] > 0 inside: X = [[1, 1], [1, 0]]; E[2,0] lies at
+    # row -1, outside the input, and must not wrap onto X[1, 1]
+    E = np.zeros((3, 3, 1, 1))
+    E[0, 0], E[0, 1], E[1, 0], E[1, 1], E[2, 0] = -0.25, 0.5, 0.5, 0.25, 0.125
+    got, idx, X = layer_sup_error(E, np.zeros_like(E), 2)
+    assert got == Fraction(5, 4) and idx == (1, 1, 0)
+    assert X[:, :, 0].tolist() == [[1.0, 1.0], [1.0, 0.0]]
+
+
+def test_witness_at_the_far_edge_of_a_full_convolution():
+    # padding "full", D = 1, E = [[1/8, 0], [0, 1/2]]: outputs (0,0) = 1/8 and (1,1) = 1/2 (the
+    # max); at (1,1) only E[1,1] meets X[0,0] (E[0,0] would need X[1,1], outside): X = [[1]]
+    E = np.array([[0.125, 0.0], [0.0, 0.5]]).reshape(2, 2, 1, 1)
+    got, idx, X = layer_sup_error(E, np.zeros_like(E), 1, padding="full")
+    assert got == Fraction(1, 2) and idx == (1, 1, 0) and X.tolist() == [[[1.0]]]
+
+
+def test_witness_row_and_column_not_swapped():
+    # E = [[0, 1/2], [0, 0]], D = 3, padding "paper": the max 1/2 is first reached at output
+    # (0, 1) (row 0, column 1), where E[0,1] meets X[0 - 0, 1 - 1] = X[0, 0]
+    E = np.array([[0.0, 0.5], [0.0, 0.0]]).reshape(2, 2, 1, 1)
+    got, idx, X = layer_sup_error(E, np.zeros_like(E), 3)
+    assert got == Fraction(1, 2) and idx == (0, 1, 0)
+    assert sorted(zip(*np.nonzero(X[:, :, 0]))) == [(0, 0)]

@@ -136,3 +136,72 @@ def test_mitm_size_guard_and_gamma():
     assert gamma_float(1) == pytest.approx(u / (1 - u), rel=1e-12)
     assert gamma_float(0) == gamma_float(1)
     assert gamma_float(4) == pytest.approx(4 * u / (1 - 4 * u), rel=1e-12)
+
+
+def documented_radius_slack(values, target) -> Fraction:
+    """``2 tau`` of the module docstring, exactly: tau = 2 (gamma_h sum|A| + gamma_{n-h} sum|B|
+    + gamma_3 (|t| + sum|A| + sum|B|)), h = n // 2 (gamma_0 taken as gamma_1)."""
+    from slth_check.arithmetic import gamma
+
+    n, h = len(values), len(values) // 2
+    A = sum((abs(Fraction(float(v))) for v in values[:h]), start=Fraction(0))
+    B = sum((abs(Fraction(float(v))) for v in values[h:]), start=Fraction(0))
+    tau = 2 * (gamma(max(h, 1)) * A + gamma(max(n - h, 1)) * B
+               + gamma(3) * (abs(Fraction(float(target))) + A + B))
+    return 2 * tau
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_mitm_radius_is_the_documented_one(seed):
+    # the re-verification radius R = F + 2 tau: never below the documented bound (soundness),
+    # and not more than a relative 1e-9 above it (the float evaluation's own margin).  Values
+    # are multiples of 1/64 and the target a subset sum, so every float sum is exact, F = 0
+    # and R = 2 tau carries no rounding of F.
+    rng = np.random.default_rng(100 + seed)
+    values = rng.integers(-64, 65, 3 + seed) / 64
+    target = float(values[0] + values[-1])
+    r = solve_mitm(values, target)
+    assert r.stats["float_best"] == 0.0 and r.error == 0
+    slack = Fraction(r.stats["radius"])
+    want = documented_radius_slack(values, target)
+    assert want <= slack <= want * (1 + Fraction(1, 10 ** 9))
+    assert r.certificate["radius"] == r.stats["radius"]
+
+
+def test_mitm_all_zero_instance_is_optimal():
+    # every sum is 0: F = 0 and tau = 0, the radius must still admit the exact ties (R >= 0)
+    r = solve_mitm(np.zeros(4), 0.0)
+    assert r.status == "optimal" and r.error == 0
+
+
+def test_mitm_stats_by_hand():
+    # {1, 2}, target 10: h = 1, A-sums {0, 1}, B-sums {0, 2}; keys 10 - a = {10, 9}; the float
+    # best is |9 - 2| = 7; only the pair (9, 2) lies within the radius: one candidate, one exact
+    # evaluation on each side
+    r = solve_mitm(np.array([1.0, 2.0]), 10.0)
+    assert r.stats["float_best"] == 7.0
+    assert r.stats["candidates"] == 1 and r.certificate["pairs_verified"] == 1
+    assert r.stats["exact_evaluations"] == 2
+
+
+def test_mitm_too_many_ties_is_unknown_not_optimal():
+    # 36 zeros: each half has 2**18 = 262144 subsets with the float sum 0, above the budget of
+    # 200000 exact evaluations: status unknown (a mask is still given, its error exact)
+    r = solve_mitm(np.zeros(36), 0.25)
+    assert r.status == "unknown" and "optimality not verified" in r.certificate["reason"]
+    assert r.error == Fraction(1, 4) and r.mask.size == 36
+
+
+def test_mitm_one_side_over_budget_is_unknown():
+    # first half: 18 zeros (2**18 tied subsets, over the budget); second half distinct
+    values = np.concatenate([np.zeros(18), np.arange(1, 19) / 64])
+    r = solve_mitm(values, 0.5)
+    assert r.status == "unknown"
+
+
+def test_mitm_seconds_is_the_elapsed_time_of_the_call():
+    import time
+
+    t0 = time.perf_counter()
+    r = solve_mitm(np.array([0.5, 0.25, 0.125]), 0.3)
+    assert 0 <= r.stats["seconds"] <= time.perf_counter() - t0
