@@ -197,6 +197,9 @@ def test_mitm_one_side_over_budget_is_unknown():
     values = np.concatenate([np.zeros(18), np.arange(1, 19) / 64])
     r = solve_mitm(values, 0.5)
     assert r.status == "unknown"
+    # the fallback is the float-best pair: 0.5 = 32/64 = (14 + 18)/64 is a subset sum of the
+    # second half, so the float best F is 0 and the returned mask hits it exactly
+    assert r.stats["float_best"] == 0.0 and r.error == 0
 
 
 def test_mitm_seconds_is_the_elapsed_time_of_the_call():
@@ -205,3 +208,21 @@ def test_mitm_seconds_is_the_elapsed_time_of_the_call():
     t0 = time.perf_counter()
     r = solve_mitm(np.array([0.5, 0.25, 0.125]), 0.3)
     assert 0 <= r.stats["seconds"] <= time.perf_counter() - t0
+
+
+def test_mitm_float_best_uses_the_right_neighbour():
+    # {1, 2}, target 2.75: h = 1, B-sums {0, 2}; the key 2.75 - 1 = 1.75 falls between 0 and 2
+    # (its right neighbour, the last B-sum, is the nearest): float best |1.75 - 2| = 0.25
+    r = solve_mitm(np.array([1.0, 2.0]), 2.75)
+    assert r.stats["float_best"] == 0.25 and r.error == Fraction(1, 4)
+
+
+def test_mitm_budget_exhausted_after_a_verified_pair_is_unknown():
+    # first half (h = 18): 0.5 and 17 zeros, so each of its two sums {0, 0.5} is shared by
+    # 2**17 = 131072 subsets; second half 2**-1 .. 2**-18 (all sums distinct).  Target 0.75:
+    # keys 0.75 and 0.25 are both exact B-sums; the first key costs 131072 exact evaluations,
+    # the second brings the total to 262144 > 200000: the budget is exhausted after one
+    # verified pair, and the answer must be unknown even though a pair of error 0 was seen
+    values = np.concatenate([[0.5], np.zeros(17), 2.0 ** -np.arange(1, 19)])
+    r = solve_mitm(values, 0.75)
+    assert r.status == "unknown"
