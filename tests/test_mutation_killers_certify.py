@@ -105,9 +105,10 @@ def test_witness_ignores_kernel_entries_outside_the_input():
 
 
 def test_witness_at_the_far_edge_of_a_full_convolution():
-    # padding "full", D = 1, E = [[1/8, 0], [0, 1/2]]: outputs (0,0) = 1/8 and (1,1) = 1/2 (the
-    # max); at (1,1) only E[1,1] meets X[0,0] (E[0,0] would need X[1,1], outside): X = [[1]]
-    E = np.array([[0.125, 0.0], [0.0, 0.5]]).reshape(2, 2, 1, 1)
+    # padding "full", D = 1, E = [[1/8, 1/8], [1/8, 1/2]]: outputs (0,0), (0,1), (1,0) = 1/8 and
+    # (1,1) = 1/2 (the max); at (1,1) only E[1,1] meets X[0,0]: E[0,0], E[0,1], E[1,0] would
+    # need X[1,1], X[1,0], X[0,1], outside the 1 x 1 input: X = [[1]]
+    E = np.array([[0.125, 0.125], [0.125, 0.5]]).reshape(2, 2, 1, 1)
     got, idx, X = layer_sup_error(E, np.zeros_like(E), 1, padding="full")
     assert got == Fraction(1, 2) and idx == (1, 1, 0) and X.tolist() == [[[1.0]]]
 
