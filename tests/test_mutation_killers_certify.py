@@ -88,7 +88,9 @@ def test_bias_gap_by_hand():
     V = np.array([0.5, 0.25]).reshape(1, 1, 2, 1)
     P = PrunedLayer(U, V, np.ones(U.shape, bool), np.ones(V.shape, bool),
                     np.array([0.5, 1.0]), np.array([True, False]))
-    assert bias_gap(ConvLayer(k11(0.5), bias=np.array([0.75])), P).tolist() == [Fraction(1, 2)]
+    gap = bias_gap(ConvLayer(k11(0.5), bias=np.array([0.75])), P)
+    assert gap.tolist() == [Fraction(1, 2)]
+    assert all(type(v) is Fraction for v in gap.tolist())  # exact, not a float difference
     assert bias_gap(ConvLayer(k11(0.5)), P) is None
 
 
