@@ -4,7 +4,7 @@ the slth-check pytest plugin)."""
 
 from hypothesis import settings
 
-from slth_check.pytest_plugin import register_profiles
+from slth_check.testing.plugin import register_profiles
 
 register_profiles()
 settings.load_profile("slth-ci")

@@ -25,14 +25,16 @@ from fractions import Fraction
 
 import numpy as np
 
-from slth_check.artifacts import load_cnnslth
 from slth_check.certify import exact_error, search_lower, worst_case
 from slth_check.certify.interval import interval_bound, interval_pruned, interval_target
 from slth_check.certify.linear import linear_bound
 from slth_check.certify.recursion import entrywise_bound, fractions_up, proof_bound
 from slth_check.certify.search import gradient_lower, linear_targets
 from slth_check.construction import build_network
-from slth_check.reproduce import default_artifacts, lenet_conv
+from slth_check.errors import InputError
+from slth_check.experiment.reproduce import lenet_conv
+from slth_check.fileio.bson import load_cnnslth
+from slth_check.fileio.datasets import artifacts_dir
 
 Row = tuple[str, float | None, float | None, float]
 
@@ -81,10 +83,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--budget", type=float, default=240.0,
                     help="time budget of worst_case in seconds (default 240)")
     args = ap.parse_args(argv)
-    art = default_artifacts()
-    if art is None:
-        print("skipped: the authors' files (lenet5-MNIST.bson) were not found "
-              "(set SLTH_CHECK_ARTIFACTS)")
+    try:
+        art = artifacts_dir(download=False)
+    except InputError as exc:
+        print(f"skipped: {exc}")
         return 0
     target = lenet_conv(load_cnnslth(art / "lenet5-MNIST.bson"))
     print(f"{'n_prime':>7} | {'method':<48} | {'lower':>8} | {'upper':>8} | {'ratio':>6} | "

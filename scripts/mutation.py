@@ -43,10 +43,9 @@ MODULES: dict[str, tuple[str, tuple[str, ...] | None, tuple[str, ...]]] = {
               ("tests/test_mutation_killers_rss.py",)),
     "mitm": ("slth_check/rss/mitm.py", None,
              ("tests/test_mutation_killers_rss.py",)),
-    "conv": ("slth_check/conv.py", None,
-             ("tests/test_mutation_killers_conv.py", "tests/test_reference.py")),
-    "tolerance": ("slth_check/validate/tolerance.py", None,
-                  ("tests/test_mutation_killers_tolerance.py", "tests/test_validate.py")),
+    "conv": ("slth_check/conv.py", None, ("tests/test_reference.py",)),
+    "tolerance": ("slth_check/validate/conv2d/tolerance.py", None, ("tests/test_validate.py",)),
+    "precision": ("slth_check/precision.py", None, ("tests/test_validate.py",)),
 }
 
 _CMP_SWAP = {ast.Lt: ast.LtE, ast.LtE: ast.Lt, ast.Gt: ast.GtE, ast.GtE: ast.Gt,

@@ -22,8 +22,8 @@ _EXPORTS = {
     "conv2d": "conv", "conv2d_exact": "conv", "conv2d_mp": "conv", "l1": "conv",
     "l1_exact": "conv", "max_norm": "conv", "max_norm_exact": "conv", "pool2d": "conv",
     "relu": "conv",
-    "ConvLayer": "network", "TargetCNN": "network", "PrunedLayer": "network",
-    "PrunedCNN": "network",
+    "ConvLayer": "network", "TargetCNN": "network", "PrunedLayer": "pruned",
+    "PrunedCNN": "pruned",
     "input_from_torch": "tensors", "input_to_torch": "tensors",
     "kernel_from_torch": "tensors", "kernel_to_torch": "tensors",
 }
@@ -49,9 +49,9 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs
-    from .arithmetic import gamma, to_fraction, to_mpf
-    from .claims import REGISTRY, AuditEntry, Claim, Outcome
-    from .conv import (
+    from slth_check.arithmetic import gamma, to_fraction, to_mpf
+    from slth_check.claims import REGISTRY, AuditEntry, Claim, Outcome
+    from slth_check.conv import (
         conv2d,
         conv2d_exact,
         conv2d_mp,
@@ -62,5 +62,11 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs
         pool2d,
         relu,
     )
-    from .network import ConvLayer, PrunedCNN, PrunedLayer, TargetCNN
-    from .tensors import input_from_torch, input_to_torch, kernel_from_torch, kernel_to_torch
+    from slth_check.network import ConvLayer, TargetCNN
+    from slth_check.pruned import PrunedCNN, PrunedLayer
+    from slth_check.tensors import (
+        input_from_torch,
+        input_to_torch,
+        kernel_from_torch,
+        kernel_to_torch,
+    )

@@ -32,11 +32,12 @@ from typing import Any, cast
 
 import numpy as np
 
-from .conv import Padding, Pool
-from .network import PrunedCNN, PrunedLayer, TargetCNN, check_shape
-from .rss import RSSResult, solve_many
-from .rss.result import Status
-from .tensors import as_float_array
+from slth_check.conv import Padding, Pool
+from slth_check.network import TargetCNN
+from slth_check.pruned import PrunedCNN, PrunedLayer, check_shape
+from slth_check.rss import RSSResult, solve_many
+from slth_check.rss.result import Status
+from slth_check.tensors import as_float_array
 
 # ---------------------------------------------------------------- constructions
 
@@ -219,7 +220,7 @@ def _guard_build(target: TargetCNN, ns: Sequence[int]) -> None:
     Layer i holds ``n_i * d*d*c0`` entries of U (float64) and of its mask S,
     the subset-sum masks (one bit per entry of U), and ``n_i * c1`` of V and T.
     """
-    from .tensors import check_size
+    from slth_check.tensors import check_size
 
     nbytes = sum(n_i * (L.d * L.d * L.c0 * (8 + 1 + 1) + L.c1 * (8 + 1))
                  for L, n_i in zip(target.layers, ns))

@@ -37,8 +37,8 @@ import mpmath
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from .arithmetic import to_fraction, to_mpf
-from .tensors import as_float_array, check_entries, check_kernel_input, check_size
+from slth_check.arithmetic import to_fraction, to_mpf
+from slth_check.tensors import as_float_array, check_entries, check_kernel_input, check_size
 
 #: Largest ``dps`` accepted by :func:`conv2d_mp` (an mpf of 10**5 digits is already slow).
 MAX_DPS = 100_000

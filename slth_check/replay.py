@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from .errors import InputError
+from slth_check.errors import InputError
 
 
 class _Named(dict):
@@ -28,11 +28,11 @@ def load_witness(path: Path) -> tuple[dict[str, np.ndarray], dict]:
     """Load a witness .npz and its metadata.
 
     Never unpickles; every array header is checked before anything is
-    allocated (:func:`slth_check.files.load_npz`).  Raises
+    allocated (:func:`slth_check.fileio.files.load_npz`).  Raises
     ``FileNotFoundError`` or :class:`~slth_check.errors.InputError` (a
     ``ValueError``, exit 2) naming the file.
     """
-    from .files import load_npz
+    from slth_check.fileio.files import load_npz
 
     path = Path(path)
     z = load_npz(path, "witness", text_keys=("meta",), kind="slth-check witness .npz")
@@ -56,7 +56,7 @@ def replay(path: Path) -> tuple[str, str]:
     :class:`~slth_check.errors.InputError` naming it ("witness: missing array
     'K' for claim proposition1 ...").
     """
-    from .claims import REGISTRY
+    from slth_check.claims import REGISTRY
 
     path = Path(path)
     arrays, meta = load_witness(path)

@@ -25,10 +25,11 @@ from typing import Any
 
 import numpy as np
 
-from .claims import REGISTRY
-from .files import ensure_writable_dir
-from .progress import progress_iter
-from .report import (
+from slth_check.claims import REGISTRY
+from slth_check.figures.report import write_figures
+from slth_check.fileio.files import ensure_writable_dir
+from slth_check.progress import progress_iter
+from slth_check.report import (
     ClaimRecord,
     build_report,
     package_versions,
@@ -36,8 +37,7 @@ from .report import (
     utc_now,
     write_report,
 )
-from .report.figures import write_figures
-from .rss.executors import check_scheduler, check_workers, open_executor
+from slth_check.rss.executors import check_scheduler, check_workers, open_executor
 
 
 def takes_executor(claim: Any) -> bool:

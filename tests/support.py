@@ -49,3 +49,17 @@ def hide_dask(monkeypatch: pytest.MonkeyPatch) -> None:
         return real_import(name, *args, **kwargs)
 
     monkeypatch.setattr(builtins, "__import__", no_dask)
+
+
+def shared_artifacts():
+    """The authors' files for the tests: ``$SLTH_CHECK_ARTIFACTS``, else
+    ``../shared/data/cnnslth`` beside the repository; None when absent (tests skip)."""
+    import os
+    from pathlib import Path
+
+    env = os.environ.get("SLTH_CHECK_ARTIFACTS")
+    for c in ([Path(env)] if env else []) + [
+            Path(__file__).resolve().parents[2] / "shared" / "data" / "cnnslth"]:
+        if (c / "lenet5-MNIST.bson").is_file():
+            return c
+    return None

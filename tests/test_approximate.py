@@ -15,8 +15,14 @@ import numpy as np
 import pytest
 from support import skip_if_unreachable, tcp_local_cluster
 
-from slth_check.approximate import STATUS_CODES, approximate, read_weights, samples, tensor_key
-from slth_check.cli import main
+from slth_check.cli.main import main
+from slth_check.experiment.approximate import (
+    STATUS_CODES,
+    approximate,
+    read_weights,
+    samples,
+    tensor_key,
+)
 from slth_check.rss import solve
 
 ART = Path(__file__).resolve().parents[2] / "shared" / "data" / "cnnslth"
@@ -185,7 +191,7 @@ def test_sigkill_then_resume_is_byte_identical(tmp_path):
     args = ["approximate", str(tmp_path / "w.npz"), "--n", "20", "--chunk-size", "20",
             "--seed", "11"]
     killed = tmp_path / "killed"
-    proc = subprocess.Popen([sys.executable, "-c", "import sys; from slth_check.cli import "
+    proc = subprocess.Popen([sys.executable, "-c", "import sys; from slth_check.cli.main import "
                              "main; sys.exit(main(sys.argv[1:]))", *args, "--out", str(killed),
                              "--scheduler", "synchronous"],
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
@@ -248,8 +254,8 @@ def test_torch_state_dict(tmp_path):
 @pytest.mark.skipif(not (ART / "lenet5-MNIST.bson").is_file(), reason="the authors' files "
                     "are not in ../shared/data/cnnslth")
 def test_authors_bson(tmp_path):
-    from slth_check.artifacts import load_cnnslth
-    from slth_check.reproduce import rel_weight_error
+    from slth_check.experiment.reproduce import rel_weight_error
+    from slth_check.fileio.bson import load_cnnslth
 
     r = approximate(ART / "lenet5-MNIST.bson", tmp_path / "o", n=5, include=["conv*"],
                     scheduler="synchronous", scale="none")

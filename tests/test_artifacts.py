@@ -7,11 +7,12 @@ import struct
 
 import numpy as np
 import pytest
+from support import shared_artifacts
 
-from slth_check.artifacts import CONV_NAMES, load_cnnslth, parse_document
-from slth_check.reproduce import default_artifacts, reproduce_paper
+from slth_check.experiment.reproduce import reproduce_paper
+from slth_check.fileio.bson import CONV_NAMES, load_cnnslth, parse_document
 
-ART = default_artifacts()
+ART = shared_artifacts()
 needs_data = pytest.mark.skipif(ART is None, reason="the authors' files (../shared/data/cnnslth "
                                 "or $SLTH_CHECK_ARTIFACTS) are absent")
 

@@ -13,16 +13,21 @@ from itertools import islice
 
 import numpy as np
 import pytest
-from support import hide_dask, skip_if_unreachable, tcp_local_cluster, without_times
+from support import (
+    hide_dask,
+    shared_artifacts,
+    skip_if_unreachable,
+    tcp_local_cluster,
+    without_times,
+)
 
-from slth_check.artifacts import CONV_NAMES
 from slth_check.claims import calibration, lemma2
-from slth_check.cli import main
-from slth_check.reproduce import default_artifacts
+from slth_check.cli.main import main
+from slth_check.fileio.bson import CONV_NAMES
 from slth_check.rss.executors import SynchronousExecutor, shared_process_pool
 from slth_check.runner import run_check
 
-ART = default_artifacts()
+ART = shared_artifacts()
 
 
 
@@ -127,7 +132,7 @@ def _approximate_files(out):
 
 def _same_as_approximate(bson, tmp_path, n, seed, draw, sel):
     """paper_draw's errors and masks are approximate's tensor files, byte for byte."""
-    from slth_check.approximate import approximate
+    from slth_check.experiment.approximate import approximate
 
     r = approximate(bson, tmp_path / f"a{seed}", n=n, seed=seed, include=["conv*"],
                     scale="none", scheduler="synchronous", figure=False)
@@ -145,8 +150,8 @@ def _same_as_approximate(bson, tmp_path, n, seed, draw, sel):
 def test_reproduce_exact_solves_are_approximates(tmp_path):
     """reproduce paper's exact solves: the stream (seed + draw, tensor, index) and the
     solve of slth-check approximate; same file, same seed, same numbers."""
-    from slth_check.approximate_io import read_weights
-    from slth_check.reproduce import paper_draw, reproduce_paper
+    from slth_check.experiment.reproduce import paper_draw, reproduce_paper
+    from slth_check.fileio.weights import read_weights
 
     rng = np.random.default_rng(21)
     bson = tmp_path / "lenet5-MNIST.bson"
@@ -171,8 +176,8 @@ def test_reproduce_exact_solves_are_approximates(tmp_path):
 @pytest.mark.skipif(ART is None, reason="the authors' files (../shared/data/cnnslth or "
                     "$SLTH_CHECK_ARTIFACTS) are absent")
 def test_reproduce_on_the_authors_file_is_approximate(tmp_path):
-    from slth_check.approximate_io import read_weights
-    from slth_check.reproduce import paper_draw
+    from slth_check.experiment.reproduce import paper_draw
+    from slth_check.fileio.weights import read_weights
 
     bson = ART / "lenet5-MNIST.bson"
     sel = read_weights(bson, include=CONV_NAMES).arrays
@@ -210,7 +215,7 @@ def test_figure3_table_over_several_n(tmp_path, capsys):
     assert data["rows"][0]["exact_optimum_stored_tensors"] is None
     assert (out / "n12" / "approximate.json").read_bytes() == \
         (single / "approximate.json").read_bytes()
-    from slth_check.artifacts import load_cnnslth
+    from slth_check.fileio.bson import load_cnnslth
 
     w = load_cnnslth(bson)
     stored = load_cnnslth(tmp_path / "lenet5-MNIST-RSS-n12-hInf.bson")
@@ -238,8 +243,8 @@ def test_figure3_usage_errors(tmp_path, capsys):
 @pytest.mark.skipif(ART is None, reason="the authors' files (../shared/data/cnnslth or "
                     "$SLTH_CHECK_ARTIFACTS) are absent")
 def test_figure3_table_on_the_authors_files(tmp_path):
-    from slth_check.artifacts import load_cnnslth
-    from slth_check.reproduce import rel_weight_error
+    from slth_check.experiment.reproduce import rel_weight_error
+    from slth_check.fileio.bson import load_cnnslth
 
     out = tmp_path / "o"
     assert main(["approximate", str(ART / "lenet5-MNIST.bson"), "--n", "5,10", "--include",

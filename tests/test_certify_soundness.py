@@ -23,9 +23,10 @@ from slth_check.certify import (
     matmul_enclosure,
     sup_error,
 )
-from slth_check.cli import main
+from slth_check.cli.main import main
 from slth_check.conv import pool2d
-from slth_check.network import ConvLayer, PrunedCNN, PrunedLayer, TargetCNN
+from slth_check.network import ConvLayer, TargetCNN
+from slth_check.pruned import PrunedCNN, PrunedLayer
 
 sys.path.insert(0, str(Path(__file__).parent / "adversarial"))
 from pruned_zoo import BIG, cancelling_layer, deep_offset

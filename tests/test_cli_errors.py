@@ -18,8 +18,8 @@ import zipfile
 import numpy as np
 import pytest
 
-import slth_check.cli as cli
-from slth_check.cli import main
+import slth_check.cli.replay as replay_cmd
+from slth_check.cli.main import main
 from slth_check.errors import InternalError
 from slth_check.validate import Verdict, load_callable
 
@@ -96,7 +96,7 @@ def test_exceptions_map_to_exit_codes(monkeypatch, capsys, exc, code, pattern):
     def raiser(args):
         raise exc
 
-    monkeypatch.setattr(cli, "_cmd_replay", raiser)
+    monkeypatch.setattr(replay_cmd, "run", raiser)
     assert main(["replay", "w.npz"]) == code
     line = _err_line(capsys)
     assert re.search(pattern, line), line
@@ -106,7 +106,7 @@ def test_debug_prints_the_traceback(monkeypatch, capsys):
     def raiser(args):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(cli, "_cmd_replay", raiser)
+    monkeypatch.setattr(replay_cmd, "run", raiser)
     assert main(["--debug", "replay", "w.npz"]) == 4
     err = capsys.readouterr().err
     assert "Traceback (most recent call last)" in err and "RuntimeError: boom" in err
@@ -168,7 +168,7 @@ def test_replay_lying_header_refused_without_allocating(tmp_path, capsys):
 
 def test_replay_npz_above_the_cap_refused_before_reading(tmp_path, capsys, monkeypatch):
     """Header and size agree, but the total exceeds the cap: refused before any data is read."""
-    import slth_check.files as files
+    import slth_check.fileio.files as files
 
     monkeypatch.setattr(files, "MAX_NPZ_BYTES", 1000)
     path = _witness(tmp_path / "w.npz", {"claim": "proposition1"}, K=np.ones((20, 20, 1, 1)),
@@ -436,7 +436,7 @@ def test_ctrl_c_stops_the_shared_worker_processes(monkeypatch, capsys):
     def interrupted(args):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(cli, "_cmd_replay", interrupted)
+    monkeypatch.setattr(replay_cmd, "run", interrupted)
     try:
         assert main(["replay", "w.npz"]) == 130
         assert _err_line(capsys) == "slth-check: interrupted"
@@ -465,7 +465,8 @@ def test_every_option_has_help_and_check_lists_the_claim_ids():
     import argparse
 
     from slth_check.claims import REGISTRY
-    from slth_check.cli import CLAIM_IDS, build_parser
+    from slth_check.cli.check import CLAIM_IDS
+    from slth_check.cli.main import build_parser
 
     assert tuple(REGISTRY) == CLAIM_IDS  # --help lists them without importing the claims
     missing = []

@@ -9,7 +9,7 @@ import sys
 import pytest
 from support import without_times
 
-from slth_check.cli import main
+from slth_check.cli.main import main
 
 
 def test_check_writes_report(tmp_path):
@@ -62,7 +62,7 @@ def test_usage_errors_exit_2(tmp_path, capsys):
 
 
 def test_console_script_runs(tmp_path):
-    r = subprocess.run([sys.executable, "-m", "slth_check.cli", "check", "--claims",
+    r = subprocess.run([sys.executable, "-m", "slth_check.cli.main", "check", "--claims",
                         "definition1", "--out", str(tmp_path)], capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
     assert "definition1" in r.stdout
@@ -116,7 +116,7 @@ def test_atomic_write_cleans_up_on_failure(tmp_path):
 def test_output_files_follow_the_umask(tmp_path):
     import os
 
-    from slth_check.files import atomic_write
+    from slth_check.fileio.files import atomic_write
 
     old = os.umask(0o022)
     try:

@@ -60,7 +60,7 @@ _NO_PYTEST = textwrap.dedent("""
     import sys
     for name in ("pytest", "_pytest"):
         sys.modules[name] = None  # any import of pytest now raises ImportError
-    from slth_check.cli import main
+    from slth_check.cli.main import main
     codes = []
     for argv in ({argvs}):
         try:

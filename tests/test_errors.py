@@ -171,7 +171,7 @@ def test_solve_many_guard_at_the_default_limit():
 # ------------------------------------------------------------------ the safe .npz reader
 
 from slth_check.errors import InputError  # noqa: E402
-from slth_check.files import load_npz  # noqa: E402
+from slth_check.fileio.files import load_npz  # noqa: E402
 
 
 def _npy(shape, descr="<f8", data=b"", version=(1, 0)) -> bytes:

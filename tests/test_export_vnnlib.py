@@ -24,14 +24,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from slth_check.cli import main
+from slth_check.cli.main import main
 from slth_check.construction import build_network
 from slth_check.conv import PADDINGS
 from slth_check.export import onnx_graph
 from slth_check.export.bundle import export_difference
 from slth_check.export.program import network_ops, run_ops
 from slth_check.export.rounding import float_error_bound
-from slth_check.network import ConvLayer, PrunedCNN, PrunedLayer, TargetCNN
+from slth_check.network import ConvLayer, TargetCNN
+from slth_check.pruned import PrunedCNN, PrunedLayer
 from slth_check.tensors import input_to_torch
 
 sys.path.insert(0, str(Path(__file__).parent / "adversarial"))
@@ -250,7 +251,7 @@ def test_cli_writes_a_folder_a_verifier_reads(name, tmp_path, capsys):
     dims = [[d.dim_value for d in v.type.tensor_type.shape.dim]
             for v in (model.graph.input[0], model.graph.output[0])]
     assert dims == [[1, 1, D, D], [1, D * D]]
-    from slth_check.network_io import load_networks
+    from slth_check.fileio.networks import load_networks
 
     err, tol = _ort_vs_forward(out / "difference.onnx", *load_networks(T, R, M), D)
     assert (err <= tol).all()
@@ -276,7 +277,7 @@ def test_cli_missing_file(tmp_path, capsys):
 
 
 @pytest.mark.parametrize("other,message", [
-    ("negative_U_kept", "U: expected 3 arrays"),  # 1 layer against 3
+    ("negative_U_kept", "expected 3 arrays U1 .. U3"),  # 1 layer against 3
     ("cancelling_bias", "bias present in one network only")])
 def test_cli_mismatched_networks(other, message, tmp_path, capsys):
     _need_onnx()
@@ -295,7 +296,7 @@ def test_cli_layer_shapes_mismatch(tmp_path, capsys):
     g.layers[0].U = g.layers[0].U[:2, :2]  # a 2x2 random layer against a 3x3 kernel
     g.layers[0].S = g.layers[0].S[:2, :2]
     paths = [str(tmp_path / n) for n in ("T.npz", "R.npz", "M.npz")]
-    from slth_check.network_io import save_networks
+    from slth_check.fileio.networks import save_networks
 
     save_networks(*paths, f, g)
     assert main(["export", "vnnlib", "--target", paths[0], "--random", paths[1], "--masks",

@@ -19,14 +19,16 @@ from typing import Any
 import numpy as np
 import pytest
 
-from slth_check import claim_figures, paper_figures
 from slth_check.claims.base import Outcome
 from slth_check.claims.calibration import Calibration
-from slth_check.claims.lemma2 import CALIBRATED_C, Lemma2
+from slth_check.claims.layer import CALIBRATED_C
+from slth_check.claims.lemma2 import Lemma2
 from slth_check.claims.lueker import Lueker
-from slth_check.plotting import CATEGORIES, pyplot
+from slth_check.figures import claims as claim_figures
+from slth_check.figures import paper as paper_figures
+from slth_check.figures.common import CATEGORIES, pyplot
+from slth_check.figures.report import tightness_figure, write_figures
 from slth_check.report import ClaimRecord, build_report, to_markdown
-from slth_check.report.figures import tightness_figure, write_figures
 from slth_check.report.html import html_document
 
 

@@ -43,7 +43,7 @@ def test_in_process_native_writes_go_to_stderr(tmp_path):
     """The guard itself: fd-1 writes inside the block reach stderr, emit_json stdout."""
     code = textwrap.dedent('''
         import os
-        from slth_check.json_stdout import emit_json, json_only_stdout
+        from slth_check.cli.json_stdout import emit_json, json_only_stdout
         with json_only_stdout():
             os.write(1, b"native noise\\n")
             print("python noise")
@@ -64,3 +64,11 @@ def test_validate_pruned_json_dash_is_json_only(tmp_path):
               "M.npz", "--eps", "0.1", "--json", "-"], tmp_path, tmp_path)
     assert json.loads(r.stdout)["verdict"] == "holds", r.stdout + r.stderr
     assert r.returncode == 0
+
+
+def test_check_takes_json_dash_and_prints_an_overall_verdict(tmp_path):
+    r = _run(["check", "--claims", "proposition1", "--out", str(tmp_path / "o"), "--json",
+              "-"], tmp_path, tmp_path)
+    doc = json.loads(r.stdout)
+    assert r.returncode == 0 and doc["claims"][0]["id"] == "proposition1"
+    assert "overall: holds" in r.stderr, r.stderr

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from slth_check.cli import main
+from slth_check.cli.main import main
 from slth_check.report.html import LEGEND, html_document, write_html
 from slth_check.report.junit import junit_document, write_junit, write_validate_junit
 from slth_check.validate import Verdict

@@ -20,8 +20,9 @@ from slth_check.certify import exact_error, sup_error, upper_bounds
 from slth_check.certify.linear import linear_bound
 from slth_check.certify.search import gradient_lower, linear_targets
 from slth_check.construction import build_network
-from slth_check.network import ConvLayer, PrunedCNN, PrunedLayer, TargetCNN
-from slth_check.strategies import cancelling_pairs
+from slth_check.network import ConvLayer, TargetCNN
+from slth_check.pruned import PrunedCNN, PrunedLayer
+from slth_check.testing.strategies import cancelling_pairs
 
 
 @st.composite

@@ -13,7 +13,8 @@ import pytest
 
 from slth_check.certify.closed_form import bias_gap, error_parts, layer_sup_error
 from slth_check.conv import conv2d_exact
-from slth_check.network import ConvLayer, PrunedLayer
+from slth_check.network import ConvLayer
+from slth_check.pruned import PrunedLayer
 
 
 def k11(v: float) -> np.ndarray:

@@ -6,8 +6,13 @@ import numpy as np
 import pytest
 
 from slth_check.construction import build_network
+from slth_check.fileio.networks import (
+    load_networks,
+    network_arrays,
+    networks_from_arrays,
+    save_networks,
+)
 from slth_check.network import ConvLayer, TargetCNN
-from slth_check.network_io import load_networks, network_arrays, networks_from_arrays, save_networks
 
 
 def _pair():

@@ -10,7 +10,7 @@ import textwrap
 
 import pytest
 
-from slth_check.user_conv import parse_paddings, parse_strides, user_conv
+from slth_check.testing.user_conv import parse_paddings, parse_strides, user_conv
 
 PAPER_ONLY = textwrap.dedent('''
     import numpy as np

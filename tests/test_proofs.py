@@ -19,10 +19,10 @@ import pytest
 import z3
 
 from slth_check import proofs
-from slth_check.cli import main
+from slth_check.cli.main import main
+from slth_check.cli.prove import STATEMENTS
 from slth_check.conv import PADDINGS, conv2d_exact, crop_window, output_size
 from slth_check.proofs import Goal, Obligation, Proof, lemma1, lemma2, proposition1, theorem1
-from slth_check.proofs.cli import STATEMENTS
 from slth_check.proofs.core import check_goal, discharge, summary_exit_code, verdict_of
 
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from slth_check import conv2d, conv2d_exact
-from slth_check.cli import main
+from slth_check.cli.main import main
 
 
 def test_same_upper_is_one_position_later_than_same_for_even_d():

@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 
 import slth_check.properties as suite
-from slth_check.pytest_plugin import read_xfails, xfail_matches
+from slth_check.testing.plugin import read_xfails, xfail_matches
 
 ROOT = Path(__file__).resolve().parents[1]
 

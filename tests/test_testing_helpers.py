@@ -9,7 +9,7 @@ import pytest
 
 from slth_check.claims.base import compare
 from slth_check.claims.proposition1 import Prop1Instance, Proposition1
-from slth_check.testing import assert_holds, assert_not_violated, assert_violated
+from slth_check.testing.assertions import assert_holds, assert_not_violated, assert_violated
 
 
 def test_failure_message_names_observed_bound_method_and_replays():

@@ -14,7 +14,7 @@ import jsonschema
 import numpy as np
 import pytest
 
-from slth_check.cli import main
+from slth_check.cli.main import main
 from slth_check.construction import build_network
 from slth_check.network import TargetCNN
 
@@ -198,7 +198,7 @@ def test_float32_implementation_needs_precision_float32(tmp_path):
 def _find(pred, **kw):
     from hypothesis import HealthCheck, find, settings
 
-    from slth_check.validate.conv2d import conv_cases
+    from slth_check.validate.conv2d.core import conv_cases
 
     return find(conv_cases("paper", **kw), pred,
                 settings=settings(max_examples=300, database=None, derandomize=True,
@@ -242,7 +242,7 @@ def test_precision_dtype_is_handed_to_the_user():
 
         return conv2d(K.astype(np.float64), X.astype(np.float64))
 
-    from slth_check.validate.conv2d import validate_conv2d
+    from slth_check.validate.conv2d.core import validate_conv2d
 
     for precision, dtype in [("float16", np.float16), ("bfloat16", np.float32)]:
         seen.clear()
@@ -254,7 +254,7 @@ def test_precision_dtype_is_handed_to_the_user():
 
 def test_exact_tolerance_boundary():
     """The last float inside the exact tolerance is accepted, the next one is not."""
-    from slth_check.validate.conv2d import check_image, tolerance
+    from slth_check.validate.conv2d.core import check_image, tolerance
 
     K, X = np.array([[[[1.0]]]]), np.array([[[3.0]]])
     T = tolerance(K, X)[0, 0, 0]
@@ -277,7 +277,7 @@ def test_fft_needs_the_normwise_term_and_it_stays_small():
 
     from slth_check.arithmetic import gamma
     from slth_check.conv import conv2d_exact
-    from slth_check.validate.conv2d import check_image, normwise_factor
+    from slth_check.validate.conv2d.core import check_image, normwise_factor
 
     rng = np.random.default_rng(1)
     K, X = rng.normal(size=(5, 5, 1, 1)), rng.normal(size=(8, 8, 1))
@@ -311,7 +311,7 @@ def test_widening_options_and_their_errors(capsys):
 def test_underflow_term_admits_flush_to_zero_in_float32_only():
     """2^-63 * 2^-64 = 2^-127 is below float32's smallest normal: hardware that flushes
     it to zero is right in float32, wrong in float64 (where 2^-127 is a normal number)."""
-    from slth_check.validate.conv2d import check_image
+    from slth_check.validate.conv2d.core import check_image
 
     K = np.array([[[[2.0**-63]]]], dtype=np.float32)
     X = np.array([[[2.0**-64]]], dtype=np.float32)
@@ -323,7 +323,7 @@ def test_underflow_term_admits_flush_to_zero_in_float32_only():
 def test_float_screen_is_not_fooled_by_the_float_reference_rounding():
     """1 + 2^-53 rounds to 1 in float64; an answer T below the *float* reference is more
     than T below the exact value, and must be rejected."""
-    from slth_check.validate.conv2d import check_image, tolerance
+    from slth_check.validate.conv2d.core import check_image, tolerance
 
     K = np.array([[[[1.0], [1.0]]]])  # d = 1, c0 = 2, c1 = 1
     X = np.array([[[1.0, 2.0**-53]]])  # exact output 1 + 2^-53, float64 reference 1

@@ -13,9 +13,9 @@ import textwrap
 import numpy as np
 import pytest
 
-from slth_check.cli import main
-from slth_check.validate import conv2d_builtins
-from slth_check.validate.conv2d import validate_conv2d
+from slth_check.cli.main import main
+from slth_check.validate.conv2d import builtins as conv2d_builtins
+from slth_check.validate.conv2d.core import validate_conv2d
 
 PADDINGS = ["paper", "same", "valid", "full", "same_upper"]
 
@@ -137,7 +137,7 @@ def test_jax_builtin_refuses_a_float32_result():
     pytest.importorskip("jax", reason="jax is an optional extra")
     code = textwrap.dedent("""
         import jax, numpy as np
-        from slth_check.validate.conv2d_builtins import jax_conv2d
+        from slth_check.validate.conv2d.builtins import jax_conv2d
         f = jax_conv2d("valid", 1)
         K, X = np.ones((2, 2, 1, 1)), np.ones((1, 3, 3, 1))
         assert f(K, X).dtype == np.float64
@@ -209,7 +209,7 @@ def test_onnxruntime_builtin_is_a_discrepancy_in_float64(capsys):
     assert main(["validate", "conv2d", "--impl", "onnxruntime", "--max-examples", "30"]) == 1
     out = capsys.readouterr().out
     assert "did you mean --precision float32?" in out
-    assert "_builtin_factory('onnxruntime', 'paper', 1)" in out
+    assert "builtin_factory('onnxruntime', 'paper', 1)" in out
 
 
 @pytest.mark.parametrize("padding,pads,label", [
@@ -238,7 +238,7 @@ def test_the_strided_same_of_the_diagnosis_is_jaxs():
     no x64 needed), and agrees with same_upper exactly when its first pad is (d-1)//2."""
     jax = pytest.importorskip("jax", reason="jax is an optional extra")
     from slth_check import conv2d
-    from slth_check.validate.diagnosis import _strided_same
+    from slth_check.validate.conv2d.diagnosis import strided_same
 
     rng = np.random.default_rng(5)
     for S, d, D in [(S, d, D) for S in (2, 3) for d in (2, 3, 4) for D in (4, 5, 6, 7)]:
@@ -246,7 +246,7 @@ def test_the_strided_same_of_the_diagnosis_is_jaxs():
         X = rng.integers(-3, 4, (1, D, D, 1)).astype(np.float32)
         got = np.asarray(jax.lax.conv_general_dilated(
             X, K[::-1, ::-1].copy(), (S, S), "SAME", dimension_numbers=("NHWC", "HWIO", "NHWC")))
-        (model,) = _strided_same(K.astype(float), X.astype(float), S).values()
+        (model,) = strided_same(K.astype(float), X.astype(float), S).values()
         assert np.array_equal(got, model), (S, d, D)  # small integers: exact in float32
         before = max((-(-D // S) - 1) * S + d - D, 0) // 2
         upper = conv2d(K.astype(float), X.astype(float), padding="same_upper", stride=S)

@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 
 import slth_check
-from slth_check.cli import main
+from slth_check.cli.main import main
 from slth_check.construction import build_network
 from slth_check.network import TargetCNN
 

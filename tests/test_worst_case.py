@@ -27,7 +27,7 @@ from slth_check.certify.exact import rounded_effective_network
 from slth_check.certify.local import window, window_classes, window_model, window_outputs
 from slth_check.construction import build_network
 from slth_check.network import ConvLayer, TargetCNN
-from slth_check.strategies import cancelling_pairs
+from slth_check.testing.strategies import cancelling_pairs
 
 
 def _float_outputs(target, pruned, X):
@@ -166,12 +166,12 @@ def test_three_layers_fall_back_to_the_vertex_search():
 def test_an_exhausted_budget_still_searches_one_class():
     """With no time left the first (class, sign) pair still gets one climb, so the
     bracket always has a witness to replay."""
-    from slth_check.certify.bracket import _window_candidates
+    from slth_check.certify.bracket import window_candidates
 
     rng = np.random.default_rng(4)
     target = TargetCNN([ConvLayer(rng.uniform(-1, 1, (2, 2, 1, 1)), padding="same"),
                         ConvLayer(rng.uniform(-1, 1, (2, 2, 1, 1)), padding="same")])
     pruned = build_network(target, n=[2, 2], rng=4)
-    cands, info = _window_candidates(target, pruned, 4, 0.0, None, 0, 3)
+    cands, info = window_candidates(target, pruned, 4, 0.0, None, 0, 3)
     assert len(cands) == 1 and len(info["searched"]) == 1
     assert cands[0][1].shape == (4, 4, 1)

@@ -43,13 +43,10 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import InternalError
-from ..network import PrunedCNN, TargetCNN
-from ..tensors import check_entries, check_size
-from .bracket import worst_case
-from .closed_form import bias_gap, error_parts, layer_sup_error
-from .exact import exact_effective_forward, exact_error, rounded_effective_network
-from .interval import (
+from slth_check.certify.bracket import worst_case
+from slth_check.certify.closed_form import bias_gap, error_parts, layer_sup_error
+from slth_check.certify.exact import exact_effective_forward, exact_error, rounded_effective_network
+from slth_check.certify.interval import (
     ETA,
     avg_pool_enclosure,
     conv_upper,
@@ -62,10 +59,14 @@ from .interval import (
     round_down,
     round_up,
 )
-from .linear import linear_applies, linear_bound
-from .milp import milp_worst_case
-from .recursion import entrywise_bound, fractions_up, proof_bound
-from .search import gradient_search, search_lower, vertex_candidates
+from slth_check.certify.linear import linear_applies, linear_bound
+from slth_check.certify.milp import milp_worst_case
+from slth_check.certify.recursion import entrywise_bound, fractions_up, proof_bound
+from slth_check.certify.search import gradient_search, search_lower, vertex_candidates
+from slth_check.errors import InternalError
+from slth_check.network import TargetCNN
+from slth_check.pruned import PrunedCNN
+from slth_check.tensors import check_entries, check_size
 
 __all__ = [
     "ETA", "Certificate", "CertificationError", "avg_pool_enclosure", "bias_gap",

@@ -22,12 +22,13 @@ from typing import Any
 
 import numpy as np
 
-from ..network import PrunedCNN, TargetCNN
-from .exact import exact_error
-from .interval import interval_bound, interval_pruned, interval_target
-from .linear import linear_applies, linear_bound
-from .local import window, window_classes, window_model, window_search
-from .search import search_lower
+from slth_check.certify.exact import exact_error
+from slth_check.certify.interval import interval_bound, interval_pruned, interval_target
+from slth_check.certify.linear import linear_applies, linear_bound
+from slth_check.certify.local import window, window_classes, window_model, window_search
+from slth_check.certify.search import search_lower
+from slth_check.network import TargetCNN
+from slth_check.pruned import PrunedCNN
 
 __all__ = ["worst_case"]
 
@@ -57,7 +58,7 @@ def _ranked_pairs(model: dict[str, Any], classes: dict[str, list[int]],
     return out
 
 
-def _window_candidates(target: TargetCNN, pruned: PrunedCNN, D: int, seconds: float,
+def window_candidates(target: TargetCNN, pruned: PrunedCNN, D: int, seconds: float,
                        per_sign: np.ndarray | None, rng: int, top: int,
                        kicks: int | None = None
                        ) -> tuple[list[tuple[float, np.ndarray]], dict[str, Any]]:
@@ -101,7 +102,7 @@ def worst_case(target: TargetCNN, pruned: PrunedCNN, D: int, *, time_budget: flo
     searched; ``kicks`` fixes the search's work per pair instead of its time (a
     deterministic answer; ``time_budget`` then does not cut the search).
     """
-    from . import check_pair
+    from slth_check.certify import check_pair
 
     check_pair(target, pruned)
     if isinstance(D, bool) or not isinstance(D, (int, np.integer)) or D < 1:
@@ -119,7 +120,7 @@ def worst_case(target: TargetCNN, pruned: PrunedCNN, D: int, *, time_budget: flo
     if target.ell == 2 and pruned.linearisable():
         per_sign = details["linear"]["per_sign"] if "linear" in details else None
         left = max(1.0, time_budget / 2 - (time.perf_counter() - t0))
-        cands, details["search"] = _window_candidates(target, pruned, D, left, per_sign,
+        cands, details["search"] = window_candidates(target, pruned, D, left, per_sign,
                                                       rng, top, kicks)
         low_how = "local search per output class + exact replay"
         Xs = [X for _, X in cands[:replays]]
@@ -132,7 +133,7 @@ def worst_case(target: TargetCNN, pruned: PrunedCNN, D: int, *, time_budget: flo
         if val > lower:
             lower, witness = val, X
     if lower > Fraction(upper):  # a sound bound below an exact replay: a bug
-        from . import CertificationError
+        from slth_check.certify import CertificationError
 
         raise CertificationError(f"upper bound {upper!r} below the exactly replayed error "
                                  f"{float(lower)!r}")

@@ -12,9 +12,10 @@ from fractions import Fraction
 
 import numpy as np
 
-from ..arithmetic import to_fraction
-from ..conv import Padding, conv2d_exact, crop_window
-from ..network import ConvLayer, PrunedLayer
+from slth_check.arithmetic import to_fraction
+from slth_check.conv import Padding, conv2d_exact, crop_window
+from slth_check.network import ConvLayer
+from slth_check.pruned import PrunedLayer
 
 
 def error_parts(K: np.ndarray, L: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

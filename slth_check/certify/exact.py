@@ -10,8 +10,9 @@ from fractions import Fraction
 
 import numpy as np
 
-from ..conv import conv2d_exact
-from ..network import ConvLayer, LayeredCNN, PrunedCNN, PrunedLayer, TargetCNN
+from slth_check.conv import conv2d_exact
+from slth_check.network import ConvLayer, LayeredCNN, TargetCNN
+from slth_check.pruned import PrunedCNN, PrunedLayer
 
 
 def exact_error(target: TargetCNN, pruned: PrunedCNN, X: np.ndarray, *,

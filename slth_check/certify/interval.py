@@ -12,10 +12,11 @@ from typing import Any, overload
 
 import numpy as np
 
-from ..arithmetic import ETA as ETA_EXACT
-from ..arithmetic import gamma
-from ..conv import Padding, conv2d, pool2d
-from ..network import PrunedCNN, TargetCNN
+from slth_check.arithmetic import ETA as ETA_EXACT
+from slth_check.arithmetic import gamma
+from slth_check.conv import Padding, conv2d, pool2d
+from slth_check.network import TargetCNN
+from slth_check.pruned import PrunedCNN
 
 #: The smallest positive float64 (the gradual-underflow unit).
 

@@ -53,10 +53,17 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
-from ..conv import Padding, crop_window, output_size
-from ..network import PrunedCNN, TargetCNN
-from .interval import effective_enclosure, interval_pruned, round_up
-from .relax import back_substitute, box_max, layer1_relaxation, nonneg_up, pool_groups
+from slth_check.certify.interval import effective_enclosure, interval_pruned, round_up
+from slth_check.certify.relax import (
+    back_substitute,
+    box_max,
+    layer1_relaxation,
+    nonneg_up,
+    pool_groups,
+)
+from slth_check.conv import Padding, crop_window, output_size
+from slth_check.network import TargetCNN
+from slth_check.pruned import PrunedCNN
 
 __all__ = ["MAX_LINEAR_ENTRIES", "conv_matrix", "linear_applies", "linear_bound", "pool_groups"]
 

@@ -28,11 +28,12 @@ from typing import Any
 
 import numpy as np
 
-from ..conv import output_size
-from ..network import PrunedCNN, TargetCNN
-from .interval import effective_enclosure
-from .linear import conv_matrix
-from .relax import pool_groups
+from slth_check.certify.interval import effective_enclosure
+from slth_check.certify.linear import conv_matrix
+from slth_check.certify.relax import pool_groups
+from slth_check.conv import output_size
+from slth_check.network import TargetCNN
+from slth_check.pruned import PrunedCNN
 
 __all__ = ["Window", "window", "window_classes", "window_model", "window_outputs",
            "window_search"]

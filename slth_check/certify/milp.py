@@ -13,9 +13,10 @@ from typing import Any, NamedTuple
 import numpy as np
 from scipy.optimize import Bounds, LinearConstraint, milp
 
-from ..conv import conv2d, pool2d
-from ..network import PrunedCNN, TargetCNN
-from .exact import rounded_effective_network
+from slth_check.certify.exact import rounded_effective_network
+from slth_check.conv import conv2d, pool2d
+from slth_check.network import TargetCNN
+from slth_check.pruned import PrunedCNN
 
 
 def _affine_matrix(fn, n_in: int, shape_in: tuple) -> tuple[np.ndarray, np.ndarray]:

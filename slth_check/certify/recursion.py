@@ -13,11 +13,12 @@ from typing import Any
 
 import numpy as np
 
-from ..arithmetic import to_fraction
-from ..conv import output_size, pool2d
-from ..network import PrunedCNN, TargetCNN
-from .closed_form import bias_gap, error_parts, layer_sup_error
-from .interval import avg_pool_enclosure, conv_upper, interval_pruned, round_up
+from slth_check.arithmetic import to_fraction
+from slth_check.certify.closed_form import bias_gap, error_parts, layer_sup_error
+from slth_check.certify.interval import avg_pool_enclosure, conv_upper, interval_pruned, round_up
+from slth_check.conv import output_size, pool2d
+from slth_check.network import TargetCNN
+from slth_check.pruned import PrunedCNN
 
 
 def proof_bound(target: TargetCNN, pruned: PrunedCNN, D: int,

@@ -23,10 +23,17 @@ from typing import Any
 
 import numpy as np
 
-from ..arithmetic import gamma
-from ..conv import output_size
-from ..network import PrunedCNN, TargetCNN
-from .interval import ETA, effective_enclosure, interval_conv, round_down, round_up
+from slth_check.arithmetic import gamma
+from slth_check.certify.interval import (
+    ETA,
+    effective_enclosure,
+    interval_conv,
+    round_down,
+    round_up,
+)
+from slth_check.conv import output_size
+from slth_check.network import TargetCNN
+from slth_check.pruned import PrunedCNN
 
 __all__ = ["back_substitute", "box_max", "gamma2", "layer1_relaxation", "nonneg_up",
            "pool_groups", "relax_max"]

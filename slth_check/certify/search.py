@@ -7,8 +7,9 @@ from typing import Any
 
 import numpy as np
 
-from ..network import ConvLayer, PrunedCNN, TargetCNN
-from .exact import rounded_effective_network
+from slth_check.certify.exact import rounded_effective_network
+from slth_check.network import ConvLayer, TargetCNN
+from slth_check.pruned import PrunedCNN
 
 
 def _float_errors(target: TargetCNN, g_net, Xb: np.ndarray) -> np.ndarray:
@@ -60,8 +61,8 @@ def vertex_candidates(X: np.ndarray) -> list[np.ndarray]:
 
 def _sparse_model(net: TargetCNN, D: int) -> list[dict[str, Any]]:
     """The float network as sparse conv matrices, biases, ReLU flags and pooling windows."""
-    from ..conv import output_size
-    from .linear import conv_matrix, pool_groups
+    from slth_check.certify.linear import conv_matrix, pool_groups
+    from slth_check.conv import output_size
 
     layers, size = [], D
     for i, L in enumerate(net.layers):
@@ -184,7 +185,7 @@ def gradient_search(target: TargetCNN, pruned: PrunedCNN, D: int, *,
     must replay it exactly (:func:`~slth_check.certify.exact.exact_error`): no
     value computed here is a bound.
     """
-    from .interval import effective_enclosure
+    from slth_check.certify.interval import effective_enclosure
 
     gen = np.random.default_rng(rng)
     c0 = target.c0
@@ -270,7 +271,7 @@ def gradient_lower(target: TargetCNN, pruned: PrunedCNN, D: int, *,
     ``witness``, the largest over the replayed candidates: a lower bound by
     construction, whatever the float search did.
     """
-    from .exact import exact_error
+    from slth_check.certify.exact import exact_error
 
     X, info = gradient_search(target, pruned, D, starts=starts, rng=rng, **kw)
     best, witness = exact_error(target, pruned, X, via=via), X

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from .base import AuditEntry, Claim, Outcome, compare
-from .calibration import Calibration
-from .definition1 import Definition1
-from .lemma2 import Lemma1, Lemma2
-from .lemma3 import Lemma3
-from .lueker import Lueker
-from .proposition1 import Proposition1
-from .rss import RSSAgreement
-from .theorem1 import Theorem1
+from slth_check.claims.base import AuditEntry, Claim, Outcome, compare
+from slth_check.claims.calibration import Calibration
+from slth_check.claims.definition1 import Definition1
+from slth_check.claims.lemma1 import Lemma1
+from slth_check.claims.lemma2 import Lemma2
+from slth_check.claims.lemma3 import Lemma3
+from slth_check.claims.lueker import Lueker
+from slth_check.claims.proposition1 import Proposition1
+from slth_check.claims.rss import RSSAgreement
+from slth_check.claims.theorem1 import Theorem1
 
 REGISTRY: dict[str, type[Claim]] = {
     Definition1.id: Definition1,

@@ -28,13 +28,13 @@ from typing import Any
 import numpy as np
 from scipy import stats
 
-from .. import claim_figures
-from ..certify import layer_sup_error
-from ..construction import build_layer
-from ..network import scale_into_class
-from ..plotting import save_png
-from .base import Claim, Outcome
-from .lemma2 import CALIBRATED_C
+from slth_check.certify import layer_sup_error
+from slth_check.claims.base import Claim, Outcome
+from slth_check.claims.layer import CALIBRATED_C
+from slth_check.construction import build_layer
+from slth_check.figures import claims as claim_figures
+from slth_check.figures.common import save_png
+from slth_check.network import scale_into_class
 
 CONFIGS = {
     "ci": [(1, 1, 1, 0.1), (2, 1, 1, 0.1), (2, 2, 1, 0.1), (2, 1, 2, 0.1), (3, 1, 1, 0.2)],

@@ -14,9 +14,9 @@ from typing import Any
 
 import numpy as np
 
-from ..arithmetic import dot_error_bound, fraction_abs, to_fraction
-from ..conv import Padding, conv2d, conv2d_exact
-from .base import Claim, Outcome, compare
+from slth_check.arithmetic import dot_error_bound, fraction_abs, to_fraction
+from slth_check.claims.base import Claim, Outcome, compare
+from slth_check.conv import Padding, conv2d, conv2d_exact
 
 
 @dataclass
@@ -84,7 +84,7 @@ class Definition1(Claim):
                        "cannot overflow (every entry of |K|*|X| at most 2^1000)")
 
     def hypotheses(self, instance: ConvInstance) -> list[str]:
-        from .hypotheses import conv_unmet
+        from slth_check.claims.hypotheses import conv_unmet
 
         return conv_unmet(instance.K, instance.X, instance.padding, instance.stride)
 

@@ -16,9 +16,10 @@ from typing import Any
 
 import numpy as np
 
-from ..construction import build_layer, required_n
-from ..conv import conv2d, conv2d_exact
-from ..network import PrunedCNN, TargetCNN
+from slth_check.construction import build_layer, required_n
+from slth_check.conv import conv2d, conv2d_exact
+from slth_check.network import TargetCNN
+from slth_check.pruned import PrunedCNN
 
 #: Definition 1's no-overflow hypothesis: every entry of |K| * |X| at most this
 #: (float64's largest value is just below 2**1024, so no partial sum overflows).

@@ -26,21 +26,18 @@ from typing import Any
 import numpy as np
 from scipy import stats
 
-from .. import claim_figures
-from ..certify import exact_error, layer_sup_error
-from ..construction import build_layer, required_n
-from ..network import PrunedCNN, PrunedLayer, TargetCNN, class_F_unmet, scale_into_class
-from ..network_io import network_arrays, networks_from_arrays
-from ..plotting import category, save_png
-from ..proofs import outcome_fields
-from .base import Claim, Outcome, compare, compare_or_unknown
+from slth_check.certify import exact_error
+from slth_check.claims.base import Claim, Outcome, compare_or_unknown
+from slth_check.claims.controls import negative_controls
+from slth_check.claims.layer import CALIBRATED_C, build_instance, layer_error
+from slth_check.construction import required_n
+from slth_check.figures import claims as claim_figures
+from slth_check.figures.common import category, save_png
+from slth_check.fileio.networks import networks_from_arrays
+from slth_check.network import TargetCNN, class_F_unmet, scale_into_class
+from slth_check.proofs import outcome_fields
+from slth_check.pruned import PrunedCNN, PrunedLayer
 
-#: The calibrated constant of Lemmas 1-2 and Theorem 1 used by default: the
-#: (1 - eps)-quantile of the per-draw required C, maximised over the
-#: configurations of the ``calibration`` claim, rounded up above the upper end of
-#: its 95 % confidence interval (the measurement is in docs/results.md;
-#: ``slth-check check --claims calibration --profile thorough`` recomputes it).
-CALIBRATED_C = 17.0
 #: Draws of the summary's failure-rate study at eps = 0.2, by profile.
 STUDY_DRAWS = {"ci": 50, "dev": 200, "thorough": 1000}
 
@@ -57,27 +54,6 @@ class LayerInstance:
 def layer_hypotheses(K: np.ndarray) -> list[str]:
     """Unmet hypotheses of Lemmas 1-2 on the kernel (:func:`class_F_unmet`)."""
     return class_F_unmet(K)
-
-
-def build_instance(K: np.ndarray, n: int, seed: int) -> PrunedLayer:
-    """Seeded U (d, d, c0, n) and V (1, 1, n, c1), i.i.d. Unif([-1, 1]), and the construction."""
-    d, _, c0, c1 = K.shape
-    rng = np.random.default_rng(seed)
-    U = rng.uniform(-1, 1, (d, d, c0, n))
-    V = rng.uniform(-1, 1, (1, 1, n, c1))
-    return build_layer(K, U, V)
-
-
-def layer_error(K: np.ndarray, layer: PrunedLayer,
-                D: int | None = None) -> tuple[Fraction, np.ndarray]:
-    """Exact sup error of one constructed layer over X in [0, 1] (closed form) and witness.
-
-    With the paper's padding the sup over ``[0,1]^{D x D x c0}`` is the same for every
-    ``D >= d`` (a full window exists and a partial window sums a subset of the same
-    non-negative parts), so ``D = d`` by default."""
-    D = D or K.shape[0]
-    val, _, X = layer_sup_error(K, layer.effective_kernel(exact=True), D)
-    return val, X
 
 
 def clopper_pearson(k: int, N: int, level: float = 0.99) -> tuple[float, float]:
@@ -202,7 +178,7 @@ def replay_network(claim: str, target: TargetCNN, pruned: PrunedCNN, X: np.ndarr
     (:func:`~slth_check.claims.hypotheses.network_unmet`); else the exact error against
     eps, a failure being ``unknown``: one draw of a statement that holds with
     probability at least 1 - eps cannot refute it."""
-    from .hypotheses import network_unmet
+    from slth_check.claims.hypotheses import network_unmet
 
     unmet = network_unmet(target, pruned, X, meta["eps"], float(meta.get("C", CALIBRATED_C)))
     control = meta.get("control", "")
@@ -214,18 +190,6 @@ def replay_network(claim: str, target: TargetCNN, pruned: PrunedCNN, X: np.ndarr
     err = exact_error(target, pruned, X)
     return compare_or_unknown(claim, err, Fraction(float(meta["eps"])), strict=True,
                               method="exact", detail=control)
-
-
-class Lemma1(Lemma2):
-    id = "lemma1"
-    c1_choices = (1,)
-    statement = ("Lemma 1: with n >= C log(d^2 c/eps) and U, V i.i.d. Unif([-1,1]), with "
-                 "probability >= 1 - eps every K in [-1,1]^{d x d x c x 1} with ||K||_1 <= 1 has "
-                 "a mask S with sup_{X in [0,1]} ||K*X - V*sigma((U.S)*X)||_max < eps. Checked "
-                 "on the proof's construction, error certified exactly (closed form).")
-
-    def extra_outcomes(self, rng: np.random.Generator, profile: str) -> Iterator[Outcome]:
-        yield Outcome(self.id, **outcome_fields(self.id))  # Eq. 1-2 and step 4, all sizes
 
 
 def failure_summary(outcomes: list[Outcome]) -> dict[str, Any]:
@@ -247,55 +211,4 @@ def failure_summary(outcomes: list[Outcome]) -> dict[str, Any]:
 
 # ------------------------------------------------------------------ negative controls
 
-def shrink_input(check, X: np.ndarray) -> np.ndarray:
-    """Greedily zero entries of X while ``check(X)`` stays true (a minimal witness)."""
-    X = X.copy()
-    for idx in zip(*np.nonzero(X)):
-        old = X[idx]
-        X[idx] = 0.0
-        if not check(X):
-            X[idx] = old
-    return X
 
-
-def _control(claim: str, name: str, K: np.ndarray, layer: PrunedLayer, X: np.ndarray,
-             eps: float) -> Outcome:
-    target = TargetCNN.from_kernels([K])
-    pruned = PrunedCNN([layer])
-
-    def breaks(Y: np.ndarray) -> bool:
-        return float(np.abs(target.forward(Y) - pruned.forward(Y)).max()) >= eps * (1 + 1e-9)
-
-    if breaks(X):
-        X = shrink_input(breaks, X)
-    err = exact_error(target, pruned, X)  # exact replay on the actual pruned layer
-    found = err >= Fraction(eps)
-    return compare(claim, err, Fraction(eps), strict=True, method="exact", on_pass="unknown",
-                   witness={"X": X, **network_arrays(target, pruned)},
-                   detail=f"negative control '{name}': " + (
-                       f"error {float(err):.4g} >= eps {eps} at a witness with "
-                       f"{int(np.count_nonzero(X))} non-zero input entries"
-                       if found else "no break found"), expected=True,
-                   extra={"eps": eps, "control": name})
-
-
-def negative_controls(claim: str, rng: np.random.Generator) -> Iterator[Outcome]:
-    """Drop each hypothesis of Lemmas 1-2 in turn; each must break the statement."""
-    eps = 0.1
-    seed = int(rng.integers(2**31))
-    # 1. signed inputs: with X <= 0 the ReLU cuts (U+ . S) * X to 0 (Eq. 1 fails)
-    K = np.zeros((2, 2, 1, 1))
-    K[0, 0, 0, 0], K[1, 1, 0, 0] = 0.5, 0.25
-    n = required_n(CALIBRATED_C, 2, 1, 1, 1, eps)
-    layer = build_instance(K, n, seed)
-    X = -np.ones((2, 2, 1))
-    yield _control(claim, "signed inputs (X in [-1, 1])", K, layer, X, eps)
-    # 2. an entry outside [-1, 1]: subset sums of n summands V U+ rarely reach 4
-    K = np.full((1, 1, 1, 1), 4.0)
-    layer = build_instance(K, required_n(CALIBRATED_C, 1, 1, 1, 1, eps), seed)
-    yield _control(claim, "entry outside [-1, 1] (K = 4)", K, layer, np.ones((1, 1, 1)), eps)
-    # 3. n far below the formula
-    K = np.full((2, 2, 1, 1), 0.25)
-    layer = build_instance(K, 2, seed)
-    _, X = layer_error(K, layer)
-    yield _control(claim, "n = 2, far below the formula", K, layer, X, eps)

@@ -16,9 +16,9 @@ import mpmath
 import numpy as np
 from scipy import stats
 
-from ..arithmetic import raw_to_fraction
-from ..distributions import product_cdf, product_density, product_density_by_integration
-from .base import Claim, Outcome
+from slth_check.arithmetic import raw_to_fraction
+from slth_check.claims.base import Claim, Outcome
+from slth_check.distributions import product_cdf, product_density, product_density_by_integration
 
 
 def interval_proof(pieces: int = 64, half_width: float = 0.5) -> tuple[bool, float]:

@@ -20,11 +20,11 @@ from typing import Any
 import numpy as np
 from scipy import stats
 
-from .. import claim_figures
-from ..distributions import PARTIAL_MEANS, sample
-from ..plotting import save_png
-from ..rss.exact import subset_sums
-from .base import AuditEntry, Claim, Outcome
+from slth_check.claims.base import AuditEntry, Claim, Outcome
+from slth_check.distributions import PARTIAL_MEANS, sample
+from slth_check.figures import claims as claim_figures
+from slth_check.figures.common import save_png
+from slth_check.rss.exact import subset_sums
 
 XI = Fraction(1, 32)
 

@@ -15,10 +15,10 @@ from typing import Any
 
 import numpy as np
 
-from ..arithmetic import to_fraction
-from ..conv import Padding, conv2d_exact, l1_exact, max_norm_exact
-from ..proofs import outcome_fields
-from .base import Claim, Outcome, Verdict, compare
+from slth_check.arithmetic import to_fraction
+from slth_check.claims.base import Claim, Outcome, Verdict, compare
+from slth_check.conv import Padding, conv2d_exact, l1_exact, max_norm_exact
+from slth_check.proofs import outcome_fields
 
 
 @dataclass
@@ -148,7 +148,7 @@ def prove_z3(d: int, D: int, c0: int = 1, c1: int = 1, *, padding: Padding = "pa
     """
     import z3
 
-    from ..conv import conv2d_generic
+    from slth_check.conv import conv2d_generic
 
     t0 = time.perf_counter()
 

@@ -14,9 +14,9 @@ from typing import Any
 
 import numpy as np
 
-from ..rss import solve
-from ..rss.bruteforce import BRUTEFORCE_MAX_N
-from .base import Claim, Outcome
+from slth_check.claims.base import Claim, Outcome
+from slth_check.rss import solve
+from slth_check.rss.bruteforce import BRUTEFORCE_MAX_N
 
 Z3_MAX_N = 10
 

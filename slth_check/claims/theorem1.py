@@ -21,16 +21,19 @@ from typing import Any
 import mpmath
 import numpy as np
 
-from .. import claim_figures
-from ..arithmetic import interval_to_fractions
-from ..certify import CertificationError, exact_error, proof_bound, search_lower, sup_error
-from ..construction import build_network, required_n
-from ..network import PrunedCNN, PrunedLayer, TargetCNN, scale_into_class
-from ..network_io import network_arrays, networks_from_arrays
-from ..plotting import category, save_png
-from ..proofs import outcome_fields
-from .base import Claim, Outcome, compare, compare_or_unknown
-from .lemma2 import CALIBRATED_C, replay_network, shrink_input
+from slth_check.arithmetic import interval_to_fractions
+from slth_check.certify import CertificationError, exact_error, proof_bound, search_lower, sup_error
+from slth_check.claims.base import Claim, Outcome, compare, compare_or_unknown
+from slth_check.claims.controls import shrink_input
+from slth_check.claims.layer import CALIBRATED_C
+from slth_check.claims.lemma2 import replay_network
+from slth_check.construction import build_network, required_n
+from slth_check.figures import claims as claim_figures
+from slth_check.figures.common import category, save_png
+from slth_check.fileio.networks import network_arrays, networks_from_arrays
+from slth_check.network import TargetCNN, scale_into_class
+from slth_check.proofs import outcome_fields
+from slth_check.pruned import PrunedCNN, PrunedLayer
 
 
 @dataclass

@@ -1,6 +1,6 @@
 """Export of slth-check's objects to other tools' formats (issue 12).
 
-``slth-check export vnnlib`` (:mod:`~slth_check.export.cli`) writes the difference
+``slth-check export vnnlib`` (:mod:`~slth_check.cli.export`) writes the difference
 network ``f - g`` of a target CNN and a pruned random CNN as ONNX
 (:mod:`~slth_check.export.onnx_graph`, the optional ``onnx`` extra) and the property
 ``exists X in [0, 1]^n: ||f(X) - g(X)||_max >= eps`` as VNN-LIB

@@ -3,7 +3,7 @@
 ``difference.onnx`` (:func:`~slth_check.export.onnx_graph.difference_model`),
 ``property.vnnlib`` (:func:`~slth_check.export.vnnlib.vnnlib_property`), a
 ``README.txt`` for people and a ``manifest.json`` for programs.  The pair is read
-as ``slth-check validate pruned`` reads it (:func:`slth_check.network_io.load_networks`)
+as ``slth-check validate pruned`` reads it (:func:`slth_check.fileio.networks.load_networks`)
 and the input size defaults to the same ``certification_size()``.  A verifier's
 verdict on the folder is evidence about the float32 graph, never a slth-check
 ``holds`` (which rests on exact arithmetic or a proven bound).
@@ -19,11 +19,12 @@ from typing import Any
 
 import numpy as np
 
-from ..network import PrunedCNN, TargetCNN
-from .onnx_graph import IR_VERSION, OPSET, difference_model, require_onnx
-from .program import network_ops, output_shape
-from .rounding import float_error_bound
-from .vnnlib import real_literal, vnnlib_property
+from slth_check.export.onnx_graph import IR_VERSION, OPSET, difference_model, require_onnx
+from slth_check.export.program import network_ops, output_shape
+from slth_check.export.rounding import float_error_bound
+from slth_check.export.vnnlib import real_literal, vnnlib_property
+from slth_check.network import TargetCNN
+from slth_check.pruned import PrunedCNN
 
 #: Largest number of VNN-LIB variables (inputs plus outputs) written (about 60 bytes each).
 MAX_VARIABLES = 1_000_000
@@ -102,9 +103,9 @@ def export_difference(target: TargetCNN, pruned: PrunedCNN, out: str | Path, *, 
                       ) -> dict[str, Any]:
     """Write the folder ``out`` (module docs) for the pair ``(target, pruned)`` and return
     its manifest.  ``D`` defaults to ``target.certification_size()``."""
-    from .. import __version__
-    from ..certify import check_pair
-    from ..files import atomic_write, ensure_writable_dir
+    from slth_check import __version__
+    from slth_check.certify import check_pair
+    from slth_check.fileio.files import atomic_write, ensure_writable_dir
 
     e = check_eps(eps)
     require_onnx()
@@ -149,7 +150,7 @@ def export_vnnlib(target: str | Path, random: str | Path, masks: str | Path, out
                   *, eps: Any, D: int | None = None) -> dict[str, Any]:
     """``slth-check export vnnlib``: read the three files of ``validate pruned`` and
     write the folder ``out`` (:func:`export_difference`)."""
-    from ..network_io import load_networks
+    from slth_check.fileio.networks import load_networks
 
     check_eps(eps)
     require_onnx()

@@ -26,10 +26,11 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..conv import crop_window
-from ..network import PrunedCNN, TargetCNN
-from ..tensors import kernel_to_torch
-from .program import Conv, Op, Pool2, network_ops, output_shape
+from slth_check.conv import crop_window
+from slth_check.export.program import Conv, Op, Pool2, network_ops, output_shape
+from slth_check.network import TargetCNN
+from slth_check.pruned import PrunedCNN
+from slth_check.tensors import kernel_to_torch
 
 if TYPE_CHECKING:
     import onnx
@@ -48,7 +49,7 @@ def require_onnx() -> Any:
     try:
         import onnx
     except ImportError as exc:
-        from ..errors import UsageError
+        from slth_check.errors import UsageError
 
         raise UsageError(f"export: the onnx package is needed ({INSTALL})") from exc
     return onnx
@@ -114,7 +115,7 @@ class _Graph:
 def difference_model(target: TargetCNN, pruned: PrunedCNN, D: int) -> onnx.ModelProto:
     """The ONNX model of ``X -> flatten(f(X) - g(X))`` (module docs), float32, checked
     with ``onnx.checker.check_model``.  The pair must match (``check_pair``)."""
-    from ..certify import check_pair
+    from slth_check.certify import check_pair
 
     onnx = require_onnx()
     check_pair(target, pruned)
@@ -138,7 +139,7 @@ def difference_model(target: TargetCNN, pruned: PrunedCNN, D: int) -> onnx.Model
         doc_string=f"f(X) - g(X): target CNN f ({target.ell} layers) minus pruned random CNN "
         f"g (Eq. 1-2 of Lemma 1); X (1, {target.c0}, {D}, {D}) NCHW, Y = the NCHW output "
         f"(1, {c}, {P}, {P}) flattened")
-    from .. import __version__
+    from slth_check import __version__
 
     model = helper.make_model(graph, producer_name="slth-check", producer_version=__version__,
                               opset_imports=[helper.make_opsetid("", OPSET)])

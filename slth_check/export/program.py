@@ -18,8 +18,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..conv import Padding, Pool, conv2d, output_size, pool2d, relu
-from ..network import LayeredCNN, PrunedCNN, TargetCNN
+from slth_check.conv import Padding, Pool, conv2d, output_size, pool2d, relu
+from slth_check.network import LayeredCNN, TargetCNN
+from slth_check.pruned import PrunedCNN
 
 
 @dataclass(frozen=True)

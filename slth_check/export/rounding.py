@@ -34,12 +34,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..arithmetic import gamma
-from ..certify.interval import conv_upper, round_up
-from ..conv import pool2d
-from ..network import PrunedCNN, TargetCNN
-from ..validate.tolerance import Precision, get_precision
-from .program import Conv, Op, Pool2, network_ops
+from slth_check.arithmetic import gamma
+from slth_check.certify.interval import conv_upper, round_up
+from slth_check.conv import pool2d
+from slth_check.export.program import Conv, Op, Pool2, network_ops
+from slth_check.network import TargetCNN
+from slth_check.precision import Precision, get_precision
+from slth_check.pruned import PrunedCNN
 
 
 def _propagate(ops: list[Op], D: int, c0: int, p: Precision) -> tuple[np.ndarray, np.ndarray]:

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .core import (
+from slth_check.proofs.core import (
     DEFAULT_TIMEOUT_MS,
     ChainStep,
     Goal,
@@ -38,7 +38,7 @@ __all__ = ["DEFAULT_TIMEOUT_MS", "PROOFS", "ChainStep", "Goal", "MetaStep", "Obl
 
 
 def _proofs() -> dict[str, Proof]:
-    from . import lemma1, lemma2, proposition1, theorem1
+    from slth_check.proofs import lemma1, lemma2, proposition1, theorem1
 
     return {p.NAME: p.PROOF for p in (proposition1, lemma1, lemma2, theorem1)}
 

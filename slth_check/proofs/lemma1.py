@@ -39,8 +39,8 @@ from fractions import Fraction
 
 import z3
 
-from .core import Abs, ChainStep, Goal, MetaStep, Obligation, Proof, Relu, Seq
-from .proposition1 import input_index
+from slth_check.proofs.core import Abs, ChainStep, Goal, MetaStep, Obligation, Proof, Relu, Seq
+from slth_check.proofs.proposition1 import input_index
 
 NAME = "lemma1"
 

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import z3
 
-from .core import ChainStep, Goal, MetaStep, Obligation, Proof, Seq
+from slth_check.proofs.core import ChainStep, Goal, MetaStep, Obligation, Proof, Seq
 
 NAME = "lemma2"
 

@@ -31,7 +31,7 @@ from fractions import Fraction
 
 import z3
 
-from .core import Abs, ChainStep, Goal, MetaStep, Obligation, Proof, Seq
+from slth_check.proofs.core import Abs, ChainStep, Goal, MetaStep, Obligation, Proof, Seq
 
 NAME = "proposition1"
 

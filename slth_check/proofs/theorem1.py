@@ -32,7 +32,7 @@ from fractions import Fraction
 
 import z3
 
-from .core import Abs, ChainStep, Goal, MetaStep, Obligation, Proof, Relu, Seq
+from slth_check.proofs.core import Abs, ChainStep, Goal, MetaStep, Obligation, Proof, Relu, Seq
 
 NAME = "theorem1"
 

@@ -15,7 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from slth_check.certify import exact_error, sup_error, worst_case
-from slth_check.strategies import cancelling_pairs
+from slth_check.testing.strategies import cancelling_pairs
 
 
 @settings(max_examples=30)

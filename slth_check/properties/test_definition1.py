@@ -13,9 +13,9 @@ from slth_check import conv2d_exact, conv2d_mp, gamma, to_fraction
 from slth_check.arithmetic import mpf_to_fraction
 from slth_check.claims.definition1 import ConvInstance, Definition1, rounding_check
 from slth_check.conv import PADDINGS, Padding
-from slth_check.strategies import kernels, shapes, signed_inputs
-from slth_check.testing import assert_holds
-from slth_check.validate.conv2d_adapters import scipy_conv2d
+from slth_check.testing.assertions import assert_holds
+from slth_check.testing.strategies import kernels, shapes, signed_inputs
+from slth_check.validate.conv2d.adapters import scipy_conv2d
 
 small_floats = st.floats(-4, 4, allow_nan=False, width=16)  # exact in Fractions, fast
 

@@ -9,18 +9,14 @@ from hypothesis import given, target
 from hypothesis import strategies as st
 
 from slth_check.arithmetic import to_fraction
-from slth_check.claims.lemma2 import (
-    LayerInstance,
-    Lemma1,
-    Lemma2,
-    build_instance,
-    failure_summary,
-    negative_controls,
-)
+from slth_check.claims.controls import negative_controls
+from slth_check.claims.layer import build_instance
+from slth_check.claims.lemma1 import Lemma1
+from slth_check.claims.lemma2 import LayerInstance, Lemma2, failure_summary
 from slth_check.replay import replay
 from slth_check.report import save_witness
-from slth_check.strategies import class_kernels
-from slth_check.testing import assert_not_violated, assert_violated
+from slth_check.testing.assertions import assert_not_violated, assert_violated
+from slth_check.testing.strategies import class_kernels
 
 
 def assert_construction_and_certificate(claim, K, eps, seed):

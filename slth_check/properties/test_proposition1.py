@@ -8,8 +8,8 @@ from hypothesis import given, target
 from hypothesis import strategies as st
 
 from slth_check.claims.proposition1 import Prop1Instance, Proposition1, prove_z3
-from slth_check.strategies import kernels, shapes, signed_inputs
-from slth_check.testing import assert_holds, assert_verdict
+from slth_check.testing.assertions import assert_holds, assert_verdict
+from slth_check.testing.strategies import kernels, shapes, signed_inputs
 
 CLAIM = Proposition1()
 

@@ -14,7 +14,7 @@ from hypothesis.extra import numpy as hnp
 from slth_check.claims.rss import RSSAgreement, RSSInstance
 from slth_check.rss import solve
 from slth_check.rss.exact import DyadicInstance
-from slth_check.testing import assert_holds
+from slth_check.testing.assertions import assert_holds
 
 unit = st.floats(-1, 1, allow_nan=False)
 # values with many ties and zeros stress the candidate re-verification

@@ -11,8 +11,8 @@ from slth_check.certify import exact_error, sup_error
 from slth_check.claims.theorem1 import NetworkInstance, Theorem1, norm_control, random_class_network
 from slth_check.construction import build_network
 from slth_check.network import TargetCNN
-from slth_check.strategies import class_kernels
-from slth_check.testing import assert_holds, assert_violated
+from slth_check.testing.assertions import assert_holds, assert_violated
+from slth_check.testing.strategies import class_kernels
 
 
 @pytest.mark.parametrize("ell,seed", [(2, 0), (3, 1)])

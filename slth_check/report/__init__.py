@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as _dt
-import io
 import json
 import platform
 import zlib
@@ -14,8 +13,8 @@ from typing import Any
 
 import numpy as np
 
-from ..claims.base import VERDICTS, AuditEntry, Claim, Outcome, as_number
-from ..files import atomic_write
+from slth_check.claims.base import VERDICTS, AuditEntry, Claim, Outcome, as_number
+from slth_check.fileio.files import atomic_write, npz_bytes
 
 SCHEMA_VERSION = 1
 
@@ -42,13 +41,12 @@ def save_witness(directory: Path, name: str, outcome: Outcome) -> str | None:
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
 
-    buf = io.BytesIO()
     arrays = {k: np.asarray(v, dtype=np.float64) for k, v in outcome.witness.items()}
     meta = {"claim": outcome.claim, "verdict": outcome.verdict, "detail": outcome.detail,
             "expected": outcome.expected}
     meta.update({k: v for k, v in outcome.extra.items() if isinstance(v, (str, int, float, bool))})
-    np.savez(buf, **arrays, meta=np.array(json.dumps(meta)))  # type: ignore[arg-type]  # numpy stub: **arrays vs allow_pickle
-    atomic_write(directory / f"{name}.npz", buf.getvalue())
+    arrays["meta"] = np.array(json.dumps(meta))
+    atomic_write(directory / f"{name}.npz", npz_bytes(arrays))
     return f"witnesses/{name}.npz"
 
 

@@ -16,8 +16,8 @@ import html
 from pathlib import Path
 from typing import Any
 
-from ..files import atomic_write
-from . import unattached_figures
+from slth_check.fileio.files import atomic_write
+from slth_check.report import unattached_figures
 
 __all__ = ["LEGEND", "html_document", "write_html"]
 

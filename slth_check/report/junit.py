@@ -22,7 +22,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
 
-from ..files import atomic_write
+from slth_check.fileio.files import atomic_write
 
 __all__ = ["junit_document", "validate_junit_document", "write_junit", "write_validate_junit"]
 

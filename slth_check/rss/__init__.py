@@ -25,16 +25,17 @@ from typing import Any
 
 import numpy as np
 
-from ..progress import progress_iter
-from ..tensors import as_float_array, check_entries, check_size
-from .batch import solve_batch
-from .bruteforce import BRUTEFORCE_MAX_N, solve_bruteforce
-from .exact import check_instance
-from .executors import SynchronousExecutor, check_workers, shared_process_pool
-from .milp import solve_milp
-from .mitm import MITM_MAX_N, solve_mitm
-from .result import BatchResult, RSSResult, status_codes, status_names
-from .z3_solver import decide_z3, solve_z3
+from slth_check.progress import progress_iter
+from slth_check.rss.batch import solve_batch
+from slth_check.rss.bruteforce import BRUTEFORCE_MAX_N, solve_bruteforce
+from slth_check.rss.exact import check_instance
+from slth_check.rss.executors import SynchronousExecutor, check_workers, shared_process_pool
+from slth_check.rss.milp import solve_milp
+from slth_check.rss.mitm import MITM_MAX_N, solve_mitm
+from slth_check.rss.result import BatchResult, RSSResult, status_codes, status_names
+from slth_check.rss.windowed import windowed
+from slth_check.rss.z3_solver import decide_z3, solve_z3
+from slth_check.tensors import as_float_array, check_entries, check_size
 
 METHODS = ("auto", "bruteforce", "mitm", "z3", "milp")
 
@@ -101,7 +102,8 @@ def solve(values: Any, target: Any, *, method: str = "auto", eps: float | Fracti
     return solve_milp(vals, t, eps=e, time_limit=time_limit)  # re-verified against e exactly
 
 
-def _solve_mitm_row(values: np.ndarray, target: float) -> RSSResult:
+def solve_mitm_row(values: np.ndarray, target: float) -> RSSResult:
+    """One row solved exactly by meet in the middle (the scalar fallback of the bulk path)."""
     return solve(values, target, method="mitm")
 
 
@@ -121,7 +123,7 @@ def solve_chunk(args: tuple[np.ndarray, np.ndarray, str, Fraction | None]
     k, n = values.shape
     if method in ("auto", "mitm") and choose_method(n) == "mitm":
         return solve_batch(np.ascontiguousarray(values, dtype=np.float64),
-                           np.asarray(targets, dtype=np.float64), _solve_mitm_row)
+                           np.asarray(targets, dtype=np.float64), solve_mitm_row)
     errors = np.empty(k, dtype=np.float64)
     masks = np.zeros((k, n), dtype=bool)
     status = np.empty(k, dtype="<U10")
@@ -168,7 +170,7 @@ def solve_many(values: Any, targets: Any, *, method: str = "auto", eps: float | 
     e = _check_eps(eps)
     m, n = V.shape
     workers = check_workers(workers)
-    bounds = chunk_bounds(m, _chunk_rows(chunk_size, m, workers, n))
+    bounds = chunk_bounds(m, chunk_rows(chunk_size, m, workers, n))
     tasks = [(V[a:b], T[a:b], method, e) for a, b in bounds]
     if executor is None:
         executor = SynchronousExecutor() if workers == 1 or len(tasks) <= 1 \
@@ -177,16 +179,14 @@ def solve_many(values: Any, targets: Any, *, method: str = "auto", eps: float | 
     errors = np.empty(m, dtype=np.float64)
     masks = np.zeros((m, n), dtype=bool)
     status = np.empty(m, dtype="<U10")
-    futures = [executor.submit(_solve_chunk_packed, t) for t in tasks]
-    try:
-        for (a, b), fut in zip(bounds, progress_iter(futures, desc="rss", total=len(futures),
-                                                     enable=progress)):
-            errors[a:b], packed, codes = fut.result()
-            masks[a:b] = np.unpackbits(packed, axis=1, count=n).astype(bool)
-            status[a:b] = status_names(codes)
-    finally:
-        for fut in futures:
-            fut.cancel()
+    done = windowed(executor, _solve_chunk_packed, list(range(len(tasks))),
+                    lambda i: (tasks[i],), len(tasks))  # every chunk in flight at once
+    for i, (errs, packed, codes) in progress_iter(done, desc="rss", total=len(tasks),
+                                                  enable=progress):
+        a, b = bounds[i]
+        errors[a:b] = errs
+        masks[a:b] = np.unpackbits(packed, axis=1, count=n).astype(bool)
+        status[a:b] = status_names(codes)
     used = choose_method(n, e) if method == "auto" else method
     return BatchResult(errors, masks, status, used,
                        {"seconds": time.perf_counter() - t0, "workers": workers,
@@ -227,7 +227,7 @@ _SECONDS_PER_SUM = 15e-9
 _CHUNK_SECONDS = 0.05
 
 
-def _chunk_rows(chunk_size: Any, m: int, workers: int, n: int = 1) -> int:
+def chunk_rows(chunk_size: Any, m: int, workers: int, n: int = 1) -> int:
     """Rows per chunk: ``chunk_size`` checked, or ``workers x k`` chunks, k = 1..8 such
     that a chunk holds about :data:`_CHUNK_SECONDS` of work or more."""
     if chunk_size is None:

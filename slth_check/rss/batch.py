@@ -34,7 +34,7 @@ import os
 
 import numpy as np
 
-from .mitm import gamma_float
+from slth_check.rss.mitm import gamma_float
 
 #: Largest n solved by this kernel (two halves of at most 2**17 sums); beyond, row by row.
 BATCH_MAX_N = 34
@@ -126,7 +126,7 @@ def _rows_per_call(kernel: str, n: int) -> int:
 def _search_compiled(V: np.ndarray, T: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """:func:`_search` with numba: one compiled pass per row
     (:func:`slth_check.rss.compiled.solve_rows`)."""
-    from .compiled import solve_rows
+    from slth_check.rss.compiled import solve_rows
 
     masks = np.zeros(V.shape, dtype=bool)
     errors = np.empty(V.shape[0])
@@ -148,17 +148,18 @@ def _search(V: np.ndarray, T: np.ndarray, kernel: str
 def kernel_in_use(kernel: str | None = None) -> str:
     """The float-search kernel: ``kernel``, else ``$SLTH_CHECK_KERNEL``, else numba if present.
 
-    ``"numba"`` (compiled two-pointer sweeps, :mod:`slth_check.rss.compiled`,
-    extra ``fast``) or ``"numpy"``; both give the same answers.
+    ``"numba"`` (compiled two-pointer sweeps, :mod:`slth_check.rss.compiled`, the
+    default) or ``"numpy"`` (the reference); both give bit-identical answers.
     """
-    from . import compiled
+    from slth_check.rss import compiled
 
     k = kernel or os.environ.get("SLTH_CHECK_KERNEL", "auto")
     if k not in ("auto", "numba", "numpy"):
         raise ValueError(f"kernel: expected auto, numba or numpy (also $SLTH_CHECK_KERNEL), "
                          f"got {k!r}")
     if k == "numba" and not compiled.AVAILABLE:
-        raise ValueError("kernel: numba is not installed (pip install 'slth-check[fast]')")
+        raise ValueError("kernel: numba is not importable here (it is a dependency of "
+                         "slth-check: pip install numba)")
     if k == "auto":
         return "numba" if compiled.AVAILABLE else "numpy"
     return k

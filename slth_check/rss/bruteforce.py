@@ -10,8 +10,8 @@ import time
 
 import numpy as np
 
-from .exact import DyadicInstance, mask_from_index
-from .result import RSSResult
+from slth_check.rss.exact import DyadicInstance, mask_from_index
+from slth_check.rss.result import RSSResult
 
 BRUTEFORCE_MAX_N = 20
 

@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from ..tensors import as_float_array
+from slth_check.tensors import as_float_array
 
 
 def check_instance(values: Any, target: Any) -> tuple[np.ndarray, float]:

@@ -35,7 +35,7 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import UsageError
+from slth_check.errors import UsageError
 
 #: The values of ``--scheduler`` besides a ``tcp://`` (or ``tls://``) address.
 SCHEDULERS = ("processes", "synchronous", "dask")
@@ -105,6 +105,17 @@ def shared_process_pool(workers: int) -> ProcessPoolExecutor:
             pool = ProcessPoolExecutor(max_workers=workers)
             _pools[workers] = pool
         return pool
+
+
+def kill_process_pools() -> None:
+    """Forget every shared pool, cancel what is queued and SIGKILL its workers (after
+    Ctrl-C: a forked worker may have inherited a SIGTERM handler, and waiting for its
+    chunk would take minutes)."""
+    for pool in list(_pools.values()):
+        procs = list((getattr(pool, "_processes", None) or {}).values())
+        discard_process_pool(pool)
+        for proc in procs:
+            proc.kill()
 
 
 def discard_process_pool(pool: Executor) -> None:
@@ -198,4 +209,5 @@ def open_executor(scheduler: str = "processes",
 
 __all__ = ["DASK_INSTALL", "SCHEDULERS", "BrokenProcessPool", "SynchronousExecutor",
            "check_scheduler", "check_workers", "default_workers", "discard_process_pool",
-           "is_address", "open_executor", "shared_process_pool", "shutdown_process_pools"]
+           "is_address", "kill_process_pools", "open_executor", "shared_process_pool",
+           "shutdown_process_pools"]

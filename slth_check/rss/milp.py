@@ -16,8 +16,8 @@ from fractions import Fraction
 import numpy as np
 from scipy.optimize import Bounds, LinearConstraint, milp
 
-from .mitm import MITM_MAX_N, solve_mitm
-from .result import RSSResult
+from slth_check.rss.mitm import MITM_MAX_N, solve_mitm
+from slth_check.rss.result import RSSResult
 
 
 def solve_milp(values: np.ndarray, target: float, *, eps: float | Fraction | None = None,

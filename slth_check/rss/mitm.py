@@ -27,9 +27,9 @@ from functools import lru_cache
 
 import numpy as np
 
-from ..arithmetic import gamma
-from .exact import DyadicInstance, subset_sums
-from .result import RSSResult
+from slth_check.arithmetic import gamma
+from slth_check.rss.exact import DyadicInstance, subset_sums
+from slth_check.rss.result import RSSResult
 
 MITM_MAX_N = 44
 MAX_CANDIDATES = 200_000

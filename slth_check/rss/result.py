@@ -8,7 +8,7 @@ from typing import Any, Literal, get_args
 
 import numpy as np
 
-from .exact import exact_sum
+from slth_check.rss.exact import exact_sum
 
 #: What an RSS result proves (see :class:`RSSResult`).
 Status = Literal["optimal", "feasible", "infeasible", "unknown"]

@@ -7,7 +7,7 @@ from fractions import Fraction
 
 import numpy as np
 
-from .result import RSSResult, Status
+from slth_check.rss.result import RSSResult, Status
 
 
 def _model(values: np.ndarray):

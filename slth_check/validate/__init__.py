@@ -1,7 +1,7 @@
 """Validators: put another implementation under test against the reference.
 
-* :func:`slth_check.validate.conv2d.validate_conv2d` - a user's convolution;
-* :func:`slth_check.validate.rss.validate_rss` - a user's subset-sum solver;
+* :func:`slth_check.validate.conv2d.core.validate_conv2d` - a user's convolution;
+* :func:`slth_check.validate.rss.core.validate_rss` - a user's subset-sum solver;
 * :func:`slth_check.validate.pruned.validate_pruned` - a user's pruned network.
 
 Each returns a :class:`Verdict` (``consistent`` / ``discrepancy`` for the
@@ -35,7 +35,7 @@ class Verdict:
     @property
     def exit_code(self) -> int:
         """0 consistent/holds, 1 discrepancy/violated, 3 unknown, 4 anything else (a bug)."""
-        from ..errors import EXIT_INTERNAL, EXIT_OK, EXIT_UNKNOWN, EXIT_VIOLATED
+        from slth_check.errors import EXIT_INTERNAL, EXIT_OK, EXIT_UNKNOWN, EXIT_VIOLATED
 
         return {"consistent": EXIT_OK, "holds": EXIT_OK, "discrepancy": EXIT_VIOLATED,
                 "violated": EXIT_VIOLATED, "unknown": EXIT_UNKNOWN}.get(self.verdict,
@@ -60,7 +60,7 @@ def load_callable(spec: str, what: str = "--impl") -> Callable:
     usage error: :class:`~slth_check.errors.UsageError` (a ``ValueError``,
     exit 2) in one line naming ``what``, the spec and the cause.
     """
-    from ..errors import UsageError
+    from slth_check.errors import UsageError
 
     if not isinstance(spec, str) or ":" not in spec:
         raise UsageError(f"{what}: expected MODULE:ATTR, got {spec!r}")

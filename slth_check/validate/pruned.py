@@ -24,9 +24,9 @@ from typing import Any
 
 import numpy as np
 
-from ..certify import CertificationError, round_up, sup_error
-from ..network_io import load_networks
-from . import Verdict
+from slth_check.certify import CertificationError, round_up, sup_error
+from slth_check.fileio.networks import load_networks
+from slth_check.validate import Verdict
 
 
 class PrunedVerdict(Verdict):

@@ -12,8 +12,9 @@ from fractions import Fraction
 
 import numpy as np
 
-from slth_check.network import ConvLayer, PrunedCNN, PrunedLayer, TargetCNN
-from slth_check.network_io import save_networks
+from slth_check.fileio.networks import save_networks
+from slth_check.network import ConvLayer, TargetCNN
+from slth_check.pruned import PrunedCNN, PrunedLayer
 
 BIG = 2.0**53
 

@@ -380,14 +380,14 @@ ZOO_FLAGS = ["--max-n", "10", "--max-examples", "40"]
 
 def run_entry(spec: str, flags: list[str]) -> int:
     """Exit code of ``slth-check validate rss --impl SPEC`` with the zoo's flags."""
-    from slth_check.cli import main
+    from slth_check.cli.main import main
 
     return main(["validate", "rss", "--impl", spec, *ZOO_FLAGS, *flags])
 
 
 def run_in_process(name: str, flags: list[str]) -> Any:
     """The :class:`~slth_check.validate.Verdict` of the zoo's solver ``name``, in-process."""
-    from slth_check.validate.rss import validate_rss
+    from slth_check.validate.rss.core import validate_rss
 
     return validate_rss(globals()[name], claims_optimal="--claims-optimal" in flags,
                         max_n=10, max_examples=40)

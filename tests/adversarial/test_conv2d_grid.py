@@ -9,8 +9,8 @@ import conv_zoo  # tests/adversarial is on sys.path (its conftest)
 import numpy as np
 import pytest
 
-from slth_check.validate.conv2d import validate_conv2d
-from slth_check.validate.conv2d_grid import SIGN_CLASSES, conv_grid
+from slth_check.validate.conv2d.core import validate_conv2d
+from slth_check.validate.conv2d.grid import SIGN_CLASSES, conv_grid
 
 
 @pytest.mark.parametrize("name,mistake", conv_zoo.DEFAULT_RUN_WRONG,
@@ -70,7 +70,7 @@ def test_random_cases_reach_inputs_smaller_than_the_kernel():
     """Past the grid, the random cases also draw D < d (not for valid padding)."""
     from hypothesis import find, settings
 
-    from slth_check.validate.conv2d_generation import conv_cases
+    from slth_check.validate.conv2d.generation import conv_cases
 
     K, X = find(conv_cases(), lambda c: c[1].shape[1] < c[0].shape[0],
                 settings=settings(database=None, max_examples=500))

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from slth_check.cli import main
-from slth_check.validate.conv2d import validate_conv2d
+from slth_check.cli.main import main
+from slth_check.validate.conv2d.core import validate_conv2d
 
 HERE = Path(__file__).parent
 EXAMPLES = 60

@@ -11,8 +11,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from slth_check.approximate import approximate
-from slth_check.cli import main
+from slth_check.cli.main import main
+from slth_check.experiment.approximate import approximate
 
 
 def _safetensors(path: Path, header: dict, data: bytes) -> None:
@@ -100,3 +100,11 @@ def test_nan_in_a_pruned_file_names_the_file_and_the_array(tmp_path, capsys):
                str(tmp_path / "R.npz"), "--masks", str(tmp_path / "M.npz")])
     err = capsys.readouterr().err
     assert rc == 2 and "R.npz" in err and "U1" in err and "NaN" in err, err
+
+
+def test_skipped_tensors_are_listed_on_screen(tmp_path, capsys):
+    np.savez(tmp_path / "w.npz", a=np.linspace(-1, 1, 5), steps=np.arange(3))
+    assert main(["approximate", str(tmp_path / "w.npz"), "--n", "4", "--out",
+                 str(tmp_path / "o"), "--scheduler", "synchronous", "--no-figure"]) == 0
+    out = capsys.readouterr().out
+    assert "skipped: steps (dtype int64 is not floating point)" in out, out

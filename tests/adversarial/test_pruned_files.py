@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from slth_check.cli import main
+from slth_check.cli.main import main
 
 
 def _pair(tmp_path, *, gap=False, sb=None):

@@ -13,8 +13,9 @@ import numpy as np
 import pytest
 
 from slth_check.certify import exact_error
-from slth_check.cli import main
-from slth_check.network import PrunedCNN, TargetCNN
+from slth_check.cli.main import main
+from slth_check.network import TargetCNN
+from slth_check.pruned import PrunedCNN
 
 sys.path.insert(0, str(Path(__file__).parent))
 import pruned_zoo

@@ -9,10 +9,11 @@ import json
 import numpy as np
 import pytest
 
-from slth_check.cli import main
+from slth_check.cli.main import main
 from slth_check.construction import build_layer, required_n
-from slth_check.network import PrunedCNN, TargetCNN
-from slth_check.network_io import network_arrays
+from slth_check.fileio.networks import network_arrays
+from slth_check.network import TargetCNN
+from slth_check.pruned import PrunedCNN
 
 
 def _write(path, meta, **arrays):

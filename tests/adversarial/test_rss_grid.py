@@ -13,9 +13,9 @@ import numpy as np
 import pytest
 
 from slth_check.rss import solve
-from slth_check.validate.answers import sum_tolerance
-from slth_check.validate.rss import validate_rss
-from slth_check.validate.rss_generation import GRID_FAMILIES, rss_grid
+from slth_check.validate.rss.checks import sum_tolerance
+from slth_check.validate.rss.core import validate_rss
+from slth_check.validate.rss.generation import GRID_FAMILIES, rss_grid
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))

@@ -28,7 +28,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from slth_check.rss import _solve_mitm_row, solve_many
+from slth_check.rss import solve_many, solve_mitm_row
 from slth_check.rss.batch import solve_batch
 from slth_check.rss.compiled import AVAILABLE as NUMBA
 
@@ -83,8 +83,8 @@ def _bits(e: np.ndarray, m: np.ndarray, s: np.ndarray) -> tuple[bytes, bytes, li
 def _batch(V: np.ndarray, T: np.ndarray, kernel: str, chunk: int | None = None):
     V, T = np.ascontiguousarray(V, dtype=np.float64), np.asarray(T, dtype=np.float64)
     if chunk is None:
-        return solve_batch(V, T, _solve_mitm_row, kernel=kernel)
-    parts = [solve_batch(V[a:a + chunk], T[a:a + chunk], _solve_mitm_row, kernel=kernel)
+        return solve_batch(V, T, solve_mitm_row, kernel=kernel)
+    parts = [solve_batch(V[a:a + chunk], T[a:a + chunk], solve_mitm_row, kernel=kernel)
              for a in range(0, len(T), chunk)]
     return tuple(np.concatenate([p[i] for p in parts]) for i in range(3))
 
@@ -144,7 +144,7 @@ def test_every_key_position_of_the_sweep(n, kernel):
 
     def scalar(values, target):
         handed_on.append(target)
-        return _solve_mitm_row(values, target)
+        return solve_mitm_row(values, target)
 
     e, m, s = solve_batch(V, T, scalar, kernel=kernel)
     assert (s == "optimal").all() and np.array_equal(m, want)

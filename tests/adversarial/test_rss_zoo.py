@@ -19,10 +19,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from slth_check.cli import main
+from slth_check.cli.main import main
 from slth_check.rss import solve
 from slth_check.rss.exact import exact_sum
-from slth_check.validate.rss import (
+from slth_check.validate.rss.core import (
     Answer,
     AnswerError,
     check_result,
@@ -210,7 +210,8 @@ BAD = [
 ]
 
 
-@pytest.mark.parametrize("answer,pattern", BAD, ids=[repr(b[0])[:30] for b in BAD])
+@pytest.mark.parametrize("answer,pattern", BAD,
+                         ids=[f"{i}-{type(b[0]).__name__}" for i, b in enumerate(BAD)])
 def test_rejected_answers(answer, pattern):
     mask, _, problem = interpret(answer, 3)
     assert mask is None and problem is not None

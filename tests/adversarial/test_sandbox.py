@@ -8,7 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from slth_check.validate.sandbox import InputModified, UserCodeFailure, UserFunction
+from slth_check.validate.sandbox import InputModified, UserCodeFailure
+from slth_check.validate.user_function import UserFunction
 
 HERE = Path(__file__).parent
 

@@ -1,0 +1,130 @@
+"""``slth-check approximate``: argparse front end of :mod:`slth_check.experiment.approximate`.
+
+Registered on the ``slth-check`` parser by :func:`register` (listed in
+:data:`slth_check.cli.main.SUBCOMMANDS`).  Exit codes: 0 done, 2 bad
+input or usage (one line), 4 internal error.
+
+``--n 5,10,30`` (or ``--figure3``, the paper's n = 5, 10, ..., 30) runs one
+resumable run per n into ``OUT/n<n>/`` and prints the Figure-3 table of the
+runs (:func:`slth_check.experiment.summary.figure3_table`), with the authors'
+stored result beside each n when their ``<stem>-RSS-n<n>-hInf.bson`` lies
+beside WEIGHTS; it is also written to ``OUT/figure3.md`` and ``figure3.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from slth_check.cli.options import add_scheduler_options
+from slth_check.errors import EXIT_OK
+
+#: The n of the paper's Figure 3 (and of the authors' stored results).
+FIGURE3_NS = (5, 10, 15, 20, 25, 30)
+
+
+def n_list(text: str) -> list[int]:
+    """``--n``: one integer or a comma-separated list (``5,10,30``)."""
+    try:
+        ns = [int(v) for v in text.split(",") if v.strip()]
+    except ValueError:
+        ns = []
+    if not ns:
+        raise argparse.ArgumentTypeError(f"expected an integer or a comma-separated list of "
+                                         f"integers, got {text!r}")
+    return ns
+
+
+def _print_run(r: dict[str, Any], out: Path) -> None:
+    print(f"{'tensor':<40} {'weights':>9} {'max':>9} {'median':>9} {'p99':>9} {'not opt':>7}")
+    for row in r["tensors"] + [dict(r["overall"], name="overall")]:
+        print(f"{row['name'][:40]:<40} {row['weights']:>9} {row['max_error']:>9.3g} "
+              f"{row['median_error']:>9.3g} {row['p99_error']:>9.3g} "
+              f"{row['not_proven_optimal']:>7}")
+    for sk in r.get("skipped", []):
+        print(f"skipped: {sk['name']} ({sk['reason']})")
+    if t_recomputed := r["timing"].get("checkpoints_recomputed"):
+        print(f"recomputed (edited or damaged since the interruption): {', '.join(t_recomputed)}")
+    print(f"Figure 3 value (max over tensors of max|w - w'|/max|w|): "
+          f"{r['overall']['figure3']:.3g}")
+    if r.get("authors_stored"):
+        print(f"the authors' stored result {r['authors_stored']['file']}: "
+              f"{r['authors_stored']['figure3']:.3g}")
+    t = r["timing"]
+    print(f"written to {out / 'approximate.json'} (scale: {r['scale']['mode']}); "
+          f"{t['instances_solved_now']} solves in {t['solve_seconds']:.2f} s "
+          f"({t['instances_per_second']:.0f}/s, {t['scheduler']}, {t['workers']} workers)")
+
+
+def _cmd_approximate(args: argparse.Namespace) -> int:
+    import json
+
+    from slth_check.errors import UsageError
+    from slth_check.experiment.approximate import approximate
+    from slth_check.experiment.summary import figure3_table
+    from slth_check.fileio.files import ensure_writable_dir
+    from slth_check.report import atomic_write
+    from slth_check.rss.executors import check_scheduler, check_workers
+
+    check_scheduler(args.scheduler)
+    if args.workers is not None:
+        check_workers(args.workers, "--workers")
+    if args.figure3 and args.n is not None:
+        raise UsageError(f"--figure3: runs n = {','.join(map(str, FIGURE3_NS))} itself; "
+                         f"drop --n (or give --n alone)")
+    ns = list(FIGURE3_NS) if args.figure3 else (args.n or [30])
+    out = ensure_writable_dir(Path(args.out), "--out")
+    reports = []
+    for n in ns:  # several n: one resumable run per n in OUT/n<n>/
+        sub = out if len(ns) == 1 else ensure_writable_dir(out / f"n{n}", "--out")
+        r = approximate(args.weights, sub, n=n, seed=args.seed, scheduler=args.scheduler,
+                        workers=args.workers, resume=args.resume, include=args.include or (),
+                        exclude=args.exclude or (), scale=args.scale,
+                        chunk_size=args.chunk_size, figure=not args.no_figure)
+        if len(ns) == 1:
+            _print_run(r, sub)
+        reports.append(r)
+    if len(ns) > 1:
+        md, data = figure3_table(reports)
+        atomic_write(out / "figure3.md", md)
+        atomic_write(out / "figure3.json", json.dumps(data, indent=1) + "\n")
+        print(md, end="")
+        print(f"written to {out / 'figure3.md'} and {out / 'figure3.json'} (one run per n "
+              f"in {out / 'n<n>'})")
+    return EXIT_OK
+
+
+def register(sub: Any) -> None:  # argparse's subparsers action (a private type)
+    """Add the ``approximate`` sub-command to the ``slth-check`` parser."""
+    from slth_check.experiment.approximate import DEFAULT_CHUNK_SIZE, SCALES
+
+    a = sub.add_parser("approximate", help="the paper's experiment (Figure 3) for any "
+                       "network: every weight by the exact-optimal subset sum of n "
+                       "Unif([-1,1]) samples; resumable")
+    a.add_argument("weights", metavar="WEIGHTS",
+                   help=".npz, .safetensors, PyTorch state dict (.pt/.pth) or the "
+                        "authors' .bson")
+    a.add_argument("--n", type=n_list, default=None,
+                   help="samples per weight (1..44, default 30); a comma-separated list "
+                        "(5,10,30) runs each n into OUT/n<n>/ and prints the Figure-3 table "
+                        "of the runs")
+    a.add_argument("--figure3", action="store_true",
+                   help=f"the paper's Figure 3: --n {','.join(map(str, FIGURE3_NS))}; on the "
+                        "authors' LeNet5 .bson (with --include 'conv*' --scale none) their "
+                        "stored results stand beside the exact optimum")
+    a.add_argument("--seed", type=int, default=0)
+    a.add_argument("--out", required=True, help="output folder")
+    a.add_argument("--resume", action="store_true",
+                   help="finish the run in --out (after a crash or kill)")
+    a.add_argument("--include", action="append", metavar="PAT",
+                   help="only tensors whose name matches this fnmatch pattern (repeatable)")
+    a.add_argument("--exclude", action="append", metavar="PAT",
+                   help="skip tensors whose name matches this pattern (repeatable)")
+    a.add_argument("--scale", default="max", choices=SCALES,
+                   help="per-tensor factor s: max (s = max|w|, default) or none (s = 1)")
+    a.add_argument("--chunk-size", type=int, default=DEFAULT_CHUNK_SIZE,
+                   help="weights per task and checkpoint file")
+    a.add_argument("--no-figure", action="store_true", help="skip figure3.png")
+    add_scheduler_options(a)
+    a.set_defaults(func=_cmd_approximate)

@@ -1,0 +1,1 @@
+"""Every figure: the only code that imports matplotlib."""
