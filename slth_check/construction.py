@@ -208,9 +208,9 @@ def required_n(C: float, d: int, c0: int, c1: int, ell: int, eps: float,
         raise ValueError(f"C: expected a positive constant, got {C}")
     if not 0 < eps < 1:
         raise ValueError(f"eps: expected 0 < eps < 1, got {eps}")
-    m = min(eps, delta) if delta is not None else eps
-    if not 0 < m < 1:
+    if delta is not None and not 0 < delta < 1:
         raise ValueError(f"delta: expected 0 < delta < 1, got {delta}")
+    m = min(eps, delta) if delta is not None else eps
     return max(c1, math.ceil(C * c1 * math.log(d * d * c0 * c1 * ell / m)))
 
 

@@ -1,0 +1,196 @@
+"""Mutation testing of the modules whose verdicts users trust (issue 20, point 4).
+
+Not part of the default test run: run by hand, one module at a time::
+
+    nice -n 10 .venv/bin/python scripts/mutation.py construction
+    nice -n 10 .venv/bin/python scripts/mutation.py --list          # the modules and their tests
+
+Each mutant is one mutmut-like change of the module's AST (a comparison flipped,
+``+``/``-`` or ``*``/``/`` swapped, an integer constant moved by one, ``and``/``or``
+swapped, a ``not`` dropped, ``min``/``max`` swapped, ``True``/``False`` swapped, a
+``return`` value replaced by ``None``).  It is written over the module in place
+(restored in a ``finally``; the script refuses to start on a module with
+uncommitted changes), and the module's tests run in a fresh pytest process with
+the ``slth-dev`` Hypothesis profile: a failing run kills the mutant, a passing
+one lets it survive, a run over the time limit is a timeout.  Survivors are
+printed with their line and change; docs/mutation.md lists the equivalent ones.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import copy
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, cast
+
+ROOT = Path(__file__).resolve().parent.parent
+
+#: module (short name) -> (file, functions to mutate or None for all, test files)
+MODULES: dict[str, tuple[str, tuple[str, ...] | None, tuple[str, ...]]] = {
+    "construction": ("slth_check/construction.py", ("required_n", "block_mask"),
+                     ("tests/test_formulas.py", "tests/test_construction.py")),
+    "closed_form": ("slth_check/certify/closed_form.py", None,
+                    ("tests/test_mutation_killers_certify.py", "tests/test_construction.py")),
+    "interval": ("slth_check/certify/interval.py", None,
+                 ("tests/test_mutation_killers_certify.py", "tests/test_certify_soundness.py")),
+    "exact": ("slth_check/rss/exact.py", None,
+              ("tests/test_mutation_killers_rss.py",)),
+    "mitm": ("slth_check/rss/mitm.py", None,
+             ("tests/test_mutation_killers_rss.py",)),
+    "conv": ("slth_check/conv.py", None, ("tests/test_reference.py",)),
+    "tolerance": ("slth_check/validate/conv2d/tolerance.py", None, ("tests/test_validate.py",)),
+    "precision": ("slth_check/precision.py", None, ("tests/test_validate.py",)),
+}
+
+_CMP_SWAP = {ast.Lt: ast.LtE, ast.LtE: ast.Lt, ast.Gt: ast.GtE, ast.GtE: ast.Gt,
+             ast.Eq: ast.NotEq, ast.NotEq: ast.Eq, ast.Is: ast.IsNot, ast.IsNot: ast.Is,
+             ast.In: ast.NotIn, ast.NotIn: ast.In}
+_BIN_SWAP = {ast.Add: ast.Sub, ast.Sub: ast.Add, ast.Mult: ast.Div, ast.Div: ast.Mult,
+             ast.FloorDiv: ast.Div, ast.Mod: ast.FloorDiv, ast.Pow: ast.Mult}
+
+
+def _docstring_ids(tree: ast.AST) -> set[int]:
+    ids = set()
+    for node in ast.walk(tree):
+        body = getattr(node, "body", None)
+        if isinstance(body, list) and body and isinstance(body[0], ast.Expr) \
+                and isinstance(body[0].value, ast.Constant):
+            ids.add(id(body[0].value))
+    return ids
+
+
+def _in_scope(tree: ast.Module, functions: tuple[str, ...] | None) -> list[ast.AST]:
+    if functions is None:
+        return [tree]
+    return [n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name in functions]
+
+
+def _variants(node: ast.AST) -> Iterator[tuple[str, ast.AST]]:
+    """(description, replacement) for one node."""
+    new: Any
+    if isinstance(node, ast.Compare):
+        for i, op in enumerate(node.ops):
+            if type(op) in _CMP_SWAP:
+                new = copy.deepcopy(node)
+                new.ops[i] = _CMP_SWAP[type(op)]()
+                yield f"{type(op).__name__} -> {type(new.ops[i]).__name__}", new
+    elif isinstance(node, ast.BinOp) and type(node.op) in _BIN_SWAP:
+        new = copy.deepcopy(node)
+        new.op = _BIN_SWAP[type(node.op)]()
+        yield f"{type(node.op).__name__} -> {type(new.op).__name__}", new
+    elif isinstance(node, ast.BoolOp):
+        new = copy.deepcopy(node)
+        new.op = ast.Or() if isinstance(node.op, ast.And) else ast.And()
+        yield f"{type(node.op).__name__} -> {type(new.op).__name__}", new
+    elif isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.Not, ast.USub)):
+        yield f"drop {type(node.op).__name__}", copy.deepcopy(node.operand)
+    elif isinstance(node, ast.Constant) and type(node.value) is bool:
+        yield f"{node.value} -> {not node.value}", ast.Constant(not node.value)
+    elif isinstance(node, ast.Constant) and type(node.value) in (int, float):
+        v = cast(float, node.value)
+        yield f"{v!r} -> {v + 1!r}", ast.Constant(v + 1)
+        if v != 0:
+            yield f"{v!r} -> {v - 1!r}", ast.Constant(v - 1)
+    elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) \
+            and node.func.id in ("min", "max"):
+        new = copy.deepcopy(node)
+        new.func = ast.Name("max" if node.func.id == "min" else "min", ast.Load())
+        yield f"{node.func.id} -> {new.func.id}", new
+    elif isinstance(node, ast.Return) and node.value is not None \
+            and not (isinstance(node.value, ast.Constant) and node.value.value is None):
+        yield "return None", ast.Return(ast.Constant(None))
+
+
+def mutants(source: str, functions: tuple[str, ...] | None) -> Iterator[tuple[int, str, str]]:
+    """Every mutant of ``source``: (line, description, mutated source)."""
+    tree = ast.parse(source)
+    skip = _docstring_ids(tree)
+    for node in list(ast.walk(tree)):
+        if isinstance(node, ast.JoinedStr):  # messages: their text is not a verdict
+            skip.update(id(n) for n in ast.walk(node))
+        if isinstance(node, ast.AnnAssign) or isinstance(node, (ast.Import, ast.ImportFrom)):
+            skip.update(id(n) for n in ast.walk(node))
+    targets = [n for scope in _in_scope(tree, functions) for n in ast.walk(scope)
+               if id(n) not in skip]
+    for target in targets:
+        for desc, repl in _variants(target):
+            saved = {f: getattr(target, f) for f in target._fields}
+            attrs = {f: getattr(repl, f) for f in repl._fields}
+            cls = target.__class__
+            target.__class__ = repl.__class__
+            for f in saved:
+                delattr(target, f)
+            for f, v in attrs.items():
+                setattr(target, f, v)
+            try:
+                yield getattr(target, "lineno", 0), desc, ast.unparse(tree)
+            finally:
+                for f in attrs:
+                    delattr(target, f)
+                target.__class__ = cls
+                for f, v in saved.items():
+                    setattr(target, f, v)
+
+
+def run_tests(tests: tuple[str, ...], timeout: float) -> str:
+    env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1")
+    cmd = [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider",
+           "--hypothesis-profile", "slth-dev", *tests]
+    try:
+        r = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        return "timeout"
+    return "survived" if r.returncode == 0 else "killed"
+
+
+def _clear_pyc(path: Path) -> None:
+    for pyc in (path.parent / "__pycache__").glob(path.stem + ".*.pyc"):
+        pyc.unlink()
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("module", nargs="?", choices=sorted(MODULES))
+    ap.add_argument("--list", action="store_true", help="list the modules and their tests")
+    args = ap.parse_args(argv)
+    if args.list or args.module is None:
+        for name, (file, funcs, tests) in MODULES.items():
+            print(f"{name}: {file} {funcs or '(all)'} <- {' '.join(tests)}")
+        return 0
+    file, funcs, tests = MODULES[args.module]
+    path = ROOT / file
+    if subprocess.run(["git", "diff", "--quiet", "--", file], cwd=ROOT).returncode:
+        print(f"{file}: uncommitted changes; commit or stash them first", file=sys.stderr)
+        return 2
+    original = path.read_text()
+    t0 = time.monotonic()
+    if run_tests(tests, 600) != "survived":
+        print("the tests fail on the unmutated code", file=sys.stderr)
+        return 2
+    timeout = 5 * (time.monotonic() - t0) + 10
+    counts = {"killed": 0, "survived": 0, "timeout": 0}
+    try:
+        for line, desc, src in mutants(original, funcs):
+            path.write_text(src)
+            _clear_pyc(path)
+            outcome = run_tests(tests, timeout)
+            counts[outcome] += 1
+            if outcome != "killed":
+                print(f"{outcome.upper()}: {file}:{line}: {desc}", flush=True)
+    finally:
+        path.write_text(original)
+        _clear_pyc(path)
+    total = sum(counts.values())
+    print(f"{args.module}: {total} mutants, {counts['killed']} killed, "
+          f"{counts['survived']} survived, {counts['timeout']} timeout")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
