@@ -57,6 +57,27 @@ def _print_run(r: dict[str, Any], out: Path) -> None:
           f"({t['instances_per_second']:.0f}/s, {t['scheduler']}, {t['workers']} workers)")
 
 
+def _sparsest(args: argparse.Namespace, n: int) -> dict[str, Any]:
+    """The sparsest tickets within ``--sparsest EPS`` on the run's (scaled) targets and its
+    very samples (:func:`slth_check.rss.sparsest.sparsest_density`)."""
+    import numpy as np
+
+    from slth_check.fileio.weights import read_weights
+    from slth_check.rss.sparsest import sparsest_density
+
+    w = read_weights(args.weights, args.include or (), args.exclude or ())
+    targets = []
+    for _, a in w.arrays:
+        m = float(np.abs(a).max())
+        targets.append(a.ravel() / m if args.scale == "max" and m > 0 else a.ravel())
+    d = sparsest_density(targets, n, args.seed, args.sparsest)
+    print(f"sparsest tickets within eps = {args.sparsest:g}: {d['kept']} of "
+          f"{n * d['weights']} samples kept (density {d['density']:.4f}; mean k "
+          f"{d['mean_k']}, max k {d['max_k']}; {d['infeasible']} weights with no subset "
+          f"within eps, {d['unknown']} unknown)")
+    return d
+
+
 def _cmd_approximate(args: argparse.Namespace) -> int:
     import json
 
@@ -82,6 +103,8 @@ def _cmd_approximate(args: argparse.Namespace) -> int:
                         workers=args.workers, resume=args.resume, include=args.include or (),
                         exclude=args.exclude or (), scale=args.scale,
                         chunk_size=args.chunk_size, figure=not args.no_figure)
+        if args.sparsest is not None:
+            r["sparsest"] = _sparsest(args, n)
         if len(ns) == 1:
             _print_run(r, sub)
         reports.append(r)
@@ -127,6 +150,9 @@ def register(sub: Any) -> None:  # argparse's subparsers action (a private type)
     a.add_argument("--chunk-size", type=int, default=DEFAULT_CHUNK_SIZE,
                    help="weights per task and checkpoint file")
     a.add_argument("--no-figure", action="store_true", help="skip figure3.png")
+    a.add_argument("--sparsest", type=float, default=None, metavar="EPS",
+                   help="also the sparsest ticket of every weight: the fewest of its samples "
+                        "within EPS (exact), and the network's density")
     add_scheduler_options(a)
     add_json_option(a, "approximate.json's document (a list for several n)")
     a.set_defaults(func=_cmd_approximate)
