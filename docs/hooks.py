@@ -12,6 +12,7 @@ import inspect
 
 MODULES = ["slth_check", "slth_check.rss", "slth_check.certify",
            "slth_check.construction", "slth_check.rss.sparsest",
+           "slth_check.experiment.laws",
            "slth_check.validate.conv2d.grid", "slth_check.validate.rss.generation",
            "slth_check.fileio.datasets", "slth_check.claims.hypotheses",
            "slth_check.testing.user_conv",

@@ -42,6 +42,9 @@ def _print_run(r: dict[str, Any], out: Path) -> None:
         print(f"{row['name'][:40]:<40} {row['weights']:>9} {row['max_error']:>9.3g} "
               f"{row['median_error']:>9.3g} {row['p99_error']:>9.3g} "
               f"{row['not_proven_optimal']:>7}")
+    if "law" in r:
+        print(f"law {r['law']['law']}: Theorem 2's hypothesis {r['law']['theorem2']} "
+              f"({r['law']['why']})")
     for sk in r.get("skipped", []):
         print(f"skipped: {sk['name']} ({sk['reason']})")
     if t_recomputed := r["timing"].get("checkpoints_recomputed"):
@@ -102,7 +105,8 @@ def _cmd_approximate(args: argparse.Namespace) -> int:
         r = approximate(args.weights, sub, n=n, seed=args.seed, scheduler=args.scheduler,
                         workers=args.workers, resume=args.resume, include=args.include or (),
                         exclude=args.exclude or (), scale=args.scale,
-                        chunk_size=args.chunk_size, figure=not args.no_figure)
+                        chunk_size=args.chunk_size, figure=not args.no_figure,
+                        law=args.law)
         if args.sparsest is not None:
             r["sparsest"] = _sparsest(args, n)
         if len(ns) == 1:
@@ -150,6 +154,10 @@ def register(sub: Any) -> None:  # argparse's subparsers action (a private type)
     a.add_argument("--chunk-size", type=int, default=DEFAULT_CHUNK_SIZE,
                    help="weights per task and checkpoint file")
     a.add_argument("--no-figure", action="store_true", help="skip figure3.png")
+    a.add_argument("--law", default="uniform", metavar="LAW",
+                   help="law of the samples: uniform (the paper's U[-1,1], default), "
+                        "scaled:S (U[-S,S]), pensia (U[min w, max w]), kaiming-uniform, "
+                        "kaiming-normal; recorded with Theorem 2's verdict on it")
     a.add_argument("--sparsest", type=float, default=None, metavar="EPS",
                    help="also the sparsest ticket of every weight: the fewest of its samples "
                         "within EPS (exact), and the network's density")

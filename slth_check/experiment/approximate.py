@@ -110,11 +110,13 @@ Chunk = tuple[np.ndarray, np.ndarray, np.ndarray]  # errors, packed masks, statu
 
 
 def _chunk_results(executor: Executor, jobs: Sequence[Job], targets: Sequence[np.ndarray],
-                   keys: Sequence[int], n: int, window: int) -> Iterator[tuple[Job, Chunk]]:
+                   keys: Sequence[int], n: int, window: int,
+                   laws: Sequence[Any] | None = None) -> Iterator[tuple[Job, Chunk]]:
     """Each job's :func:`chunk_task` on ``executor`` through the one windowed loop
     (:func:`slth_check.rss.windowed.windowed`), as they finish."""
     return windowed(executor, chunk_task, jobs,
-                    lambda j: (targets[j[0]][j[2]:j[3]], keys[j[0]], j[2], n), window)
+                    lambda j: (targets[j[0]][j[2]:j[3]], keys[j[0]], j[2], n,
+                               None if laws is None else laws[j[0]]), window)
 
 
 def _solve(run: Run, scheduler: str, workers: int | None,
@@ -126,7 +128,8 @@ def _solve(run: Run, scheduler: str, workers: int | None,
                            enable=progress)
         try:
             for (t, c, a0, b0), (errors, packed, codes) in _chunk_results(
-                    executor, run.todo, run.targets, run.keys, run.n, max(2, 4 * nw)):
+                    executor, run.todo, run.targets, run.keys, run.n, max(2, 4 * nw),
+                    run.laws):
                 atomic_write(run.chunk_path(t, c), sealed_npz_bytes(
                     {"errors": errors, "masks": packed, "status": codes}))
                 solved += b0 - a0
@@ -190,20 +193,37 @@ def _assemble(run: Run) -> tuple[list[dict[str, Any]], list[np.ndarray], list[np
     return rows, all_err, all_codes
 
 
+def _law_summary(law: str, run: Run) -> dict[str, Any]:
+    """The law of the samples and Theorem 2's hypothesis on it, over every tensor."""
+    unmet = [(name, r["why"]) for (name, _), r in zip(run.w.arrays, run.law_records)
+             if r["theorem2"] != "holds"]
+    return {"law": law, "theorem2": "hypotheses_unmet" if unmet else "holds",
+            "why": "; ".join(f"{n}: {why}" for n, why in unmet[:5]) if unmet else
+            run.law_records[0]["why"] if run.law_records else "",
+            "tensors": [{"name": name, **r} for (name, _), r in zip(run.w.arrays,
+                                                                     run.law_records)]}
+
+
 def approximate(weights: str | Path, out_dir: str | Path, *, n: int = 30, seed: int = 0,
                 scheduler: str = "processes", workers: int | None = None,
                 resume: bool = False, include: Sequence[str] = (),
                 exclude: Sequence[str] = (), scale: str = "max",
                 chunk_size: int = DEFAULT_CHUNK_SIZE, figure: bool = True,
-                progress: bool | None = None) -> dict[str, Any]:
+                progress: bool | None = None, law: str = "uniform") -> dict[str, Any]:
     """Run the experiment on ``weights`` into ``out_dir``; returns ``approximate.json``'s dict.
+
+    ``law`` (:mod:`slth_check.experiment.laws`): the samples' law, recorded in the report
+    with the verdict of Theorem 2's hypothesis on it (default: the paper's U[-1, 1]).
 
     See the module docs for the method and the files.  Raises
     :class:`~slth_check.errors.UsageError` / :class:`~slth_check.errors.InputError`
     (exit 2) for bad arguments, files, or an ``out_dir`` holding another run.
     """
+    from slth_check.experiment.laws import parse_law
+
     t_start = time.perf_counter()
     _check_args(n, seed, chunk_size, scale)
+    law_t = parse_law(law)
     weights = Path(weights)
     w = read_weights(weights, include, exclude)
     out = Path(out_dir)
@@ -214,14 +234,17 @@ def approximate(weights: str | Path, out_dir: str | Path, *, n: int = 30, seed: 
         "n": n, "seed": seed, "scale": scale, "chunk_size": chunk_size,
         "include": list(include), "exclude": list(exclude),
         "tensors": [[name, list(a.shape)] for name, a in w.arrays]}
+    if law != "uniform":  # the default's files stay those of earlier versions
+        manifest["law"] = law
     open_out(out, manifest, resume)
-    run = plan(out, w, n, seed, scale, chunk_size)
+    run = plan(out, w, n, seed, scale, chunk_size, law_t)
     t_solve = time.perf_counter()
     solved, nw = _solve(run, scheduler, workers, progress)
     t_assemble = time.perf_counter()
     rows, all_err, all_codes = _assemble(run)
     report = report_dict(manifest, weights, w, n, seed, scale, figure, rows,
                      np.concatenate(all_err), np.concatenate(all_codes))
+    report["law"] = _law_summary(law, run)
     if figure:
         from slth_check.figures.common import save_png
         from slth_check.figures.paper import approximate_figure

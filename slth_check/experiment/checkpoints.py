@@ -61,6 +61,8 @@ class Run:
     scales: list[float] = field(default_factory=list)
     targets: list[np.ndarray] = field(default_factory=list)
     keys: list[int] = field(default_factory=list)
+    laws: list[Any] = field(default_factory=list)  # per tensor: laws.law_spec (None: U[-1,1])
+    law_records: list[dict[str, Any]] = field(default_factory=list)
     todo: list[tuple[int, int, int, int]] = field(default_factory=list)
     recomputed: list[str] = field(default_factory=list)  # checkpoints edited or unreadable
     total: int = 0
@@ -76,8 +78,11 @@ class Run:
         return -(-self.w.arrays[t][1].size // self.chunk_size)
 
 
-def plan(out: Path, w: Weights, n: int, seed: int, scale: str, chunk_size: int) -> Run:
-    """Targets and keys of every tensor, and the chunks not yet on disk."""
+def plan(out: Path, w: Weights, n: int, seed: int, scale: str, chunk_size: int,
+         law: tuple[str, float | None] = ("uniform", None)) -> Run:
+    """Targets, keys and sampling law of every tensor, and the chunks not yet on disk."""
+    from slth_check.experiment.laws import fan_in_of, law_record, law_spec
+
     run = Run(out, w, n, chunk_size,
                names=[f"{t:04d}-{safe_name(name)}.npz" for t, (name, _) in enumerate(w.arrays)])
     for t, (_name, a) in enumerate(w.arrays):
@@ -86,6 +91,8 @@ def plan(out: Path, w: Weights, n: int, seed: int, scale: str, chunk_size: int) 
         run.scales.append(s)
         run.targets.append((a.ravel() / s) if s != 1.0 else a.ravel())
         run.keys.append(tensor_key(seed, t))
+        run.laws.append(law_spec(law, run.targets[-1], fan_in_of(a.shape)))
+        run.law_records.append(law_record(law, run.targets[-1], fan_in_of(a.shape)))
         run.total += a.size
         if intact(run, run.tensor_path(t)):
             run.done += a.size

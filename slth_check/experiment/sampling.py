@@ -42,15 +42,18 @@ def samples(key: int, start: int, stop: int, n: int) -> np.ndarray:
     return 2.0 * ((raw >> np.uint64(11)).astype(np.float64) * (1.0 / 9007199254740992.0)) - 1.0
 
 
-def chunk_task(targets: np.ndarray, key: int, start: int, n: int
+def chunk_task(targets: np.ndarray, key: int, start: int, n: int,
+               law: tuple[str, float, float] | None = None
                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """One chunk: exact-optimal subset sums of fresh samples for ``targets``.
+    """One chunk: exact-optimal subset sums of fresh samples for ``targets`` (samples of
+    the law ``law``, a :func:`slth_check.experiment.laws.law_spec`; None: U[-1, 1]).
 
     Returns ``(errors float64, packed masks uint8 (k, ceil(n/8)), status uint8)``.
     """
+    from slth_check.experiment.laws import apply_spec
     from slth_check.rss import solve_chunk
 
-    V = samples(key, start, start + targets.size, n)
+    V = apply_spec(samples(key, start, start + targets.size, n), law)
     errors, masks, status = solve_chunk((V, targets, "mitm", None))
     codes = status_codes(status)  # the codes of STATUS_CODES, in one vectorised pass
     return errors, np.packbits(masks, axis=1), codes
