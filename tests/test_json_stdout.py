@@ -98,3 +98,16 @@ def test_replay_json_dash(tmp_path):
              K=np.ones((1, 1, 1, 1)), X=np.ones((2, 2, 1)))
     r = _run(["replay", str(tmp_path / "w.npz"), "--json", "-"], tmp_path, tmp_path)
     assert json.loads(r.stdout)["verdict"] == "holds" and r.returncode == 0, r.stderr
+
+
+def test_the_overall_line_says_holds_only_when_every_outcome_holds():
+    from slth_check.cli.check import overall_line
+
+    def rep(**v):
+        base = {"holds": 3, "violated": 0, "unknown": 0, "hypotheses_unmet": 0}
+        return {"claims": [{"verdicts": {**base, **v}, "expected_violations": 1}]}
+
+    assert overall_line(rep(), []).startswith("overall: holds (")
+    assert overall_line(rep(unknown=1), []).startswith("overall: unknown (")
+    assert overall_line(rep(hypotheses_unmet=2), []).startswith("overall: unknown (")
+    assert overall_line(rep(), [{"expected": False}]).startswith("overall: violated (")

@@ -16,6 +16,19 @@ CLAIM_IDS = ("definition1", "proposition1", "rss", "lemma3", "lueker", "lemma1",
              "theorem1", "calibration")
 
 
+def overall_line(report: dict[str, Any], unexpected: list) -> str:
+    """One line: ``violated`` with an unexpected violation; ``holds`` only when every
+    outcome holds (expected violations of negative controls aside); else ``unknown``."""
+    total = {k: sum(c["verdicts"][k] for c in report["claims"])
+             for k in ("holds", "unknown", "hypotheses_unmet")}
+    expected = sum(c["expected_violations"] for c in report["claims"])
+    verdict = "violated" if unexpected else "unknown" if total["unknown"] or \
+        total["hypotheses_unmet"] else "holds"
+    return (f"overall: {verdict} ({len(report['claims'])} claims: {total['holds']} outcomes "
+            f"hold, {total['unknown']} unknown, {total['hypotheses_unmet']} hypotheses unmet, "
+            f"{len(unexpected)} unexpected and {expected} expected violations)")
+
+
 def run(args: argparse.Namespace) -> int:
     from slth_check.runner import run_check
 
@@ -31,8 +44,7 @@ def run(args: argparse.Namespace) -> int:
               f"hypotheses_unmet {v['hypotheses_unmet']:>3}  "
               f"expected violations {c['expected_violations']:>2}")
     print(f"report: {out / 'report.json'} and {out / 'report.md'}")
-    print(f"overall: {'violated' if unexpected else 'holds'} ({len(report['claims'])} claims, "
-          f"{len(unexpected)} unexpected violations)")
+    print(overall_line(report, unexpected))
     if args.json == "-":
         emit_json(report)
     elif args.json:
