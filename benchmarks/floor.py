@@ -34,33 +34,12 @@ PAPER_M, PENSIA_M = 2572, 397_000
 
 
 def _floor_kernel():
-    """The floor: the fastest build of the two sorted half-sum lists available (the
-    kernel's own branch-free merge, :func:`slth_check.rss.compiled.sorted_sums`), then
-    one plain linear scan for the float optimum, nothing else."""
-    import numba
+    """The floor: :func:`scale.plain_two_pointer` (the kernel's own merge of the sorted
+    half sums, then one plain compiled scan for the float optimum, nothing else)."""
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    from scale import plain_two_pointer
 
-    from slth_check.rss.compiled import sorted_sums
-
-    @numba.njit(boundscheck=False)
-    def floor(V, T):
-        m, n = V.shape
-        h = n // 2
-        bA, bB = np.empty((2, 2**h + 2)), np.empty((2, 2 ** (n - h) + 2))
-        best = np.empty(m)
-        for r in range(m):
-            sa, sb = sorted_sums(V[r, :h], V[r, h:], bA, bB)
-            A, B = bA[sa, 1:-1], bB[sb, 1:-1]
-            nb, t, F, p = B.shape[0], T[r], np.inf, B.shape[0] - 1
-            for a in range(A.shape[0]):  # keys t - A descending: B's pointer walks down
-                q = t - A[a]
-                while p > 0 and B[p] > q:
-                    p -= 1
-                d = min(abs(q - B[p]), abs(q - B[min(p + 1, nb - 1)]))
-                F = min(F, d)
-            best[r] = F
-        return best
-
-    return floor
+    return plain_two_pointer
 
 
 def _median(fn, repeats: int) -> float:

@@ -37,7 +37,6 @@ The summary (``approximate.md``, ``figure3.png``) is :mod:`slth_check.experiment
 
 from __future__ import annotations
 
-import hashlib
 import json
 import time
 from collections.abc import Iterator, Sequence
@@ -63,7 +62,7 @@ from slth_check.experiment.summary import (
     stats,
     summary_markdown,
 )
-from slth_check.fileio.files import atomic_write, sealed_npz_bytes
+from slth_check.fileio.files import atomic_write, sealed_npz_bytes, sha256
 from slth_check.fileio.weights import (
     FORMATS,
     MAX_HEADER_BYTES,
@@ -81,14 +80,6 @@ from slth_check.rss.windowed import windowed
 #: Weights per chunk (one task, one checkpoint file).
 DEFAULT_CHUNK_SIZE = 4096
 SCALES = ("max", "none")
-
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 # ------------------------------------------------------------------ the run
@@ -229,7 +220,7 @@ def approximate(weights: str | Path, out_dir: str | Path, *, n: int = 30, seed: 
     out = Path(out_dir)
     manifest = {
         "schema_version": SCHEMA_VERSION, "input": {"file": weights.name,
-                                                    "sha256": _sha256(weights),
+                                                    "sha256": sha256(weights),
                                                     "format": w.fmt},
         "n": n, "seed": seed, "scale": scale, "chunk_size": chunk_size,
         "include": list(include), "exclude": list(exclude),

@@ -14,11 +14,11 @@ where to put it.
 
 from __future__ import annotations
 
-import hashlib
 import os
 from pathlib import Path
 
 from slth_check.errors import InputError
+from slth_check.fileio.files import sha256
 
 COMMIT = "13c1d6483975390b2d7508dc1670e4465be2fd01"
 REPOSITORY = "https://github.com/ArthurWalraven/cnnslth"
@@ -72,15 +72,6 @@ def cache_dir() -> Path:
     import pooch
 
     return Path(pooch.os_cache("slth-check")) / COMMIT[:7]
-
-
-def sha256(path: Path) -> str:
-    """The SHA-256 of a file, read in blocks."""
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def verify(folder: str | Path, what: str = "--artifacts") -> Path:

@@ -269,3 +269,14 @@ def is_sealed(arrays: dict[str, np.ndarray]) -> bool:
     seal = arrays.get("sha256")
     return seal is not None and np.asarray(seal).size == 1 \
         and str(np.asarray(seal).reshape(-1)[0]) == digest(arrays)
+
+
+def sha256(path: str | Path) -> str:
+    """The SHA-256 of a file, read in blocks of 1 MiB."""
+    import hashlib
+
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()

@@ -49,4 +49,20 @@ def without_local_constants() -> Iterator[None]:
         cache.clear()
 
 
-__all__ = ["fresh_seed", "without_local_constants"]
+def seeded_find(strategy: Any, condition: Any, max_examples: int, seed: int) -> Any:
+    """Hypothesis's ``find`` for a validator: random cases from ``seed`` (replayable), no
+    database, no deadline, generate then shrink, independent of the host process
+    (:func:`without_local_constants`).  Raises ``NoSuchExample`` when nothing fails."""
+    import random
+
+    from hypothesis import HealthCheck, Phase, find, settings
+
+    with without_local_constants():
+        return find(strategy, condition, random=random.Random(seed),
+                    settings=settings(max_examples=max_examples, database=None,
+                                      derandomize=False, deadline=None,
+                                      phases=[Phase.generate, Phase.shrink],
+                                      suppress_health_check=list(HealthCheck)))
+
+
+__all__ = ["fresh_seed", "seeded_find", "without_local_constants"]

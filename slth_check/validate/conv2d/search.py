@@ -3,17 +3,15 @@ cases from the run's seed; a failure is sparsified (every entry that can be zero
 
 from __future__ import annotations
 
-import random
 from dataclasses import dataclass, field
 
 import numpy as np
-from hypothesis import HealthCheck, Phase, find, settings
 from hypothesis.errors import NoSuchExample
 
 from slth_check.validate.conv2d.case import Case, Problem
 from slth_check.validate.conv2d.generation import Limits, conv_cases
 from slth_check.validate.conv2d.grid import conv_grid
-from slth_check.validate.determinism import without_local_constants
+from slth_check.validate.determinism import seeded_find
 
 #: Calls of the implementation allowed for shrinking a failure (bounds the run time;
 #: the counterexample is then the smallest found within them).
@@ -96,12 +94,7 @@ def find_failure(case: Case, lim: Limits, seed: int
             return settle(case, search, (K, X))
     strategy = conv_cases(case.padding, precision=case.p.name, **lim.shapes())
     try:
-        with without_local_constants():  # the same cases in any host process
-            found = find(strategy, search.mismatch, random=random.Random(seed),
-                         settings=settings(max_examples=lim.max_examples, database=None,
-                                           derandomize=False, deadline=None,
-                                           phases=[Phase.generate, Phase.shrink],
-                                           suppress_health_check=list(HealthCheck)))
+        found = seeded_find(strategy, search.mismatch, lim.max_examples, seed)
     except NoSuchExample:
         return None
     except Exception:  # e.g. Flaky: a non-deterministic implementation

@@ -37,7 +37,7 @@ from typing import Any
 import numpy as np
 
 from slth_check.validate import Verdict
-from slth_check.validate.determinism import fresh_seed, without_local_constants
+from slth_check.validate.determinism import fresh_seed, seeded_find
 from slth_check.validate.rss.answers import (
     Answer,
     AnswerError,
@@ -166,9 +166,7 @@ def _search(fn: UserFunction, claims_optimal: bool, max_n: int, max_abs: float,
             max_examples: int, seed: int) -> tuple[tuple[np.ndarray, float], _Problem] | None:
     """A minimal failing instance and its problem, or None when every instance passed:
     the grid first (n ascending), then Hypothesis's random search from ``seed``."""
-    import random
 
-    from hypothesis import HealthCheck, Phase, find, settings
     from hypothesis.errors import NoSuchExample
 
     def evaluate(case: tuple[np.ndarray, float]) -> _Problem | None:
@@ -200,12 +198,7 @@ def _search(fn: UserFunction, claims_optimal: bool, max_n: int, max_abs: float,
         return True
 
     try:
-        with without_local_constants():  # the same cases in any host process
-            case = find(rss_cases(max_n, max_abs), mismatch, random=random.Random(seed),
-                        settings=settings(max_examples=max_examples, database=None,
-                                          derandomize=False, deadline=None,
-                                          phases=[Phase.generate, Phase.shrink],
-                                          suppress_health_check=list(HealthCheck)))
+        case = seeded_find(rss_cases(max_n, max_abs), mismatch, max_examples, seed)
     except NoSuchExample:
         return None
     except Exception:  # e.g. Flaky: a non-deterministic solver
