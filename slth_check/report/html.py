@@ -97,6 +97,40 @@ def _violations(title: str, items: list[dict[str, Any]], out_dir: Path) -> list[
     return parts + ["</ol>"]
 
 
+def _summary_table(report: dict[str, Any]) -> list[str]:
+    """The table of verdicts per claim."""
+    p = ["<table><tr><th>claim</th><th>instances</th>"
+         "<th>holds</th><th>violated</th><th>unknown</th><th>hypotheses unmet</th>"
+         "<th>expected violations</th><th>worst ratio</th><th>methods</th></tr>"]
+    for c in report["claims"]:
+        v = c["verdicts"]
+        worst = c["worst"]["ratio"] if c.get("worst") else None
+        cls = "violated" if v["violated"] else "ok"
+        p.append(f"<tr><td><a href=\"#{_e(c['id'])}\">{_e(c['id'])}</a></td>"
+                 f"<td class=num>{c['instances']}</td><td class=num>{v['holds']}</td>"
+                 f"<td class=\"num {cls}\">{v['violated']}</td>"
+                 f"<td class=num>{v['unknown']}</td><td class=num>{v['hypotheses_unmet']}</td>"
+                 f"<td class=num>{c['expected_violations']}</td><td class=num>{_fmt(worst)}"
+                 f"</td><td>{_e(', '.join(c['methods']))}</td></tr>")
+    p.append("</table>")
+    return p
+
+
+def _audit(report: dict[str, Any]) -> list[str]:
+    """The audit section (constants inside the proofs, the paper's data claims)."""
+    p = ["<h2>Audit of the constants inside the proofs and of the paper's data</h2>"]
+    if report.get("audit"):
+        p.append("<table><tr><th>claim</th><th>item</th><th>stated</th><th>measured</th>"
+                 "<th>status</th><th>consequence</th></tr>")
+        p += ["<tr>" + "".join(f"<td>{_e(a.get(k))}</td>" for k in
+                               ("claim", "item", "stated", "measured", "status", "consequence"))
+              + "</tr>" for a in report["audit"]]
+        p.append("</table>")
+    else:
+        p.append("<p>none</p>")
+    return p
+
+
 def html_document(report: dict[str, Any], out_dir: str | Path) -> str:
     """The HTML text of a report whose files (figures, witnesses) are under ``out_dir``."""
     od = Path(out_dir)
@@ -109,20 +143,7 @@ def html_document(report: dict[str, Any], out_dir: str | Path) -> str:
          f"started {_e(run.get('start'))}, ended {_e(run.get('end'))}</p>",
          "<h2>How to read this report</h2>", '<dl class="legend">']
     p += [f"<dt>{_e(k)}</dt><dd>{_e(v)}</dd>" for k, v in LEGEND.items()]
-    p += ["</dl>", "<h2>Summary</h2>", "<table><tr><th>claim</th><th>instances</th>"
-          "<th>holds</th><th>violated</th><th>unknown</th><th>hypotheses unmet</th>"
-          "<th>expected violations</th><th>worst ratio</th><th>methods</th></tr>"]
-    for c in report["claims"]:
-        v = c["verdicts"]
-        worst = c["worst"]["ratio"] if c.get("worst") else None
-        cls = "violated" if v["violated"] else "ok"
-        p.append(f"<tr><td><a href=\"#{_e(c['id'])}\">{_e(c['id'])}</a></td>"
-                 f"<td class=num>{c['instances']}</td><td class=num>{v['holds']}</td>"
-                 f"<td class=\"num {cls}\">{v['violated']}</td>"
-                 f"<td class=num>{v['unknown']}</td><td class=num>{v['hypotheses_unmet']}</td>"
-                 f"<td class=num>{c['expected_violations']}</td><td class=num>{_fmt(worst)}"
-                 f"</td><td>{_e(', '.join(c['methods']))}</td></tr>")
-    p.append("</table>")
+    p += ["</dl>", "<h2>Summary</h2>"] + _summary_table(report)
     number = 0
     for c in report["claims"]:
         p += [f"<h2 id=\"{_e(c['id'])}\">{_e(c['id'])}</h2>", f"<p>{_e(c['statement'])}</p>"]
@@ -146,16 +167,7 @@ def html_document(report: dict[str, Any], out_dir: str | Path) -> str:
     p += _violations("Unexpected violations", [v for v in viol if not v["expected"]], od)
     p += _violations("Expected violations (a hypothesis dropped on purpose)",
                      [v for v in viol if v["expected"]], od)
-    p.append("<h2>Audit of the constants inside the proofs</h2>")
-    if report.get("audit"):
-        p.append("<table><tr><th>claim</th><th>item</th><th>stated</th><th>measured</th>"
-                 "<th>status</th><th>consequence</th></tr>")
-        p += ["<tr>" + "".join(f"<td>{_e(a.get(k))}</td>" for k in
-                               ("claim", "item", "stated", "measured", "status", "consequence"))
-              + "</tr>" for a in report["audit"]]
-        p.append("</table>")
-    else:
-        p.append("<p>none</p>")
+    p += _audit(report)
     rest = unattached_figures(report)
     if rest:
         p += ["<h2>Other figures</h2>"] + [_img(od, f) for f in rest]

@@ -20,6 +20,21 @@ from slth_check.rss.mitm import MITM_MAX_N, solve_mitm
 from slth_check.rss.result import RSSResult
 
 
+def _program(values: np.ndarray, target: float, eps: float | Fraction | None
+             ) -> tuple[np.ndarray, LinearConstraint, np.ndarray, Bounds]:
+    """The MILP: ``min e`` s.t. ``-e <= target - a.x <= e`` (no ``eps``), else the
+    feasibility of ``|target - a.x| <= eps``; binaries ``x``."""
+    n = values.size
+    if eps is None:
+        c = np.r_[np.zeros(n), 1.0]
+        A = np.vstack([np.r_[values, 1.0], np.r_[values, -1.0]])
+        return (c, LinearConstraint(A, [target, -np.inf], [np.inf, target]),
+                np.r_[np.ones(n), 0], Bounds(np.zeros(n + 1), np.r_[np.ones(n), np.inf]))
+    fe = float(eps)
+    return (np.zeros(n), LinearConstraint(values[None, :], target - fe, target + fe),
+            np.ones(n), Bounds(np.zeros(n), np.ones(n)))
+
+
 def solve_milp(values: np.ndarray, target: float, *, eps: float | Fraction | None = None,
                time_limit: float | None = None, verify: bool = True) -> RSSResult:
     n = values.size
@@ -27,18 +42,7 @@ def solve_milp(values: np.ndarray, target: float, *, eps: float | Fraction | Non
     if time_limit is not None:
         options["time_limit"] = float(time_limit)
     t0 = time.perf_counter()
-    if eps is None:  # min e  s.t.  -e <= target - a.x <= e
-        c = np.r_[np.zeros(n), 1.0]
-        A = np.vstack([np.r_[values, 1.0], np.r_[values, -1.0]])
-        cons = LinearConstraint(A, [target, -np.inf], [np.inf, target])
-        integrality = np.r_[np.ones(n), 0]
-        bounds = Bounds(np.zeros(n + 1), np.r_[np.ones(n), np.inf])
-    else:
-        c = np.zeros(n)
-        fe = float(eps)
-        cons = LinearConstraint(values[None, :], target - fe, target + fe)
-        integrality = np.ones(n)
-        bounds = Bounds(np.zeros(n), np.ones(n))
+    c, cons, integrality, bounds = _program(values, target, eps)
     # disp=False keeps HiGHS silent (no fd-level redirection: that is unsafe with threads)
     res = milp(c, constraints=cons, integrality=integrality, bounds=bounds, options=options)
     stats = {"seconds": time.perf_counter() - t0, "milp_status": int(res.status),
