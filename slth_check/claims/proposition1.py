@@ -125,6 +125,57 @@ def _z3_products(expr):
     return out
 
 
+class _Budget:
+    """One time budget (seconds) shared by every Z3 query of a proof."""
+
+    def __init__(self, seconds: float) -> None:
+        self.end = time.perf_counter() + seconds
+
+    def unsat(self, solver: Any) -> str:
+        """``unsat``, ``sat``, ``unknown (reason)`` or ``timeout`` (budget spent)."""
+        import z3
+
+        ms = int((self.end - time.perf_counter()) * 1000)
+        if ms <= 0:
+            return "timeout"
+        solver.set("timeout", ms)
+        r = solver.check()
+        return "unsat" if r == z3.unsat else ("sat" if r == z3.sat else
+                                              f"unknown ({solver.reason_unknown()})")
+
+
+def _symbolic_arrays(d: int, D: int, c0: int, c1: int) -> tuple[np.ndarray, np.ndarray]:
+    """Z3 reals ``K_a_b_k_l`` (d, d, c0, c1) and ``X_i_j_k`` (D, D, c0)."""
+    import z3
+
+    K = np.array([[[[z3.Real(f"K_{a_}_{b}_{k_}_{l}") for l in range(c1)] for k_ in range(c0)]
+                   for b in range(d)] for a_ in range(d)], dtype=object)
+    X = np.array([[[z3.Real(f"X_{i}_{j}_{k_}") for k_ in range(c0)] for j in range(D)]
+                  for i in range(D)], dtype=object)
+    return K, X
+
+
+def _entry_query(y_expr: Any, Q: dict[str, Any]) -> Any:
+    """Lemma 2 at one output entry: its products abstracted to ``P`` with ``|P| <= Q``
+    (lemma 1 instances), ``Q >= 0``, and the negation ``|sum P| > sum Q`` (a QF_LRA solver
+    to be found unsat)."""
+    import z3
+
+    s = z3.SolverFor("QF_LRA")
+    P = []
+    for j, (f1, f2) in enumerate(_z3_products(y_expr)):
+        kname = str(f1) if str(f1).startswith("K_") else str(f2)
+        p = z3.Real(f"P_{j}")
+        P.append(p)
+        s.add(p <= Q[kname], -p <= Q[kname])  # lemma 1 instance
+    for q in Q.values():
+        s.add(q >= 0)  # lemma 1 with k = 0 gives 0 <= a m
+    rhs = z3.Sum(list(Q.values()))  # = (sum A) M by lemma 3
+    y = z3.Sum(P) if P else z3.RealVal(0)
+    s.add(z3.Or(y > rhs, -y > rhs))
+    return s
+
+
 def prove_z3(d: int, D: int, c0: int = 1, c1: int = 1, *, padding: Padding = "paper",
              time_limit: float = 60.0) -> Outcome:
     """Prove Proposition 1 for all real K (d, d, c0, c1) and X (D, D, c0) with Z3.
@@ -151,18 +202,7 @@ def prove_z3(d: int, D: int, c0: int = 1, c1: int = 1, *, padding: Padding = "pa
     from slth_check.conv import conv2d_generic
 
     t0 = time.perf_counter()
-
-    def remaining_ms() -> int:
-        return int((time_limit - (time.perf_counter() - t0)) * 1000)
-
-    def unsat(solver) -> str:
-        ms = remaining_ms()
-        if ms <= 0:
-            return "timeout"
-        solver.set("timeout", ms)
-        r = solver.check()
-        return "unsat" if r == z3.unsat else ("sat" if r == z3.sat else
-                                              f"unknown ({solver.reason_unknown()})")
+    unsat = _Budget(time_limit).unsat
 
     def finish(verdict: Verdict, detail: str) -> Outcome:
         return Outcome("proposition1", verdict, method="z3", detail=detail,
@@ -177,10 +217,7 @@ def prove_z3(d: int, D: int, c0: int = 1, c1: int = 1, *, padding: Padding = "pa
     if r != "unsat":
         return finish("unknown", f"lemma 1 (|k x| <= a m): {r}")
 
-    K = np.array([[[[z3.Real(f"K_{a_}_{b}_{k_}_{l}") for l in range(c1)] for k_ in range(c0)]
-                   for b in range(d)] for a_ in range(d)], dtype=object)
-    X = np.array([[[z3.Real(f"X_{i}_{j}_{k_}") for k_ in range(c0)] for j in range(D)]
-                  for i in range(D)], dtype=object)
+    K, X = _symbolic_arrays(d, D, c0, c1)
     A = {str(v): z3.Real("A" + str(v)[1:]) for v in K.ravel()}
     M = z3.Real("M")
     Y = conv2d_generic(K, X, padding, 1, zero=z3.RealVal(0))
@@ -193,20 +230,7 @@ def prove_z3(d: int, D: int, c0: int = 1, c1: int = 1, *, padding: Padding = "pa
         return finish("unknown", f"lemma 3 (distributivity): {r}")
     # Lemma 2 per output entry (linear once products are abstracted).
     for idx in np.ndindex(Y.shape):
-        prods = _z3_products(Y[idx])
-        s = z3.SolverFor("QF_LRA")
-        P = []
-        for j, (f1, f2) in enumerate(prods):
-            kname = str(f1) if str(f1).startswith("K_") else str(f2)
-            p = z3.Real(f"P_{j}")
-            P.append(p)
-            s.add(p <= Q[kname], -p <= Q[kname])  # lemma 1 instance
-        for q in Q.values():
-            s.add(q >= 0)  # lemma 1 with k = 0 gives 0 <= a m
-        rhs = z3.Sum(list(Q.values()))  # = (sum A) M by lemma 3
-        y = z3.Sum(P) if P else z3.RealVal(0)
-        s.add(z3.Or(y > rhs, -y > rhs))
-        r = unsat(s)
+        r = unsat(_entry_query(Y[idx], Q))
         if r != "unsat":
             return finish("unknown", f"lemma 2 at output {idx}: {r}")
     return finish("holds", f"proved for all real K ({d},{d},{c0},{c1}) and X ({D},{D},{c0}), "
