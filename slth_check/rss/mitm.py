@@ -51,6 +51,24 @@ def _tau(values: np.ndarray, target: float, h: int) -> float:
     return 2.0 * tau * (1 + 1e-10) + 5e-324
 
 
+def _value_pairs(q: np.ndarray, near: np.ndarray, R: float, sortedB: np.ndarray
+                 ) -> list[tuple[float, float]]:
+    """Every (key, B-sum) pair of values within ``R`` of each other (empty beyond
+    :data:`MAX_PAIRS`).  Every B-sum within R of a key has a nearest neighbour within R:
+    only those keys remain.  The pairs are taken by value (distinct keys x distinct
+    B-sums): tied sums (zeros, repeated values) would otherwise multiply into a cross
+    product of positions."""
+    qv = np.unique(q[near <= R])
+    distinctB = np.unique(sortedB)
+    left = np.searchsorted(distinctB, qv - R, side="left")
+    right = np.searchsorted(distinctB, qv + R, side="right")
+    counts = right - left
+    if int(counts.sum()) > MAX_PAIRS:
+        return []
+    posB = np.repeat(left - np.cumsum(counts) + counts, counts) + np.arange(int(counts.sum()))
+    return list(zip(np.repeat(qv, counts).tolist(), distinctB[posB].tolist()))
+
+
 def solve_mitm(values: np.ndarray, target: float) -> RSSResult:
     """The exactly optimal subset (status optimal), or status unknown on huge ties."""
     n = values.size
@@ -69,18 +87,7 @@ def solve_mitm(values: np.ndarray, target: float) -> RSSResult:
     near = np.minimum(np.abs(q - lo), np.abs(q - hi))
     F = float(near.min())
     R = F + 2 * _tau(values, target, h)
-    # every B-sum within R of a key has a nearest neighbour within R: only those keys remain.
-    # The pairs are taken by value (distinct keys x distinct B-sums): tied sums (zeros,
-    # repeated values) would otherwise multiply into a cross product of positions.
-    qv = np.unique(q[near <= R])
-    distinctB = np.unique(sortedB)
-    left = np.searchsorted(distinctB, qv - R, side="left")
-    right = np.searchsorted(distinctB, qv + R, side="right")
-    counts = right - left
-    value_pairs: list[tuple[float, float]] = []
-    if int(counts.sum()) <= MAX_PAIRS:
-        posB = np.repeat(left - np.cumsum(counts) + counts, counts) + np.arange(int(counts.sum()))
-        value_pairs = list(zip(np.repeat(qv, counts).tolist(), distinctB[posB].tolist()))
+    value_pairs = _value_pairs(q, near, R, sortedB)
     # Exact verification.  Subsets sharing one float sum (zeros, repeated values) are
     # grouped by their *exact* sums, so ties cost one evaluation per distinct exact value.
     dy = DyadicInstance(values, target)
