@@ -204,10 +204,8 @@ def gradient_search(target: TargetCNN, pruned: PrunedCNN, D: int, *,
     pool += [np.zeros(n0), np.ones(n0)]
     E0, _, _ = err(np.stack(pool, axis=1))
     flat = np.abs(E0).max(axis=1)
-    auto = []
-    for o in np.argsort(-flat)[:auto_outputs]:
-        j = int(np.argmax(np.abs(E0[o])))
-        auto.append((int(o), float(np.sign(E0[o, j]) or 1.0)))
+    auto = [(int(o), float(np.sign(E0[o, int(np.argmax(np.abs(E0[o])))]) or 1.0))
+            for o in np.argsort(-flat)[:auto_outputs]]
     outputs = auto + [p for p in (outputs or []) if p not in auto]
     best_X, best_v = pool[int(np.argmax(np.abs(E0).max(axis=0)))], float(np.abs(E0).max())
     tried = []
@@ -219,21 +217,30 @@ def gradient_search(target: TargetCNN, pruned: PrunedCNN, D: int, *,
             X[rf] = gen.random(rf.size) < 0.5
             inits.append(X)
         for X in inits:
-            X, v = _ascend(err, mf, mg, X.copy(), o, s, steps)
-            X = np.round(X)  # a vertex, then greedy flips on the receptive field
-            X, v = _climb(err, X, float(s * err(X[:, None])[0][o, 0]), rf, o, s, flip_rounds)
-            for _ in range(kicks if rf.size else 0):  # iterated local search
-                Y = X.copy()
-                flip = gen.choice(rf, size=max(1, rf.size // 10), replace=False)
-                Y[flip] = 1.0 - Y[flip]
-                Y, w = _climb(err, Y, float(s * err(Y[:, None])[0][o, 0]), rf, o, s,
-                              flip_rounds)
-                if w > v:
-                    X, v = Y, w
+            X, v = _local_search(err, mf, mg, X, (o, s), rf, gen, steps, flip_rounds, kicks)
             tried.append((o, s, float(v)))
             if v > best_v:
                 best_X, best_v = X, float(v)
     return best_X.reshape(D, D, c0), {"float_error": best_v, "tried": tried}
+
+
+def _local_search(err: Any, mf: Any, mg: Any, X: np.ndarray, out: tuple[int, float],
+                  rf: np.ndarray, gen: np.random.Generator, steps: int, flip_rounds: int,
+                  kicks: int) -> tuple[np.ndarray, float]:
+    """From ``X``: projected ascent on ``s (f - g)[o]``, a vertex, greedy flips on the
+    receptive field ``rf``, then ``kicks`` random kicks (an iterated local search)."""
+    o, s = out
+    X, v = _ascend(err, mf, mg, X.copy(), o, s, steps)
+    X = np.round(X)  # a vertex, then greedy flips on the receptive field
+    X, v = _climb(err, X, float(s * err(X[:, None])[0][o, 0]), rf, o, s, flip_rounds)
+    for _ in range(kicks if rf.size else 0):  # iterated local search
+        Y = X.copy()
+        flip = gen.choice(rf, size=max(1, rf.size // 10), replace=False)
+        Y[flip] = 1.0 - Y[flip]
+        Y, w = _climb(err, Y, float(s * err(Y[:, None])[0][o, 0]), rf, o, s, flip_rounds)
+        if w > v:
+            X, v = Y, w
+    return X, v
 
 
 def linear_targets(target: TargetCNN, info: dict[str, Any], count: int = 4
