@@ -118,6 +118,56 @@ def linear_applies(target: TargetCNN, pruned: PrunedCNN, D: int) -> str | None:
     return None
 
 
+def _second_layer(K2: Any, P2: Any, D2: int) -> tuple[Any, Any, Any, np.ndarray, np.ndarray,
+                                                        int, int]:
+    """Layer 2's matrices: ``Km`` (the target's), ``Ef`` (target minus the float effective
+    kernel) and ``Er`` (its proven radius: ``|E_exact - Ef| <= Er``), the bias difference
+    ``dbf`` with its radius ``dbr``, the output size ``Q2`` and channels ``c2``."""
+    Lf, Lr, bf, br = effective_enclosure(P2)
+    Km = conv_matrix(K2.K, D2, K2.padding, K2.stride)
+    Lm = conv_matrix(Lf, D2, K2.padding, K2.stride)
+    Lrm = conv_matrix(Lr, D2, K2.padding, K2.stride)
+    Ef = (Km - Lm).tocsr()
+    Er = Ef.copy()
+    Er.data = np.abs(Er.data) * 2.0**-52
+    Er = Er + Lrm  # |E_exact - Ef| <= Er (up to the rounding of this sum, covered below)
+    Er.data = round_up(round_up(Er.data) * (1 + 2.0**-50))
+    Q2 = output_size(D2, K2.d, K2.padding, K2.stride)
+    c2 = K2.c1
+    n2 = Q2 * Q2 * c2
+    if K2.bias is not None:
+        dbf = np.tile(K2.bias - bf, Q2 * Q2)
+        dbr = np.tile(round_up(round_up(np.abs(K2.bias - bf) * 2.0**-52) + br), Q2 * Q2)
+    else:
+        dbf, dbr = np.zeros(n2), np.zeros(n2)
+    return Km, Ef, Er, dbf, dbr, Q2, c2
+
+
+def _one_sign(s: float, Km: Any, Ef: Any, Er: Any, dbf: np.ndarray, dbr: np.ndarray,
+              phi: np.ndarray, l1: dict[str, Any], stack: dict[str, Any], hi: np.ndarray
+              ) -> tuple[tuple[np.ndarray, np.ndarray], np.ndarray, np.ndarray]:
+    """The bounds of ``s e_2`` (s = +-1): by back-substitution of K_2 Delta with E_2 p'
+    bounded by intervals (``alone``), and jointly through p''s own relaxations
+    (``joint``); the better affine row of each output."""
+    W = Km * s
+    Wp, Wn = W.maximum(0).tocsr(), (-W).maximum(0).tocsr()
+    Eup = Ef * s + Er  # upper enclosure of s E_2 (the sum is rounded: widen)
+    Eup.data = round_up(Eup.data)
+    Vp, Vn = Eup.maximum(0).tocsr(), (-Eup).maximum(0).tocsr()
+    dterm = round_up(round_up(s * dbf) + dbr)
+    # K_2 Delta by back-substitution, E_2 p' <= (s E_2)^+ phi by intervals
+    C, c = back_substitute(Wp, Wn, l1["Cu"], l1["bu"], l1["Cl"], l1["bl"], hi)
+    c = round_up(round_up(c + nonneg_up(Vp, phi)) + dterm)
+    # joint variant: E_2 p' through p''s own relaxations (p' >= 0, so the upper
+    # enclosure Eup of s E_2 bounds s E_2 p' from above), maximised with the rest
+    CJ, cJ = back_substitute(sp.hstack([Wp, Vp]).tocsr(), sp.hstack([Wn, Vn]).tocsr(),
+                             stack["Cu"], stack["bu"], stack["Cl"], stack["bl"], hi)
+    cJ = round_up(cJ + dterm)
+    alone, joint = box_max(C, c, hi), box_max(CJ, cJ, hi)
+    use = joint < alone
+    return (np.where(use[:, None], CJ, C), np.where(use, cJ, c)), alone, joint
+
+
 def linear_bound(target: TargetCNN, pruned: PrunedCNN, D: int,
                  pruned_boxes: list | None = None) -> tuple[float, dict[str, Any]]:
     """Sound upper bound of ``sup_{X in [0,1]^{D x D x c0}} ||f(X) - g(X)||_max`` by
@@ -142,48 +192,17 @@ def linear_bound(target: TargetCNN, pruned: PrunedCNN, D: int,
     D2 = P1 // 2 if K1.pool is not None else P1
     boxes = pruned_boxes or interval_pruned(pruned, D, c0)
     phi = np.maximum(boxes[0][1].ravel(), 0.0)  # p' in [0, phi] (after ReLU, >= 0)
-    Lf, Lr, bf, br = effective_enclosure(P2)
-    Km = conv_matrix(K2.K, D2, K2.padding, K2.stride)
-    Lm = conv_matrix(Lf, D2, K2.padding, K2.stride)
-    Lrm = conv_matrix(Lr, D2, K2.padding, K2.stride)
-    Ef = (Km - Lm).tocsr()
-    Er = Ef.copy()
-    Er.data = np.abs(Er.data) * 2.0**-52
-    Er = Er + Lrm  # |E_exact - Ef| <= Er (up to the rounding of this sum, covered below)
-    Er.data = round_up(round_up(Er.data) * (1 + 2.0**-50))
-    Q2 = output_size(D2, K2.d, K2.padding, K2.stride)
-    c2 = K2.c1
-    n2 = Q2 * Q2 * c2
-    if K2.bias is not None:
-        dbf = np.tile(K2.bias - bf, Q2 * Q2)
-        dbr = np.tile(round_up(round_up(np.abs(K2.bias - bf) * 2.0**-52) + br), Q2 * Q2)
-    else:
-        dbf, dbr = np.zeros(n2), np.zeros(n2)
+    Km, Ef, Er, dbf, dbr, Q2, c2 = _second_layer(K2, P2, D2)
     per_sign: list[np.ndarray] = []
     parts: list[dict[str, np.ndarray]] = []
     rows, vertices = [], []
     stack = {k: np.concatenate([l1[k], l1["P" + k]]) for k in ("Cu", "bu", "Cl", "bl")}
     for s in (1.0, -1.0):
-        W = Km * s
-        Wp, Wn = W.maximum(0).tocsr(), (-W).maximum(0).tocsr()
-        Eup = Ef * s + Er  # upper enclosure of s E_2 (the sum is rounded: widen)
-        Eup.data = round_up(Eup.data)
-        Vp, Vn = Eup.maximum(0).tocsr(), (-Eup).maximum(0).tocsr()
-        dterm = round_up(round_up(s * dbf) + dbr)
-        # K_2 Delta by back-substitution, E_2 p' <= (s E_2)^+ phi by intervals
-        C, c = back_substitute(Wp, Wn, l1["Cu"], l1["bu"], l1["Cl"], l1["bl"], hi)
-        c = round_up(round_up(c + nonneg_up(Vp, phi)) + dterm)
-        # joint variant: E_2 p' through p''s own relaxations (p' >= 0, so the upper
-        # enclosure Eup of s E_2 bounds s E_2 p' from above), maximised with the rest
-        CJ, cJ = back_substitute(sp.hstack([Wp, Vp]).tocsr(), sp.hstack([Wn, Vn]).tocsr(),
-                                 stack["Cu"], stack["bu"], stack["Cl"], stack["bl"], hi)
-        cJ = round_up(cJ + dterm)
-        alone, joint = box_max(C, c, hi), box_max(CJ, cJ, hi)
-        use = joint < alone
-        rows.append((np.where(use[:, None], CJ, C), np.where(use, cJ, c)))
+        row, alone, joint = _one_sign(s, Km, Ef, Er, dbf, dbr, phi, l1, stack, hi)
+        rows.append(row)
         per_sign.append(np.minimum(alone, joint))
         parts.append({"alone": alone, "joint": joint})
-        vertices.append(rows[-1][0] > 0)
+        vertices.append(row[0] > 0)
     per = np.maximum(np.maximum(per_sign[0], per_sign[1]), 0.0)
     per3 = per.reshape(Q2, Q2, c2)
     if K2.pool is not None:  # only the windows the pooling reads (floor mode)
@@ -193,10 +212,8 @@ def linear_bound(target: TargetCNN, pruned: PrunedCNN, D: int,
         read = per3
     bound = float(np.max(read)) if read.size else 0.0
     order = np.argsort(-per)[:8]
-    verts = []
-    for k in order:
-        sgn = 0 if per_sign[0][k] >= per_sign[1][k] else 1
-        verts.append(vertices[sgn][k].reshape(D, D, c0).astype(float))
+    verts = [vertices[0 if per_sign[0][k] >= per_sign[1][k] else 1][k].reshape(D, D, c0)
+             .astype(float) for k in order]
     return bound, {"per_output": per3, "per_sign": np.stack(per_sign), "parts": parts,
                    "rows": rows, "layer1": l1,
                    "vertices": verts, "worst_outputs": order,
