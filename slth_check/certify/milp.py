@@ -151,6 +151,33 @@ class _BigM:
         self.ubs.append(ub)
 
 
+def _output_choice(rows: list, lbs: list, ubs: list, Dm: np.ndarray, Db: np.ndarray,
+                   B: float, nvar: int) -> tuple[list, list, list]:
+    """The constraints of the MILP: the big-M rows, then ``t <= s_j (f_j - g_j) +
+    B (1 - w_js)`` for every output j and sign s (t at index ``nvar``, the one-hot w
+    after it), and ``sum w = 1``."""
+    m_out = Dm.shape[0]
+    t_idx, w0, total = nvar, nvar + 1, nvar + 1 + 2 * m_out
+    ext = lambda M: np.hstack([M, np.zeros((M.shape[0], total - nvar))])  # noqa: E731
+    A_all = [ext(np.array(rows))] if rows else []
+    lb_all, ub_all = list(lbs), list(ubs)
+    for j in range(m_out):
+        for k, sgn in enumerate((1.0, -1.0)):
+            row = np.zeros(total)  # t - s (Dm v) + B w <= s Db + B
+            row[:nvar] = -sgn * Dm[j]
+            row[t_idx] = 1.0
+            row[w0 + 2 * j + k] = B
+            A_all.append(row[None])
+            lb_all.append(-np.inf)
+            ub_all.append(sgn * Db[j] + B)
+    row = np.zeros(total)
+    row[w0:] = 1.0
+    A_all.append(row[None])
+    lb_all.append(1.0)
+    ub_all.append(1.0)
+    return A_all, lb_all, ub_all
+
+
 def milp_worst_case(target: TargetCNN, pruned: PrunedCNN, D: int, *, lower: float = 0.0,
                     time_limit: float | None = None, node_limit: int | None = 20_000,
                     order: np.ndarray | None = None) -> tuple[np.ndarray | None, float, dict]:
@@ -183,31 +210,13 @@ def milp_worst_case(target: TargetCNN, pruned: PrunedCNN, D: int, *, lower: floa
     fl, fh = plan[0][-1][5], plan[0][-1][6]
     gl, gh = plan[1][-1][5], plan[1][-1][6]
     B = 2.0 * float(np.max(np.maximum(fh - gl, gh - fl))) + 1.0
-    t_idx = nvar
-    w0 = nvar + 1
     total = nvar + 1 + 2 * m_out
-    ext = lambda M: np.hstack([M, np.zeros((M.shape[0], total - nvar))])  # noqa: E731
-    A_all = [ext(np.array(rows))] if rows else []
-    lb_all, ub_all = list(lbs), list(ubs)
-    for j in range(m_out):
-        for k, sgn in enumerate((1.0, -1.0)):
-            row = np.zeros(total)  # t - s (Dm v) + B w <= s Db + B
-            row[:nvar] = -sgn * Dm[j]
-            row[t_idx] = 1.0
-            row[w0 + 2 * j + k] = B
-            A_all.append(row[None])
-            lb_all.append(-np.inf)
-            ub_all.append(sgn * Db[j] + B)
-    row = np.zeros(total)
-    row[w0:] = 1.0
-    A_all.append(row[None])
-    lb_all.append(1.0)
-    ub_all.append(1.0)
+    A_all, lb_all, ub_all = _output_choice(rows, lbs, ubs, Dm, Db, B, nvar)
     integ = np.r_[integrality, 0, np.ones(2 * m_out)]
     blo = np.r_[vlo, lower, np.zeros(2 * m_out)]
     bhi = np.r_[vhi, B, np.ones(2 * m_out)]
     c = np.zeros(total)
-    c[t_idx] = -1.0
+    c[nvar] = -1.0  # maximise t
     opts: dict[str, Any] = {"disp": False, "mip_rel_gap": 1e-9}
     if time_limit is not None:
         opts["time_limit"] = float(time_limit)
