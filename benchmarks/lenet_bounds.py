@@ -32,7 +32,7 @@ from slth_check.certify.recursion import entrywise_bound, fractions_up, proof_bo
 from slth_check.certify.search import gradient_lower, linear_targets
 from slth_check.construction import build_network
 from slth_check.errors import InputError
-from slth_check.experiment.reproduce import lenet_conv
+from slth_check.experiment.lenet import lenet_conv
 from slth_check.fileio.bson import load_cnnslth
 from slth_check.fileio.datasets import artifacts_dir
 

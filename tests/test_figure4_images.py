@@ -60,8 +60,7 @@ def test_npz_images_in_0_1_or_uint8(tmp_path):
 
 @pytest.mark.skipif(ART is None, reason="the authors' files are absent")
 def test_the_maximum_over_images_equals_the_image_by_image_value(tmp_path):
-    from slth_check.experiment.lenet import figure4_error
-    from slth_check.experiment.reproduce import lenet_conv
+    from slth_check.experiment.lenet import figure4_error, lenet_conv
     from slth_check.fileio.bson import load_cnnslth
 
     imgs = np.random.default_rng(2).integers(0, 256, (5, 28, 28))

@@ -8,7 +8,8 @@ from itertools import combinations
 import numpy as np
 import pytest
 
-from slth_check.rss.sparsest import sparsest, sparsest_density, verify
+from slth_check.experiment.tickets import sparsest_density
+from slth_check.rss.sparsest import sparsest, verify
 
 
 def _brute_k(v, t, eps):

@@ -62,11 +62,11 @@ def _print_run(r: dict[str, Any], out: Path) -> None:
 
 def _sparsest(args: argparse.Namespace, n: int) -> dict[str, Any]:
     """The sparsest tickets within ``--sparsest EPS`` on the run's (scaled) targets and its
-    very samples (:func:`slth_check.rss.sparsest.sparsest_density`)."""
+    very samples (:func:`slth_check.experiment.tickets.sparsest_density`)."""
     import numpy as np
 
+    from slth_check.experiment.tickets import sparsest_density
     from slth_check.fileio.weights import read_weights
-    from slth_check.rss.sparsest import sparsest_density
 
     w = read_weights(args.weights, args.include or (), args.exclude or ())
     targets = []

@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from slth_check.experiment.lenet import lenet_conv
 from slth_check.fileio.bson import load_cnnslth
 from slth_check.progress import progress_iter
 
@@ -30,8 +31,6 @@ def figure4_on_images(artifacts: str | Path, images: np.ndarray, dataset: str,
                       progress: bool | None = None) -> list[dict[str, Any]]:
     """One row per n: the maximum over ``images`` of the per-image relative error, the
     authors' dataset-normalised maximum, and the image that attains the first."""
-    from slth_check.experiment.reproduce import lenet_conv
-
     art = Path(artifacts)
     f = lenet_conv(load_cnnslth(art / f"lenet5-{dataset}.bson"))
     gs = {n: lenet_conv(load_cnnslth(art / f"lenet5-{dataset}-RSS-n{n}-hInf.bson"))

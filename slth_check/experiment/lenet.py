@@ -13,8 +13,16 @@ import numpy as np
 
 from slth_check.certify import upper_bounds, worst_case
 from slth_check.construction import build_network
-from slth_check.network import TargetCNN
+from slth_check.network import ConvLayer, TargetCNN
 from slth_check.progress import progress_iter
+
+
+def lenet_conv(params: dict[str, np.ndarray]) -> TargetCNN:
+    """LeNet5's convolutional part in the paper's layout (output 7 x 7 x 16)."""
+    return TargetCNN([ConvLayer(params["conv1.weight"], params["conv1.bias"], padding="same",
+                                pool="max"),
+                      ConvLayer(params["conv2.weight"], params["conv2.bias"], padding="same",
+                                pool="max")], final_relu=True)
 
 
 def structured_inputs(rng: np.random.Generator, count: int) -> dict[str, np.ndarray]:
@@ -77,4 +85,4 @@ def construction_rows(target: TargetCNN, construction_ns: Sequence[int],
     return construction
 
 
-__all__ = ["construction_rows", "figure4_error", "structured_inputs"]
+__all__ = ["construction_rows", "figure4_error", "lenet_conv", "structured_inputs"]

@@ -41,13 +41,12 @@ from typing import Any
 import numpy as np
 
 from slth_check.experiment.approximate import solve_tensors
-from slth_check.experiment.lenet import construction_rows, structured_inputs
+from slth_check.experiment.lenet import construction_rows, lenet_conv, structured_inputs
 from slth_check.experiment.sampling import samples, tensor_key
 from slth_check.experiment.stored import compare_stored
 from slth_check.experiment.summary import relative_max_error
 from slth_check.fileio.bson import CONV_NAMES, load_cnnslth
 from slth_check.fileio.weights import read_weights
-from slth_check.network import ConvLayer, TargetCNN
 from slth_check.report import atomic_write
 
 DATASETS = ("MNIST", "FashionMNIST")
@@ -70,14 +69,6 @@ def unflatten(flat: np.ndarray, like: dict[str, np.ndarray]) -> dict[str, np.nda
         out[k] = flat[p:p + like[k].size].reshape(like[k].shape)
         p += like[k].size
     return out
-
-
-def lenet_conv(params: dict[str, np.ndarray]) -> TargetCNN:
-    """LeNet5's convolutional part in the paper's layout (output 7 x 7 x 16)."""
-    return TargetCNN([ConvLayer(params["conv1.weight"], params["conv1.bias"], padding="same",
-                                pool="max"),
-                      ConvLayer(params["conv2.weight"], params["conv2.bias"], padding="same",
-                                pool="max")], final_relu=True)
 
 
 #: Weights per task of the exact solves (2572 conv weights: about 20 tasks).
