@@ -108,6 +108,6 @@ def test_the_overall_line_says_holds_only_when_every_outcome_holds():
         return {"claims": [{"verdicts": {**base, **v}, "expected_violations": 1}]}
 
     assert overall_line(rep(), []).startswith("overall: holds (")
-    assert overall_line(rep(unknown=1), []).startswith("overall: unknown (")
-    assert overall_line(rep(hypotheses_unmet=2), []).startswith("overall: unknown (")
+    assert overall_line(rep(unknown=1), []).startswith("overall: no violation found (")
+    assert overall_line(rep(hypotheses_unmet=2), []).startswith("overall: no violation found (")
     assert overall_line(rep(), [{"expected": False}]).startswith("overall: violated (")

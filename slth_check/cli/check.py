@@ -17,12 +17,14 @@ CLAIM_IDS = ("definition1", "proposition1", "rss", "lemma3", "lueker", "lemma1",
 
 
 def overall_line(report: dict[str, Any], unexpected: list) -> str:
-    """One line: ``violated`` with an unexpected violation; ``holds`` only when every
-    outcome holds (expected violations of negative controls aside); else ``unknown``."""
+    """One line: ``violated`` with an unexpected violation (exit 1); ``holds`` only when
+    every outcome holds (expected violations of negative controls aside); otherwise ``no
+    violation found``, with the unknown outcomes counted (sampled or statistical evidence,
+    or a limit reached: never a "holds")."""
     total = {k: sum(c["verdicts"][k] for c in report["claims"])
              for k in ("holds", "unknown", "hypotheses_unmet")}
     expected = sum(c["expected_violations"] for c in report["claims"])
-    verdict = "violated" if unexpected else "unknown" if total["unknown"] or \
+    verdict = "violated" if unexpected else "no violation found" if total["unknown"] or \
         total["hypotheses_unmet"] else "holds"
     return (f"overall: {verdict} ({len(report['claims'])} claims: {total['holds']} outcomes "
             f"hold, {total['unknown']} unknown, {total['hypotheses_unmet']} hypotheses unmet, "
