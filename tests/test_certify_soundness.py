@@ -77,18 +77,18 @@ def test_bias_only_network_upper_bound_is_sound():
 
 
 def test_lower_above_upper_is_an_internal_error(monkeypatch):
-    import slth_check.certify as certify
+    import slth_check.certify.certificate as certificate
 
     f = TargetCNN([ConvLayer(np.zeros((1, 1, 1, 1)), pool="max")])
     g = PrunedCNN([cancelling_layer("max")])
-    real = certify.upper_bounds
+    real = certificate.upper_bounds
 
     def halved(*a, **k):
         out = real(*a, **k)
         return {**out, "interval_bound": 0.5, "entrywise_bound": 0.5,
                 "proof_bound_exact": Fraction(1, 2)}
 
-    monkeypatch.setattr(certify, "upper_bounds", halved)
+    monkeypatch.setattr(certificate, "upper_bounds", halved)
     with pytest.raises(CertificationError,
                        match="^the certified upper bound .* lies below the exactly replayed"):
         sup_error(f, g, D=2)

@@ -74,8 +74,8 @@ def test_replay_of_a_violation(tmp_path):
     import numpy as np
 
     from slth_check.claims.definition1 import ConvInstance, Definition1
+    from slth_check.fileio.witnesses import save_witness
     from slth_check.replay import replay
-    from slth_check.report import save_witness
 
     wrong = lambda K, X, padding="paper", stride=1: np.zeros((3, 3, 1))  # noqa: E731
     out = Definition1(wrong).check(ConvInstance(np.ones((2, 2, 1, 1)), np.ones((3, 3, 1))))
@@ -89,7 +89,7 @@ def test_replay_of_a_violation(tmp_path):
 
 
 def test_interrupted_run_leaves_no_complete_report(tmp_path, monkeypatch):
-    import slth_check.report as report
+    import slth_check.report.document as report
     import slth_check.runner as runner
 
     def boom(*a, **k):
@@ -103,7 +103,7 @@ def test_interrupted_run_leaves_no_complete_report(tmp_path, monkeypatch):
 
 
 def test_atomic_write_cleans_up_on_failure(tmp_path):
-    from slth_check.report import atomic_write
+    from slth_check.fileio.files import atomic_write
 
     target = tmp_path / "f.json"
     atomic_write(target, "old")

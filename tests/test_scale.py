@@ -280,7 +280,7 @@ def test_status_codes_round_trip():
 
 
 def test_default_chunks_per_worker():
-    from slth_check.rss import chunk_bounds, chunk_rows
+    from slth_check.rss.dispatch import chunk_bounds, chunk_rows
 
     for m, n, w, lo, hi in ((2572, 30, 2, 8, 16), (397_000, 21, 2, 16, 16),
                             (10, 4, 2, 2, 2), (1, 30, 4, 1, 1), (5000, 21, 2, 2, 4)):

@@ -87,8 +87,7 @@ def _cmd_approximate(args: argparse.Namespace) -> int:
     from slth_check.errors import UsageError
     from slth_check.experiment.approximate import approximate
     from slth_check.experiment.summary import figure3_table
-    from slth_check.fileio.files import ensure_writable_dir
-    from slth_check.report import atomic_write
+    from slth_check.fileio.files import atomic_write, ensure_writable_dir
     from slth_check.rss.executors import check_scheduler, check_workers
 
     check_scheduler(args.scheduler)

@@ -15,7 +15,7 @@ def _report(v, json_path: str | None, junit_path: str | None = None,
             what: str | None = None) -> int:  # v: a validate.Verdict
     """Print a verdict, write its JSON (``--json -``: JSON alone on stdout), return its code."""
 
-    from slth_check.report import atomic_write
+    from slth_check.fileio.files import atomic_write
 
     human = sys.stderr if json_path == "-" else sys.stdout
     print(f"{v.verdict}: {v.message}", file=human)

@@ -46,8 +46,8 @@ from slth_check.experiment.sampling import samples, tensor_key
 from slth_check.experiment.stored import compare_stored
 from slth_check.experiment.summary import relative_max_error
 from slth_check.fileio.bson import CONV_NAMES, load_cnnslth
+from slth_check.fileio.files import atomic_write
 from slth_check.fileio.weights import read_weights
-from slth_check.report import atomic_write
 
 DATASETS = ("MNIST", "FashionMNIST")
 NS = (5, 10, 15, 20, 25, 30)

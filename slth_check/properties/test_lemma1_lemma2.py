@@ -13,8 +13,8 @@ from slth_check.claims.controls import negative_controls
 from slth_check.claims.layer import build_instance
 from slth_check.claims.lemma1 import Lemma1
 from slth_check.claims.lemma2 import LayerInstance, Lemma2, failure_summary
+from slth_check.fileio.witnesses import save_witness
 from slth_check.replay import replay
-from slth_check.report import save_witness
 from slth_check.testing.assertions import assert_not_violated, assert_violated
 from slth_check.testing.strategies import class_kernels
 

@@ -28,9 +28,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from slth_check.rss import solve_many, solve_mitm_row
+from slth_check.rss import solve_many
 from slth_check.rss.batch import solve_batch
 from slth_check.rss.compiled import AVAILABLE as NUMBA
+from slth_check.rss.dispatch import solve_mitm_row
 
 KERNELS = ["numpy", pytest.param("numba", marks=pytest.mark.skipif(
     not NUMBA, reason="numba is not installed (extra 'fast')"))]
