@@ -10,7 +10,6 @@ the package (as pytest does for its plugin) costs nothing until they are used.
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING, Any
 
 #: The one source of the version (pyproject.toml reads it from here).
@@ -36,9 +35,26 @@ __all__ = [
 ]
 
 
+def _module(name: str) -> Any:
+    """The submodule ``name`` of :data:`_EXPORTS`, imported on first use."""
+    if name == "arithmetic":
+        from slth_check import arithmetic as module
+    elif name == "claims":
+        from slth_check import claims as module
+    elif name == "conv":
+        from slth_check import conv as module
+    elif name == "network":
+        from slth_check import network as module
+    elif name == "pruned":
+        from slth_check import pruned as module
+    else:
+        from slth_check import tensors as module
+    return module
+
+
 def __getattr__(name: str) -> Any:
     if name in _EXPORTS:
-        value = getattr(importlib.import_module(f".{_EXPORTS[name]}", __name__), name)
+        value = getattr(_module(_EXPORTS[name]), name)
         globals()[name] = value
         return value
     raise AttributeError(f"module 'slth_check' has no attribute {name!r}")

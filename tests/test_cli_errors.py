@@ -424,13 +424,14 @@ def _gone(pid: int) -> bool:
 
 def test_ctrl_c_stops_the_shared_worker_processes(monkeypatch, capsys):
     """Ctrl-C during a bulk RSS job: exit 130 at once, not after the running chunks."""
+    import multiprocessing
     import time
 
     from slth_check.rss import executors
 
     pool = executors.shared_process_pool(2)
     pool.submit(time.sleep, 120)  # a chunk that would hold the exit for two minutes
-    procs = list(pool._processes.values())
+    procs = multiprocessing.active_children()
     assert procs
 
     def interrupted(args):
@@ -447,7 +448,7 @@ def test_ctrl_c_stops_the_shared_worker_processes(monkeypatch, capsys):
         while time.monotonic() < deadline and not all(_gone(p.pid) for p in procs):
             time.sleep(0.05)
         assert all(_gone(p.pid) for p in procs)
-        assert pool not in executors._pools.values()
+        assert executors.shared_process_pool(2) is not pool  # forgotten: a new one is made
     finally:
         for p in procs:
             if p.is_alive():

@@ -27,7 +27,7 @@ from slth_check.claims.lueker import Lueker
 from slth_check.figures import claims as claim_figures
 from slth_check.figures import paper as paper_figures
 from slth_check.figures.common import CATEGORIES, pyplot
-from slth_check.figures.report import tightness_figure, write_figures
+from slth_check.figures.report import draw_claim_figures, tightness_figure, write_figures
 from slth_check.report import ClaimRecord, build_report, to_markdown
 from slth_check.report.html import html_document
 
@@ -109,7 +109,7 @@ def test_calibration_plot_shows_C_and_names_each_configuration(tmp_path: Path) -
           for v in line.get_ydata()]
     assert ys == [2.0]
     # through the claim: the PNG and its caption
-    out = Calibration().figures({"rows": ROWS}, [], tmp_path)
+    out = draw_claim_figures(Calibration(), {"rows": ROWS}, [], tmp_path)
     assert out[0][0] == "figures/calibration.png" and (tmp_path / "calibration.png").is_file()
     assert "C = 17" in out[0][1]
 
@@ -162,7 +162,7 @@ def test_lemma_figures_through_the_claim(tmp_path: Path) -> None:
                                         "cp99": [0.0, 0.65]},
                                 "0.2": {"failures": 1, "draws": 5, "rate": 0.2,
                                         "cp99": [0.001, 0.81]}}}
-    out = Lemma2().figures(summary, outs, tmp_path)
+    out = draw_claim_figures(Lemma2(), summary, outs, tmp_path)
     assert [p for p, _ in out] == ["figures/lemma2-error-vs-n.png",
                                    "figures/lemma2-failure-rate.png"]
     fig = claim_figures.failure_rate(summary["failure_rate"], title="t")
@@ -338,7 +338,7 @@ def test_theorem1_bracket_absolute_with_eps_and_verdicts(tmp_path: Path) -> None
                     extra={"lower": 0.0, "sizes": dict(sizes, ell=3, n=[5, 6, 7])}),
             Outcome("theorem1", "holds", Fraction(1, 10), Fraction(1, 5), method="interval",
                     extra={"proof": True})]  # a proof step: not an instance, not drawn
-    assert [p for p, _ in Theorem1().figures({}, outs, tmp_path)] == [
+    assert [p for p, _ in draw_claim_figures(Theorem1(), {}, outs, tmp_path)] == [
         "figures/theorem1-bracket.png"]
     items = [("a", 1e-9, 1e-8, 0.2, "holds"), ("b", 0.0, 3.0, 0.3, "unknown")]
     (ax,) = claim_figures.error_bracket(items, title="t").axes

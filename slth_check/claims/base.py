@@ -13,7 +13,6 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
-from pathlib import Path
 from typing import Any, Literal, get_args
 
 import numpy as np
@@ -126,6 +125,26 @@ class AuditEntry:
         return dict(self.__dict__)
 
 
+
+def category(verdict: str, expected: bool = False) -> str:
+    """The category of an outcome in tables and figures: its verdict, or
+    ``expected violation`` (a negative control that is violated, as it must be)."""
+    return "expected violation" if verdict == "violated" and expected else verdict
+
+
+@dataclass(frozen=True)
+class FigureData:
+    """One figure of a claim, as data: ``kind`` names the drawing function of
+    :mod:`slth_check.figures.claims`, called as ``kind(*args, **kwargs)``; the PNG is
+    written as ``figures/<name>.png`` with ``caption`` under it in the report."""
+
+    kind: str
+    name: str
+    caption: str
+    args: tuple = ()
+    kwargs: dict = field(default_factory=dict)
+
+
 class Claim:
     """Base class: subclasses set ``id`` and ``statement`` and implement ``check``."""
 
@@ -158,10 +177,10 @@ class Claim:
         run's ``outcomes`` only: a claim keeps no state between calls."""
         return {}
 
-    def figures(self, summary: dict[str, Any], outcomes: Sequence[Outcome],
-                fig_dir: Path) -> list[tuple[str, str]]:
-        """Draw this claim's own figures into ``fig_dir``; returns ``(path, caption)``
-        pairs (paths relative to the report folder)."""
+    def figure_data(self, summary: dict[str, Any],
+                    outcomes: Sequence[Outcome]) -> list[FigureData]:
+        """The data of this claim's own figures (drawn by :mod:`slth_check.figures`;
+        a claim never draws)."""
         return []
 
     def replay(self, arrays: dict[str, np.ndarray], meta: dict[str, Any]) -> Outcome:

@@ -22,18 +22,15 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Executor
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 from scipy import stats
 
 from slth_check.certify import layer_sup_error
-from slth_check.claims.base import Claim, Outcome
+from slth_check.claims.base import Claim, FigureData, Outcome
 from slth_check.claims.layer import CALIBRATED_C
 from slth_check.construction import build_layer
-from slth_check.figures import claims as claim_figures
-from slth_check.figures.common import save_png
 from slth_check.network import scale_into_class
 
 CONFIGS = {
@@ -123,18 +120,16 @@ class Calibration(Claim):
                       extra={"proof": True, "rows": rows})
         yield out
 
-    def figures(self, summary: dict[str, Any], outcomes: Sequence[Outcome],
-                fig_dir: Path) -> list[tuple[str, str]]:
+    def figure_data(self, summary: dict[str, Any],
+                    outcomes: Sequence[Outcome]) -> list[FigureData]:
         """Per configuration (d, c0, c1, eps) the calibrated C with its 95 % CI, and the
         default ``CALIBRATED_C`` as a labelled line."""
-        fig = claim_figures.calibration(summary.get("rows") or [], C=CALIBRATED_C,
-                                        n_max=N1_MAX)
-        if fig is None:
-            return []
-        return [(save_png(fig, fig_dir / "calibration.png"),
-                 f"The C each configuration (d, c0, c1, eps) needs, with its 95% confidence "
+        return [FigureData(
+            "calibration", "calibration",
+            f"The C each configuration (d, c0, c1, eps) needs, with its 95% confidence "
                  f"interval; every point below the red line C = {CALIBRATED_C:g} is covered "
-                 f"by the library's default.")]
+            f"by the library's default.",
+            (summary.get("rows") or [],), {"C": CALIBRATED_C, "n_max": N1_MAX})]
 
     def summary(self, outcomes: Sequence[Outcome], rng: np.random.Generator,
                 profile: str) -> dict[str, Any]:

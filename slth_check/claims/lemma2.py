@@ -20,19 +20,16 @@ from concurrent.futures import Executor
 from dataclasses import dataclass
 from fractions import Fraction
 from functools import partial
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 from scipy import stats
 
 from slth_check.certify import exact_error
-from slth_check.claims.base import Claim, Outcome, compare_or_unknown
+from slth_check.claims.base import Claim, FigureData, Outcome, category, compare_or_unknown
 from slth_check.claims.controls import negative_controls
 from slth_check.claims.layer import CALIBRATED_C, build_instance, layer_error
 from slth_check.construction import required_n
-from slth_check.figures import claims as claim_figures
-from slth_check.figures.common import category, save_png
 from slth_check.fileio.networks import networks_from_arrays
 from slth_check.network import TargetCNN, class_F_unmet, scale_into_class
 from slth_check.proofs import outcome_fields
@@ -123,28 +120,25 @@ class Lemma2(Claim):
                         if st["confirmed"] else st["verdict"]) + " |")
         return {"failure_rate": fs, "study": st, "C": CALIBRATED_C, "table": "\n".join(lines)}
 
-    def figures(self, summary: dict[str, Any], outcomes: Sequence[Outcome],
-                fig_dir: Path) -> list[tuple[str, str]]:
+    def figure_data(self, summary: dict[str, Any],
+                    outcomes: Sequence[Outcome]) -> list[FigureData]:
         """The certified sup error of each draw against its n (one panel per eps, eps
         as the bound) and the failure rate over draws against eps."""
         pts = [(o.extra["n"], None if o.observed is None else float(o.observed),
                 o.extra["eps"], category(o.verdict, o.expected))
                for o in outcomes if "n" in o.extra]
-        out = []
-        fig = claim_figures.error_vs_n(pts, C=CALIBRATED_C,
-                                       title=f"{self.id}: certified error of each draw")
-        if fig is not None:
-            out.append((save_png(fig, fig_dir / f"{self.id}-error-vs-n.png"),
-                        f"Certified sup error of each {self.id} draw against its n, one panel "
+        return [
+            FigureData("error_vs_n", f"{self.id}-error-vs-n",
+                       f"Certified sup error of each {self.id} draw against its n, one panel "
                         "per eps: a point on or above the red line eps is a failed draw "
-                        "(verdict unknown, allowed with probability eps)."))
-        fig = claim_figures.failure_rate(summary.get("failure_rate", {}),
-                                         title=f"{self.id}: failure rate against eps")
-        if fig is not None:
-            out.append((save_png(fig, fig_dir / f"{self.id}-failure-rate.png"),
-                        "Failure rate of the construction over the draws at each eps with its "
-                        "99% Clopper-Pearson interval; the lemma allows at most eps (red)."))
-        return out
+                       "(verdict unknown, allowed with probability eps).", (pts,),
+                       {"C": CALIBRATED_C, "title": f"{self.id}: certified error of each draw"}),
+            FigureData("failure_rate", f"{self.id}-failure-rate",
+                       "Failure rate of the construction over the draws at each eps with its "
+                       "99% Clopper-Pearson interval; the lemma allows at most eps (red).",
+                       (summary.get("failure_rate", {}),),
+                       {"title": f"{self.id}: failure rate against eps"}),
+        ]
 
     def instances(self, rng: np.random.Generator, profile: str) -> Iterator[Any]:
         count = {"ci": 40, "dev": 150, "thorough": 1000}.get(profile, 40)

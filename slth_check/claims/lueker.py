@@ -14,16 +14,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from fractions import Fraction
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 from scipy import stats
 
-from slth_check.claims.base import AuditEntry, Claim, Outcome
+from slth_check.claims.base import AuditEntry, Claim, FigureData, Outcome
 from slth_check.distributions import PARTIAL_MEANS, sample
-from slth_check.figures import claims as claim_figures
-from slth_check.figures.common import save_png
 from slth_check.rss.exact import subset_sums
 
 XI = Fraction(1, 32)
@@ -128,16 +125,14 @@ class Lueker(Claim):
                     "[-1,1] = the range Lemma 1 needs.")
         return {"study": res, "table": "\n".join(rows)}
 
-    def figures(self, summary: dict[str, Any], outcomes: Sequence[Outcome],
-                fig_dir: Path) -> list[tuple[str, str]]:
+    def figure_data(self, summary: dict[str, Any],
+                    outcomes: Sequence[Outcome]) -> list[FigureData]:
         """The mean exact subset-sum gap against n per law and interval, with its fit."""
-        fig = claim_figures.gap_decay(summary.get("study") or {})
-        if fig is None:
-            return []
-        return [(save_png(fig, fig_dir / "lueker-gap.png"),
-                 "Lueker's decay: the mean exact subset-sum gap against n for each law and "
+        return [FigureData(
+            "gap_decay", "lueker-gap",
+            "Lueker's decay: the mean exact subset-sum gap against n for each law and "
                  "interval, with the fitted a exp(-b n); b > 0 supports the decay (evidence, "
-                 "not proof).")]
+            "not proof).", (summary.get("study") or {},))]
 
     def audit(self) -> list[AuditEntry]:
         return lemma1_audit()

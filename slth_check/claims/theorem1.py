@@ -15,7 +15,6 @@ import math
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
-from pathlib import Path
 from typing import Any
 
 import mpmath
@@ -23,13 +22,11 @@ import numpy as np
 
 from slth_check.arithmetic import interval_to_fractions
 from slth_check.certify import CertificationError, exact_error, proof_bound, search_lower, sup_error
-from slth_check.claims.base import Claim, Outcome, compare, compare_or_unknown
+from slth_check.claims.base import Claim, FigureData, Outcome, category, compare, compare_or_unknown
 from slth_check.claims.controls import shrink_input
 from slth_check.claims.layer import CALIBRATED_C
 from slth_check.claims.lemma2 import replay_network
 from slth_check.construction import build_network, required_n
-from slth_check.figures import claims as claim_figures
-from slth_check.figures.common import category, save_png
 from slth_check.fileio.networks import network_arrays, networks_from_arrays
 from slth_check.network import TargetCNN, scale_into_class
 from slth_check.proofs import outcome_fields
@@ -172,22 +169,20 @@ class Theorem1(Claim):
                                             arrays[f"T{i}"]) for i in range(ell)])
         return replay_network(self.id, target, pruned, arrays["X"], meta)
 
-    def figures(self, summary: dict[str, Any], outcomes: Sequence[Outcome],
-                fig_dir: Path) -> list[tuple[str, str]]:
+    def figure_data(self, summary: dict[str, Any],
+                    outcomes: Sequence[Outcome]) -> list[FigureData]:
         """Per instance the certified bracket of the sup error against its eps."""
         items = [(f"l={o.extra['sizes']['ell']}\nn={o.extra['sizes']['n']}",
                   o.extra["lower"], float(o.observed), float(o.bound),
                   category(o.verdict, o.expected))
                  for o in outcomes if "lower" in o.extra and "sizes" in o.extra
                  and o.observed is not None and o.bound is not None]
-        fig = claim_figures.error_bracket(items, title=f"{self.id}: certified sup error "
-                                                       "of each pruned network")
-        if fig is None:
-            return []
-        return [(save_png(fig, fig_dir / f"{self.id}-bracket.png"),
-                 "The sup error of each pruned random network lies in its bracket (exact "
+        return [FigureData(
+            "error_bracket", f"{self.id}-bracket",
+            "The sup error of each pruned random network lies in its bracket (exact "
                  "lower bound from a replayed input, certified upper bound); the instance "
-                 "holds when the bracket ends below its eps (red).")]
+            "holds when the bracket ends below its eps (red).", (items,),
+            {"title": f"{self.id}: certified sup error of each pruned network"})]
 
     def summary(self, outcomes: Sequence[Outcome], rng: np.random.Generator,
                 profile: str) -> dict[str, Any]:

@@ -20,7 +20,7 @@ Each returns a matplotlib figure (the caller saves it with
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -210,3 +210,10 @@ def gap_decay(study: dict[str, dict[str, Any]]) -> Any | None:
     ax.legend(fontsize=7)
     fig.tight_layout()
     return fig
+
+
+#: The drawing function of each :class:`~slth_check.claims.base.FigureData` kind.
+DRAWERS: dict[str, Callable[..., Any]] = {
+    "calibration": calibration, "error_bracket": error_bracket, "error_vs_n": error_vs_n,
+    "failure_rate": failure_rate, "gap_decay": gap_decay,
+}

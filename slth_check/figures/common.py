@@ -18,7 +18,7 @@ from typing import Any
 
 from slth_check.fileio.files import atomic_write
 
-__all__ = ["CATEGORIES", "VerdictStyle", "category", "config_label", "plain_log_ticks",
+__all__ = ["CATEGORIES", "VerdictStyle", "config_label", "plain_log_ticks",
            "pyplot", "reference_line", "save_png"]
 
 
@@ -60,11 +60,6 @@ CATEGORIES: dict[str, VerdictStyle] = {
                                        "#5e3c99", "^"),
     "hypotheses_unmet": VerdictStyle("hypotheses unmet", "#878787", "."),
 }
-
-
-def category(verdict: str, expected: bool = False) -> str:
-    """The drawing category of an outcome: its verdict, or ``expected violation``."""
-    return "expected violation" if verdict == "violated" and expected else verdict
 
 
 def reference_line(ax: Any, value: float, text: str, *, color: str = "k",

@@ -17,8 +17,9 @@ from typing import Any
 
 import numpy as np
 
-from slth_check.claims.base import Outcome
-from slth_check.figures.common import CATEGORIES, category, pyplot, reference_line, save_png
+from slth_check.claims.base import Claim, Outcome, category
+from slth_check.figures import claims as claim_figures
+from slth_check.figures.common import CATEGORIES, pyplot, reference_line, save_png
 
 __all__ = ["RATIO_MEANING", "pyplot", "save_png", "tightness_figure", "write_figures"]
 
@@ -130,6 +131,19 @@ def _caption(claim_id: str, outcomes: Sequence[Outcome]) -> str:
     return text
 
 
+def draw_claim_figures(claim: Claim, summary: dict[str, Any], outcomes: Sequence[Outcome],
+                       fig_dir: Path) -> list[tuple[str, str]]:
+    """Draw a claim's own figures from its :meth:`~slth_check.claims.base.Claim.figure_data`
+    into ``fig_dir``; returns ``(path, caption)`` pairs (paths relative to the report
+    folder).  A figure with nothing to draw is left out."""
+    pairs = []
+    for spec in claim.figure_data(summary, outcomes):
+        fig = claim_figures.DRAWERS[spec.kind](*spec.args, **spec.kwargs)
+        if fig is not None:
+            pairs.append((save_png(fig, Path(fig_dir) / f"{spec.name}.png"), spec.caption))
+    return pairs
+
+
 def write_figures(report: dict[str, Any], records: list, out_dir: Path) -> list[str]:
     """Per claim the tightness figure and the claim's own figures (the RSS gap fit, the
     certified error against n, the calibration of C); each claim's entry of
@@ -146,7 +160,7 @@ def write_figures(report: dict[str, Any], records: list, out_dir: Path) -> list[
         if fig is not None:
             pairs.append((save_png(fig, fig_dir / f"{cid}-ratios.png"),
                           _caption(cid, rec.outcomes)))
-        pairs += rec.claim.figures(entry.get("summary", {}), rec.outcomes, fig_dir)
+        pairs += draw_claim_figures(rec.claim, entry.get("summary", {}), rec.outcomes, fig_dir)
         entry["figures"] = [{"path": p, "caption": c} for p, c in pairs]
         written += [p for p, _ in pairs]
     return written

@@ -25,6 +25,7 @@ chunking runs it.
 from __future__ import annotations
 
 import atexit
+import multiprocessing
 import os
 import threading
 from collections.abc import Callable, Iterator
@@ -98,7 +99,7 @@ def shared_process_pool(workers: int) -> ProcessPoolExecutor:
     workers = check_workers(workers)
     with _lock:
         pool = _pools.get(workers)
-        if pool is not None and getattr(pool, "_broken", False):
+        if pool is not None and _is_broken(pool):
             pool.shutdown(wait=False, cancel_futures=True)
             pool = None
         if pool is None:
@@ -107,15 +108,27 @@ def shared_process_pool(workers: int) -> ProcessPoolExecutor:
         return pool
 
 
+def _is_broken(pool: ProcessPoolExecutor) -> bool:
+    """Whether a pool can no longer take work (a worker died): ``submit`` says so."""
+    try:
+        pool.submit(int)
+    except BrokenProcessPool:
+        return True
+    return False
+
+
 def kill_process_pools() -> None:
-    """Forget every shared pool, cancel what is queued and SIGKILL its workers (after
-    Ctrl-C: a forked worker may have inherited a SIGTERM handler, and waiting for its
-    chunk would take minutes)."""
-    for pool in list(_pools.values()):
-        procs = list((getattr(pool, "_processes", None) or {}).values())
-        discard_process_pool(pool)
-        for proc in procs:
-            proc.kill()
+    """Forget every shared pool, cancel what is queued and SIGKILL every worker process
+    this process started (after Ctrl-C: a forked worker may have inherited a SIGTERM
+    handler, and waiting for its chunk would take minutes).  The workers are found with
+    :func:`multiprocessing.active_children`, which also covers a validation sandbox."""
+    with _lock:
+        pools = list(_pools.values())
+        _pools.clear()
+    for pool in pools:
+        pool.shutdown(wait=False, cancel_futures=True)
+    for proc in multiprocessing.active_children():
+        proc.kill()
 
 
 def discard_process_pool(pool: Executor) -> None:
