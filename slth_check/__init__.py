@@ -38,18 +38,28 @@ __all__ = [
 def _module(name: str) -> Any:
     """The submodule ``name`` of :data:`_EXPORTS`, imported on first use."""
     if name == "arithmetic":
-        from slth_check import arithmetic as module
-    elif name == "claims":
-        from slth_check import claims as module
-    elif name == "conv":
-        from slth_check import conv as module
-    elif name == "network":
-        from slth_check import network as module
-    elif name == "pruned":
-        from slth_check import pruned as module
-    else:
-        from slth_check import tensors as module
-    return module
+        from slth_check import arithmetic
+
+        return arithmetic
+    if name == "claims":
+        from slth_check import claims
+
+        return claims
+    if name == "conv":
+        from slth_check import conv
+
+        return conv
+    if name == "network":
+        from slth_check import network
+
+        return network
+    if name == "pruned":
+        from slth_check import pruned
+
+        return pruned
+    from slth_check import tensors
+
+    return tensors
 
 
 def __getattr__(name: str) -> Any:

@@ -5,20 +5,36 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import numpy as np
 
 from slth_check.errors import InputError
 from slth_check.fileio.files import atomic_write, load_npz, npz_bytes
 
-if TYPE_CHECKING:
-    from slth_check.claims.base import Outcome
+__all__ = ["NamedEntries", "WitnessSource", "load_witness", "save_witness"]
 
-__all__ = ["NamedEntries", "load_witness", "save_witness"]
 
-def save_witness(directory: Path, name: str, outcome: Outcome) -> str | None:
+class WitnessSource(Protocol):
+    """What :func:`save_witness` reads of an outcome
+    (:class:`slth_check.claims.base.Outcome` has it)."""
+
+    @property
+    def claim(self) -> str: ...
+    @property
+    def verdict(self) -> str: ...
+    @property
+    def detail(self) -> str: ...
+    @property
+    def expected(self) -> bool: ...
+    @property
+    def witness(self) -> Mapping[str, Any] | None: ...
+    @property
+    def extra(self) -> Mapping[str, Any]: ...
+
+def save_witness(directory: Path, name: str, outcome: WitnessSource) -> str | None:
     """Save an outcome's witness arrays as .npz (atomically); returns the relative path."""
     if not outcome.witness:
         return None
@@ -32,6 +48,7 @@ def save_witness(directory: Path, name: str, outcome: Outcome) -> str | None:
     arrays["meta"] = np.array(json.dumps(meta))
     atomic_write(directory / f"{name}.npz", npz_bytes(arrays))
     return f"witnesses/{name}.npz"
+
 
 class NamedEntries(dict):
     """A witness's arrays or metadata: a missing key names itself and the claim."""
