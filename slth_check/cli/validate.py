@@ -11,50 +11,52 @@ from typing import Any
 from slth_check.cli.json_stdout import emit_json
 
 
-def _report(v, json_path: str | None, junit_path: str | None = None,
-            what: str | None = None) -> int:  # v: a validate.Verdict
-    """Print a verdict, write its JSON (``--json -``: JSON alone on stdout), return its code."""
-
+def _report(args: argparse.Namespace, v: Any) -> int:  # v: a validate.Verdict
+    """Print a verdict, write its JSON (``--json -``: JSON alone on stdout) and JUnit
+    (``--junit``) where asked, return its exit code."""
     from slth_check.fileio.files import atomic_write
 
-    human = sys.stderr if json_path == "-" else sys.stdout
+    human = sys.stderr if args.json == "-" else sys.stdout
     print(f"{v.verdict}: {v.message}", file=human)
     if v.diagnosis:
         print("diagnosis: " + "; ".join(v.diagnosis), file=human)
     if v.reproducer:
         print("reproducer:\n" + v.reproducer, file=human)
-    if json_path == "-":
+    if args.json == "-":
         emit_json(v.to_json())
-    elif json_path:
-        atomic_write(Path(json_path), json.dumps(v.to_json(), indent=2))
-    if junit_path:
+    elif args.json:
+        atomic_write(Path(args.json), json.dumps(v.to_json(), indent=2))
+    if getattr(args, "junit", None):
         from slth_check.report.junit import write_validate_junit
 
-        write_validate_junit(v, junit_path, what or "validate")
+        write_validate_junit(v, args.junit, args.what)
     return v.exit_code
 
 
-def _cmd_validate(args: argparse.Namespace) -> int:
+def _verdict(args: argparse.Namespace) -> Any:
+    """Run the validator ``args.what`` names with the parsed options; its Verdict."""
     if args.what == "conv2d":
         from slth_check.validate.conv2d.core import validate_conv2d
 
-        v = validate_conv2d(args.impl, layout=args.layout, op=args.op, padding=args.padding,
-                            max_examples=args.max_examples, rtol=args.rtol,
-                            precision=args.precision, max_d=args.max_d, max_D=args.max_D,
-                            max_channels=args.max_channels, max_batch=args.max_batch,
-                            max_abs=args.max_abs, timeout=args.timeout, stride=args.stride,
-                            seed=args.seed)
-    elif args.what == "rss":
+        return validate_conv2d(args.impl, layout=args.layout, op=args.op, padding=args.padding,
+                               max_examples=args.max_examples, rtol=args.rtol,
+                               precision=args.precision, max_d=args.max_d, max_D=args.max_D,
+                               max_channels=args.max_channels, max_batch=args.max_batch,
+                               max_abs=args.max_abs, timeout=args.timeout, stride=args.stride,
+                               seed=args.seed)
+    if args.what == "rss":
         from slth_check.validate.rss.core import validate_rss
 
-        v = validate_rss(args.impl, claims_optimal=args.claims_optimal, max_n=args.max_n,
-                         max_examples=args.max_examples, max_abs=args.max_abs,
-                         timeout=args.timeout, seed=args.seed)
-    else:
-        from slth_check.validate.pruned import validate_pruned
+        return validate_rss(args.impl, claims_optimal=args.claims_optimal, max_n=args.max_n,
+                            max_examples=args.max_examples, max_abs=args.max_abs,
+                            timeout=args.timeout, seed=args.seed)
+    from slth_check.validate.pruned import validate_pruned
 
-        v = validate_pruned(args.target, args.random, args.masks, eps=args.eps, D=args.D)
-    return _report(v, args.json, getattr(args, "junit", None), args.what)
+    return validate_pruned(args.target, args.random, args.masks, eps=args.eps, D=args.D)
+
+
+def _cmd_validate(args: argparse.Namespace) -> int:
+    return _report(args, _verdict(args))
 
 
 def _conv2d_parser(vs: Any) -> Any:
