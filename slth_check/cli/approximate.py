@@ -140,7 +140,7 @@ def register(sub: Any) -> None:  # argparse's subparsers action (a private type)
                    help=f"the paper's Figure 3: --n {','.join(map(str, FIGURE3_NS))}; on the "
                         "authors' LeNet5 .bson (with --include 'conv*' --scale none) their "
                         "stored results stand beside the exact optimum")
-    a.add_argument("--seed", type=int, default=0)
+    a.add_argument("--seed", type=int, default=0, help="seed of the sample stream (default 0)")
     a.add_argument("--out", required=True, help="output folder")
     a.add_argument("--resume", action="store_true",
                    help="finish the run in --out (after a crash or kill)")

@@ -56,39 +56,6 @@ def _one_line(text: object) -> str:
 
 
 #: Help of the options defined without one, by (sub-command path, destination).
-_HELP = {
-    ("replay", "witness"): "a witness .npz written by slth-check check (witnesses/ folder)",
-    ("approximate", "seed"): "seed of the sample stream (default 0)",
-    ("validate conv2d", "layout"): "array layout handed to the implementation: paper "
-                                   "(d,d,c0,c1)/(N,D,D,c0) or torch (OIHW/NCHW)",
-    ("validate conv2d", "op"): "what the implementation computes: convolution "
-                               "(Definition 1) or cross-correlation (PyTorch)",
-    ("validate conv2d", "padding"): "padding mode the implementation implements",
-    ("validate conv2d", "max_examples"): "generated cases before declaring consistency",
-    ("validate conv2d", "json"): "also write the verdict as JSON to PATH (- for stdout)",
-    ("validate rss", "max_examples"): "generated instances before declaring consistency",
-    ("validate rss", "json"): "also write the verdict as JSON to PATH (- for stdout)",
-    ("validate pruned", "target"): "target network .npz: K1..Kl, optional b1..bl",
-    ("validate pruned", "random"): "random layers .npz: U1..Ul, V1..Vl, optional Ub1..Ubl",
-    ("validate pruned", "masks"): "masks .npz: S1..Sl, T1..Tl, optional Sb1..Sbl",
-    ("validate pruned", "eps"): "the error to certify against (default 0.1)",
-    ("validate pruned", "json"): "also write the verdict as JSON to PATH (- for stdout)",
-    ("reproduce", "what"): "what to reproduce (the paper's experiment)",
-    ("reproduce", "seeds"): "fresh sample draws per (dataset, n) (default 3)",
-    ("reproduce", "seed"): "seed of the draws (default 0)",
-}
-
-
-def _fill_help(parser: argparse.ArgumentParser, path: str = "") -> None:
-    """Give every option a help text (and show its default), recursively."""
-    for action in parser._actions:
-        if isinstance(action, argparse._SubParsersAction):
-            for name, sub in action.choices.items():
-                _fill_help(sub, f"{path} {name}".strip())
-        elif not action.help and action.dest != "help":
-            action.help = _HELP.get((path, action.dest), "see the README")
-
-
 def build_parser() -> argparse.ArgumentParser:
     """The ``slth-check`` parser; every sub-parser reports errors in one line (exit 2)."""
     p = _Parser(prog=PROG, description=(
@@ -105,7 +72,6 @@ def build_parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True)
     for module in SUBCOMMANDS:
         module.register(sub)
-    _fill_help(p)
     return p
 
 

@@ -23,7 +23,8 @@ def run(args: argparse.Namespace) -> int:
 def register(sub: Any) -> None:  # argparse's subparsers action (a private type)
     """Add ``replay`` to the ``slth-check`` parser."""
     r = sub.add_parser("replay", help="re-check one witness .npz in exact arithmetic")
-    r.add_argument("witness")
+    r.add_argument("witness", help="a witness .npz written by slth-check check (its witnesses/ "
+                   "folder)")
     add_json_option(r)
     r.set_defaults(func=run)
 

@@ -72,8 +72,9 @@ def register(sub: Any) -> None:  # argparse's subparsers action (a private type)
     rp.add_argument("--artifacts", help="folder of the authors' .bson files (default: "
                     "$SLTH_CHECK_ARTIFACTS, else the user cache, downloaded on first use)")
     rp.add_argument("--out", help="output folder (default reports/reproduce)")
-    rp.add_argument("--seeds", type=int, default=3)
-    rp.add_argument("--seed", type=int, default=0)
+    rp.add_argument("--seeds", type=int, default=3,
+                    help="fresh sample draws per (dataset, n) (default 3)")
+    rp.add_argument("--seed", type=int, default=0, help="seed of the draws (default 0)")
     add_scheduler_options(rp)
     add_json_option(rp, "reproduce.json's document")
     rp.set_defaults(func=run)

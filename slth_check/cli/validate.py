@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from slth_check.cli.json_stdout import emit_json
+from slth_check.cli.options import add_json_option
 
 
 def _report(args: argparse.Namespace, v: Any) -> int:  # v: a validate.Verdict
@@ -67,8 +68,12 @@ def _conv2d_parser(vs: Any) -> Any:
                    "S > 1), or a built-in: scipy, torch, jax (float64 with jax_enable_x64; "
                    "extra 'jax'), onnxruntime (a one-node ONNX Conv, float32; extra 'onnx'); "
                    "a built-in sets --layout and --op")
-    c.add_argument("--layout", default="paper", choices=["paper", "torch"])
-    c.add_argument("--op", default="convolution", choices=["convolution", "cross-correlation"])
+    c.add_argument("--layout", default="paper", choices=["paper", "torch"],
+                   help="array layout handed to the implementation: paper (d,d,c0,c1)/(N,D,D,c0) "
+                   "or torch (OIHW/NCHW)")
+    c.add_argument("--op", default="convolution", choices=["convolution", "cross-correlation"],
+                   help="what the implementation computes: convolution (Definition 1) or "
+                   "cross-correlation (PyTorch)")
     c.add_argument("--padding", default="paper",
                    choices=["paper", "same", "valid", "full", "same_upper"],
                    help="padding mode the implementation implements: paper (Definition 1), "
@@ -77,7 +82,8 @@ def _conv2d_parser(vs: Any) -> Any:
     c.add_argument("--stride", type=int, default=1,
                    help="stride S: every S-th output of the padding mode's crop, from the "
                    "first (default 1)")
-    c.add_argument("--max-examples", type=int, default=200)
+    c.add_argument("--max-examples", type=int, default=200,
+                   help="random cases drawn after the grid (default 200)")
     c.add_argument("--rtol", type=float, default=None,
                    help="added to the tolerance: rtol * (|K|*|X|) per entry")
     c.add_argument("--precision", default="float64",
@@ -95,7 +101,7 @@ def _conv2d_parser(vs: Any) -> Any:
     c.add_argument("--seed", type=int, default=None,
                    help="seed of the random cases drawn after the grid (default: a fresh "
                    "one, printed; pass it back to replay a run)")
-    c.add_argument("--json")
+    add_json_option(c)
     return c
 
 
@@ -110,27 +116,30 @@ def _rss_parser(vs: Any) -> Any:
     r.add_argument("--max-abs", type=float, default=None,
                    help="largest |value| and |target| generated (default 1e6; most "
                    "instances stay in [-1, 1] as in the paper)")
-    r.add_argument("--max-examples", type=int, default=200)
+    r.add_argument("--max-examples", type=int, default=200,
+                   help="random instances drawn after the grid (default 200)")
     r.add_argument("--timeout", type=float, default=60.0,
                    help="seconds per call of the solver (default 60)")
     r.add_argument("--seed", type=int, default=None,
                    help="seed of the random instances drawn after the grid (default: a "
                    "fresh one, printed; pass it back to replay a run)")
-    r.add_argument("--json")
+    add_json_option(r)
     return r
 
 
 def _pruned_parser(vs: Any) -> Any:
     """``validate pruned``: its options."""
     p = vs.add_parser("pruned", help="certify a pruned random network against a target")
-    p.add_argument("--target", required=True)
-    p.add_argument("--random", required=True)
-    p.add_argument("--masks", required=True)
-    p.add_argument("--eps", type=float, default=0.1)
+    p.add_argument("--target", required=True, help="target network .npz: K1..Kl, optional b1..bl")
+    p.add_argument("--random", required=True,
+                   help="random layers .npz: U1..Ul, V1..Vl, optional Ub1..Ubl")
+    p.add_argument("--masks", required=True, help="masks .npz: S1..Sl, T1..Tl, optional Sb1..Sbl")
+    p.add_argument("--eps", type=float, default=0.1,
+                   help="the error to certify against (default 0.1)")
     p.add_argument("--D", type=int, default=None,
                    help="input size D of X in [0,1]^(D x D x c0) (default: the network's "
                    "receptive field, which covers every input size)")
-    p.add_argument("--json")
+    add_json_option(p)
     return p
 
 
