@@ -1,4 +1,4 @@
-"""Certified worst-case error ``sup_{X in [0,1]^{D x D x c0}} ||f(X) - g_S(X)||_max``.
+"""The certificate facade: sup_error, upper_bounds and the Certificate they return.
 
 :func:`sup_error` returns a :class:`Certificate` with a sound ``upper`` bound,
 a ``lower`` bound attained by a ``witness`` input replayed in exact

@@ -1,4 +1,4 @@
-"""Machine-checked proofs for all sizes (issue 13, part 1): proof scripts discharged by Z3.
+"""The registry of proofs for all sizes: look up, run and summarise the proof scripts.
 
 One module per statement: :mod:`.proposition1` (Proposition 1, Appendix A),
 :mod:`.lemma1` (Lemma 1's identity, Eq. 1-2, and its final bound, step 4),

@@ -1,4 +1,4 @@
-"""Aggregate outcomes into a report (JSON schema_version 1 and Markdown)."""
+"""Aggregate outcomes into a report document (JSON schema_version 1 and Markdown)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Random subset sum (RSS): exact and MILP solvers with verified certificates.
+"""The entry points of random subset sum (RSS): solve, solve_many and their chunks.
 
 ``solve(values, target)`` approximates ``target`` by the sum of a subset of
 ``values``.  Whatever the method, ``achieved`` and ``error`` are recomputed

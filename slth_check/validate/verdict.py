@@ -1,4 +1,4 @@
-"""Validators: put another implementation under test against the reference.
+"""The Verdict of every validator, and the loading of a user function named MODULE:ATTR.
 
 * :func:`slth_check.validate.conv2d.core.validate_conv2d` - a user's convolution;
 * :func:`slth_check.validate.rss.core.validate_rss` - a user's subset-sum solver;
