@@ -42,16 +42,32 @@ def test_check_writes_report(tmp_path):
 
 
 
+def _without_figures(o):
+    """A report without its figure entries (the one part a run without figures lacks)."""
+    if isinstance(o, dict):
+        return {k: _without_figures(v) for k, v in o.items() if k != "figures"}
+    if isinstance(o, list):
+        return [_without_figures(v) for v in o]
+    return o
+
+
 def test_same_seed_same_report(tmp_path):
-    reps = []
-    for k in range(2):  # every claim of the default run, profile ci
-        assert main(["check", "--seed", "7", "--out", str(tmp_path / str(k))]) == 0
-        reps.append(without_times(json.loads((tmp_path / str(k) / "report.json").read_text())))
-    assert reps[0] == reps[1]
-    other = tmp_path / "other"
-    main(["check", "--claims", "lemma2", "--seed", "8", "--out", str(other)])
-    rep = without_times(json.loads((other / "report.json").read_text()))
-    assert rep["claims"][0] != next(c for c in reps[0]["claims"] if c["id"] == "lemma2")
+    """Every claim of the default run (profile ci), twice with seed 7: once as
+    ``slth-check check`` (processes, figures), once in-process without figures and on the
+    synchronous scheduler; the reports are equal but for times and figure entries."""
+    from slth_check.runner import run_check
+
+    assert main(["check", "--seed", "7", "--out", str(tmp_path / "0")]) == 0
+    first = json.loads((tmp_path / "0" / "report.json").read_text())
+    assert first["figures"]  # the first run drew its figures
+    second, _ = run_check(seed=7, out_dir=tmp_path / "1", figures=False,
+                          scheduler="synchronous", progress=False)
+    assert json.loads((tmp_path / "1" / "report.json").read_text()) == second
+    assert _without_figures(without_times(first)) == _without_figures(without_times(second))
+    other, _ = run_check(claim_ids=["lemma2"], seed=8, out_dir=tmp_path / "other",
+                         figures=False, progress=False)
+    assert without_times(other)["claims"][0] != next(
+        c for c in without_times(first)["claims"] if c["id"] == "lemma2")
 
 
 def test_usage_errors_exit_2(tmp_path, capsys):
