@@ -71,5 +71,6 @@ def test_the_batched_figure_equals_the_reference_figure():
         assert a["max_absolute_error"] == pytest.approx(b["max_absolute_error"], abs=1e-10)
         assert a["max_reference_activation"] == pytest.approx(b["max_reference_activation"],
                                                               abs=1e-10)
-        assert a["max_relative_error"] == pytest.approx(
-            b["max_relative_error"], abs=1e-10 / b["max_reference_activation"] * 3)
+        # relative: (num + 1e-10) / (ref - 1e-10) with every image's ref >= 0.07 here (the
+        # zero image's is the smallest) and a relative error below 1: within 3e-9
+        assert a["max_relative_error"] == pytest.approx(b["max_relative_error"], abs=3e-9)
