@@ -29,6 +29,7 @@ import numpy as np
 from slth_check.certify import exact_error, upper_bounds, worst_case
 from slth_check.errors import InternalError
 from slth_check.network import TargetCNN
+from slth_check.progress import progress_iter
 from slth_check.pruned import PrunedCNN, PrunedLayer
 
 __all__ = ["FigureInconsistency", "as_pruned", "certified_rows"]
@@ -63,7 +64,8 @@ def as_pruned(g: TargetCNN) -> PrunedCNN:
 
 def certified_rows(f: TargetCNN, gs: dict[int, TargetCNN], rows: list[dict[str, Any]],
                    images: np.ndarray, *, search: bool = False,
-                   time_budget: float = 30.0) -> list[dict[str, Any]]:
+                   time_budget: float = 30.0,
+                   progress: bool | None = None) -> list[dict[str, Any]]:
     """Add to each Figure 4 row (from :func:`~slth_check.experiment.figure4.figure4_on_images`
     on ``images``, (N, 28, 28) in [0, 1]) the certified upper bound of the whole box, its
     relative form and, with ``search``, a lower bound replayed exactly
@@ -71,7 +73,7 @@ def certified_rows(f: TargetCNN, gs: dict[int, TargetCNN], rows: list[dict[str, 
     dataset maximum exceeds the bound after an exact replay."""
     D = int(images.shape[1])
     out = []
-    for row in rows:
+    for row in progress_iter(rows, desc="certified bound per n", enable=progress):
         g = as_pruned(gs[row["n"]])
         t0 = time.perf_counter()
         if search:
