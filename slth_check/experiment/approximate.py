@@ -213,6 +213,21 @@ def _law_summary(law: str, run: Run) -> dict[str, Any]:
                                                                      run.law_records)]}
 
 
+def _manifest(weights: Path, w: Weights, n: int, seed: int, scale: str, chunk_size: int,
+              include: Sequence[str], exclude: Sequence[str], law: str) -> dict[str, Any]:
+    """What ``run.json`` records and ``--resume`` checks."""
+    manifest = {
+        "schema_version": SCHEMA_VERSION, "input": {"file": weights.name,
+                                                    "sha256": sha256(weights),
+                                                    "format": w.fmt},
+        "n": n, "seed": seed, "scale": scale, "chunk_size": chunk_size,
+        "include": list(include), "exclude": list(exclude),
+        "tensors": [[name, list(a.shape)] for name, a in w.arrays]}
+    if law != "uniform":  # the default's files stay those of earlier versions
+        manifest["law"] = law
+    return manifest
+
+
 def approximate(weights: str | Path, out_dir: str | Path, *, n: int = 30, seed: int = 0,
                 scheduler: str = "processes", workers: int | None = None,
                 resume: bool = False, include: Sequence[str] = (),
@@ -241,15 +256,7 @@ def approximate(weights: str | Path, out_dir: str | Path, *, n: int = 30, seed: 
     weights = Path(weights)
     w = read_weights(weights, include, exclude)
     out = Path(out_dir)
-    manifest = {
-        "schema_version": SCHEMA_VERSION, "input": {"file": weights.name,
-                                                    "sha256": sha256(weights),
-                                                    "format": w.fmt},
-        "n": n, "seed": seed, "scale": scale, "chunk_size": chunk_size,
-        "include": list(include), "exclude": list(exclude),
-        "tensors": [[name, list(a.shape)] for name, a in w.arrays]}
-    if law != "uniform":  # the default's files stay those of earlier versions
-        manifest["law"] = law
+    manifest = _manifest(weights, w, n, seed, scale, chunk_size, include, exclude, law)
     open_out(out, manifest, resume)
     run = plan(out, w, n, seed, scale, chunk_size, law_t)
     t_solve = time.perf_counter()
