@@ -91,7 +91,7 @@ def register(sub: Any) -> None:  # argparse's subparsers action (a private type)
     rp.add_argument("--certified", action="store_true",
                     help="with --images: also the certified upper bound of the worst case over "
                     "the whole input box per n, checked to be at least the dataset maximum "
-                    "(exit 4 otherwise); about 5-20 s per n")
+                    "(exit 4 otherwise); 20-70 s per n on a shared 2-core machine")
     rp.add_argument("--certified-search", type=float, metavar="SECONDS",
                     help="as --certified, plus a lower bound replayed exactly by a local search "
                     "of about SECONDS per n")
