@@ -72,5 +72,7 @@ def test_the_maximum_over_images_equals_the_image_by_image_value(tmp_path):
     for row in rows:
         g = lenet_conv(load_cnnslth(ART / f"lenet5-MNIST-RSS-n{row['n']}-hInf.bson"))
         each = [figure4_error(f, g, (imgs[i].T / 255.0)[None, :, :, None]) for i in range(5)]
-        assert row["max_relative_error"] == pytest.approx(max(each), rel=1e-12)
+        # the batched path sums in another order: within the rounding bound of
+        # tests/test_figure4_batched.py (1e-10 on each output; reference activations > 1)
+        assert row["max_relative_error"] == pytest.approx(max(each), abs=1e-10)
         assert row["argmax_image"] == int(np.argmax(each))

@@ -60,25 +60,11 @@ def _print_run(r: dict[str, Any], out: Path) -> None:
           f"({t['instances_per_second']:.0f}/s, {t['scheduler']}, {t['workers']} workers)")
 
 
-def _sparsest(args: argparse.Namespace, n: int) -> dict[str, Any]:
-    """The sparsest tickets within ``--sparsest EPS`` on the run's (scaled) targets and its
-    very samples (:func:`slth_check.experiment.tickets.sparsest_density`)."""
-    import numpy as np
-
-    from slth_check.experiment.tickets import sparsest_density
-    from slth_check.fileio.weights import read_weights
-
-    w = read_weights(args.weights, args.include or (), args.exclude or ())
-    targets = []
-    for _, a in w.arrays:
-        m = float(np.abs(a).max())
-        targets.append(a.ravel() / m if args.scale == "max" and m > 0 else a.ravel())
-    d = sparsest_density(targets, n, args.seed, args.sparsest)
-    print(f"sparsest tickets within eps = {args.sparsest:g}: {d['kept']} of "
-          f"{n * d['weights']} samples kept (density {d['density']:.4f}; mean k "
+def _print_sparsest(d: dict[str, Any]) -> None:
+    print(f"sparsest tickets within eps = {d['eps']:g}: {d['kept']} of "
+          f"{d['n'] * d['weights']} samples kept (density {d['density']:.4f}; mean k "
           f"{d['mean_k']}, max k {d['max_k']}; {d['infeasible']} weights with no subset "
           f"within eps, {d['unknown']} unknown)")
-    return d
 
 
 def _cmd_approximate(args: argparse.Namespace) -> int:
@@ -105,9 +91,9 @@ def _cmd_approximate(args: argparse.Namespace) -> int:
                         workers=args.workers, resume=args.resume, include=args.include or (),
                         exclude=args.exclude or (), scale=args.scale,
                         chunk_size=args.chunk_size, figure=not args.no_figure,
-                        law=args.law)
-        if args.sparsest is not None:
-            r["sparsest"] = _sparsest(args, n)
+                        law=args.law, sparsest=args.sparsest)
+        if "sparsest" in r:
+            _print_sparsest(r["sparsest"])
         if len(ns) == 1:
             _print_run(r, sub)
         reports.append(r)

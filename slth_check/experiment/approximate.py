@@ -96,6 +96,24 @@ def _check_args(n: Any, seed: Any, chunk_size: Any, scale: Any) -> None:
         raise UsageError(f"--scale: expected one of {SCALES}, got {scale!r}")
 
 
+def _check_sparsest(eps: Any) -> None:
+    if eps is not None and (isinstance(eps, bool) or not isinstance(eps, (int, float))
+                            or not 0 <= eps < float("inf")):
+        raise UsageError(f"--sparsest: expected a finite number >= 0, got {eps!r}")
+
+
+def _add_sparsest(report: dict[str, Any], run: Run, seed: int, eps: float) -> None:
+    """The sparsest tickets within ``eps`` (units of the scaled targets, as the errors) on
+    the run's targets and very samples (:func:`slth_check.experiment.tickets
+    .sparsest_density`): ``report["sparsest"]``, and per tensor beside its error."""
+    from slth_check.experiment.tickets import sparsest_density
+
+    d = sparsest_density(run.targets, run.n, seed, eps, laws=run.laws)
+    report["sparsest"] = d
+    for row, t in zip(report["tensors"], d["tensors"]):
+        row["sparsest"] = t
+
+
 Job = tuple[int, int, int, int]  # (tensor, chunk, first weight, past the last weight)
 Chunk = tuple[np.ndarray, np.ndarray, np.ndarray]  # errors, packed masks, status codes
 
@@ -195,13 +213,32 @@ def _law_summary(law: str, run: Run) -> dict[str, Any]:
                                                                      run.law_records)]}
 
 
+def _manifest(weights: Path, w: Weights, n: int, seed: int, scale: str, chunk_size: int,
+              include: Sequence[str], exclude: Sequence[str], law: str) -> dict[str, Any]:
+    """What ``run.json`` records and ``--resume`` checks."""
+    manifest = {
+        "schema_version": SCHEMA_VERSION, "input": {"file": weights.name,
+                                                    "sha256": sha256(weights),
+                                                    "format": w.fmt},
+        "n": n, "seed": seed, "scale": scale, "chunk_size": chunk_size,
+        "include": list(include), "exclude": list(exclude),
+        "tensors": [[name, list(a.shape)] for name, a in w.arrays]}
+    if law != "uniform":  # the default's files stay those of earlier versions
+        manifest["law"] = law
+    return manifest
+
+
 def approximate(weights: str | Path, out_dir: str | Path, *, n: int = 30, seed: int = 0,
                 scheduler: str = "processes", workers: int | None = None,
                 resume: bool = False, include: Sequence[str] = (),
                 exclude: Sequence[str] = (), scale: str = "max",
                 chunk_size: int = DEFAULT_CHUNK_SIZE, figure: bool = True,
-                progress: bool | None = None, law: str = "uniform") -> dict[str, Any]:
+                progress: bool | None = None, law: str = "uniform",
+                sparsest: float | None = None) -> dict[str, Any]:
     """Run the experiment on ``weights`` into ``out_dir``; returns ``approximate.json``'s dict.
+
+    ``sparsest`` (eps): also the sparsest ticket of every weight within eps and the
+    density, per tensor and overall (``"sparsest"``, in the table and the figure).
 
     ``law`` (:mod:`slth_check.experiment.laws`): the samples' law, recorded in the report
     with the verdict of Theorem 2's hypothesis on it (default: the paper's U[-1, 1]).
@@ -214,19 +251,12 @@ def approximate(weights: str | Path, out_dir: str | Path, *, n: int = 30, seed: 
 
     t_start = time.perf_counter()
     _check_args(n, seed, chunk_size, scale)
+    _check_sparsest(sparsest)
     law_t = parse_law(law)
     weights = Path(weights)
     w = read_weights(weights, include, exclude)
     out = Path(out_dir)
-    manifest = {
-        "schema_version": SCHEMA_VERSION, "input": {"file": weights.name,
-                                                    "sha256": sha256(weights),
-                                                    "format": w.fmt},
-        "n": n, "seed": seed, "scale": scale, "chunk_size": chunk_size,
-        "include": list(include), "exclude": list(exclude),
-        "tensors": [[name, list(a.shape)] for name, a in w.arrays]}
-    if law != "uniform":  # the default's files stay those of earlier versions
-        manifest["law"] = law
+    manifest = _manifest(weights, w, n, seed, scale, chunk_size, include, exclude, law)
     open_out(out, manifest, resume)
     run = plan(out, w, n, seed, scale, chunk_size, law_t)
     t_solve = time.perf_counter()
@@ -236,6 +266,8 @@ def approximate(weights: str | Path, out_dir: str | Path, *, n: int = 30, seed: 
     report = report_dict(manifest, weights, w, n, seed, scale, figure, rows,
                      np.concatenate(all_err), np.concatenate(all_codes))
     report["law"] = _law_summary(law, run)
+    if sparsest is not None:
+        _add_sparsest(report, run, seed, float(sparsest))
     if figure:
         from slth_check.figures.common import save_png
         from slth_check.figures.paper import approximate_figure

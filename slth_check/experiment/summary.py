@@ -107,10 +107,30 @@ def summary_markdown(report: dict[str, Any]) -> str:
         lines.append(f"The authors' stored result ({auth['file']}): {auth['figure3']:.3g} "
                      f"(" + ", ".join(f"{k} {v:.3g}" for k, v in
                                       auth["relative_max_error"].items()) + ")")
+    if report.get("sparsest"):
+        lines += _sparsest_lines(report)
     if report["skipped"]:
         lines += ["", "Skipped: " + "; ".join(f"{s['name']} ({s['reason']})"
                                               for s in report["skipped"])]
     return "\n".join(lines) + "\n"
+
+
+def _sparsest_lines(report: dict[str, Any]) -> list[str]:
+    """The sparsest tickets beside each tensor's error (issue 22, point 5)."""
+    sp = report["sparsest"]
+    lines = ["", f"Sparsest tickets within eps = {sp['eps']:g} (the fewest of each weight's "
+             f"n = {sp['n']} samples whose sum is within eps, exact; density = kept / "
+             "(n x weights)):", "",
+             "| tensor | max error | kept | density | mean k | max k | no subset within eps "
+             "| unknown |", "|---|---|---|---|---|---|---|---|"]
+    for r in report["tensors"] + [dict(report["overall"], name="**overall**",
+                                       sparsest=sp)]:
+        t = r["sparsest"]
+        mk = "" if t["mean_k"] is None else f"{t['mean_k']:.3g}"
+        lines.append(f"| {r['name']} | {r['max_error']:.3g} | {t['kept']} | "
+                     f"{t['density']:.4g} | {mk} | {t['max_k'] if t['max_k'] is not None else ''}"
+                     f" | {t['infeasible']} | {t['unknown']} |")
+    return lines
 
 
 def _figure3_row(r: dict[str, Any]) -> dict[str, Any]:

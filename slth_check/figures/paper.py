@@ -121,7 +121,9 @@ def approximate_figure(report: dict[str, Any], errors: list[np.ndarray]) -> Any:
     error arrays in its order), in the units of the scale (relative to max|w| with
     ``--scale max``, absolute with ``--scale none``); Figure 3's value (the largest
     error) and the authors' stored value, when known, as vertical lines (in the legend).  An
-    exact zero error is drawn at the left edge."""
+    exact zero error is drawn at the left edge.  With ``--sparsest`` each tensor's density of
+    the sparsest tickets stands beside its largest error in the legend, the network's in the
+    title."""
     plt = pyplot()
     fig, ax = plt.subplots(figsize=(7.0, 4.4))
     relative = report["scale"]["mode"] == "max"
@@ -129,8 +131,9 @@ def approximate_figure(report: dict[str, Any], errors: list[np.ndarray]) -> Any:
     floor = float(pos_all.min()) / 3 if pos_all.size else 1e-12
     for r, e in zip(report["tensors"][:12], errors[:12]):
         e = np.sort(np.maximum(np.asarray(e, dtype=float), floor))
+        dens = f"; sparsest density {r['sparsest']['density']:.3g}" if "sparsest" in r else ""
         ax.step(e, np.arange(1, e.size + 1) / e.size, where="post",
-                label=f"{r['name']} (max {r['max_error']:.2g})")
+                label=f"{r['name']} (max {r['max_error']:.2g}{dens})")
     ax.set_xscale("log")
     f3 = report["overall"]["figure3"]  # two close values: named in the legend, not on the plot
     ax.axvline(f3, color="#d7191c", ls="--", lw=1.2, gid="figure3",
@@ -144,8 +147,11 @@ def approximate_figure(report: dict[str, Any], errors: list[np.ndarray]) -> Any:
                   "exact error |w - w'| (absolute, in the weights' units, log scale)",
                   fontsize=8)
     ax.set_ylabel("fraction of the tensor's weights with at most this error", fontsize=8)
-    ax.set_title(f"Exact-optimal random subset sum, n = {report['n']} samples per weight",
-                 fontsize=10)
+    sp = report.get("sparsest")
+    ax.set_title(f"Exact-optimal random subset sum, n = {report['n']} samples per weight"
+                 + (f"\nsparsest tickets within eps = {sp['eps']:g}: density "
+                    f"{sp['density']:.3g} ({sp['kept']} of {sp['n'] * sp['weights']} samples "
+                    "kept)" if sp else ""), fontsize=10)
     ax.legend(fontsize=7, loc="upper left")
     fig.tight_layout()
     return fig
