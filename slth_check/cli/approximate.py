@@ -67,45 +67,42 @@ def _print_sparsest(d: dict[str, Any]) -> None:
           f"within eps, {d['unknown']} unknown)")
 
 
-def _cmd_approximate(args: argparse.Namespace) -> int:
-    import json
-
+def _runs(args: argparse.Namespace) -> tuple[list[dict[str, Any]], str | None]:
+    """The runs the options ask for (one per n), and the Figure-3 table of several."""
     from slth_check.errors import UsageError
-    from slth_check.experiment.approximate import approximate
-    from slth_check.experiment.summary import figure3_table
-    from slth_check.fileio.files import atomic_write, ensure_writable_dir
-    from slth_check.rss.executors import check_scheduler, check_workers
+    from slth_check.experiment.figure3 import approximate_runs
 
-    check_scheduler(args.scheduler)
-    if args.workers is not None:
-        check_workers(args.workers, "--workers")
     if args.figure3 and args.n is not None:
         raise UsageError(f"--figure3: runs n = {','.join(map(str, FIGURE3_NS))} itself; "
                          f"drop --n (or give --n alone)")
     ns = list(FIGURE3_NS) if args.figure3 else (args.n or [30])
-    out = ensure_writable_dir(Path(args.out), "--out")
-    reports = []
-    for n in ns:  # several n: one resumable run per n in OUT/n<n>/
-        sub = out if len(ns) == 1 else ensure_writable_dir(out / f"n{n}", "--out")
-        r = approximate(args.weights, sub, n=n, seed=args.seed, scheduler=args.scheduler,
-                        workers=args.workers, resume=args.resume, include=args.include or (),
-                        exclude=args.exclude or (), scale=args.scale,
-                        chunk_size=args.chunk_size, figure=not args.no_figure,
-                        law=args.law, sparsest=args.sparsest)
+    return approximate_runs(args.weights, args.out, ns, seed=args.seed,
+                            scheduler=args.scheduler, workers=args.workers,
+                            resume=args.resume, include=args.include or (),
+                            exclude=args.exclude or (), scale=args.scale,
+                            chunk_size=args.chunk_size, figure=not args.no_figure,
+                            law=args.law, sparsest=args.sparsest)
+
+
+def _report(args: argparse.Namespace, runs: tuple[list[dict[str, Any]], str | None]) -> int:
+    """Print the run (or the Figure-3 table of the runs) and write ``--json``."""
+    reports, table = runs
+    for r in reports:
         if "sparsest" in r:
             _print_sparsest(r["sparsest"])
-        if len(ns) == 1:
-            _print_run(r, sub)
-        reports.append(r)
-    if len(ns) > 1:
-        md, data = figure3_table(reports)
-        atomic_write(out / "figure3.md", md)
-        atomic_write(out / "figure3.json", json.dumps(data, indent=1) + "\n")
-        print(md, end="")
+    if table is None:
+        _print_run(reports[0], Path(args.out))
+    else:
+        out = Path(args.out)
+        print(table, end="")
         print(f"written to {out / 'figure3.md'} and {out / 'figure3.json'} (one run per n "
               f"in {out / 'n<n>'})")
     write_json(args.json, reports[0] if len(reports) == 1 else reports)
     return EXIT_OK
+
+
+def _cmd_approximate(args: argparse.Namespace) -> int:
+    return _report(args, _runs(args))
 
 
 def register(sub: Any) -> None:  # argparse's subparsers action (a private type)
