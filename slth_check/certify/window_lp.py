@@ -1,0 +1,264 @@
+"""Sound LP bounds of one output entry's error under layer-1 sign splits (two layers).
+
+The node problem of :mod:`~slth_check.certify.branch`.  Output entry ``o`` of a
+two-layer network reads its *receptive field* only
+(:mod:`~slth_check.certify.local`): layer-1 neurons ``a_m = K_1 X + b_1`` (f) and
+``a'_m`` (g through its exact effective kernel, Eq. 2, within ``Lr`` of the float
+``Lf``), pooled units ``p_i = max(0, a_m : m in i)``, ``p'_i`` likewise, and the
+layer-2 pre-activations ``e2_k = K_2 Delta + E_2 p' + db_2`` (``Delta = p - p'``,
+``E_2 = K_2 - L_2``) of the neurons ``k`` its pooling window holds;
+``|f_o - g_o| <= max_k |e2_k|`` (see :mod:`~slth_check.certify.linear`).
+
+A *node* restricts the box ``[0, 1]^field`` by the signs of some of f's layer-1
+neurons (``split[m] = +1``: ``a_m >= 0``, ``-1``: ``a_m <= 0``, ``0``: free).  Its
+bound of ``sup s e2_k`` is the optimum of a linear program in ``v = (X, Delta,
+p')``, every row of which holds for the exact networks on the node's region:
+``Delta`` and ``p`` and ``p'`` above their relaxations
+(:func:`~slth_check.certify.relax.relax_max`, candidate options pruned by the
+split and the interval bounds), ``p = Delta + p' >= a_m``, ``p' >= a'_m`` (``Lf - Lr``
+rounded down, ``X >= 0``), and the split rows themselves.  Splits tighten g's
+intervals too: ``a' = a - e`` with ``e`` in its interval.
+
+Soundness: the float LP optimum is *not* used.  Any ``y >= 0`` proves
+``c.v <= (c - G^T y).v + y.h`` on ``{G v <= h}``; :func:`dual_bound` evaluates
+the right-hand side's maximum over the variables' box with every rounding
+covered (Higham, eq. 3.5 for ``G^T y``, products rounded up, ``math.fsum``
+then one step up) for the LP's (clipped) dual ``y``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+from scipy.optimize import linprog
+
+from slth_check.certify.interval import ETA, effective_enclosure, round_down, round_up
+from slth_check.certify.linear import conv_matrix
+from slth_check.certify.relax import gamma2, nonneg_up, pool_groups, relax_max
+from slth_check.conv import output_size
+from slth_check.network import TargetCNN
+from slth_check.pruned import PrunedCNN
+
+__all__ = ["LPWindow", "dual_bound", "lp_model", "lp_window", "node_bound"]
+
+
+def _up_sum(terms: np.ndarray) -> float:
+    """An upper bound of the exact sum of float ``terms``."""
+    return float(round_up(math.fsum(np.asarray(terms, dtype=float).tolist())))
+
+
+def dual_bound(c: np.ndarray, G: Any, h: np.ndarray, y: np.ndarray, lo: np.ndarray,
+               hi: np.ndarray) -> float:
+    """Sound upper bound of ``max c.v`` over ``{lo <= v <= hi, G v <= h}`` from any
+    float ``y`` (clipped to ``y >= 0``): ``max_v (c - G^T y).v + y.h``, every
+    rounding outward (``G``, ``h``, ``c``: floats, exact as rationals)."""
+    y = np.maximum(np.nan_to_num(np.asarray(y, dtype=float), nan=0.0), 0.0)
+    Gt = sp.csr_matrix(G).T.tocsr()
+    t = np.asarray(Gt @ y).ravel()
+    absG = Gt.copy()
+    absG.data = np.abs(absG.data)
+    n = G.shape[0]
+    err = round_up(round_up(nonneg_up(absG, y) * gamma2(n)) + 4 * (n + 1) * ETA)
+    r_hi = round_up(round_up(c - t) + err)
+    r_lo = round_down(round_down(c - t) - err)
+    corners = np.stack([round_up(r_hi * hi), round_up(r_hi * lo), round_up(r_lo * hi),
+                        round_up(r_lo * lo)])
+    part = _up_sum(corners.max(axis=0))
+    return float(round_up(math.fsum([part, _up_sum(round_up(y * h))])))
+
+
+def _conv_parts(W: np.ndarray, rad: np.ndarray | None, b: Any, brad: Any, n: int, layer: Any
+                ) -> tuple[Any, Any, np.ndarray, np.ndarray]:
+    M = conv_matrix(W, n, layer.padding, layer.stride)
+    R = conv_matrix(rad if rad is not None else np.zeros_like(W), n, layer.padding,
+                    layer.stride)
+    P = output_size(n, layer.d, layer.padding, layer.stride)
+    bias = np.zeros(P * P * W.shape[3]) if b is None else np.tile(b, P * P)
+    br = np.zeros_like(bias) if brad is None else np.tile(brad, P * P)
+    return M, R, bias, br
+
+
+def lp_model(target: TargetCNN, pruned: PrunedCNN, D: int) -> dict[str, Any]:
+    """Sparse matrices of both networks with g's sound radii (Eq. 2, two layers)."""
+    if target.ell != 2 or not pruned.linearisable():
+        raise ValueError("target: the LP windows need two layers and a linearisable g")
+    K1, K2 = target.layers
+    (L1, R1, c1, r1), (L2, R2, c2, r2) = (effective_enclosure(P) for P in pruned.layers)
+    P1 = output_size(D, K1.d, K1.padding, K1.stride)
+    D2 = P1 // 2 if K1.pool is not None else P1
+    Q2 = output_size(D2, K2.d, K2.padding, K2.stride)
+    if K1.pool != "max" or K2.pool not in ("max", None):
+        raise ValueError("target: the LP windows handle max pooling (or none) only")
+    return {"f1": _conv_parts(K1.K, None, K1.bias, None, D, K1),
+            "g1": _conv_parts(L1, R1, c1, r1, D, K1),
+            "f2": _conv_parts(K2.K, None, K2.bias, None, D2, K2),
+            "g2": _conv_parts(L2, R2, c2, r2, D2, K2),
+            "grp1": pool_groups(P1, K1.c1),
+            "grp2": pool_groups(Q2, K2.c1) if K2.pool else np.arange(Q2 * Q2 * K2.c1)[:, None]}
+
+
+@dataclass
+class LPWindow:
+    """Output ``o``'s field: f's rows ``Kf, bf``; g's float rows ``Lf, bg`` with radii
+    ``Lr, br``; pooling ``opt`` (units x 5, -1 the zero option); layer 2 per neuron k:
+    ``K2`` (rows), ``E2``/``E2r`` (``K_2 - L_2``, radius), ``db2``/``db2r``."""
+
+    o: int
+    inp: np.ndarray
+    Kf: np.ndarray
+    bf: np.ndarray
+    Lf: np.ndarray
+    Lr: np.ndarray
+    bg: np.ndarray
+    br: np.ndarray
+    opt: np.ndarray
+    K2: np.ndarray
+    E2: np.ndarray
+    E2r: np.ndarray
+    db2: np.ndarray
+    db2r: np.ndarray
+
+    def key(self) -> str:
+        """Digest of every array: equal keys, the same restricted problem."""
+        h = hashlib.sha256()
+        for name in ("Kf", "bf", "Lf", "Lr", "bg", "br", "opt", "K2", "E2", "E2r", "db2",
+                     "db2r"):
+            a = np.ascontiguousarray(getattr(self, name))
+            h.update(name.encode() + str(a.shape).encode() + a.tobytes())
+        return h.hexdigest()
+
+
+def lp_window(model: dict[str, Any], o: int) -> LPWindow:
+    """The restricted problem of output entry ``o`` with sound radii."""
+    ks = model["grp2"][o]
+    Mf2, _, bf2, _ = model["f2"]
+    Mg2, Rg2, bg2, rg2 = model["g2"]
+    units = np.union1d(np.union1d(Mf2[ks].indices, Mg2[ks].indices), Rg2[ks].indices)
+    rows = model["grp1"][units].ravel()
+    Mf1, _, bf1, _ = model["f1"]
+    Mg1, Rg1, bg1, rg1 = model["g1"]
+    inp = np.union1d(np.union1d(Mf1[rows].indices, Mg1[rows].indices), Rg1[rows].indices)
+    K2 = Mf2[ks][:, units].toarray()
+    E2 = K2 - Mg2[ks][:, units].toarray()
+    E2r = round_up(round_up(np.abs(E2) * 2.0**-52) + Rg2[ks][:, units].toarray())
+    db2 = bf2[ks] - bg2[ks]
+    db2r = round_up(round_up(np.abs(db2) * 2.0**-52) + rg2[ks])
+    n_u, size = units.size, model["grp1"].shape[1]
+    local = np.arange(n_u * size).reshape(n_u, size)
+    opt = np.concatenate([np.full((n_u, 1), -1), local], axis=1)
+    return LPWindow(o, inp, Mf1[rows][:, inp].toarray(), bf1[rows], Mg1[rows][:, inp].toarray(),
+                    Rg1[rows][:, inp].toarray(), bg1[rows], rg1[rows], opt, K2, E2, E2r, db2,
+                    db2r)
+
+
+def _range(M: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Sound ``(lo, hi)`` of ``M X + b`` over ``X in [0, 1]`` (M, b exact floats)."""
+    one = np.ones(M.shape[1])
+    hi = round_up(nonneg_up(np.maximum(M, 0), one) + b)
+    lo = -round_up(nonneg_up(np.maximum(-M, 0), one) - b)
+    return lo, hi
+
+
+def root_ranges(w: LPWindow) -> dict[str, np.ndarray]:
+    """Layer-1 enclosures over the whole field: ``a`` (f), ``a'`` (g, also its rows
+    ``Llo X + blo <= a'``), and ``e = a - a' = Ef X + dbf`` within ``Er``, ``dbr``."""
+    Llo, blo = round_down(w.Lf - w.Lr), round_down(w.bg - w.br)
+    Lup, bup = round_up(w.Lf + w.Lr), round_up(w.bg + w.br)
+    Ef = w.Kf - w.Lf
+    Er = round_up(round_up(np.abs(Ef) * 2.0**-52) + w.Lr)
+    dbf = w.bf - w.bg
+    dbr = round_up(round_up(np.abs(dbf) * 2.0**-52) + w.br)
+    alo, ahi = _range(w.Kf, w.bf)
+    glo, ghi = _range(Llo, blo)[0], _range(Lup, bup)[1]
+    elo = _range(round_down(Ef - Er), round_down(dbf - dbr))[0]
+    ehi = _range(round_up(Ef + Er), round_up(dbf + dbr))[1]
+    return {"Llo": Llo, "blo": blo, "Ef": Ef, "Er": Er, "dbf": dbf, "dbr": dbr, "alo": alo,
+            "ahi": ahi, "glo": glo, "ghi": ghi, "elo": elo, "ehi": ehi}
+
+
+def node_ranges(r: dict[str, np.ndarray], split: np.ndarray
+                ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None:
+    """f's and g's layer-1 enclosures on the node's region (``a >= 0`` or ``<= 0`` where
+    split; ``a' = a - e``), or None when they are empty (the region is empty)."""
+    alo = np.where(split > 0, np.maximum(r["alo"], 0.0), r["alo"])
+    ahi = np.where(split < 0, np.minimum(r["ahi"], 0.0), r["ahi"])
+    glo = np.maximum(r["glo"], round_down(alo - r["ehi"]))
+    ghi = np.minimum(r["ghi"], round_up(ahi - r["elo"]))
+    if np.any(alo > ahi) or np.any(glo > ghi):
+        return None
+    return alo, ahi, glo, ghi
+
+
+def _cands(opt: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """Options that can be the argmax of ``max(0, a_m)`` by the interval bounds."""
+    idx = np.where(opt >= 0, opt, 0)
+    olo, ohi = np.where(opt >= 0, lo[idx], 0.0), np.where(opt >= 0, hi[idx], 0.0)
+    return ohi >= olo.max(axis=1, keepdims=True)
+
+
+def node_rows(w: LPWindow, r: dict[str, np.ndarray], split: np.ndarray,
+              ranges: tuple[np.ndarray, ...]) -> tuple[Any, np.ndarray, np.ndarray, np.ndarray]:
+    """Rows ``G v <= h`` valid on the node's region and the box ``[lo, hi]`` of
+    ``v = (X, Delta, p')`` (see the module docstring)."""
+    alo, ahi, glo, ghi = ranges
+    nI, nU = w.Kf.shape[1], w.opt.shape[0]
+    one, zr, opt = np.ones(nI), np.zeros_like(w.Lr), w.opt
+    cf, cg = _cands(opt, alo, ahi), _cands(opt, glo, ghi)
+    Cu, bu = relax_max(r["Ef"], r["Er"], r["dbf"], r["dbr"], opt, cf, one, flat=False)
+    Cl, bl = relax_max(-r["Ef"], r["Er"], -r["dbf"], r["dbr"], opt, cg, one, flat=False)
+    Cg, bgu = relax_max(w.Lf, w.Lr, w.bg, w.br, opt, cg, one, flat=False)
+    Cf, bfu = relax_max(w.Kf, zr, w.bf, np.zeros_like(w.bf), opt, cf, one, flat=False)
+    I, ZU = sp.identity(nU, format="csr"), sp.csr_matrix((nU, nU))
+    grp = opt[:, 1:]
+    unit_of = np.repeat(np.arange(nU), grp.shape[1])[np.argsort(grp.ravel())]
+    S = sp.csr_matrix((np.ones(unit_of.size), (np.arange(unit_of.size), unit_of)),
+                      shape=(unit_of.size, nU))  # neuron -> its unit
+    on = np.flatnonzero(split)
+    blocks = [[sp.csr_matrix(-Cu), I, ZU], [sp.csr_matrix(-Cl), -I, ZU],
+              [sp.csr_matrix(-Cg), ZU, I], [sp.csr_matrix(r["Llo"]), None, -S],
+              [sp.csr_matrix(w.Kf), -S, -S], [None, -I, -I], [sp.csr_matrix(-Cf), I, I],
+              [sp.csr_matrix(-split[on, None] * w.Kf[on]), sp.csr_matrix((on.size, nU)), None]]
+    G = sp.bmat(blocks, format="csr")
+    h = np.concatenate([bu, bl, bgu, -r["blo"], -w.bf, np.zeros(nU), bfu, split[on] * w.bf[on]])
+    pf_lo = np.maximum(alo[grp].max(axis=1), 0.0)
+    pf_hi, phi = np.maximum(ahi[grp].max(axis=1), 0.0), np.maximum(ghi[grp].max(axis=1), 0.0)
+    pg_lo = np.maximum(glo[grp].max(axis=1), 0.0)
+    e_hi = np.maximum(r["ehi"][grp].max(axis=1), 0.0)
+    e_lo = np.minimum(r["elo"][grp].min(axis=1), 0.0)
+    dhi = np.minimum(round_up(pf_hi - pg_lo), e_hi)
+    dlo = np.maximum(round_down(pf_lo - phi), e_lo)
+    lo = np.concatenate([np.zeros(nI), dlo, pg_lo])
+    hi = np.concatenate([one, dhi, phi])
+    return G, h, lo, hi
+
+
+def objective(w: LPWindow, s: float, j: int) -> tuple[np.ndarray, float]:
+    """``(c, c0)`` with ``s e2_k <= c.v + c0`` for layer-2 neuron ``k = j``-th of the
+    window (``p' >= 0``: the upper enclosure of ``s E_2`` bounds its term)."""
+    nI = w.Kf.shape[1]
+    c = np.concatenate([np.zeros(nI), s * w.K2[j], round_up(s * w.E2[j] + w.E2r[j])])
+    return c, float(round_up(s * w.db2[j] + w.db2r[j]))
+
+
+def node_bound(w: LPWindow, r: dict[str, np.ndarray], split: np.ndarray, s: float, j: int
+               ) -> tuple[float, np.ndarray | None]:
+    """Sound upper bound of ``sup s e2_k`` over the node's region and the LP's input
+    (None when no LP optimum was found); ``-inf`` for an empty region."""
+    ranges = node_ranges(r, split)
+    if ranges is None:
+        return -math.inf, None
+    G, h, lo, hi = node_rows(w, r, split, ranges)
+    c, c0 = objective(w, s, j)
+    res = linprog(-c, A_ub=G, b_ub=h, bounds=np.stack([lo, hi], axis=1), method="highs")
+    y = np.zeros(G.shape[0])
+    x = None
+    if res.status == 0 and res.ineqlin is not None:
+        y = -np.asarray(res.ineqlin.marginals)
+        x = np.asarray(res.x[:w.Kf.shape[1]])
+    bound = dual_bound(c, G, h, y, lo, hi)
+    return float(round_up(math.fsum([bound, c0]))), x
