@@ -1,4 +1,4 @@
-"""Sound LP bounds of one output entry's error under layer-1 sign splits (two layers).
+"""Sound LP bounds of one output entry's error under fixed pooling choices (two layers).
 
 The node problem of :mod:`~slth_check.certify.branch`.  Output entry ``o`` of a
 two-layer network reads its *receptive field* only
@@ -9,15 +9,13 @@ layer-2 pre-activations ``e2_k = K_2 Delta + E_2 p' + db_2`` (``Delta = p - p'``
 ``E_2 = K_2 - L_2``) of the neurons ``k`` its pooling window holds;
 ``|f_o - g_o| <= max_k |e2_k|`` (see :mod:`~slth_check.certify.linear`).
 
-A *node* restricts the box ``[0, 1]^field`` by the signs of some of f's layer-1
-neurons (``split[m] = +1``: ``a_m >= 0``, ``-1``: ``a_m <= 0``, ``0``: free).  Its
-bound of ``sup s e2_k`` is the optimum of a linear program in ``v = (X, Delta,
-p')``, every row of which holds for the exact networks on the node's region:
-``Delta`` and ``p`` and ``p'`` above their relaxations
-(:func:`~slth_check.certify.relax.relax_max`, candidate options pruned by the
-split and the interval bounds), ``p = Delta + p' >= a_m``, ``p' >= a'_m`` (``Lf - Lr``
-rounded down, ``X >= 0``), and the split rows themselves.  Splits tighten g's
-intervals too: ``a' = a - e`` with ``e`` in its interval.
+A *node* fixes, for some layer-1 pooled units, which option is f's (or g's)
+maximum (``fix``, :func:`node_ranges`).  Its bound of ``sup s e2_k`` is the optimum
+of a linear program in ``v = (X, Delta, p')`` whose rows hold for the exact
+networks on the node's region: ``Delta``, ``p`` and ``p'`` below their relaxations
+(:func:`~slth_check.certify.relax.relax_max`, options pruned by the fixes and the
+intervals), ``p = Delta + p' >= a_m``, ``p' >= a'_m`` (``Lf - Lr`` rounded down,
+``X >= 0``), and the fixed options' ``p <= a_m``, ``p' <= a'_m``.
 
 Soundness: the float LP optimum is *not* used.  Any ``y >= 0`` proves
 ``c.v <= (c - G^T y).v + y.h`` on ``{G v <= h}``; :func:`dual_bound` evaluates
@@ -92,13 +90,14 @@ def lp_model(target: TargetCNN, pruned: PrunedCNN, D: int) -> dict[str, Any]:
     P1 = output_size(D, K1.d, K1.padding, K1.stride)
     D2 = P1 // 2 if K1.pool is not None else P1
     Q2 = output_size(D2, K2.d, K2.padding, K2.stride)
-    if K1.pool != "max" or K2.pool not in ("max", None):
+    if K1.pool not in ("max", None) or K2.pool not in ("max", None):
         raise ValueError("target: the LP windows handle max pooling (or none) only")
+    n1 = P1 * P1 * K1.c1
     return {"f1": _conv_parts(K1.K, None, K1.bias, None, D, K1),
             "g1": _conv_parts(L1, R1, c1, r1, D, K1),
             "f2": _conv_parts(K2.K, None, K2.bias, None, D2, K2),
             "g2": _conv_parts(L2, R2, c2, r2, D2, K2),
-            "grp1": pool_groups(P1, K1.c1),
+            "grp1": pool_groups(P1, K1.c1) if K1.pool else np.arange(n1)[:, None],
             "grp2": pool_groups(Q2, K2.c1) if K2.pool else np.arange(Q2 * Q2 * K2.c1)[:, None]}
 
 
@@ -177,38 +176,78 @@ def root_ranges(w: LPWindow) -> dict[str, np.ndarray]:
     glo, ghi = _range(Llo, blo)[0], _range(Lup, bup)[1]
     elo = _range(round_down(Ef - Er), round_down(dbf - dbr))[0]
     ehi = _range(round_up(Ef + Er), round_up(dbf + dbr))[1]
-    return {"Llo": Llo, "blo": blo, "Ef": Ef, "Er": Er, "dbf": dbf, "dbr": dbr, "alo": alo,
-            "ahi": ahi, "glo": glo, "ghi": ghi, "elo": elo, "ehi": ehi}
+    return {"Llo": Llo, "blo": blo, "Lup": Lup, "bup": bup, "Ef": Ef, "Er": Er, "dbf": dbf,
+            "dbr": dbr, "alo": alo, "ahi": ahi, "glo": glo, "ghi": ghi, "elo": elo, "ehi": ehi}
 
 
-def node_ranges(r: dict[str, np.ndarray], split: np.ndarray
+def node_ranges(w: LPWindow, r: dict[str, np.ndarray], fix: np.ndarray
                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None:
-    """f's and g's layer-1 enclosures on the node's region (``a >= 0`` or ``<= 0`` where
-    split; ``a' = a - e``), or None when they are empty (the region is empty)."""
-    alo = np.where(split > 0, np.maximum(r["alo"], 0.0), r["alo"])
-    ahi = np.where(split < 0, np.minimum(r["ahi"], 0.0), r["ahi"])
-    glo = np.maximum(r["glo"], round_down(alo - r["ehi"]))
-    ghi = np.minimum(r["ghi"], round_up(ahi - r["elo"]))
+    """f's and g's layer-1 enclosures on the node's region, or None when one is empty
+    (the region is empty).  ``fix[0, i]`` (f) and ``fix[1, i]`` (g) is unit i's fixed
+    option (``0`` the zero option: every neuron ``<= 0``; ``k >= 1`` neuron
+    ``opt[i, k]``: the maximum, ``>= 0``) or ``-1``; ``a' = a - e`` couples them."""
+    lo, hi = [r["alo"].copy(), r["glo"].copy()], [r["ahi"].copy(), r["ghi"].copy()]
+    for net in (0, 1):
+        for k in range(w.opt.shape[1]):
+            units = np.flatnonzero(fix[net] == k)
+            if k == 0:
+                m = w.opt[units, 1:].ravel()
+                hi[net][m] = np.minimum(hi[net][m], 0.0)
+            else:
+                m = w.opt[units, k]
+                lo[net][m] = np.maximum(lo[net][m], 0.0)
+    alo, ahi, glo, ghi = lo[0], hi[0], lo[1], hi[1]
+    for _ in range(2):
+        glo = np.maximum(glo, round_down(alo - r["ehi"]))
+        ghi = np.minimum(ghi, round_up(ahi - r["elo"]))
+        alo = np.maximum(alo, round_down(glo + r["elo"]))
+        ahi = np.minimum(ahi, round_up(ghi + r["ehi"]))
     if np.any(alo > ahi) or np.any(glo > ghi):
         return None
     return alo, ahi, glo, ghi
 
 
-def _cands(opt: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+def _fix_rows(w: LPWindow, r: dict[str, np.ndarray], fix: np.ndarray
+              ) -> tuple[Any, np.ndarray]:
+    """Rows of the fixed options: ``p = Delta + p' <= a_m`` (f's option m, exact) or
+    ``<= 0``; ``p' <= a'_m <= Lup X + bup`` (g's) or ``p' <= 0``."""
+    nI, nU = w.Kf.shape[1], w.opt.shape[0]
+    blocks, h = [], []
+    for net, (M, b) in enumerate(((w.Kf, w.bf), (r["Lup"], r["bup"]))):
+        units = np.flatnonzero(fix[net] >= 0)
+        if units.size == 0:
+            continue
+        m = w.opt[units, fix[net, units]]
+        real = m >= 0
+        A = np.where(real[:, None], -M[np.where(real, m, 0)], 0.0)
+        U = sp.csr_matrix((np.ones(units.size), (np.arange(units.size), units)),
+                          shape=(units.size, nU))
+        blocks.append([sp.csr_matrix(A), U if net == 0 else sp.csr_matrix((units.size, nU)), U])
+        h.append(np.where(real, b[np.where(real, m, 0)], 0.0))
+    if not blocks:
+        return sp.csr_matrix((0, nI + 2 * nU)), np.zeros(0)
+    return sp.bmat(blocks, format="csr"), np.concatenate(h)
+
+
+def cands(opt: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
     """Options that can be the argmax of ``max(0, a_m)`` by the interval bounds."""
     idx = np.where(opt >= 0, opt, 0)
     olo, ohi = np.where(opt >= 0, lo[idx], 0.0), np.where(opt >= 0, hi[idx], 0.0)
     return ohi >= olo.max(axis=1, keepdims=True)
 
 
-def node_rows(w: LPWindow, r: dict[str, np.ndarray], split: np.ndarray,
+def node_rows(w: LPWindow, r: dict[str, np.ndarray], fix: np.ndarray,
               ranges: tuple[np.ndarray, ...]) -> tuple[Any, np.ndarray, np.ndarray, np.ndarray]:
     """Rows ``G v <= h`` valid on the node's region and the box ``[lo, hi]`` of
     ``v = (X, Delta, p')`` (see the module docstring)."""
     alo, ahi, glo, ghi = ranges
     nI, nU = w.Kf.shape[1], w.opt.shape[0]
     one, zr, opt = np.ones(nI), np.zeros_like(w.Lr), w.opt
-    cf, cg = _cands(opt, alo, ahi), _cands(opt, glo, ghi)
+    cf, cg = cands(opt, alo, ahi), cands(opt, glo, ghi)
+    for net, cand in enumerate((cf, cg)):  # a fixed option is the only candidate
+        units = np.flatnonzero(fix[net] >= 0)
+        cand[units] = False
+        cand[units, fix[net, units]] = True
     Cu, bu = relax_max(r["Ef"], r["Er"], r["dbf"], r["dbr"], opt, cf, one, flat=False)
     Cl, bl = relax_max(-r["Ef"], r["Er"], -r["dbf"], r["dbr"], opt, cg, one, flat=False)
     Cg, bgu = relax_max(w.Lf, w.Lr, w.bg, w.br, opt, cg, one, flat=False)
@@ -218,13 +257,12 @@ def node_rows(w: LPWindow, r: dict[str, np.ndarray], split: np.ndarray,
     unit_of = np.repeat(np.arange(nU), grp.shape[1])[np.argsort(grp.ravel())]
     S = sp.csr_matrix((np.ones(unit_of.size), (np.arange(unit_of.size), unit_of)),
                       shape=(unit_of.size, nU))  # neuron -> its unit
-    on = np.flatnonzero(split)
     blocks = [[sp.csr_matrix(-Cu), I, ZU], [sp.csr_matrix(-Cl), -I, ZU],
               [sp.csr_matrix(-Cg), ZU, I], [sp.csr_matrix(r["Llo"]), None, -S],
-              [sp.csr_matrix(w.Kf), -S, -S], [None, -I, -I], [sp.csr_matrix(-Cf), I, I],
-              [sp.csr_matrix(-split[on, None] * w.Kf[on]), sp.csr_matrix((on.size, nU)), None]]
-    G = sp.bmat(blocks, format="csr")
-    h = np.concatenate([bu, bl, bgu, -r["blo"], -w.bf, np.zeros(nU), bfu, split[on] * w.bf[on]])
+              [sp.csr_matrix(w.Kf), -S, -S], [None, -I, -I], [sp.csr_matrix(-Cf), I, I]]
+    Gf, hf = _fix_rows(w, r, fix)
+    G = sp.vstack([sp.bmat(blocks, format="csr"), Gf], format="csr")
+    h = np.concatenate([bu, bl, bgu, -r["blo"], -w.bf, np.zeros(nU), bfu, hf])
     pf_lo = np.maximum(alo[grp].max(axis=1), 0.0)
     pf_hi, phi = np.maximum(ahi[grp].max(axis=1), 0.0), np.maximum(ghi[grp].max(axis=1), 0.0)
     pg_lo = np.maximum(glo[grp].max(axis=1), 0.0)
@@ -245,20 +283,20 @@ def objective(w: LPWindow, s: float, j: int) -> tuple[np.ndarray, float]:
     return c, float(round_up(s * w.db2[j] + w.db2r[j]))
 
 
-def node_bound(w: LPWindow, r: dict[str, np.ndarray], split: np.ndarray, s: float, j: int
+def node_bound(w: LPWindow, r: dict[str, np.ndarray], fix: np.ndarray, s: float, j: int
                ) -> tuple[float, np.ndarray | None]:
-    """Sound upper bound of ``sup s e2_k`` over the node's region and the LP's input
-    (None when no LP optimum was found); ``-inf`` for an empty region."""
-    ranges = node_ranges(r, split)
+    """Sound upper bound of ``sup s e2_k`` over the node's region and the LP's optimum
+    ``v = (X, Delta, p')`` (None when none was found); ``-inf`` for an empty region."""
+    ranges = node_ranges(w, r, fix)
     if ranges is None:
         return -math.inf, None
-    G, h, lo, hi = node_rows(w, r, split, ranges)
+    G, h, lo, hi = node_rows(w, r, fix, ranges)
     c, c0 = objective(w, s, j)
     res = linprog(-c, A_ub=G, b_ub=h, bounds=np.stack([lo, hi], axis=1), method="highs")
     y = np.zeros(G.shape[0])
     x = None
     if res.status == 0 and res.ineqlin is not None:
         y = -np.asarray(res.ineqlin.marginals)
-        x = np.asarray(res.x[:w.Kf.shape[1]])
+        x = np.asarray(res.x)
     bound = dual_bound(c, G, h, y, lo, hi)
     return float(round_up(math.fsum([bound, c0]))), x
