@@ -1,0 +1,125 @@
+"""branch_and_bound (certify.branch) and its LP node bounds (certify.window_lp).
+
+* ``dual_bound`` is sound for *any* multipliers: above ``c.v`` at every feasible
+  point tried (exact Fractions), whatever ``y`` (negative entries included).
+* The bracket contains the exact supremum where the MILP gives it (no pooling),
+  and on max-pooled pairs ``upper`` is above the exact error of every vertex;
+  ``lower`` is the exact replay of ``witness`` through the pruned network itself.
+* A run continues from its checkpoint; another pair's, or an edited, checkpoint is
+  refused; bad arguments get one clear error naming them.
+"""
+
+from __future__ import annotations
+
+import itertools
+from fractions import Fraction
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+from slth_check.certify import branch_and_bound, exact_error, milp_worst_case
+from slth_check.certify.exact import rounded_effective_network
+from slth_check.certify.window_lp import dual_bound
+from slth_check.construction import build_network
+from slth_check.fileio.files import npz_bytes
+from slth_check.network import ConvLayer, TargetCNN
+
+
+def _pair(seed: int, pool: str | None, c: int = 2):
+    rng = np.random.default_rng(seed)
+    target = TargetCNN([ConvLayer(rng.uniform(-1, 1, (3, 3, 1, c)), rng.uniform(-.5, .5, c),
+                                  padding="same", pool=pool),
+                        ConvLayer(rng.uniform(-1, 1, (3, 3, c, 2)), rng.uniform(-.5, .5, 2),
+                                  padding="same", pool=pool)], final_relu=bool(seed % 2))
+    return target, build_network(target, n=[2 * c, 4], rng=seed)
+
+
+def _frac_dot(a: np.ndarray, b: np.ndarray) -> Fraction:
+    return sum((Fraction(float(x)) * Fraction(float(y)) for x, y in zip(a, b)), Fraction(0))
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_dual_bound_holds_for_any_multipliers(seed):
+    rng = np.random.default_rng(seed)
+    m, n = 6, 4
+    G = rng.normal(size=(m, n))
+    v0 = rng.uniform(0, 1, n)
+    h = G @ v0 + rng.uniform(0, .5, m)
+    lo, hi = np.zeros(n), np.ones(n)
+    pts = [v0] + list(rng.uniform(0, 1, (2000, n)))
+    feas = [v for v in pts if all(_frac_dot(G[i], v) <= Fraction(float(h[i])) for i in range(m))]
+    y_neg = -rng.exponential(size=m)
+    # c = G^T y with y < 0: the box term vanishes and y.h alone would be below c.v0
+    for c in (rng.normal(size=n), G.T @ y_neg):
+        best = max(_frac_dot(c, v) for v in feas)
+        for y in (np.zeros(m), rng.exponential(size=m), rng.normal(size=m) * 3, y_neg):
+            assert Fraction(dual_bound(c, sp.csr_matrix(G), h, y, lo, hi)) >= best
+
+
+def _check(target, pruned, D, budget=6.0):
+    r = branch_and_bound(target, pruned, D, time_budget=budget, search_seconds=0.1,
+                         replay_every=2.0)
+    assert r["lower"] == exact_error(target, pruned, r["witness"], via="pruned")
+    assert r["lower"] <= Fraction(r["upper"])
+    return r
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_bracket_contains_the_milp_optimum(seed):
+    target, pruned = _pair(seed, None)
+    r = _check(target, pruned, 3)
+    X, _, info = milp_worst_case(target, pruned, 3, node_limit=5000)
+    if X is None or not info["complete"]:
+        pytest.skip("the MILP stopped at its node limit: no optimum to compare with")
+    assert exact_error(target, pruned, X, via="pruned") <= Fraction(r["upper"])
+
+
+@pytest.mark.parametrize("seed", [3, 4, 5])
+def test_upper_above_every_vertex_with_max_pooling(seed):
+    target, pruned = _pair(seed, "max", c=1)
+    D = 4
+    r = _check(target, pruned, D)
+    V = np.array(list(itertools.product((0.0, 1.0), repeat=D * D))).reshape(-1, D, D, 1)
+    g = rounded_effective_network(pruned)
+    err = np.abs(target.forward(V) - g.forward(V)).reshape(len(V), -1).max(axis=1)
+    best = max(exact_error(target, pruned, V[i], via="pruned") for i in np.argsort(-err)[:3])
+    assert best <= Fraction(r["upper"])
+
+
+def test_run_continues_from_its_checkpoint(tmp_path):
+    target, pruned = _pair(1, "max")
+    ck = tmp_path / "bnb.npz"
+    first = branch_and_bound(target, pruned, 4, time_budget=3.0, checkpoint=ck,
+                             search_seconds=0.1, replay_every=1.0)
+    assert ck.exists()
+    second = branch_and_bound(target, pruned, 4, time_budget=3.0, checkpoint=ck,
+                              search_seconds=0.1, replay_every=1.0)
+    assert second["total_seconds"] > first["seconds"]
+    assert second["lower"] >= first["lower"]  # the witness was replayed, not trusted
+    other, pruned2 = _pair(2, "max")
+    with pytest.raises(ValueError, match="checkpoint"):
+        branch_and_bound(other, pruned2, 4, time_budget=1.0, checkpoint=ck)
+    with np.load(ck, allow_pickle=False) as z:
+        arrays = {k: z[k] for k in z.files}
+    arrays["bound"] = arrays["bound"] * 0.5  # an edited bound, the old seal kept
+    ck.write_bytes(npz_bytes(arrays))
+    with pytest.raises(ValueError, match="checkpoint"):
+        branch_and_bound(target, pruned, 4, time_budget=1.0, checkpoint=ck)
+
+
+@pytest.mark.parametrize("kw, word", [({"time_budget": 0}, "time_budget"),
+                                      ({"time_budget": "1"}, "time_budget")])
+def test_bad_arguments_are_named(kw, word):
+    target, pruned = _pair(0, None)
+    with pytest.raises(ValueError, match=word):
+        branch_and_bound(target, pruned, 3, **kw)
+
+
+def test_average_pooling_is_refused():
+    rng = np.random.default_rng(0)
+    target = TargetCNN([ConvLayer(rng.uniform(-1, 1, (3, 3, 1, 1)), pool="avg"),
+                        ConvLayer(rng.uniform(-1, 1, (3, 3, 1, 1)))])
+    pruned = build_network(target, n=[2, 2], rng=0)
+    with pytest.raises(ValueError, match="target"):
+        branch_and_bound(target, pruned, 4, time_budget=1.0)
