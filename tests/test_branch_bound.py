@@ -19,8 +19,8 @@ import pytest
 import scipy.sparse as sp
 
 from slth_check.certify import branch_and_bound, exact_error, milp_worst_case
-from slth_check.certify.exact import rounded_effective_network
-from slth_check.certify.window_lp import dual_bound
+from slth_check.certify.exact import exact_effective_forward, rounded_effective_network
+from slth_check.certify.window_lp import dual_bound, lp_model, lp_window, node_bound, root_ranges
 from slth_check.construction import build_network
 from slth_check.fileio.files import npz_bytes
 from slth_check.network import ConvLayer, TargetCNN
@@ -123,3 +123,34 @@ def test_average_pooling_is_refused():
     pruned = build_network(target, n=[2, 2], rng=0)
     with pytest.raises(ValueError, match="target"):
         branch_and_bound(target, pruned, 4, time_budget=1.0)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2, 3])
+def test_node_bound_above_every_point_of_its_region(seed):
+    """No final ReLU and no last pooling: output o is ``e2_o = f_o - g_o``, exact.  A
+    node fixing the pooling choices that X itself makes (clear margins only) holds
+    X, so its bound of ``s e2_o`` is at least the exact ``s (f_o - g_o)(X)``."""
+    rng = np.random.default_rng(seed)
+    target = TargetCNN([ConvLayer(rng.uniform(-1, 1, (3, 3, 1, 2)), rng.uniform(-.5, .5, 2),
+                                  padding="same", pool="max"),
+                        ConvLayer(rng.uniform(-1, 1, (3, 3, 2, 1)), rng.uniform(-.5, .5, 1),
+                                  padding="same")], final_relu=False)
+    pruned = build_network(target, n=[4, 2], rng=seed)
+    D = 6
+    model = lp_model(target, pruned, D)
+    for t in range(3):
+        X = rng.uniform(0, 1, (D, D, 1)) if t else (rng.random((D, D, 1)) < .5) * 1.0
+        diff = target.forward_exact(X) - exact_effective_forward(pruned, X)
+        for o in rng.choice(diff.size, 3, replace=False):
+            w = lp_window(model, int(o))
+            x = X.ravel()[w.inp]
+            fix = np.full((2, w.opt.shape[0]), -1, np.int8)
+            for net, (M, b) in enumerate(((w.Kf, w.bf), (w.Lf, w.bg))):
+                a = M @ x + b
+                vals = np.where(w.opt >= 0, a[np.where(w.opt >= 0, w.opt, 0)], 0.0)
+                top = np.sort(vals, axis=1)
+                clear = (top[:, -1] - top[:, -2] > 1e-6) & (rng.random(len(vals)) < .7)
+                fix[net, clear] = np.argmax(vals, axis=1)[clear]
+            for s in (1.0, -1.0):
+                b, _ = node_bound(w, root_ranges(w), fix, s, 0)
+                assert Fraction(b) >= s * diff.ravel()[o], (o, s, b)
