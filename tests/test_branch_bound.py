@@ -149,7 +149,8 @@ def test_node_bound_above_every_point_of_its_region(seed):
                 a = M @ x + b
                 vals = np.where(w.opt >= 0, a[np.where(w.opt >= 0, w.opt, 0)], 0.0)
                 top = np.sort(vals, axis=1)
-                clear = (top[:, -1] - top[:, -2] > 1e-6) & (rng.random(len(vals)) < (.7 if t < 2 else 1.0))
+                keep = rng.random(len(vals)) < (.7 if t < 2 else 1.0)
+                clear = (top[:, -1] - top[:, -2] > 1e-6) & keep
                 fix[net, clear] = np.argmax(vals, axis=1)[clear]
             for s in (1.0, -1.0):
                 b, _ = node_bound(w, root_ranges(w), fix, s, 0)

@@ -125,7 +125,7 @@ def _children(ctx: dict[str, Any], node: Node
     if fix[0, i] >= 0 and fix[1, i] >= 0:
         return None
     cand = cands(w.opt, rg[2 * net], rg[2 * net + 1])
-    out = []
+    out: list[tuple[float, np.ndarray, np.ndarray | None]] = []
     for k in np.flatnonzero(cand[i]):
         f2 = fix.copy()
         f2[net, i] = k
