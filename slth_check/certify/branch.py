@@ -17,8 +17,8 @@ Lower bound: the local search (:func:`~slth_check.certify.local.window_search`)
 started from each item's LP optimum; its float value is never a bound, only the
 exact replay (:func:`~slth_check.certify.exact.exact_error`) of the best input is.
 The run is resumable: the open nodes, the lower bound (an exact fraction) and
-its witness are checkpointed (npz + json, atomic writes, no pickle) and a run
-given the same checkpoint continues where it stopped.
+its witness are checkpointed (sealed npz, JSON meta, atomic, no pickle); a run of
+the same pair continues from it (the witness replayed again, not trusted).
 """
 
 from __future__ import annotations
@@ -139,13 +139,14 @@ def _search(ctx: dict[str, Any], item: int, v: np.ndarray, seconds: float,
             rng: int) -> tuple[float, np.ndarray]:
     """Local search from the LP optimum of ``item`` (float model: not a bound)."""
     cl, si, _ = ctx["items"][item]
-    lw = window(ctx["local"], ctx["wins"][cl].o)
-    nI = lw.inp.size
-    s = 1.0 if si == 0 else -1.0
-    x, _ = window_search(lw, s, seconds=seconds, rng=rng, starts=[np.round(v[:nI])],
-                         restarts=1)
-    F, G = window_outputs(lw, x)
+    w = ctx["wins"][cl]
+    lw = window(ctx["local"], w.o)
     X = np.zeros(ctx["D"] * ctx["D"] * ctx["c0"])
+    X[w.inp] = np.round(v[:w.inp.size])  # the LP's input, on the local window's pixels
+    s = 1.0 if si == 0 else -1.0
+    x, _ = window_search(lw, s, seconds=seconds, rng=rng, starts=[X[lw.inp]], restarts=1)
+    F, G = window_outputs(lw, x)
+    X[:] = 0.0
     X[lw.inp] = x
     return float(abs(F[0] - G[0])), X.reshape(ctx["D"], ctx["D"], ctx["c0"])
 
