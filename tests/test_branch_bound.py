@@ -155,3 +155,9 @@ def test_node_bound_above_every_point_of_its_region(seed):
             for s in (1.0, -1.0):
                 b, _ = node_bound(w, root_ranges(w), fix, s, 0)
                 assert Fraction(b) >= s * diff.ravel()[o], (o, s, b)
+
+
+def test_a_bad_witness_is_named():
+    target, pruned = _pair(0, None)
+    with pytest.raises(ValueError, match="witness"):
+        branch_and_bound(target, pruned, 3, time_budget=1.0, witness=np.full((3, 3, 1), 2.0))

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import hashlib
 import heapq
-import json
 import math
 import time
 from fractions import Fraction
@@ -35,6 +34,7 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
+from slth_check.certify.branch_state import Node, fresh_state, load_state, save_state
 from slth_check.certify.exact import exact_error
 from slth_check.certify.interval import round_up
 from slth_check.certify.linear import linear_bound
@@ -49,13 +49,11 @@ from slth_check.certify.window_lp import (
     objective,
     root_ranges,
 )
-from slth_check.fileio.files import atomic_write, is_sealed, load_npz, sealed_npz_bytes
 from slth_check.network import TargetCNN
 from slth_check.pruned import PrunedCNN
 
 __all__ = ["branch_and_bound"]
 
-Node = tuple[float, int, int, np.ndarray, np.ndarray | None]  # -bound, id, item, fix, v
 
 
 def _classes(model: dict[str, Any]) -> tuple[list[LPWindow], list[int]]:
@@ -151,61 +149,6 @@ def _search(ctx: dict[str, Any], item: int, v: np.ndarray, seconds: float,
     return float(abs(F[0] - G[0])), X.reshape(ctx["D"], ctx["D"], ctx["c0"])
 
 
-def _save(path: Path, ctx: dict[str, Any], st: dict[str, Any]) -> None:
-    """Checkpoint the open nodes, the lower bound and its witness (sealed npz with a
-    JSON ``meta`` member; atomic)."""
-    heap = st["heap"]
-    fixes = [n[3].ravel() for n in heap]
-    vs = [np.zeros(0) if n[4] is None else n[4] for n in heap]
-    meta = {"version": 1, "digest": ctx["digest"], "lower": str(st["lower"]),
-            "seconds": st["spent"], "next_id": st["next_id"], "searched": sorted(st["searched"]),
-            "nodes": st["nodes"]}
-    arrays = {"bound": np.array([-n[0] for n in heap], float),
-              "item": np.array([n[2] for n in heap], np.int64),
-              "fix": np.concatenate(fixes).astype(np.int8) if fixes else np.zeros(0, np.int8),
-              "fix_len": np.array([f.size for f in fixes], np.int64),
-              "v": np.concatenate(vs) if vs else np.zeros(0),
-              "v_len": np.array([v.size for v in vs], np.int64),
-              "witness": np.zeros(0) if st["witness"] is None else st["witness"],
-              "meta": np.array(json.dumps(meta))}
-    atomic_write(path, sealed_npz_bytes(arrays))
-
-
-def _load(path: Path, ctx: dict[str, Any], target: TargetCNN, pruned: PrunedCNN
-          ) -> dict[str, Any]:
-    """A checkpoint of this very pair (same digest), its witness replayed again."""
-    a = load_npz(path, "checkpoint", text_keys=("meta", "sha256"))
-    if not is_sealed(a):
-        raise ValueError(f"checkpoint: {path} is not a sealed branch-and-bound checkpoint")
-    meta = json.loads(str(a["meta"]))
-    if meta.get("digest") != ctx["digest"]:
-        raise ValueError(f"checkpoint: {path} belongs to another pair of networks")
-    fo, vo = np.cumsum(a["fix_len"]) - a["fix_len"], np.cumsum(a["v_len"]) - a["v_len"]
-    heap: list[Node] = []
-    for n, (b, it) in enumerate(zip(a["bound"], a["item"])):
-        fix = a["fix"][fo[n]:fo[n] + a["fix_len"][n]].reshape(2, -1).copy()
-        v = a["v"][vo[n]:vo[n] + a["v_len"][n]].copy() if a["v_len"][n] else None
-        heap.append((-float(b), n, int(it), fix, v))
-    heapq.heapify(heap)
-    lower, witness = Fraction(-1), None
-    if a["witness"].size:  # the lower bound is replayed, not trusted
-        witness = a["witness"]
-        lower = exact_error(target, pruned, witness, via="effective")
-    return {"heap": heap, "lower": lower, "witness": witness, "spent": meta["seconds"],
-            "next_id": max(meta["next_id"], len(heap)), "nodes": meta["nodes"],
-            "searched": {tuple(x) for x in meta["searched"]}}
-
-
-def _fresh(ctx: dict[str, Any]) -> dict[str, Any]:
-    heap: list[Node] = []
-    for n, (item, b) in enumerate(zip(ctx["items"], ctx["bound0"])):
-        nU = ctx["wins"][item[0]].opt.shape[0]
-        heap.append((-b, n, n, np.full((2, nU), -1, np.int8), None))
-    heapq.heapify(heap)
-    return {"heap": heap, "lower": Fraction(-1), "witness": None, "spent": 0.0,
-            "next_id": len(heap), "nodes": 0, "searched": set()}
-
-
 def _step(ctx: dict[str, Any], st: dict[str, Any], node: Node, search_seconds: float,
           rng: int) -> None:
     """Bound a fresh item by its LP (and search from its optimum once per class and
@@ -240,9 +183,12 @@ def _replay(st: dict[str, Any], target: TargetCNN, pruned: PrunedCNN) -> None:
     """Replay the best float candidate exactly; a better exact value raises the lower
     bound and closes the nodes at or below it."""
     val, X = st["best"]
-    if X is None or val <= float(st["lower"]):
-        return
-    exact = exact_error(target, pruned, X, via="effective")
+    if X is not None and val > float(st["lower"]):
+        _accept(st, exact_error(target, pruned, X, via="effective"), X)
+
+
+def _accept(st: dict[str, Any], exact: Fraction, X: np.ndarray) -> None:
+    """Take an exactly replayed value: a better one raises the lower bound."""
     st["best"] = (-math.inf, None)
     if exact > st["lower"]:
         st["lower"], st["witness"] = exact, X
@@ -253,7 +199,7 @@ def _replay(st: dict[str, Any], target: TargetCNN, pruned: PrunedCNN) -> None:
 def branch_and_bound(target: TargetCNN, pruned: PrunedCNN, D: int, *,
                      time_budget: float = 600.0, checkpoint: str | Path | None = None,
                      search_seconds: float = 2.0, replay_every: float = 120.0,
-                     rng: int = 0) -> dict[str, Any]:
+                     witness: np.ndarray | None = None, rng: int = 0) -> dict[str, Any]:
     """Bracket ``sup_{X in [0,1]^{D x D x c0}} ||f(X) - g(X)||_max`` by branch and
     bound (see the module docstring); two layers, max pooling, linearisable g.
 
@@ -261,7 +207,9 @@ def branch_and_bound(target: TargetCNN, pruned: PrunedCNN, D: int, *,
     left above the lower bound), "open", "nodes", "seconds" (this call),
     "total_seconds" (with the resumed runs), "cpu_seconds"}``.  ``checkpoint``: a
     file written every ``replay_every`` seconds and at the end, read first when it
-    exists (a run of the same pair continues).
+    exists (a run of the same pair continues).  ``witness``: an input in
+    ``[0, 1]^{D x D x c0}`` (e.g. :func:`~slth_check.certify.worst_case`'s), replayed
+    exactly as a first lower bound.
     """
     from slth_check.certify import check_pair
 
@@ -269,11 +217,19 @@ def branch_and_bound(target: TargetCNN, pruned: PrunedCNN, D: int, *,
     if not isinstance(time_budget, (int, float)) or not time_budget > 0:
         raise ValueError(f"time_budget: expected a positive number of seconds, got "
                          f"{time_budget!r}")
+    if witness is not None and (np.shape(witness) != (D, D, target.c0) or not np.all(
+            (np.asarray(witness, dtype=float) >= 0) & (np.asarray(witness, dtype=float) <= 1))):
+        raise ValueError(f"witness: expected an array of shape {(D, D, target.c0)} with "
+                         f"entries in [0, 1]")
     t0, c0 = time.perf_counter(), time.process_time()
     ctx = _setup(target, pruned, D)
     path = None if checkpoint is None else Path(checkpoint)
-    st = _load(path, ctx, target, pruned) if path is not None and path.exists() else _fresh(ctx)
+    st = load_state(path, ctx, target, pruned) if path is not None and path.exists() \
+        else fresh_state(ctx)
     st.update(best=(-math.inf, None), stuck=[])
+    if witness is not None:  # a caller's candidate, replayed exactly
+        X = np.asarray(witness, dtype=float)
+        _accept(st, exact_error(target, pruned, X, via="effective"), X)
     last = time.perf_counter()
     while st["heap"] and time.perf_counter() - t0 < time_budget:
         node = heapq.heappop(st["heap"])
@@ -286,13 +242,13 @@ def branch_and_bound(target: TargetCNN, pruned: PrunedCNN, D: int, *,
             _replay(st, target, pruned)
             last = time.perf_counter()
             if path is not None:
-                _save(path, ctx, {**st, "heap": st["heap"] + st["stuck"],
+                save_state(path, ctx, {**st, "heap": st["heap"] + st["stuck"],
                                   "spent": st["spent"] + last - t0})
     _replay(st, target, pruned)
     st["heap"] = [n for n in st["heap"] + st["stuck"] if Fraction(-n[0]) > st["lower"]]
     spent = time.perf_counter() - t0
     if path is not None:
-        _save(path, ctx, {**st, "spent": st["spent"] + spent})
+        save_state(path, ctx, {**st, "spent": st["spent"] + spent})
     top = max((-n[0] for n in st["heap"]), default=-math.inf)
     upper = max(top, float(round_up(float(st["lower"]))))
     return {"lower": st["lower"], "upper": upper, "witness": st["witness"],
