@@ -1,13 +1,11 @@
 """Sound LP bounds of one output entry's error under fixed pooling choices (two layers).
 
-The node problem of :mod:`~slth_check.certify.branch`.  Output entry ``o`` of a
-two-layer network reads its *receptive field* only
-(:mod:`~slth_check.certify.local`): layer-1 neurons ``a_m = K_1 X + b_1`` (f) and
-``a'_m`` (g through its exact effective kernel, Eq. 2, within ``Lr`` of the float
-``Lf``), pooled units ``p_i = max(0, a_m : m in i)``, ``p'_i`` likewise, and the
-layer-2 pre-activations ``e2_k = K_2 Delta + E_2 p' + db_2`` (``Delta = p - p'``,
-``E_2 = K_2 - L_2``) of the neurons ``k`` its pooling window holds;
-``|f_o - g_o| <= max_k |e2_k|`` (see :mod:`~slth_check.certify.linear`).
+The node problem of :mod:`~slth_check.certify.branch`.  Output ``o`` of a two-layer
+network reads its receptive field only (:mod:`~slth_check.certify.local`): neurons
+``a_m = K_1 X + b_1`` (f), ``a'_m`` (g's exact effective kernel, Eq. 2, within ``Lr``
+of ``Lf``), units ``p_i = max(0, a_m : m in i)``, ``p'_i``, and ``e2_k = K_2 Delta +
+E_2 p' + db_2`` (``Delta = p - p'``, ``E_2 = K_2 - L_2``) for the neurons ``k`` of its
+pooling window: ``|f_o - g_o| <= max_k |e2_k|`` (:mod:`~slth_check.certify.linear`).
 
 A *node* fixes, for some layer-1 pooled units, which option is f's (or g's)
 maximum (``fix``, :func:`node_ranges`).  Its bound of ``sup s e2_k`` is the optimum
@@ -20,8 +18,7 @@ intervals), ``p = Delta + p' >= a_m``, ``p' >= a'_m`` (``Lf - Lr`` rounded down,
 Soundness: the float LP optimum is *not* used.  Any ``y >= 0`` proves
 ``c.v <= (c - G^T y).v + y.h`` on ``{G v <= h}``; :func:`dual_bound` evaluates
 the right-hand side's maximum over the variables' box with every rounding
-covered (Higham, eq. 3.5 for ``G^T y``, products rounded up, ``math.fsum``
-then one step up) for the LP's (clipped) dual ``y``.
+covered (Higham, eq. 3.5 for ``G^T y``, products up, ``math.fsum`` then up).
 """
 
 from __future__ import annotations
@@ -283,20 +280,21 @@ def objective(w: LPWindow, s: float, j: int) -> tuple[np.ndarray, float]:
     return c, float(round_up(s * w.db2[j] + w.db2r[j]))
 
 
-def node_bound(w: LPWindow, r: dict[str, np.ndarray], fix: np.ndarray, s: float, j: int
-               ) -> tuple[float, np.ndarray | None]:
+def node_bound(w: LPWindow, r: dict[str, np.ndarray], fix: np.ndarray, s: float, j: int,
+               seconds: float = 30.0) -> tuple[float, np.ndarray | None]:
     """Sound upper bound of ``sup s e2_k`` over the node's region and the LP's optimum
-    ``v = (X, Delta, p')`` (None when none was found); ``-inf`` for an empty region."""
+    ``v = (X, Delta, p')`` (None when none was found); ``-inf`` for an empty region.
+    ``seconds`` limits HiGHS (a stopped solve's multipliers still give a bound)."""
     ranges = node_ranges(w, r, fix)
     if ranges is None:
         return -math.inf, None
     G, h, lo, hi = node_rows(w, r, fix, ranges)
     c, c0 = objective(w, s, j)
-    res = linprog(-c, A_ub=G, b_ub=h, bounds=np.stack([lo, hi], axis=1), method="highs")
-    y = np.zeros(G.shape[0])
-    x = None
-    if res.status == 0 and res.ineqlin is not None:
-        y = -np.asarray(res.ineqlin.marginals)
-        x = np.asarray(res.x)
+    res = linprog(-c, A_ub=G, b_ub=h, bounds=np.stack([lo, hi], axis=1), method="highs",
+                  options={"time_limit": float(seconds)})
+    marg = getattr(getattr(res, "ineqlin", None), "marginals", None)
+    ok = marg is not None and np.shape(marg) == (G.shape[0],)
+    y = -np.asarray(marg, dtype=float) if ok else np.zeros(G.shape[0])  # any y is valid
+    x = np.asarray(res.x) if res.status == 0 and ok else None
     bound = dual_bound(c, G, h, y, lo, hi)
     return float(round_up(math.fsum([bound, c0]))), x
