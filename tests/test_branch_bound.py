@@ -19,6 +19,7 @@ import pytest
 import scipy.sparse as sp
 
 from slth_check.certify import branch_and_bound, exact_error, milp_worst_case
+from slth_check.certify.branch import split_node
 from slth_check.certify.exact import exact_effective_forward, rounded_effective_network
 from slth_check.certify.window_lp import dual_bound, lp_model, lp_window, node_bound, root_ranges
 from slth_check.construction import build_network
@@ -161,3 +162,37 @@ def test_a_bad_witness_is_named():
     target, pruned = _pair(0, None)
     with pytest.raises(ValueError, match="witness"):
         branch_and_bound(target, pruned, 3, time_budget=1.0, witness=np.full((3, 3, 1), 2.0))
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_children_cover_the_parent(seed):
+    """Every point of the parent's box lies in a child (the option it makes at the
+    split unit is one of the children's) whose bound is at least its exact error."""
+    rng = np.random.default_rng(seed)
+    target = TargetCNN([ConvLayer(rng.uniform(-1, 1, (3, 3, 1, 2)), rng.uniform(-.5, .5, 2),
+                                  padding="same", pool="max"),
+                        ConvLayer(rng.uniform(-1, 1, (3, 3, 2, 1)), rng.uniform(-.5, .5, 1),
+                                  padding="same")], final_relu=False)
+    pruned = build_network(target, n=[4, 2], rng=seed)
+    D = 6
+    model = lp_model(target, pruned, D)
+    o = int(rng.integers(model["grp2"].shape[0]))
+    w = lp_window(model, o)
+    r = root_ranges(w)
+    for s in (1.0, -1.0):
+        fix = np.full((2, w.opt.shape[0]), -1, np.int8)
+        _, v = node_bound(w, r, fix, s, 0)
+        kids = split_node(w, r, fix, v, s, 0)
+        assert kids
+        net, i = (int(a[0]) for a in np.nonzero(kids[0][1] != fix))
+        for t in range(40):
+            X = rng.uniform(0, 1, (D, D, 1)) if t % 2 else (rng.random((D, D, 1)) < .5) * 1.0
+            M, b = (w.Kf, w.bf) if net == 0 else (w.Lf, w.bg)
+            a = M @ X.ravel()[w.inp] + b
+            vals = np.where(w.opt[i] >= 0, a[np.where(w.opt[i] >= 0, w.opt[i], 0)], 0.0)
+            if np.sort(vals)[-1] - np.sort(vals)[-2] < 1e-6:
+                continue  # a near tie: the point lies on the children's common border
+            mine = [k for k in kids if k[1][net, i] == int(np.argmax(vals))]
+            assert mine, (s, t)
+            e = target.forward_exact(X) - exact_effective_forward(pruned, X)
+            assert Fraction(mine[0][0]) >= s * e.ravel()[o]

@@ -52,7 +52,7 @@ from slth_check.certify.window_lp import (
 from slth_check.network import TargetCNN
 from slth_check.pruned import PrunedCNN
 
-__all__ = ["branch_and_bound"]
+__all__ = ["branch_and_bound", "split_node"]
 
 
 
@@ -107,15 +107,15 @@ def _pick(w: LPWindow, fix: np.ndarray, v: np.ndarray, c: np.ndarray) -> tuple[i
     return i, 0 if fix[0, i] < 0 else 1
 
 
-def _children(ctx: dict[str, Any], node: Node
-              ) -> list[tuple[float, np.ndarray, np.ndarray | None]] | None:
-    """The node's children with their bounds (each at most the parent's; none for an
-    empty region), or None when every unit is fixed (nothing left to split)."""
-    nb, _, item, fix, v = node
-    cl, si, j = ctx["items"][item]
-    w, r = ctx["wins"][cl], ctx["ranges"][cl]
-    s = 1.0 if si == 0 else -1.0
-    assert v is not None
+Child = tuple[float, np.ndarray, np.ndarray | None]
+
+
+def split_node(w: LPWindow, r: dict[str, np.ndarray], fix: np.ndarray, v: np.ndarray,
+               s: float, j: int, bound: float = math.inf) -> list[Child] | None:
+    """Children ``(bound, fix, v)`` of the node ``fix`` of window ``w`` (sign ``s``,
+    layer-2 neuron ``j``) whose LP optimum is ``v``: one per option that can be the
+    maximum of the chosen unit (so they cover the node's region), each bound at
+    most ``bound``; ``[]`` for an empty region, None when every unit is fixed."""
     i, net = _pick(w, fix, v, objective(w, s, j)[0])
     rg = node_ranges(w, r, fix)
     if rg is None:
@@ -123,14 +123,22 @@ def _children(ctx: dict[str, Any], node: Node
     if fix[0, i] >= 0 and fix[1, i] >= 0:
         return None
     cand = cands(w.opt, rg[2 * net], rg[2 * net + 1])
-    out: list[tuple[float, np.ndarray, np.ndarray | None]] = []
+    out: list[Child] = []
     for k in np.flatnonzero(cand[i]):
         f2 = fix.copy()
         f2[net, i] = k
         b, v2 = node_bound(w, r, f2, s, j)
         if b > -math.inf:
-            out.append((min(b, -nb), f2, v2 if v2 is not None else v))
+            out.append((min(b, bound), f2, v2 if v2 is not None else v))
     return out
+
+
+def _children(ctx: dict[str, Any], node: Node) -> list[Child] | None:
+    """:func:`split_node` of a node of the queue."""
+    nb, _, item, fix, v = node
+    cl, si, j = ctx["items"][item]
+    assert v is not None
+    return split_node(ctx["wins"][cl], ctx["ranges"][cl], fix, v, 1.0 - 2 * si, j, -nb)
 
 
 def _search(ctx: dict[str, Any], item: int, v: np.ndarray, seconds: float,
