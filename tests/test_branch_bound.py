@@ -17,6 +17,7 @@ from fractions import Fraction
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from hypothesis import assume, given, settings
 
 from slth_check.certify import branch_and_bound, exact_error, milp_worst_case
 from slth_check.certify.branch import split_node
@@ -25,6 +26,7 @@ from slth_check.certify.window_lp import dual_bound, lp_model, lp_window, node_b
 from slth_check.construction import build_network
 from slth_check.fileio.files import npz_bytes
 from slth_check.network import ConvLayer, TargetCNN
+from slth_check.testing.strategies import cancelling_pairs
 
 
 def _pair(seed: int, pool: str | None, c: int = 2):
@@ -196,3 +198,18 @@ def test_children_cover_the_parent(seed):
             assert mine, (s, t)
             e = target.forward_exact(X) - exact_effective_forward(pruned, X)
             assert Fraction(mine[0][0]) >= s * e.ravel()[o]
+
+
+@settings(max_examples=10, deadline=None)
+@given(cancelling_pairs(min_ell=2, max_ell=2))
+def test_bracket_sound_when_float_kernels_are_wrong(pair):
+    """g's float64 effective kernels lose what the exact ones keep: every vertex's exact
+    error stays below ``upper`` (the radii of Eq. 2's products carried through)."""
+    target, pruned = pair
+    assume(target.layers[1].pool != "avg")
+    D = 2
+    r = _check(target, pruned, D, budget=2.0)
+    V = np.array(list(itertools.product((0.0, 1.0), repeat=D * D * target.c0)))
+    best = max(exact_error(target, pruned, X.reshape(D, D, target.c0), via="effective")
+               for X in V)
+    assert best <= Fraction(r["upper"])
