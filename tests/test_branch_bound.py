@@ -213,3 +213,23 @@ def test_bracket_sound_when_float_kernels_are_wrong(pair):
     best = max(exact_error(target, pruned, X.reshape(D, D, target.c0), via="effective")
                for X in V)
     assert best <= Fraction(r["upper"])
+
+
+@settings(max_examples=15, deadline=None)
+@given(cancelling_pairs(min_ell=2, max_ell=2))
+def test_root_lp_bounds_every_vertex_when_float_kernels_are_wrong(pair):
+    """Per output: the largest root LP bound over its window's neurons and both signs is
+    at least the exact ``|f_o - g_o|`` of every vertex (no search to hide behind)."""
+    target, pruned = pair
+    assume(target.layers[1].pool != "avg")
+    D = 2
+    model = lp_model(target, pruned, D)
+    V = np.array(list(itertools.product((0.0, 1.0), repeat=D * D * target.c0)))
+    errs = [np.abs(target.forward_exact(X.reshape(D, D, -1))
+                   - exact_effective_forward(pruned, X.reshape(D, D, -1))).ravel() for X in V]
+    for o in range(model["grp2"].shape[0]):
+        w = lp_window(model, o)
+        fix = np.full((2, w.opt.shape[0]), -1, np.int8)
+        ub = max(node_bound(w, root_ranges(w), fix, s, j)[0]
+                 for s in (1.0, -1.0) for j in range(w.K2.shape[0]))
+        assert max(e[o] for e in errs) <= Fraction(ub), o
