@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import itertools
+import json
 from fractions import Fraction
 
 import numpy as np
@@ -105,7 +106,9 @@ def test_run_continues_from_its_checkpoint(tmp_path):
         branch_and_bound(other, pruned2, 4, time_budget=1.0, checkpoint=ck)
     with np.load(ck, allow_pickle=False) as z:
         arrays = {k: z[k] for k in z.files}
-    arrays["bound"] = arrays["bound"] * 0.5  # an edited bound, the old seal kept
+    meta = json.loads(str(arrays["meta"]))
+    meta["seconds"] += 1.0  # an edited number, the old seal kept
+    arrays["meta"] = np.array(json.dumps(meta))
     ck.write_bytes(npz_bytes(arrays))
     with pytest.raises(ValueError, match="checkpoint"):
         branch_and_bound(target, pruned, 4, time_budget=1.0, checkpoint=ck)
