@@ -236,3 +236,9 @@ def test_root_lp_bounds_every_vertex_when_float_kernels_are_wrong(pair):
         ub = max(node_bound(w, root_ranges(w), fix, s, j)[0]
                  for s in (1.0, -1.0) for j in range(w.K2.shape[0]))
         assert max(e[o] for e in errs) <= Fraction(ub), o
+
+
+def test_dual_bound_with_overflowing_multipliers_is_infinite_not_an_error():
+    G = sp.csr_matrix(np.array([[1.0, -1.0], [-1.0, 1.0]]))
+    b = dual_bound(np.ones(2), G, np.ones(2), np.array([1e308, 1e308]), np.zeros(2), np.ones(2))
+    assert b == np.inf

@@ -43,8 +43,12 @@ __all__ = ["LPWindow", "dual_bound", "lp_model", "lp_window", "node_bound"]
 
 
 def _up_sum(terms: np.ndarray) -> float:
-    """An upper bound of the exact sum of float ``terms``."""
-    return float(round_up(math.fsum(np.asarray(terms, dtype=float).tolist())))
+    """An upper bound of the exact sum of float ``terms`` (inf if one is not finite)."""
+    t = np.asarray(terms, dtype=float)
+    try:
+        return float(round_up(math.fsum(t.tolist()))) if np.all(np.isfinite(t)) else math.inf
+    except OverflowError:
+        return math.inf
 
 
 def dual_bound(c: np.ndarray, G: Any, h: np.ndarray, y: np.ndarray, lo: np.ndarray,
@@ -55,16 +59,12 @@ def dual_bound(c: np.ndarray, G: Any, h: np.ndarray, y: np.ndarray, lo: np.ndarr
     y = np.maximum(np.nan_to_num(np.asarray(y, dtype=float), nan=0.0), 0.0)
     Gt = sp.csr_matrix(G).T.tocsr()
     t = np.asarray(Gt @ y).ravel()
-    absG = Gt.copy()
-    absG.data = np.abs(absG.data)
-    n = G.shape[0]
-    err = round_up(round_up(nonneg_up(absG, y) * gamma2(n)) + 4 * (n + 1) * ETA)
-    r_hi = round_up(round_up(c - t) + err)
-    r_lo = round_down(round_down(c - t) - err)
-    corners = np.stack([round_up(r_hi * hi), round_up(r_hi * lo), round_up(r_lo * hi),
-                        round_up(r_lo * lo)])
-    part = _up_sum(corners.max(axis=0))
-    return float(round_up(math.fsum([part, _up_sum(round_up(y * h))])))
+    err = round_up(round_up(nonneg_up(abs(Gt), y) * gamma2(len(h))) + 4 * (len(h) + 1) * ETA)
+    with np.errstate(over="ignore", invalid="ignore"):  # inf / nan terms give inf
+        r_hi, r_lo = round_up(round_up(c - t) + err), round_down(round_down(c - t) - err)
+        corners = np.stack([round_up(r_hi * hi), round_up(r_hi * lo), round_up(r_lo * hi),
+                            round_up(r_lo * lo)])
+        return _up_sum(np.array([_up_sum(corners.max(axis=0)), _up_sum(round_up(y * h))]))
 
 
 def _conv_parts(W: np.ndarray, rad: np.ndarray | None, b: Any, brad: Any, n: int, layer: Any
@@ -122,8 +122,7 @@ class LPWindow:
     def key(self) -> str:
         """Digest of every array: equal keys, the same restricted problem."""
         h = hashlib.sha256()
-        for name in ("Kf", "bf", "Lf", "Lr", "bg", "br", "opt", "K2", "E2", "E2r", "db2",
-                     "db2r"):
+        for name in "Kf bf Lf Lr bg br opt K2 E2 E2r db2 db2r".split():
             a = np.ascontiguousarray(getattr(self, name))
             h.update(name.encode() + str(a.shape).encode() + a.tobytes())
         return h.hexdigest()
@@ -155,9 +154,8 @@ def lp_window(model: dict[str, Any], o: int) -> LPWindow:
 def _range(M: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Sound ``(lo, hi)`` of ``M X + b`` over ``X in [0, 1]`` (M, b exact floats)."""
     one = np.ones(M.shape[1])
-    hi = round_up(nonneg_up(np.maximum(M, 0), one) + b)
-    lo = -round_up(nonneg_up(np.maximum(-M, 0), one) - b)
-    return lo, hi
+    return -round_up(nonneg_up(np.maximum(-M, 0), one) - b), \
+        round_up(nonneg_up(np.maximum(M, 0), one) + b)
 
 
 def root_ranges(w: LPWindow) -> dict[str, np.ndarray]:
@@ -275,8 +273,7 @@ def node_rows(w: LPWindow, r: dict[str, np.ndarray], fix: np.ndarray,
 def objective(w: LPWindow, s: float, j: int) -> tuple[np.ndarray, float]:
     """``(c, c0)`` with ``s e2_k <= c.v + c0`` for layer-2 neuron ``k = j``-th of the
     window (``p' >= 0``: the upper enclosure of ``s E_2`` bounds its term)."""
-    nI = w.Kf.shape[1]
-    c = np.concatenate([np.zeros(nI), s * w.K2[j], round_up(s * w.E2[j] + w.E2r[j])])
+    c = np.concatenate([np.zeros(w.Kf.shape[1]), s * w.K2[j], round_up(s * w.E2[j] + w.E2r[j])])
     return c, float(round_up(s * w.db2[j] + w.db2r[j]))
 
 
@@ -297,4 +294,6 @@ def node_bound(w: LPWindow, r: dict[str, np.ndarray], fix: np.ndarray, s: float,
     y = -np.asarray(marg, dtype=float) if ok else np.zeros(G.shape[0])  # any y is valid
     x = np.asarray(res.x) if res.status == 0 and ok else None
     bound = dual_bound(c, G, h, y, lo, hi)
-    return float(round_up(math.fsum([bound, c0]))), x
+    if not math.isfinite(bound):  # overflowing multipliers: the box alone (y = 0)
+        bound = dual_bound(c, G, h, np.zeros_like(y), lo, hi)
+    return _up_sum(np.array([bound, c0])), x
