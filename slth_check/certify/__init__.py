@@ -3,6 +3,7 @@
 The package's public names, re-exported from their modules (the implementation of
 the entry points is in :mod:`slth_check.certify.certificate`)."""
 
+from slth_check.certify.branch import branch_and_bound
 from slth_check.certify.certificate import (
     ETA,
     Certificate,
@@ -43,6 +44,7 @@ __all__ = [
     "CertificationError",
     "avg_pool_enclosure",
     "bias_gap",
+    "branch_and_bound",
     "check_pair",
     "conv_upper",
     "effective_enclosure",
