@@ -61,11 +61,14 @@ class MarabouAnswer:
 
 
 def marabou_exceeds(target: TargetCNN, pruned: PrunedCNN, D: int, threshold: float, *,
-                    timeout: int = 120, max_pool: str = "relu") -> MarabouAnswer:
+                    timeout: int = 120, max_pool: str = "relu",
+                    hint: np.ndarray | None = None) -> MarabouAnswer:
     """Ask Marabou whether some X in the box has ``||f(X) - g(X)||_max >= threshold``:
-    one query per output entry and sign (the absolute value split), the entries with the
-    largest interval bound first, stopping at the first SAT, whose input is replayed
-    exactly by :func:`exact_error`; ``timeout`` (seconds) bounds all queries together."""
+    one query per output entry and sign (the absolute value split), stopping at the first
+    SAT, whose input is replayed exactly by :func:`exact_error`; ``timeout`` (seconds)
+    bounds all queries together.  The entries are asked in decreasing order of
+    ``s (f - g)_j`` at the input ``hint`` (float64; e.g. slth-check's witness: its worst
+    entry first), else of their interval bound."""
     core = require_marabou()
     if isinstance(timeout, bool) or not isinstance(timeout, int) or timeout < 1:
         raise ValueError(f"timeout: expected a positive integer of seconds, got {timeout!r}")
@@ -73,8 +76,10 @@ def marabou_exceeds(target: TargetCNN, pruned: PrunedCNN, D: int, threshold: flo
         raise ValueError(f"threshold: expected a finite number, got {threshold!r}")
     t0 = time.perf_counter()
     q, ids, y = network_query(target, pruned, D, max_pool)
-    cases = sorted(((s * q.bounds[int(v)][0 if s < 0 else 1], int(v), s)
-                    for v in y for s in (1, -1)), reverse=True)
+    key = [(q.bounds[int(v)][1], -q.bounds[int(v)][0]) for v in y] if hint is None else \
+        [(e, -e) for e in (target.forward(hint) - pruned.forward(hint)).ravel()]
+    cases = sorted(((k[0 if s > 0 else 1], int(v), s) for v, k in zip(y, key)
+                    for s in (1, -1)), reverse=True)
     codes: list[str] = []
     for _, v, s in cases:
         left = timeout - (time.perf_counter() - t0)
@@ -112,17 +117,22 @@ class CrossCheck:
 
 
 def cross_check(target: TargetCNN, pruned: PrunedCNN, D: int, lower: Any, upper: Any, *,
-                margin: float = 0.01, timeout: int = 120, max_pool: str = "relu") -> CrossCheck:
+                margin: float = 0.01, timeout: int = 120, max_pool: str = "relu",
+                witness: np.ndarray | None = None) -> CrossCheck:
     """Marabou against slth-check's bracket ``[lower, upper]`` (module docs): SAT at
     ``(1 - margin) lower`` with a counterexample whose exact error reaches that threshold
     (up to :data:`REPLAY_TOLERANCE`) and does not exceed ``upper``, and UNSAT at
-    ``(1 + margin) upper``.  A timeout is a problem ("unknown"), never agreement."""
+    ``(1 + margin) upper``.  A timeout is a problem ("unknown"), never agreement.
+    ``witness`` (the input that attains ``lower``) orders the first question's entries
+    (:func:`marabou_exceeds`'s ``hint``); Marabou still searches the whole box."""
     lo, hi = Fraction(lower), Fraction(upper)
     if not 0 < margin < 1 or lo > hi:
         raise ValueError(f"margin, lower, upper: expected 0 < margin < 1 and lower <= upper, "
                          f"got {margin!r}, {float(lo)!r}, {float(hi)!r}")
-    below, above = (marabou_exceeds(target, pruned, D, t, timeout=timeout, max_pool=max_pool)
-                    for t in (float(lo) * (1 - margin), float(hi) * (1 + margin)))
+    below, above = (marabou_exceeds(target, pruned, D, t, timeout=timeout, max_pool=max_pool,
+                                    hint=h)
+                    for t, h in ((float(lo) * (1 - margin), witness),
+                                 (float(hi) * (1 + margin), None)))
     out = CrossCheck(lo, hi, below, above)
     if below.status != "sat" or below.replayed is None:
         out.problems.append(f"Marabou answered {below.raw!r} at {below.threshold:.6g} "
