@@ -38,7 +38,8 @@ def one_kind(padding: str, pool: str | None, pairs: int, timeout: int,
         if cert.lower == 0:
             skipped += 1
             continue
-        out = cross_check(f, g, D, cert.lower, cert.upper, timeout=timeout, max_pool=max_pool)
+        out = cross_check(f, g, D, cert.lower, cert.upper, timeout=timeout, max_pool=max_pool,
+                          witness=cert.witness)
         theirs.append(out.below.seconds + out.above.seconds)
         agree += out.agrees
         unknown += "unknown" in (out.below.status, out.above.status)

@@ -21,7 +21,7 @@ from fractions import Fraction
 import numpy as np
 import pytest
 
-from slth_check.certify import sup_error
+from slth_check.certify import exact_error, sup_error
 from slth_check.certify.marabou import REPLAY_TOLERANCE, cross_check, marabou_exceeds
 from slth_check.conv import PADDINGS
 from slth_check.errors import UsageError
@@ -73,7 +73,8 @@ def test_bracket_agrees_with_marabou(marabou, seed, padding, pool):
         pytest.skip("f = g on the whole box (lo = 0): nothing to cross-check")
     out = cross_check(f, g, D, lo, hi, timeout=60, witness=w)
     assert out.agrees, (out.problems, float(lo), float(hi))
-    assert out.below.replayed is not None
+    assert out.below.replayed is not None and out.below.X is not None
+    assert exact_error(f, g, out.below.X) == out.below.replayed  # replayed by the test too
     assert lo * Fraction(99, 100) - Fraction(REPLAY_TOLERANCE) <= out.below.replayed <= hi
 
 
