@@ -24,6 +24,7 @@ any slth-check verdict into "holds".
 
 from __future__ import annotations
 
+import multiprocessing
 import time
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -42,6 +43,36 @@ __all__ = ["REPLAY_TOLERANCE", "CrossCheck", "MarabouAnswer", "cross_check", "ma
 #: counterexample (Marabou satisfies its equations up to a tolerance: residuals of 1e-5
 #: were seen, and a counterexample replaying 1.4e-7 below a threshold of 0.027).
 REPLAY_TOLERANCE = 5e-5
+
+
+def solve_killable(core: Any, ipq: Any, seconds: int,
+                   keep: list[int]) -> tuple[str, dict[int, float]]:
+    """``(exit code, values of the variables keep)`` of ``MarabouCore.solve`` run in a forked
+    child process, killed (SIGKILL: Marabou ignores SIGTERM) ``seconds + 5`` seconds in:
+    Marabou 2.0.0 did not always honour its own timeout.  A killed or failed child gives
+    ``"TIMEOUT"`` or ``"ERROR"``."""
+    ctx = multiprocessing.get_context("fork")
+    here, there = ctx.Pipe(duplex=False)
+
+    def child() -> None:
+        options = core.Options()
+        options._verbosity = 0
+        options._timeoutInSeconds = seconds
+        code, vals, _ = core.solve(ipq, options, "")
+        there.send((code, {v: float(vals[v]) for v in keep} if code == "sat" else {}))
+
+    proc = ctx.Process(target=child, daemon=True)
+    proc.start()
+    there.close()  # the child's end: a child that dies makes poll() see EOF at once
+    got: tuple[str, dict[int, float]] = ("TIMEOUT", {})
+    if here.poll(seconds + 5):
+        try:
+            got = here.recv()
+        except EOFError:
+            got = ("ERROR", {})
+    proc.kill()
+    proc.join()
+    return got
 
 
 @dataclass(frozen=True)
@@ -85,10 +116,8 @@ def marabou_exceeds(target: TargetCNN, pruned: PrunedCNN, D: int, threshold: flo
         left = timeout - (time.perf_counter() - t0)
         if codes and left <= 0:
             break
-        options = core.Options()
-        options._verbosity = 0
-        options._timeoutInSeconds = max(1, int(np.ceil(left)))
-        code, vals, _ = core.solve(bounded_query(core, q, v, s, float(threshold)), options, "")
+        code, vals = solve_killable(core, bounded_query(core, q, v, s, float(threshold)),
+                                    max(1, int(np.ceil(left))), [int(u) for u in ids.ravel()])
         codes.append(code)
         if code == "sat":
             X = np.clip([vals[int(u)] for u in ids.ravel()], 0.0, 1.0).reshape(ids.shape)
