@@ -53,11 +53,11 @@ def one_kind(padding: str, pool: str | None, pairs: int, timeout: int,
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--pairs", type=int, default=4, help="pairs per (padding, pooling)")
-    ap.add_argument("--timeout", type=int, default=30, help="seconds per Marabou query")
+    ap.add_argument("--timeout", type=int, default=30, help="seconds per Marabou question (all its queries)")
     ap.add_argument("--max-pool", choices=("relu", "native"), default="native")
     args = ap.parse_args()
     print(f"load average before: {os.getloadavg()}")
-    print(f"{args.pairs} pairs per kind, Marabou timeout {args.timeout} s per query, "
+    print(f"{args.pairs} pairs per kind, Marabou timeout {args.timeout} s per question, "
           f"max pooling encoded as {args.max_pool!r}\n")
     print("| padding | pooling | pairs checked | slth-check median (s) | Marabou median (s) "
           "| Marabou / slth-check | agree | Marabou unknown |")
