@@ -33,7 +33,12 @@ from typing import Any
 import numpy as np
 
 from slth_check.certify.exact import exact_error
-from slth_check.export.marabou import bounded_query, network_query, require_marabou
+from slth_check.export.marabou import (
+    MarabouQuery,
+    bounded_query,
+    network_query,
+    require_marabou,
+)
 from slth_check.network import TargetCNN
 from slth_check.pruned import PrunedCNN
 
@@ -45,34 +50,57 @@ __all__ = ["REPLAY_TOLERANCE", "CrossCheck", "MarabouAnswer", "cross_check", "ma
 REPLAY_TOLERANCE = 5e-5
 
 
-def solve_killable(core: Any, ipq: Any, seconds: int,
-                   keep: list[int]) -> tuple[str, dict[int, float]]:
-    """``(exit code, values of the variables keep)`` of ``MarabouCore.solve`` run in a forked
-    child process, killed (SIGKILL: Marabou ignores SIGTERM) ``seconds + 5`` seconds in:
-    Marabou 2.0.0 did not always honour its own timeout.  A killed or failed child gives
-    ``"TIMEOUT"`` or ``"ERROR"``."""
-    ctx = multiprocessing.get_context("fork")
-    here, there = ctx.Pipe(duplex=False)
-
-    def child() -> None:
+def _ask_all(core: Any, q: MarabouQuery, cases: list[tuple[int, int]], threshold: float,
+             timeout: int, keep: list[int], send: Any) -> None:
+    """In the child: one Marabou query per (variable, sign) of ``cases``, each result sent
+    as ``(exit code, values of keep)``, stopping at the first "sat" or past ``timeout``."""
+    t0 = time.perf_counter()
+    for k, (v, s) in enumerate(cases):
+        left = timeout - (time.perf_counter() - t0)
+        if k and left <= 0:
+            break
         options = core.Options()
         options._verbosity = 0
-        options._timeoutInSeconds = seconds
-        code, vals, _ = core.solve(ipq, options, "")
-        there.send((code, {v: float(vals[v]) for v in keep} if code == "sat" else {}))
+        options._timeoutInSeconds = max(1, int(np.ceil(left)))
+        code, vals, _ = core.solve(bounded_query(core, q, v, s, threshold), options, "")
+        send((code, {u: float(vals[u]) for u in keep} if code == "sat" else {}))
+        if code == "sat":
+            break
+    send(("done", {}))
 
-    proc = ctx.Process(target=child, daemon=True)
+
+def ask_killable(core: Any, q: MarabouQuery, cases: list[tuple[int, int]], threshold: float,
+                 timeout: int, keep: list[int]) -> tuple[list[str], dict[int, float]]:
+    """``(exit codes, values of keep at a "sat")`` of :func:`_ask_all` run in a forked
+    child process, killed (SIGKILL: Marabou ignores SIGTERM) ``timeout + 5`` seconds in:
+    Marabou 2.0.0 did not always honour its own timeout.  A child still busy then adds
+    ``"TIMEOUT"``, one that died ``"ERROR"``."""
+    ctx = multiprocessing.get_context("fork")
+    here, there = ctx.Pipe(duplex=False)
+    proc = ctx.Process(target=_ask_all, args=(core, q, cases, threshold, timeout, keep,
+                                              there.send), daemon=True)
+    deadline = time.perf_counter() + timeout + 5
     proc.start()
     there.close()  # the child's end: a child that dies makes poll() see EOF at once
-    got: tuple[str, dict[int, float]] = ("TIMEOUT", {})
-    if here.poll(seconds + 5):
-        try:
-            got = here.recv()
-        except EOFError:
-            got = ("ERROR", {})
-    proc.kill()
-    proc.join()
-    return got
+    codes: list[str] = []
+    vals: dict[int, float] = {}
+    try:
+        while True:
+            if not here.poll(max(0.0, deadline - time.perf_counter())):
+                codes.append("TIMEOUT")
+                break
+            code, vals = here.recv()
+            if code == "done":
+                break
+            codes.append(code)
+            if code == "sat":
+                break
+    except EOFError:
+        codes.append("ERROR")
+    finally:
+        proc.kill()
+        proc.join()
+    return codes, vals
 
 
 @dataclass(frozen=True)
@@ -111,18 +139,12 @@ def marabou_exceeds(target: TargetCNN, pruned: PrunedCNN, D: int, threshold: flo
         [(e, -e) for e in (target.forward(hint) - pruned.forward(hint)).ravel()]
     cases = sorted(((k[0 if s > 0 else 1], int(v), s) for v, k in zip(y, key)
                     for s in (1, -1)), reverse=True)
-    codes: list[str] = []
-    for _, v, s in cases:
-        left = timeout - (time.perf_counter() - t0)
-        if codes and left <= 0:
-            break
-        code, vals = solve_killable(core, bounded_query(core, q, v, s, float(threshold)),
-                                    max(1, int(np.ceil(left))), [int(u) for u in ids.ravel()])
-        codes.append(code)
-        if code == "sat":
-            X = np.clip([vals[int(u)] for u in ids.ravel()], 0.0, 1.0).reshape(ids.shape)
-            return MarabouAnswer("sat", threshold, time.perf_counter() - t0, X,
-                                 exact_error(target, pruned, X), code, len(codes))
+    codes, vals = ask_killable(core, q, [(v, s) for _, v, s in cases], float(threshold),
+                               timeout, [int(u) for u in ids.ravel()])
+    if codes and codes[-1] == "sat":
+        X = np.clip([vals[int(u)] for u in ids.ravel()], 0.0, 1.0).reshape(ids.shape)
+        return MarabouAnswer("sat", threshold, time.perf_counter() - t0, X,
+                             exact_error(target, pruned, X), "sat", len(codes))
     seconds = time.perf_counter() - t0
     if len(codes) == len(cases) and all(c == "unsat" for c in codes):
         return MarabouAnswer("unsat", threshold, seconds, raw="unsat", queries=len(codes))
