@@ -9,7 +9,7 @@ prints, per (padding, pooling), the medians, the ratio Marabou / slth-check, the
 of pairs where both agree and where Marabou answered neither (TIMEOUT or ERROR), as a
 Markdown table, with the load average before and after.  Needs the ``verify`` extra.
 
-    python benchmarks/marabou.py [--pairs 4] [--timeout 30] [--max-pool relu|native]
+    python benchmarks/marabou.py [--pairs 6] [--timeout 10] [--max-pool relu|native]
 """
 
 from __future__ import annotations
@@ -53,7 +53,8 @@ def one_kind(padding: str, pool: str | None, pairs: int, timeout: int,
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--pairs", type=int, default=4, help="pairs per (padding, pooling)")
-    ap.add_argument("--timeout", type=int, default=30, help="seconds per Marabou question (all its queries)")
+    ap.add_argument("--timeout", type=int, default=30,
+                    help="seconds per Marabou question (all its queries)")
     ap.add_argument("--max-pool", choices=("relu", "native"), default="native")
     args = ap.parse_args()
     print(f"load average before: {os.getloadavg()}")
