@@ -11,8 +11,8 @@ Marabou (Wu et al., CAV 2024; ``pip install 'slth-check[verify]'``, which instal
 Marabou ``InputQuery`` (float64 coefficients); :func:`marabou_exceeds` splits
 ``max_j |y_j| >= t`` (``y = f - g``) into one query per entry j and sign s, the bound
 ``s y_j >= t``: Marabou 2.0.0 answered "unsat" on queries that an exactly replayed input
-satisfies when the split was one disjunction constraint, and failed ("ERROR") with
-``|.|`` and max constraints at the output.
+satisfies when the split was one disjunction constraint, and, with ``|.|`` and max
+constraints at the output, failed ("ERROR") or ran past its timeout on max pooling.
 
 Marabou works in floating point with tolerances, so its answers are *claims*:
 :func:`cross_check` asks "SAT at ``(1 - margin) lower``" (the counterexample is replayed
