@@ -4,6 +4,7 @@ Not part of the default test run: run by hand, one module at a time::
 
     nice -n 10 .venv/bin/python scripts/mutation.py construction
     nice -n 10 .venv/bin/python scripts/mutation.py --list          # the modules and their tests
+    nice -n 10 .venv/bin/python scripts/mutation.py mitm --ids 12,40  # re-run some mutants only
 
 Each mutant is one mutmut-like change of the module's AST (a comparison flipped,
 ``+``/``-`` or ``*``/``/`` swapped, an integer constant moved by one, ``and``/``or``
@@ -107,15 +108,28 @@ def _variants(node: ast.AST) -> Iterator[tuple[str, ast.AST]]:
         yield "return None", ast.Return(ast.Constant(None))
 
 
+def _skipped(tree: ast.Module) -> set[int]:
+    """Docstrings, f-strings (messages: their text is not a verdict), imports and annotations."""
+    skip = _docstring_ids(tree)
+    for node in ast.walk(tree):
+        parts: list[ast.AST | None] = []
+        if isinstance(node, (ast.JoinedStr, ast.Import, ast.ImportFrom)):
+            parts = [node]
+        elif isinstance(node, ast.AnnAssign):  # the annotation only: the value is code
+            parts = [node.annotation]
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            parts = [node.returns, *(a.annotation for a in ast.walk(node.args)
+                                     if isinstance(a, ast.arg))]
+        for part in parts:
+            if part is not None:
+                skip.update(id(n) for n in ast.walk(part))
+    return skip
+
+
 def mutants(source: str, functions: tuple[str, ...] | None) -> Iterator[tuple[int, str, str]]:
     """Every mutant of ``source``: (line, description, mutated source)."""
     tree = ast.parse(source)
-    skip = _docstring_ids(tree)
-    for node in list(ast.walk(tree)):
-        if isinstance(node, ast.JoinedStr):  # messages: their text is not a verdict
-            skip.update(id(n) for n in ast.walk(node))
-        if isinstance(node, ast.AnnAssign) or isinstance(node, (ast.Import, ast.ImportFrom)):
-            skip.update(id(n) for n in ast.walk(node))
+    skip = _skipped(tree)
     targets = [n for scope in _in_scope(tree, functions) for n in ast.walk(scope)
                if id(n) not in skip]
     for target in targets:
@@ -154,16 +168,26 @@ def _clear_pyc(path: Path) -> None:
         pyc.unlink()
 
 
+def _ids(text: str) -> set[int]:
+    return {int(v) for v in text.split(",") if v.strip()}
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("module", nargs="?", choices=sorted(MODULES))
     ap.add_argument("--list", action="store_true", help="list the modules and their tests")
+    ap.add_argument("--ids", type=_ids, default=None,
+                    help="comma-separated mutant numbers (as printed) to run, e.g. the survivors "
+                         "of an earlier run; the others are skipped")
+    ap.add_argument("--tests", nargs="+", default=None,
+                    help="test files to run instead of the module's own list")
     args = ap.parse_args(argv)
     if args.list or args.module is None:
         for name, (file, funcs, tests) in MODULES.items():
             print(f"{name}: {file} {funcs or '(all)'} <- {' '.join(tests)}")
         return 0
     file, funcs, tests = MODULES[args.module]
+    tests = tuple(args.tests) if args.tests else tests
     path = ROOT / file
     if subprocess.run(["git", "diff", "--quiet", "--", file], cwd=ROOT).returncode:
         print(f"{file}: uncommitted changes; commit or stash them first", file=sys.stderr)
@@ -176,13 +200,15 @@ def main(argv: list[str] | None = None) -> int:
     timeout = 5 * (time.monotonic() - t0) + 10
     counts = {"killed": 0, "survived": 0, "timeout": 0}
     try:
-        for line, desc, src in mutants(original, funcs):
+        for number, (line, desc, src) in enumerate(mutants(original, funcs)):
+            if args.ids is not None and number not in args.ids:
+                continue
             path.write_text(src)
             _clear_pyc(path)
             outcome = run_tests(tests, timeout)
             counts[outcome] += 1
-            if outcome != "killed":
-                print(f"{outcome.upper()}: {file}:{line}: {desc}", flush=True)
+            if outcome != "killed" or args.ids is not None:
+                print(f"{outcome.upper()}: #{number} {file}:{line}: {desc}", flush=True)
     finally:
         path.write_text(original)
         _clear_pyc(path)
