@@ -32,7 +32,8 @@ from typing import Any, cast
 
 ROOT = Path(__file__).resolve().parent.parent
 
-#: module (short name) -> (file, functions to mutate or None for all, test files)
+#: module (short name) -> (file, functions to mutate or None for all, tests: files or node ids;
+#: the slow test_validate.py contributes its four tolerance tests only)
 MODULES: dict[str, tuple[str, tuple[str, ...] | None, tuple[str, ...]]] = {
     "construction": ("slth_check/construction.py", ("required_n", "block_mask"),
                      ("tests/test_formulas.py", "tests/test_construction.py")),
@@ -44,9 +45,16 @@ MODULES: dict[str, tuple[str, tuple[str, ...] | None, tuple[str, ...]]] = {
               ("tests/test_mutation_killers_rss.py",)),
     "mitm": ("slth_check/rss/mitm.py", None,
              ("tests/test_mutation_killers_rss.py",)),
-    "conv": ("slth_check/conv.py", None, ("tests/test_reference.py",)),
-    "tolerance": ("slth_check/validate/conv2d/tolerance.py", None, ("tests/test_validate.py",)),
-    "precision": ("slth_check/precision.py", None, ("tests/test_validate.py",)),
+    "conv": ("slth_check/conv.py", None,
+             ("tests/test_mutation_killers_conv.py", "tests/test_reference.py")),
+    "tolerance": ("slth_check/validate/conv2d/tolerance.py", None,
+                  ("tests/test_mutation_killers_tolerance.py", *(
+                      f"tests/test_validate.py::{t}" for t in (
+                          "test_exact_tolerance_boundary",
+                          "test_fft_needs_the_normwise_term_and_it_stays_small",
+                          "test_underflow_term_admits_flush_to_zero_in_float32_only",
+                          "test_float_screen_is_not_fooled_by_the_float_reference_rounding")))),
+    "precision": ("slth_check/precision.py", None, ("tests/test_mutation_killers_precision.py",)),
 }
 
 _CMP_SWAP = {ast.Lt: ast.LtE, ast.LtE: ast.Lt, ast.Gt: ast.GtE, ast.GtE: ast.Gt,

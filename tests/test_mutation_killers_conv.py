@@ -1,0 +1,1 @@
+"""Tests that kill mutants of slth_check.conv (scripts/mutation.py)."""
