@@ -160,15 +160,18 @@ def mutants(source: str, functions: tuple[str, ...] | None) -> Iterator[tuple[in
                     setattr(target, f, v)
 
 
-def run_tests(tests: tuple[str, ...], timeout: float) -> str:
+def run_tests(tests: tuple[str, ...], timeout: float) -> tuple[str, str]:
+    """(outcome, the failing test's id or '') of one pytest run."""
     env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1")
-    cmd = [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider",
+    cmd = [sys.executable, "-m", "pytest", "-x", "-q", "-rf", "-p", "no:cacheprovider",
            "--hypothesis-profile", "slth-dev", *tests]
     try:
         r = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, timeout=timeout)
     except subprocess.TimeoutExpired:
-        return "timeout"
-    return "survived" if r.returncode == 0 else "killed"
+        return "timeout", ""
+    failed = [ln.split()[1] for ln in r.stdout.decode(errors="replace").splitlines()
+              if ln.startswith("FAILED ")]
+    return ("survived" if r.returncode == 0 else "killed"), (failed[0] if failed else "")
 
 
 def _clear_pyc(path: Path) -> None:
@@ -202,7 +205,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     original = path.read_text()
     t0 = time.monotonic()
-    if run_tests(tests, 600) != "survived":
+    if run_tests(tests, 600)[0] != "survived":
         print("the tests fail on the unmutated code", file=sys.stderr)
         return 2
     timeout = 5 * (time.monotonic() - t0) + 10
@@ -213,10 +216,11 @@ def main(argv: list[str] | None = None) -> int:
                 continue
             path.write_text(src)
             _clear_pyc(path)
-            outcome = run_tests(tests, timeout)
+            outcome, by = run_tests(tests, timeout)
             counts[outcome] += 1
             if outcome != "killed" or args.ids is not None:
-                print(f"{outcome.upper()}: #{number} {file}:{line}: {desc}", flush=True)
+                print(f"{outcome.upper()}: #{number} {file}:{line}: {desc}"
+                      + (f" (by {by})" if by else ""), flush=True)
     finally:
         path.write_text(original)
         _clear_pyc(path)
