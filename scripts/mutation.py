@@ -22,9 +22,12 @@ from __future__ import annotations
 import argparse
 import ast
 import copy
+import importlib
 import os
+import signal
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -160,18 +163,62 @@ def mutants(source: str, functions: tuple[str, ...] | None) -> Iterator[tuple[in
                     setattr(target, f, v)
 
 
+PYTEST_ARGS = ("-x", "-q", "-rf", "-p", "no:cacheprovider", "--hypothesis-profile", "slth-dev")
+#: Imported once by the parent of --fork (never slth_check itself: each child imports the mutant).
+PRELOAD = ("numpy", "scipy.optimize", "scipy.signal", "mpmath", "hypothesis", "pytest")
+
+
+def _outcome(returncode: int | None, output: str) -> tuple[str, str]:
+    if returncode is None:
+        return "timeout", ""
+    failed = [ln.split()[1] for ln in output.splitlines() if ln.startswith("FAILED ")]
+    return ("survived" if returncode == 0 else "killed"), (failed[0] if failed else "")
+
+
 def run_tests(tests: tuple[str, ...], timeout: float) -> tuple[str, str]:
-    """(outcome, the failing test's id or '') of one pytest run."""
+    """(outcome, the failing test's id or '') of one pytest run in a fresh interpreter."""
     env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1")
-    cmd = [sys.executable, "-m", "pytest", "-x", "-q", "-rf", "-p", "no:cacheprovider",
-           "--hypothesis-profile", "slth-dev", *tests]
+    cmd = [sys.executable, "-m", "pytest", *PYTEST_ARGS, *tests]
     try:
         r = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, timeout=timeout)
     except subprocess.TimeoutExpired:
         return "timeout", ""
-    failed = [ln.split()[1] for ln in r.stdout.decode(errors="replace").splitlines()
-              if ln.startswith("FAILED ")]
-    return ("survived" if r.returncode == 0 else "killed"), (failed[0] if failed else "")
+    return _outcome(r.returncode, r.stdout.decode(errors="replace"))
+
+
+def run_tests_forked(tests: tuple[str, ...], timeout: float) -> tuple[str, str]:
+    """Like :func:`run_tests` in a forked child of this process, which has the heavy
+    dependencies (:data:`PRELOAD`) imported already and slth_check not imported: the
+    child imports the mutated module from ``ROOT`` (first on its path)."""
+    with tempfile.TemporaryFile() as log:
+        pid = os.fork()
+        if pid == 0:  # the child: pytest in-process, output to the log, exit with its code
+            code = 4
+            try:
+                os.dup2(log.fileno(), 1)
+                os.dup2(log.fileno(), 2)
+                os.chdir(ROOT)
+                sys.path.insert(0, str(ROOT))
+                sys.dont_write_bytecode = True
+                import pytest
+                code = int(pytest.main([*PYTEST_ARGS, *tests]))
+            finally:
+                sys.stdout.flush()
+                os._exit(code)
+        deadline = time.monotonic() + timeout
+        returncode: int | None = None
+        while True:
+            done, status = os.waitpid(pid, os.WNOHANG)
+            if done:
+                returncode = os.waitstatus_to_exitcode(status)
+                break
+            if time.monotonic() > deadline:
+                os.kill(pid, signal.SIGKILL)
+                os.waitpid(pid, 0)
+                break
+            time.sleep(0.05)
+        log.seek(0)
+        return _outcome(returncode, log.read().decode(errors="replace"))
 
 
 def _clear_pyc(path: Path) -> None:
@@ -192,6 +239,9 @@ def main(argv: list[str] | None = None) -> int:
                          "of an earlier run; the others are skipped")
     ap.add_argument("--tests", nargs="+", default=None,
                     help="test files to run instead of the module's own list")
+    ap.add_argument("--fork", action="store_true",
+                    help="run each mutant's tests in a forked child with numpy, scipy, mpmath, "
+                         "hypothesis and pytest imported once (POSIX; several times faster)")
     args = ap.parse_args(argv)
     if args.list or args.module is None:
         for name, (file, funcs, tests) in MODULES.items():
@@ -204,8 +254,15 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{file}: uncommitted changes; commit or stash them first", file=sys.stderr)
         return 2
     original = path.read_text()
+    run = run_tests
+    if args.fork:
+        for name in PRELOAD:
+            importlib.import_module(name)
+        run = run_tests_forked
+    # a SIGTERM must still restore the module (the finally below)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     t0 = time.monotonic()
-    if run_tests(tests, 600)[0] != "survived":
+    if run(tests, 600)[0] != "survived":
         print("the tests fail on the unmutated code", file=sys.stderr)
         return 2
     timeout = 5 * (time.monotonic() - t0) + 10
@@ -216,7 +273,7 @@ def main(argv: list[str] | None = None) -> int:
                 continue
             path.write_text(src)
             _clear_pyc(path)
-            outcome, by = run_tests(tests, timeout)
+            outcome, by = run(tests, timeout)
             counts[outcome] += 1
             if outcome != "killed" or args.ids is not None:
                 print(f"{outcome.upper()}: #{number} {file}:{line}: {desc}"

@@ -256,14 +256,18 @@ def test_mitm_float_tie_with_distinct_exact_sums():
 
 
 def test_mitm_budget_exactly_reached_is_still_verified():
-    # A = 8 zeros and 1, 2, ..., 2^9; B = 6 zeros and 1, 2, ..., 2^11 (n = 36, h = 18).  Every
-    # integer 0..1023 is an A-sum of 2^8 = 256 subsets, every integer 0..4095 a B-sum of
-    # 2^6 = 64.  Target 624: the pairs at float distance 0 are (a, 624 - a) for a = 0..624,
-    # 625 pairs; the radius (about 1e-11) admits no other.  Exact evaluations:
-    # 625 * (256 + 64) = 200000, exactly the budget MAX_CANDIDATES: verified, status optimal.
-    values = np.concatenate([np.zeros(8), 2.0 ** np.arange(10), np.zeros(6), 2.0 ** np.arange(12)])
-    r = solve(values, 624.0, method="mitm")
-    assert r.stats["exact_evaluations"] == 625 * (256 + 64) == 200_000
+    # The budget counts each half's exact evaluations apart.  A = 2 zeros, ten 1s and 16, 32,
+    # ..., 512: every integer a = j + 16 Q (j = 0..10, Q = 0..63) is the sum of 4 C(10, j)
+    # A-subsets.  B = 8 zeros and 1, 2, ..., 512: every integer 0..1023 is the sum of 2^8 = 256
+    # B-subsets.  Target 774: the pairs at float distance 0 are (a, 774 - a) for every A-sum
+    # a <= 774 (the radius, about 1e-11, admits no other): Q = 0..47 with any j (48 * 11 keys,
+    # 48 * 4 * 2^10 = 196608 evaluations) and Q = 48 with j = 0..6 (7 keys, 4 * (1 + 10 + 45 +
+    # 120 + 210 + 252 + 210) = 3392).  A's evaluations: 200000, exactly the budget
+    # MAX_CANDIDATES, so still verified: status optimal.  B's: 535 keys * 256 = 136960.
+    values = np.concatenate([np.zeros(2), np.ones(10), 2.0 ** np.arange(4, 10),
+                             np.zeros(8), 2.0 ** np.arange(10)])
+    r = solve(values, 774.0, method="mitm")
+    assert r.stats["exact_evaluations"] == 196608 + 3392 + 535 * 256
     assert r.status == "optimal" and r.error == 0
 
 
