@@ -299,3 +299,12 @@ def test_mitm_too_many_pairs_in_the_radius_is_unknown():
     assert r.error == 2 ** 20 - kept
     assert 2 ** 20 - Fraction(15, 2 ** 32) - tail <= r.error <= 2 ** 20 - Fraction(15, 2 ** 32)
     assert r.mask[:4].all() and not r.mask[4:18].any()
+
+
+def test_mitm_float_best_uses_the_left_neighbour():
+    # A = {1}, B = {4}, target 1.5: keys 1.5 - 0 = 1.5 and 1.5 - 1 = 0.5 both fall between the
+    # B-sums 0 and 4; their left neighbour 0 is the nearer: float best |0.5 - 0| = 0.5, the
+    # exact optimum {1} (error 0.5)
+    r = solve(np.array([1.0, 4.0]), 1.5, method="mitm")
+    assert r.stats["float_best"] == 0.5
+    assert r.error == Fraction(1, 2) and r.mask.tolist() == [True, False]
