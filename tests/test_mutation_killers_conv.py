@@ -114,10 +114,14 @@ def test_exact_twin_accepts_fractions_and_keeps_them_exact():
 
 def test_conv2d_mp_works_at_the_requested_digits():
     # 1 + 2^-168 needs 169 bits: mpmath's 50 digits (the default) are 169 bits, 49 digits are
-    # 166 bits, where the sum rounds to 1
+    # 166 bits, where the sum rounds to 1 (mpmath.libmp.dps_to_prec)
     K, X = np.ones((1, 1, 2, 1)), np.array([[[1.0, 2.0 ** -168]]])
     assert conv2d_mp(K, X)[0, 0, 0] - 1 == mpmath.mpf(2) ** -168
     assert conv2d_mp(K, X, dps=49)[0, 0, 0] == 1
+    # and not more: 1 + 2^-170 needs 171 bits, more than 50 digits' 169 (51 digits are 173)
+    X = np.array([[[1.0, 2.0 ** -170]]])
+    assert conv2d_mp(K, X)[0, 0, 0] == 1
+    assert conv2d_mp(K, X, dps=51)[0, 0, 0] - 1 == mpmath.mpf(2) ** -170
     assert conv2d_mp(np.full((1, 1, 1, 1), 0.5), np.full((1, 1, 1), 0.25), dps=1)[0, 0, 0] \
         == mpmath.mpf(0.125)
     assert MAX_DPS == 100_000
