@@ -205,3 +205,29 @@ def test_check_image_rtol_and_precision_reach_the_bound():
     assert check_image(K, X, got, precision="float32").ok
     assert check_image(K, X, got, rtol=1e-6).ok  # rtol A = 4e-6 on top
     assert not check_image(K, X, got, rtol=1e-8).ok
+
+
+def test_float_screen_covers_the_reference_rounding_of_all_m_products():
+    # d = 1, c0 = 8, c1 = 1 (m = 8): K = 1, X = (1, 2^-53 x 7).  Each 2^-53 added to 1 rounds
+    # away: the float64 reference is 1, the exact value 1 + 7u (u = 2^-53).  An answer 1 - (T -
+    # 2u) lies within T - 2u of the reference but T + 5u from the exact value: a violation.
+    # The screen's margin E_r = 1.01 gamma_m A must use m = d d c0 = 8 (about 8u), not c1 or d.
+    K = np.ones((1, 1, 8, 1))
+    X = np.array([[[1.0] + [2.0 ** -53] * 7]])
+    T = tolerance(K, X)[0, 0, 0]
+    got = float(1 - (T - 2 * U64))
+    assert Fraction(1) + 7 * U64 - Fraction(got) > T  # by construction
+    assert not check_image(K, X, np.array([[[got]]])).ok
+    assert check_image(K, X, np.array([[[1.0]]])).ok  # the reference itself is within T
+
+
+def test_float_screen_margin_decides_which_path_reports_a_violation():
+    # m = 100 (K = X = ones over 100 channels, A = 100): gamma_100 A is about 10^4 u of
+    # T ~ 4.3e4 u.  An error of 1.3 T exceeds T by more than 1.01 gamma_m A: the float screen
+    # reports it (error None); were E_r twice as large, the exact path would (error set).
+    K, X = np.ones((1, 1, 100, 1)), np.ones((1, 1, 100))
+    T = tolerance(K, X)[0, 0, 0]
+    assert Fraction(1, 5) < g(100, U64) * 100 / T < Fraction(3, 10)
+    got = float(100 + Fraction(13, 10) * T)
+    res = check_image(K, X, np.array([[[got]]]))
+    assert res.ok is False and res.error is None and res.index == (0, 0, 0)
