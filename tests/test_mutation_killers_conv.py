@@ -110,6 +110,11 @@ def test_exact_twin_accepts_fractions_and_keeps_them_exact():
     out = conv2d_exact(K, X)
     assert out.tolist() == [[[Fraction(1, 21)], [Fraction(2, 21)]],
                             [[Fraction(0)], [Fraction(-1, 15)]]]
+    # the mpmath twin takes the same object arrays (converted at its working precision)
+    mp = conv2d_mp(K, X, dps=40)
+    with mpmath.workdps(40):
+        assert all(abs(v - mpmath.mpf(w.numerator) / w.denominator) < mpmath.mpf(10) ** -35
+                   for v, w in zip(mp.ravel(), out.ravel()))
 
 
 def test_conv2d_mp_works_at_the_requested_digits():
@@ -154,6 +159,12 @@ def test_size_guards_are_the_documented_counts(monkeypatch):
         conv2d_exact(K, X, stride=2)
     with pytest.raises(ValueError, match="X: this conv2d_mp would hold 636 exact entries"):
         conv2d_mp(K, X, stride=2, dps=15)
+    # stride 3: P = (5 - 1) // 3 + 1 = 2 (an integer count): 8 * (294 + 2*4*3*4 + 2*4*4) = 3376
+    monkeypatch.setattr(tensors, "MAX_FLOAT_BYTES", 3376)
+    assert conv2d(K, X, stride=3).shape == (2, 2, 2, 4)
+    monkeypatch.setattr(tensors, "MAX_FLOAT_BYTES", 3375)
+    with pytest.raises(ValueError, match="X: this conv2d would allocate"):
+        conv2d(K, X, stride=3)
     # one image (3-D X) counts N = 1: 8 * (49*3 + 9*3*4 + 9*4) = 8 * 291 = 2328 bytes
     monkeypatch.setattr(tensors, "MAX_FLOAT_BYTES", 2328)
     assert conv2d(K, X[0], stride=2).shape == (3, 3, 4)

@@ -188,6 +188,15 @@ def test_interval_pruned_paths():
     assert close(b1, 0.0, 0.0) and close(b2, 0.0, 0.0)
     (only,) = interval_pruned(PrunedCNN([first]), 2, 1)  # the last layer: no ReLU
     assert close(only, -1.0, 0.0)
+    # dropped entries count as 0 in the two-layer path too: a third random channel with U = 7
+    # or V = 9 dropped by its mask adds nothing (were it 1, it would add [0, 9] or [0, 7])
+    for S3, T3 in ((False, True), (True, False)):
+        third = PrunedLayer(np.array([1.0, -1.0, 7.0]).reshape(1, 1, 1, 3),
+                            np.array([-1.0, 1.0, 9.0]).reshape(1, 1, 3, 1),
+                            np.array([True, True, S3]).reshape(1, 1, 1, 3),
+                            np.array([True, True, T3]).reshape(1, 1, 3, 1))
+        (box,) = interval_pruned(PrunedCNN([third]), 2, 1)
+        assert close(box, -1.0, 0.0), (S3, T3)
     # a dropped entry counts as 0: U = (1, -1) with the -1 dropped is linearisable, g = -x
     masked = PrunedLayer(first.U, first.V, np.array([True, False]).reshape(1, 1, 1, 2),
                          np.ones((1, 1, 2, 1), bool))
