@@ -154,6 +154,12 @@ def test_interval_bound_uses_the_last_layers():
     # f above g: max(3 - 0, 1 - 2) = 3, rounded up: 3 + 4u
     assert interval_bound([(np.full(1, 2.0), np.full(1, 3.0))], [(np.zeros(1), np.ones(1))]) \
         == 3 + 4 * U
+    # both bounds of both boxes count: f in [2, 3], g in [1/2, 1]: 3 - 1/2 = 5/2, rounded up
+    # 5/2 + 4u; f in [1/4, 1], g in [0, 2]: 2 - 1/4 = 7/4, rounded up 7/4 + 2u
+    assert interval_bound([(np.full(1, 2.0), np.full(1, 3.0))],
+                          [(np.full(1, 0.5), np.ones(1))]) == 2.5 + 4 * U
+    assert interval_bound([(np.full(1, 0.25), np.ones(1))],
+                          [(np.zeros(1), np.full(1, 2.0))]) == 1.75 + 2 * U
 
 
 def test_effective_enclosure_by_hand():

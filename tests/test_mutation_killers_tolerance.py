@@ -231,3 +231,37 @@ def test_float_screen_margin_decides_which_path_reports_a_violation():
     got = float(100 + Fraction(13, 10) * T)
     res = check_image(K, X, np.array([[[got]]]))
     assert res.ok is False and res.error is None and res.index == (0, 0, 0)
+
+
+def test_answers_just_beyond_a_tolerance_of_an_exact_zero():
+    # K = 1 (1 x 1), X = [[0, 1.03125], [0, 0]]: the output is X itself; at (0, 0) the exact
+    # value is 0 and A = 0, so T = W ||K||_1 ||X||_max + Z there and the screen's own margin
+    # E_r is a few subnormals.  For this X the float64 T_f lies above the exact T (chosen so):
+    # the answer T_f is beyond the tolerance, however close, and must be rejected.
+    K = np.ones((1, 1, 1, 1))
+    X = np.array([[[0.0], [1.03125]], [[0.0], [0.0]]])
+    T = tolerance(K, X)[0, 0, 0]
+    T_f = tolerance_float(K, X, "paper", get_precision("float64"), 0.0)[0][0, 0, 0]
+    assert Fraction(T_f) > T
+    got = X.copy()
+    got[0, 0, 0] = T_f
+    assert not check_image(K, X, got).ok
+    # 1e-9 relative beyond T_f: outside the float screen's "clearly beyond" (which needs
+    # (1 - 1e-9) |got - r| - E_r > (1 + 1e-9) T_f), so decided in Fractions: exact values
+    got[0, 0, 0] = float(T_f) * (1 + 1e-9)
+    res = check_image(K, X, got)
+    assert res.ok is False and res.index == (0, 0, 0)
+    assert res.error == Fraction(got[0, 0, 0]) and res.bound == T
+
+
+def test_the_worst_entry_is_the_largest_error_over_tolerance():
+    # two channels of very different scale (d = 1, D = 1): K = (2^-30, 1), X = 1, so T is
+    # about 2^-30 times smaller on channel 0.  Channel 0 is off by 100 T_0, channel 1 by 10 T_1:
+    # the worst is channel 0 (ratio 100), though its error is far smaller
+    K = np.array([2.0 ** -30, 1.0]).reshape(1, 1, 1, 2)
+    X = np.ones((1, 1, 1))
+    T = tolerance(K, X)[0, 0]
+    got = np.array([[[float(2.0 ** -30 + 100 * T[0]), float(1 + 10 * T[1])]]])
+    res = check_image(K, X, got, exact=True)
+    assert res.ok is False and res.index == (0, 0, 0)
+    assert abs(res.error / res.bound - 100) < 1e-6
