@@ -112,6 +112,17 @@ def test_interval_conv_encloses_and_is_tight(top):
     assert want_lo - 8 * Fraction(top) * Fraction(U) <= Fraction(lo[0, 0, 0]) <= want_lo
 
 
+def test_interval_conv_one_tap_by_hand():
+    # X in [0, 2], one tap of 1 ("valid"), m = 12: mid = 1, rad = round_up(1) = 1 + 2u, times
+    # (1 + 2^-50) = 1 + 10u, round_up: 1 + 12u.  g = 2 gamma_14 ~ 28u: r (1 + g) = 1 + 40u,
+    # round_up 1 + 42u; a g ~ 28u; sum 1 + 70u, round_up: slack = 1 + 72u.  hi = round_up(1 +
+    # slack) = round_up(2 + 72u) = 2 + 76u (spacing 4u above 2); lo = round_down(1 - slack) =
+    # round_down(-72u) = -(72u + 2^-99) (72u = 9 2^-50, spacing 2^-99 there)
+    lo, hi = interval_conv(one_hot(), np.zeros((2, 2, 3)), np.full((2, 2, 3), 2.0),
+                           padding="valid")
+    assert hi[0, 0, 0] == 2 + 76 * U and lo[0, 0, 0] == -(72 * U + 2.0 ** -99)
+
+
 def test_interval_conv_adds_the_kernel_radius():
     # W_rad = 2^-10 on all 12 taps, X in [1, 1]: the box widens by conv_upper(W_rad, 1) ~ 12/1024
     one = np.ones((2, 2, 3))
@@ -164,17 +175,17 @@ def test_interval_bound_uses_the_last_layers():
 
 def test_effective_enclosure_by_hand():
     # U (1, 1, 1, 3), V (1, 1, 3, 1); kept: U t = 0, 1 and V t = 0, 2: L = V0 U0 = 2 * 3 = 6
-    # (t = 1 has V dropped, t = 2 has U dropped); bias Ub = (1, 5, 7) kept at t = 0, 2: the
-    # effective bias V0 Ub0 + V2 Ub2 = 2 * 1 + 4 * 7 = 30
+    # (t = 1 has V dropped, t = 2 has U dropped); bias Ub = (1, 5, 7) kept at t = 2 only: the
+    # effective bias V2 Ub2 = 4 * 7 = 28 (Ub0 is dropped though V0 is kept)
     layer = PrunedLayer(np.array([3.0, 9.0, 8.0]).reshape(1, 1, 1, 3),
                         np.array([2.0, 5.0, 4.0]).reshape(1, 1, 3, 1),
                         np.array([True, True, False]).reshape(1, 1, 1, 3),
                         np.array([True, False, True]).reshape(1, 1, 3, 1),
-                        Ub=np.array([1.0, 5.0, 7.0]), Sb=np.array([True, False, True]))
+                        Ub=np.array([1.0, 5.0, 7.0]), Sb=np.array([False, False, True]))
     L, L_rad, b, b_rad = effective_enclosure(layer)
     assert L.shape == (1, 1, 1, 1) and L[0, 0, 0, 0] == 6.0
     assert 0 < L_rad[0, 0, 0, 0] < 1e-13
-    assert b is not None and b_rad is not None and b.tolist() == [30.0]
+    assert b is not None and b_rad is not None and b.tolist() == [28.0]
     assert 0 < b_rad[0] < 1e-12
     layer.Ub = layer.Sb = None
     assert effective_enclosure(layer)[2:] == (None, None)
