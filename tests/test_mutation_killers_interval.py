@@ -224,9 +224,12 @@ def test_interval_pruned_paths():
                       Sb=np.array([True]))
     (box,) = interval_pruned(PrunedCNN([lin]), 2, 1)
     assert close(box, 1.0, 3.0)
-    # sound to the last unit: the exact values 1 (X = 0) and 3 (X = 1) lie inside, although the
-    # float64 effective bias 1 is only known within its radius (a few units of 1)
-    assert box[0].max() <= 1.0 and box[1].min() >= 3.0
+    # sound to the last unit: with U = 0 kept, g = 2 (0 x + 0.5) = 1 for every X; the float64
+    # effective bias is only known within its radius (about 6u), which the box must keep
+    flat = PrunedLayer(0 * ones, 2 * ones, ones > 0, ones > 0, Ub=np.array([0.5]),
+                       Sb=np.array([True]))
+    (box,) = interval_pruned(PrunedCNN([flat]), 2, 1)
+    assert (box[0] <= 1.0).all() and (box[1] >= 1.0).all() and close(box, 1.0, 1.0)
     # a kept negative bias makes it not linearisable: two layers of their own
     nonlin = PrunedLayer(ones, 2 * ones, ones > 0, ones > 0, Ub=np.array([-0.5]),
                          Sb=np.array([True]))
