@@ -165,6 +165,12 @@ def test_size_guards_are_the_documented_counts(monkeypatch):
     monkeypatch.setattr(tensors, "MAX_FLOAT_BYTES", 3375)
     with pytest.raises(ValueError, match="X: this conv2d would allocate"):
         conv2d(K, X, stride=3)
+    # stride 5: P = (5 - 1) // 5 + 1 = 1 (not 5 // 5 + 1): 8 * (294 + 2*3*4 + 2*4) = 2608
+    monkeypatch.setattr(tensors, "MAX_FLOAT_BYTES", 2608)
+    assert conv2d(K, X, stride=5).shape == (2, 1, 1, 4)
+    monkeypatch.setattr(tensors, "MAX_FLOAT_BYTES", 2607)
+    with pytest.raises(ValueError, match="X: this conv2d would allocate"):
+        conv2d(K, X, stride=5)
     # one image (3-D X) counts N = 1: 8 * (49*3 + 9*3*4 + 9*4) = 8 * 291 = 2328 bytes
     monkeypatch.setattr(tensors, "MAX_FLOAT_BYTES", 2328)
     assert conv2d(K, X[0], stride=2).shape == (3, 3, 4)
