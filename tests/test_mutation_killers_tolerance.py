@@ -265,3 +265,15 @@ def test_the_worst_entry_is_the_largest_error_over_tolerance():
     res = check_image(K, X, got, exact=True)
     assert res.ok is False and res.index == (0, 0, 0)
     assert abs(res.error / res.bound - 100) < 1e-6
+
+
+def test_equal_worst_entries_report_the_first_on_both_paths():
+    # two identical output channels (K = 1 twice), both answers 10 T too large: the two ratios
+    # error / tolerance are exactly equal.  The float screen (exact=False) and the exact
+    # decision (exact=True) report the same entry, the first in (i, j, l) order
+    K, X = np.ones((1, 1, 1, 2)), np.ones((1, 1, 1))
+    T = tolerance(K, X)[0, 0]
+    assert T[0] == T[1]
+    got = np.full((1, 1, 2), float(1 + 10 * T[0]))
+    assert check_image(K, X, got).index == (0, 0, 0)
+    assert check_image(K, X, got, exact=True).index == (0, 0, 0)
