@@ -57,4 +57,4 @@ def test_get_precision_refuses_unknown_names_and_precisions_are_frozen():
     with pytest.raises(ValueError, match="precision: expected one of"):
         get_precision("float8")
     with pytest.raises(dataclasses.FrozenInstanceError):
-        get_precision("float64").u = Fraction(1, 4)  # type: ignore[misc]
+        get_precision("float64").u = Fraction(1, 4)
