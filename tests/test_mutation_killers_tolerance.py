@@ -279,3 +279,30 @@ def test_equal_worst_entries_report_the_first_on_both_paths():
     got = np.full((1, 1, 2), float(1 + 10 * T[0]))
     assert check_image(K, X, got).index == (0, 0, 0)
     assert check_image(K, X, got, exact=True).index == (0, 0, 0)
+
+
+def test_float_screen_rule_at_its_boundary_near_underflow():
+    # The documented float-path rule: a violation "without further ado" when
+    # (1 - 1e-9) |got - r| - E_r > (1 + 1e-9) T_f, E_r = 1.01 gamma_m A_f + 2 m 2^-1074, in
+    # float64.  m = 2000 (c0 = 2000, d = 1) tiny kernel taps and X = 0: r = A = 0, so E_r =
+    # 4000 eta, and T = 2 (m + 1) lam (1 + gamma_m) + 64 * 4 * 3 lam (1 + ||K||_1) ~ 4770 lam
+    # lies where the float64 spacing s is 4096 eta: E_r is one spacing, rounded.  The answer
+    # got with fl(got (1 - 1e-9)) = D + s, D = fl((1 + 1e-9) T_f), meets the rule with equality:
+    # not "beyond", so it is decided in Fractions (exact error reported); a rule with ">=", or
+    # an E_r without its 2 m eta (or with half of it, or its sign flipped), reports it from
+    # the float path (no exact error).
+    m, eta = 2000, 5e-324
+    K, X = np.full((1, 1, m, 1), 2.0 ** -600), np.zeros((1, 1, m))
+    T_f = float(tolerance_float(K, X, "paper", get_precision("float64"), 0.0)[0][0, 0, 0])
+    D = T_f * (1 + 1e-9)
+    s = float(np.spacing(D))
+    assert s == 4096 * eta and 2 * m * eta == 4000 * eta
+    got = (D + s) / (1 - 1e-9)
+    for _ in range(8):  # the float whose scaled value is D + s
+        if got * (1 - 1e-9) == D + s:
+            break
+        got = float(np.nextafter(got, -np.inf if got * (1 - 1e-9) > D + s else np.inf))
+    assert got * (1 - 1e-9) - 2 * m * eta == D  # the rule holds with equality
+    res = check_image(K, X, np.array([[[got]]]))
+    assert res.ok is False and res.index == (0, 0, 0)
+    assert res.error == Fraction(got) and res.bound == tolerance(K, X)[0, 0, 0]
