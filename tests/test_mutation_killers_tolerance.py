@@ -292,17 +292,31 @@ def test_float_screen_rule_at_its_boundary_near_underflow():
     # an E_r without its 2 m eta (or with half of it, or its sign flipped), reports it from
     # the float path (no exact error).
     m, eta = 2000, 5e-324
+    K, X, D, s, got = near_underflow_case(m)
+    assert s == 4096 * eta and 2 * m * eta == 4000 * eta
+    assert got * (1 - 1e-9) - 2 * m * eta == D  # the rule holds with equality
+    res = check_image(K, X, np.array([[[got]]]))
+    assert res.ok is False and res.index == (0, 0, 0)
+    assert res.error == Fraction(got) and res.bound == tolerance(K, X)[0, 0, 0]
+    # m = 200: T ~ 1170 lam, s = 1024 eta, E_r = 400 eta rounds away (under s / 2): the
+    # answer one spacing further, (1 - 1e-9) |got| = D + s, is beyond (D + s > D): reported by
+    # the float path, with no exact error (an E_r of 3 m eta = 600 eta would round to D)
+    K, X, D, s, got = near_underflow_case(200)
+    assert s == 1024 * eta and got * (1 - 1e-9) - 400 * eta == D + s
+    res = check_image(K, X, np.array([[[got]]]))
+    assert res.ok is False and res.index == (0, 0, 0) and res.error is None
+
+
+def near_underflow_case(m: int):
+    """K of m tiny taps, X = 0, D = fl((1 + 1e-9) T_f), its spacing s, and the answer got with
+    fl(got (1 - 1e-9)) = D + s."""
     K, X = np.full((1, 1, m, 1), 2.0 ** -600), np.zeros((1, 1, m))
     T_f = float(tolerance_float(K, X, "paper", get_precision("float64"), 0.0)[0][0, 0, 0])
     D = T_f * (1 + 1e-9)
     s = float(np.spacing(D))
-    assert s == 4096 * eta and 2 * m * eta == 4000 * eta
     got = (D + s) / (1 - 1e-9)
     for _ in range(8):  # the float whose scaled value is D + s
         if got * (1 - 1e-9) == D + s:
             break
         got = float(np.nextafter(got, -np.inf if got * (1 - 1e-9) > D + s else np.inf))
-    assert got * (1 - 1e-9) - 2 * m * eta == D  # the rule holds with equality
-    res = check_image(K, X, np.array([[[got]]]))
-    assert res.ok is False and res.index == (0, 0, 0)
-    assert res.error == Fraction(got) and res.bound == tolerance(K, X)[0, 0, 0]
+    return K, X, D, s, got
