@@ -4,6 +4,7 @@ Not part of the default test run: run by hand, one module at a time::
 
     nice -n 10 .venv/bin/python scripts/mutation.py construction
     nice -n 10 .venv/bin/python scripts/mutation.py --list          # the modules and their tests
+    nice -n 10 .venv/bin/python scripts/mutation.py mitm --ids 12,40  # re-run some mutants only
 
 Each mutant is one mutmut-like change of the module's AST (a comparison flipped,
 ``+``/``-`` or ``*``/``/`` swapped, an integer constant moved by one, ``and``/``or``
@@ -21,9 +22,12 @@ from __future__ import annotations
 import argparse
 import ast
 import copy
+import importlib
 import os
+import signal
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -31,21 +35,30 @@ from typing import Any, cast
 
 ROOT = Path(__file__).resolve().parent.parent
 
-#: module (short name) -> (file, functions to mutate or None for all, test files)
+#: module (short name) -> (file, functions to mutate or None for all, tests: files or node ids;
+#: the slow test_validate.py contributes its four tolerance tests only)
 MODULES: dict[str, tuple[str, tuple[str, ...] | None, tuple[str, ...]]] = {
     "construction": ("slth_check/construction.py", ("required_n", "block_mask"),
                      ("tests/test_formulas.py", "tests/test_construction.py")),
     "closed_form": ("slth_check/certify/closed_form.py", None,
                     ("tests/test_mutation_killers_certify.py", "tests/test_construction.py")),
     "interval": ("slth_check/certify/interval.py", None,
-                 ("tests/test_mutation_killers_certify.py", "tests/test_certify_soundness.py")),
+                 ("tests/test_mutation_killers_interval.py",
+                  "tests/test_mutation_killers_certify.py", "tests/test_certify_soundness.py")),
     "exact": ("slth_check/rss/exact.py", None,
               ("tests/test_mutation_killers_rss.py",)),
     "mitm": ("slth_check/rss/mitm.py", None,
              ("tests/test_mutation_killers_rss.py",)),
-    "conv": ("slth_check/conv.py", None, ("tests/test_reference.py",)),
-    "tolerance": ("slth_check/validate/conv2d/tolerance.py", None, ("tests/test_validate.py",)),
-    "precision": ("slth_check/precision.py", None, ("tests/test_validate.py",)),
+    "conv": ("slth_check/conv.py", None,
+             ("tests/test_mutation_killers_conv.py", "tests/test_reference.py")),
+    "tolerance": ("slth_check/validate/conv2d/tolerance.py", None,
+                  ("tests/test_mutation_killers_tolerance.py", *(
+                      f"tests/test_validate.py::{t}" for t in (
+                          "test_exact_tolerance_boundary",
+                          "test_fft_needs_the_normwise_term_and_it_stays_small",
+                          "test_underflow_term_admits_flush_to_zero_in_float32_only",
+                          "test_float_screen_is_not_fooled_by_the_float_reference_rounding")))),
+    "precision": ("slth_check/precision.py", None, ("tests/test_mutation_killers_precision.py",)),
 }
 
 _CMP_SWAP = {ast.Lt: ast.LtE, ast.LtE: ast.Lt, ast.Gt: ast.GtE, ast.GtE: ast.Gt,
@@ -107,15 +120,28 @@ def _variants(node: ast.AST) -> Iterator[tuple[str, ast.AST]]:
         yield "return None", ast.Return(ast.Constant(None))
 
 
+def _skipped(tree: ast.Module) -> set[int]:
+    """Docstrings, f-strings (messages: their text is not a verdict), imports and annotations."""
+    skip = _docstring_ids(tree)
+    for node in ast.walk(tree):
+        parts: list[ast.AST | None] = []
+        if isinstance(node, (ast.JoinedStr, ast.Import, ast.ImportFrom)):
+            parts = [node]
+        elif isinstance(node, ast.AnnAssign):  # the annotation only: the value is code
+            parts = [node.annotation]
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            parts = [node.returns, *(a.annotation for a in ast.walk(node.args)
+                                     if isinstance(a, ast.arg))]
+        for part in parts:
+            if part is not None:
+                skip.update(id(n) for n in ast.walk(part))
+    return skip
+
+
 def mutants(source: str, functions: tuple[str, ...] | None) -> Iterator[tuple[int, str, str]]:
     """Every mutant of ``source``: (line, description, mutated source)."""
     tree = ast.parse(source)
-    skip = _docstring_ids(tree)
-    for node in list(ast.walk(tree)):
-        if isinstance(node, ast.JoinedStr):  # messages: their text is not a verdict
-            skip.update(id(n) for n in ast.walk(node))
-        if isinstance(node, ast.AnnAssign) or isinstance(node, (ast.Import, ast.ImportFrom)):
-            skip.update(id(n) for n in ast.walk(node))
+    skip = _skipped(tree)
     targets = [n for scope in _in_scope(tree, functions) for n in ast.walk(scope)
                if id(n) not in skip]
     for target in targets:
@@ -138,15 +164,62 @@ def mutants(source: str, functions: tuple[str, ...] | None) -> Iterator[tuple[in
                     setattr(target, f, v)
 
 
-def run_tests(tests: tuple[str, ...], timeout: float) -> str:
+PYTEST_ARGS = ("-x", "-q", "-rf", "-p", "no:cacheprovider", "--hypothesis-profile", "slth-dev")
+#: Imported once by the parent of --fork (never slth_check itself: each child imports the mutant).
+PRELOAD = ("numpy", "scipy.optimize", "scipy.signal", "mpmath", "hypothesis", "pytest")
+
+
+def _outcome(returncode: int | None, output: str) -> tuple[str, str]:
+    if returncode is None:
+        return "timeout", ""
+    failed = [ln.split()[1] for ln in output.splitlines() if ln.startswith("FAILED ")]
+    return ("survived" if returncode == 0 else "killed"), (failed[0] if failed else "")
+
+
+def run_tests(tests: tuple[str, ...], timeout: float) -> tuple[str, str]:
+    """(outcome, the failing test's id or '') of one pytest run in a fresh interpreter."""
     env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1")
-    cmd = [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider",
-           "--hypothesis-profile", "slth-dev", *tests]
+    cmd = [sys.executable, "-m", "pytest", *PYTEST_ARGS, *tests]
     try:
         r = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, timeout=timeout)
     except subprocess.TimeoutExpired:
-        return "timeout"
-    return "survived" if r.returncode == 0 else "killed"
+        return "timeout", ""
+    return _outcome(r.returncode, r.stdout.decode(errors="replace"))
+
+
+def run_tests_forked(tests: tuple[str, ...], timeout: float) -> tuple[str, str]:
+    """Like :func:`run_tests` in a forked child of this process, which has the heavy
+    dependencies (:data:`PRELOAD`) imported already and slth_check not imported: the
+    child imports the mutated module from ``ROOT`` (first on its path)."""
+    with tempfile.TemporaryFile() as log:
+        pid = os.fork()
+        if pid == 0:  # the child: pytest in-process, output to the log, exit with its code
+            code = 4
+            try:
+                os.dup2(log.fileno(), 1)
+                os.dup2(log.fileno(), 2)
+                os.chdir(ROOT)
+                sys.path.insert(0, str(ROOT))
+                sys.dont_write_bytecode = True
+                import pytest
+                code = int(pytest.main([*PYTEST_ARGS, *tests]))
+            finally:
+                sys.stdout.flush()
+                os._exit(code)
+        deadline = time.monotonic() + timeout
+        returncode: int | None = None
+        while True:
+            done, status = os.waitpid(pid, os.WNOHANG)
+            if done:
+                returncode = os.waitstatus_to_exitcode(status)
+                break
+            if time.monotonic() > deadline:
+                os.kill(pid, signal.SIGKILL)
+                os.waitpid(pid, 0)
+                break
+            time.sleep(0.05)
+        log.seek(0)
+        return _outcome(returncode, log.read().decode(errors="replace"))
 
 
 def _clear_pyc(path: Path) -> None:
@@ -154,35 +227,58 @@ def _clear_pyc(path: Path) -> None:
         pyc.unlink()
 
 
+def _ids(text: str) -> set[int]:
+    return {int(v) for v in text.split(",") if v.strip()}
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("module", nargs="?", choices=sorted(MODULES))
     ap.add_argument("--list", action="store_true", help="list the modules and their tests")
+    ap.add_argument("--ids", type=_ids, default=None,
+                    help="comma-separated mutant numbers (as printed) to run, e.g. the survivors "
+                         "of an earlier run; the others are skipped")
+    ap.add_argument("--tests", nargs="+", default=None,
+                    help="test files to run instead of the module's own list")
+    ap.add_argument("--fork", action="store_true",
+                    help="run each mutant's tests in a forked child with numpy, scipy, mpmath, "
+                         "hypothesis and pytest imported once (POSIX; several times faster)")
     args = ap.parse_args(argv)
     if args.list or args.module is None:
         for name, (file, funcs, tests) in MODULES.items():
             print(f"{name}: {file} {funcs or '(all)'} <- {' '.join(tests)}")
         return 0
     file, funcs, tests = MODULES[args.module]
+    tests = tuple(args.tests) if args.tests else tests
     path = ROOT / file
     if subprocess.run(["git", "diff", "--quiet", "--", file], cwd=ROOT).returncode:
         print(f"{file}: uncommitted changes; commit or stash them first", file=sys.stderr)
         return 2
     original = path.read_text()
+    run = run_tests
+    if args.fork:
+        for name in PRELOAD:
+            importlib.import_module(name)
+        run = run_tests_forked
+    # a SIGTERM must still restore the module (the finally below)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     t0 = time.monotonic()
-    if run_tests(tests, 600) != "survived":
+    if run(tests, 600)[0] != "survived":
         print("the tests fail on the unmutated code", file=sys.stderr)
         return 2
     timeout = 5 * (time.monotonic() - t0) + 10
     counts = {"killed": 0, "survived": 0, "timeout": 0}
     try:
-        for line, desc, src in mutants(original, funcs):
+        for number, (line, desc, src) in enumerate(mutants(original, funcs)):
+            if args.ids is not None and number not in args.ids:
+                continue
             path.write_text(src)
             _clear_pyc(path)
-            outcome = run_tests(tests, timeout)
+            outcome, by = run(tests, timeout)
             counts[outcome] += 1
-            if outcome != "killed":
-                print(f"{outcome.upper()}: {file}:{line}: {desc}", flush=True)
+            if outcome != "killed" or args.ids is not None:
+                print(f"{outcome.upper()}: #{number} {file}:{line}: {desc}"
+                      + (f" (by {by})" if by else ""), flush=True)
     finally:
         path.write_text(original)
         _clear_pyc(path)

@@ -12,6 +12,7 @@ from fractions import Fraction
 import numpy as np
 import pytest
 
+from slth_check.rss import solve
 from slth_check.rss.exact import (
     DyadicInstance,
     check_instance,
@@ -202,12 +203,17 @@ def test_mitm_one_side_over_budget_is_unknown():
     assert r.stats["float_best"] == 0.0 and r.error == 0
 
 
-def test_mitm_seconds_is_the_elapsed_time_of_the_call():
+def test_mitm_stats_carry_the_seconds_and_the_documented_keys(monkeypatch):
+    # no clock reading here (tests never judge durations): a fake perf_counter that advances
+    # by 1/4 per call; "seconds" is the end reading minus the start reading, 1/4
+    import itertools
     import time
 
-    t0 = time.perf_counter()
+    ticks = itertools.count(1000.0, 0.25)
+    monkeypatch.setattr(time, "perf_counter", lambda: next(ticks))
     r = solve_mitm(np.array([0.5, 0.25, 0.125]), 0.3)
-    assert 0 <= r.stats["seconds"] <= time.perf_counter() - t0
+    assert set(r.stats) == {"seconds", "candidates", "exact_evaluations", "float_best", "radius"}
+    assert r.stats["seconds"] == 0.25
 
 
 def test_mitm_float_best_uses_the_right_neighbour():
@@ -226,3 +232,84 @@ def test_mitm_budget_exhausted_after_a_verified_pair_is_unknown():
     values = np.concatenate([[0.5], np.zeros(17), 2.0 ** -np.arange(1, 19)])
     r = solve_mitm(values, 0.75)
     assert r.status == "unknown"
+
+
+U52 = 2.0 ** -52
+
+
+def test_mitm_tied_group_sums_start_at_zero():
+    # A = {0, 0}: its four subsets share each float sum, so A goes through the tie branch.
+    # B = {1, 1 + 3u} (u = 2^-52), target 1 + 2u: B-subset {1} leaves 2u, {1 + 3u} leaves -u.
+    # The exact optimum is error u (mask: B's second value); a tied group whose exact sums
+    # started at one unit instead of 0 would judge {1} (then |2u - u| = u) better than
+    # {1 + 3u} (|-u - u| = 2u) and return the error 2u.
+    r = solve(np.array([0.0, 0.0, 1.0, 1.0 + 3 * U52]), 1.0 + 2 * U52, method="mitm")
+    assert r.status == "optimal"
+    assert r.error == Fraction(1, 2 ** 52)
+    assert r.mask[2:].tolist() == [False, True]
+
+
+def test_mitm_float_tie_with_distinct_exact_sums():
+    # A = {1, 2^-53}: the subsets {1} and {1, 2^-53} have the same float sum (1 + 2^-53 rounds
+    # to 1, ties to even) but different exact sums; the group holds both.  B = {2^-53, 4},
+    # target 1 + 2^-52 = 1 + 2^-53 + 2^-53 exactly: the optimum is error 0 with A = {1, 2^-53},
+    # B = {2^-53}; evaluating only one subset of the float group would find error 2^-53 at best.
+    e = 2.0 ** -53
+    r = solve(np.array([1.0, e, e, 4.0]), 1.0 + 2 * e, method="mitm")
+    assert r.status == "optimal"
+    assert r.error == 0 and r.mask.tolist() == [True, True, True, False]
+
+
+def test_mitm_budget_exactly_reached_is_still_verified():
+    # The budget counts each half's exact evaluations apart.  A = 2 zeros, ten 1s and 16, 32,
+    # ..., 512: every integer a = j + 16 Q (j = 0..10, Q = 0..63) is the sum of 4 C(10, j)
+    # A-subsets.  B = 8 zeros and 1, 2, ..., 512: every integer 0..1023 is the sum of 2^8 = 256
+    # B-subsets.  Target 774: the pairs at float distance 0 are (a, 774 - a) for every A-sum
+    # a <= 774 (the radius, about 1e-11, admits no other): Q = 0..47 with any j (48 * 11 keys,
+    # 48 * 4 * 2^10 = 196608 evaluations) and Q = 48 with j = 0..6 (7 keys, 4 * (1 + 10 + 45 +
+    # 120 + 210 + 252 + 210) = 3392).  A's evaluations: 200000, exactly the budget
+    # MAX_CANDIDATES, so still verified: status optimal.  B's: 535 keys * 256 = 136960.
+    values = np.concatenate([np.zeros(2), np.ones(10), 2.0 ** np.arange(4, 10),
+                             np.zeros(8), 2.0 ** np.arange(10)])
+    r = solve(values, 774.0, method="mitm")
+    assert r.stats["exact_evaluations"] == 196608 + 3392 + 535 * 256
+    assert r.status == "optimal" and r.error == 0
+
+
+def test_mitm_fallback_with_an_untied_float_best_key():
+    # A = 2^-1 .. 2^-18 (every A-sum distinct), B = 18 zeros (2^18 = 262144 tied subsets, over
+    # the budget of 200000).  Target 0.75 = 2^-1 + 2^-2: the only key at distance 0 from B's
+    # sum 0 is 0.75 - 0.75, which belongs to one A-subset only.  Status unknown, and the
+    # fallback mask is that subset: error 0, A's first two values kept.
+    values = np.concatenate([2.0 ** -np.arange(1, 19), np.zeros(18)])
+    r = solve(values, 0.75, method="mitm")
+    assert r.status == "unknown" and "optimality not verified" in r.certificate["reason"]
+    assert r.error == 0 and r.mask[:18].tolist() == [True, True] + [False] * 16
+
+
+def test_mitm_too_many_pairs_in_the_radius_is_unknown():
+    # A = 2^-32, 2^-31, 2^-30, 2^-29 and 14 zeros (sums k 2^-32, k = 0..15); B = 2^-40 ..
+    # 2^-57 (2^18 distinct sums in [0, 2^-39]); target 2^20.  Every key 2^20 - k 2^-32 is
+    # about 2^20 from every B-sum; the radius adds 4 gamma_3 2^20 ~ 1.4e-9 (about six steps of
+    # 2^-32) to the float best, so the keys k = 10..15 each see all 2^18 B-sums: more than
+    # 1.5e6 pairs, over MAX_PAIRS = 10^6.  Status unknown; the fallback is a float-best pair
+    # (A's four values; in float every B-sum is equally far from 2^20), its error exact: the
+    # optimum 2^20 - 15 2^-32 - tail (tail = sum of B) plus at most the tail.
+    values = np.concatenate([2.0 ** np.arange(-32, -28), np.zeros(14), 2.0 ** -np.arange(40, 58)])
+    r = solve(values, 2.0 ** 20, method="mitm")
+    assert r.status == "unknown" and "pairs to verify exactly" in r.certificate["reason"]
+    assert r.stats["candidates"] == 0
+    tail = sum(Fraction(2) ** -i for i in range(40, 58))
+    kept = sum((Fraction(float(v)) for v in values[r.mask]), start=Fraction(0))
+    assert r.error == 2 ** 20 - kept
+    assert 2 ** 20 - Fraction(15, 2 ** 32) - tail <= r.error <= 2 ** 20 - Fraction(15, 2 ** 32)
+    assert r.mask[:4].all() and not r.mask[4:18].any()
+
+
+def test_mitm_float_best_uses_the_left_neighbour():
+    # A = {1}, B = {4}, target 1.5: keys 1.5 - 0 = 1.5 and 1.5 - 1 = 0.5 both fall between the
+    # B-sums 0 and 4; their left neighbour 0 is the nearer: float best |0.5 - 0| = 0.5, the
+    # exact optimum {1} (error 0.5)
+    r = solve(np.array([1.0, 4.0]), 1.5, method="mitm")
+    assert r.stats["float_best"] == 0.5
+    assert r.error == Fraction(1, 2) and r.mask.tolist() == [True, False]
