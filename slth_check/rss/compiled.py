@@ -47,6 +47,10 @@ try:  # pragma: no cover - depends on the environment
 except ImportError:  # pragma: no cover
     AVAILABLE = False
 
+#: Unsigned indices (numba emits no negative-index wraparound for them): the merge's.
+_U = np.uint64
+_ONE = np.uint64(1)
+
 
 def _jit(f, inline: Literal["never", "always"] = "never"):
     """Compile ``f`` with numba (cached on disk when a cache folder is writable)."""
@@ -120,25 +124,24 @@ def _natural(v, o):
 
 
 @_inlined
-def _front(src, dst, i, k, x, o):
-    """One output ``dst[o]`` of the merge of ``src`` with ``src + x``, from the front
-    (the smaller head; on a tie the sum without x first)."""
+def _front(src, dst, i, k, x):
+    """One output of the merge of ``src`` with ``src + x`` from the front (the smaller head;
+    on a tie the sum without x first) at ``dst[i + k - 1]``; unsigned indices (no wraparound)."""
     a = src[i]
     b = src[k] + x
-    t = b < a
-    dst[o] = b if t else a
-    return i + (1 - t), k + t
+    t = _U(b < a)
+    dst[i + k - _ONE] = b if b < a else a
+    return i + (_ONE - t), k + t
 
 
 @_inlined
-def _back(src, dst, i, k, x, o):
-    """One output ``dst[o]`` of the same merge from the back (the larger tail; on a tie
-    the sum with x, last in the same order as :func:`_front`'s)."""
+def _back(src, dst, i, k, x):
+    """The same merge from the back (the larger tail; on a tie the sum with x), at dst[i + k]."""
     a = src[i]
     b = src[k] + x
-    t = b >= a
-    dst[o] = b if t else a
-    return i - (1 - t), k - t
+    t = _U(b >= a)
+    dst[i + k] = b if b >= a else a
+    return i - (_ONE - t), k - t
 
 
 @_jit
@@ -159,19 +162,20 @@ def sorted_sums(vA, vB, bA, bB):
         xa = vA[j] if na else 0.0
         xb = vB[j] if nb else 0.0
         srcA, dstA, srcB, dstB = bA[sa], bA[1 - sa], bB[sb], bB[1 - sb]
-        i0, k0, i1, k1 = 1, 1, na, na
-        j0, l0, j1, l1 = 1, 1, nb, nb
-        for o in range(1, min(na, nb) + 1):
-            i0, k0 = _front(srcA, dstA, i0, k0, xa, o)
-            i1, k1 = _back(srcA, dstA, i1, k1, xa, 2 * na + 1 - o)
-            j0, l0 = _front(srcB, dstB, j0, l0, xb, o)
-            j1, l1 = _back(srcB, dstB, j1, l1, xb, 2 * nb + 1 - o)
-        for o in range(min(na, nb) + 1, na + 1):
-            i0, k0 = _front(srcA, dstA, i0, k0, xa, o)
-            i1, k1 = _back(srcA, dstA, i1, k1, xa, 2 * na + 1 - o)
-        for o in range(min(na, nb) + 1, nb + 1):
-            j0, l0 = _front(srcB, dstB, j0, l0, xb, o)
-            j1, l1 = _back(srcB, dstB, j1, l1, xb, 2 * nb + 1 - o)
+        i0 = k0 = j0 = l0 = _ONE
+        i1 = k1 = _U(na)
+        j1 = l1 = _U(nb)
+        for _ in range(min(na, nb)):
+            i0, k0 = _front(srcA, dstA, i0, k0, xa)
+            i1, k1 = _back(srcA, dstA, i1, k1, xa)
+            j0, l0 = _front(srcB, dstB, j0, l0, xb)
+            j1, l1 = _back(srcB, dstB, j1, l1, xb)
+        for _ in range(min(na, nb), na):
+            i0, k0 = _front(srcA, dstA, i0, k0, xa)
+            i1, k1 = _back(srcA, dstA, i1, k1, xa)
+        for _ in range(min(na, nb), nb):
+            j0, l0 = _front(srcB, dstB, j0, l0, xb)
+            j1, l1 = _back(srcB, dstB, j1, l1, xb)
         sa = (1 - sa) if na else sa
         sb = (1 - sb) if nb else sb
     return sa, sb
