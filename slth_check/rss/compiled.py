@@ -10,18 +10,18 @@ as :func:`slth_check.rss.batch._sub_batch` and :func:`slth_check.rss.batch._fini
    sum is formed as ``((0 + v_0) + ...) + v_j`` in increasing j, the order of
    :func:`slth_check.rss.exact.subset_sums`: the same floats.  Each merge runs
    from both ends, A's and B's in lockstep (four independent chains).
-2. **A branch-free two-pointer sweep** of the keys ``q = t - a`` (ascending:
-   A's sums descending) against B's sorted sums (padded with ``-inf`` and
-   ``+inf``, which stand for mitm's clamping at the ends), in four interleaved
-   chains over four quarters of the keys: each key's distance to its two
-   neighbours (mitm's formula) and the float optimum ``F``.
-3. **Candidates**: for the keys whose distance is at most ``R = F + tau2``
-   (``tau2 = 2 tau``, :func:`slth_check.rss.mitm._tau`) the B-sums within
-   ``R`` are counted outwards from the key's place (beyond the first one
-   farther than ``R`` the distance only grows, fl being monotone), stopping
-   at two.  Exactly one pair of positions: by mitm's rounding argument it is
-   the unique exact optimum (any pair as good exactly, and any other subset
-   with the same float sum, would be a second pair within ``R``).
+2. **A branch-free merged walk** (:func:`slth_check.rss.sweep.sweep`) of the
+   keys ``q = t - a`` (ascending: A's sums descending) and B's sorted sums
+   (both padded with ``-inf`` and ``+inf``, which stand for mitm's clamping at
+   the ends), in four interleaved chains: every pair of neighbours in the
+   merged order is measured (mitm's formula), giving the float optimum ``F``
+   and the second least distance.
+3. **Candidates**: the pairs of positions within ``R = F + tau2`` (``tau2 =
+   2 tau``, :func:`slth_check.rss.mitm._tau`) are counted (the second least
+   distance, then outwards from the nearest pair).  Exactly one: by mitm's
+   rounding argument it is the unique exact optimum (any pair as good exactly,
+   and any other subset with the same float sum, would be a second pair
+   within ``R``).
 4. **Indices** of that pair: the one subset of each half whose float sum is
    the pair's (the half's sums regenerated in natural order, a linear scan).
 5. **The exact error**: :func:`fsum`, CPython's ``math.fsum`` algorithm
@@ -36,35 +36,14 @@ settled are solved by the scalar solver.  Measured costs: docs/results.md.
 
 from __future__ import annotations
 
-from typing import Literal
-
 import numpy as np
 
-try:  # pragma: no cover - depends on the environment
-    import numba
-
-    AVAILABLE = True
-except ImportError:  # pragma: no cover
-    AVAILABLE = False
-
-#: Unsigned indices (numba emits no negative-index wraparound for them): the merge's.
-_U = np.uint64
-_ONE = np.uint64(1)
-
-
-def _jit(f, inline: Literal["never", "always"] = "never"):
-    """Compile ``f`` with numba (cached on disk when a cache folder is writable)."""
-    if not AVAILABLE:  # pragma: no cover - the kernel is never called without numba
-        return f
-    try:
-        return numba.njit(cache=True, boundscheck=False, inline=inline)(f)
-    except RuntimeError:  # pragma: no cover - no writable cache location
-        return numba.njit(boundscheck=False, inline=inline)(f)
-
-
-def _inlined(f):
-    """:func:`_jit` inlined into its callers (no call, no reference counting per step)."""
-    return _jit(f, inline="always")
+from slth_check.rss.jit import AVAILABLE
+from slth_check.rss.jit import ONE as _ONE
+from slth_check.rss.jit import U as _U
+from slth_check.rss.jit import inlined as _inlined
+from slth_check.rss.jit import jit as _jit
+from slth_check.rss.sweep import sweep
 
 
 @_jit
@@ -193,75 +172,6 @@ def _index_of(v, s, work):
     return found
 
 
-@_inlined
-def _step(t, sA, sB, a, p, F, dist):
-    """One step of a branch-free two-pointer sweep: either B's pointer ``p`` moves past a
-    B-sum below the key ``t - sA[a]``, or that key is measured: ``dist[a]`` its distance to
-    its two neighbours (mitm's formula), ``F`` the running minimum."""
-    q = t - sA[a]
-    b = sB[p]
-    adv = b < q
-    d1 = abs(q - sB[p - 1])
-    d2 = abs(q - b)
-    d = d1 if d1 < d2 else d2
-    dist[a] = d  # the last write at a is the key's own (B's pointer moves first)
-    d = np.inf if adv else d
-    F = d if d < F else F
-    return a - (1 - adv), p + adv, F
-
-
-@_jit
-def _sweep(t, sA, sB, tau2, dist):
-    """Steps 2-3 for one row: (count of pairs within R, capped at 2; A's and B's positions
-    of the last pair found).  ``sB`` is padded with ``-inf`` and ``+inf``; the keys are
-    swept in four interleaved chains (independent, so the processor overlaps them)."""
-    nA = sA.shape[0]
-    a0 = nA - 1
-    F0 = F1 = F2 = F3 = np.inf
-    if nA >= 64:  # chain c: keys a = nA - 1 - c nA/4 down to nA - (c + 1) nA/4
-        e0, e1, e2, e3 = nA - nA // 4, nA - 2 * nA // 4, nA - 3 * nA // 4, 0
-        a1, a2, a3 = e0 - 1, e1 - 1, e2 - 1
-        p0, p1, p2, p3 = (np.searchsorted(sB, t - sA[a0]), np.searchsorted(sB, t - sA[a1]),
-                          np.searchsorted(sB, t - sA[a2]), np.searchsorted(sB, t - sA[a3]))
-        while a0 >= e0 and a1 >= e1 and a2 >= e2 and a3 >= e3:
-            a0, p0, F0 = _step(t, sA, sB, a0, p0, F0, dist)
-            a1, p1, F1 = _step(t, sA, sB, a1, p1, F1, dist)
-            a2, p2, F2 = _step(t, sA, sB, a2, p2, F2, dist)
-            a3, p3, F3 = _step(t, sA, sB, a3, p3, F3, dist)
-        while a1 >= e1:
-            a1, p1, F1 = _step(t, sA, sB, a1, p1, F1, dist)
-        while a2 >= e2:
-            a2, p2, F2 = _step(t, sA, sB, a2, p2, F2, dist)
-        while a3 >= e3:
-            a3, p3, F3 = _step(t, sA, sB, a3, p3, F3, dist)
-    else:
-        e0 = 0
-        p0 = np.searchsorted(sB, t - sA[a0])
-    while a0 >= e0:
-        a0, p0, F0 = _step(t, sA, sB, a0, p0, F0, dist)
-    R = min(min(F0, F1), min(F2, F3)) + tau2
-    count = 0
-    ka = kb = 0
-    for a in range(nA):
-        if count > 1:
-            break
-        if dist[a] > R:  # no B-sum within R of this key: its nearest is farther
-            continue
-        q = t - sA[a]
-        p = np.searchsorted(sB, q)
-        j = p - 1
-        while count <= 1 and abs(q - sB[j]) <= R:  # the -inf pad stops it
-            count += 1
-            ka, kb = a, j
-            j -= 1
-        j = p
-        while count <= 1 and abs(q - sB[j]) <= R:  # the +inf pad stops it
-            count += 1
-            ka, kb = a, j
-            j += 1
-    return count, ka, kb
-
-
 @_jit
 def solve_rows(V, T, tau2, masks, errors):
     """The whole kernel for every row of ``V`` (K, n) against ``T`` (K,), ``tau2`` the rows'
@@ -272,18 +182,22 @@ def solve_rows(V, T, tau2, masks, errors):
     nA, nB = 1 << h, 1 << (n - h)
     settled = np.zeros(K, np.bool_)
     bA, bB = np.empty((2, nA + 2)), np.empty((2, nB + 2))
-    dist = np.empty(nA)
+    Q = np.empty(nA + 2)
+    scratch = np.empty((4, 3))
     work = np.empty(nB)
     terms = np.empty(n + 1)
     for r in range(K):
         sa, sb = sorted_sums(V[r, :h], V[r, h:], bA, bB)
-        sA, sB = bA[sa, 1:nA + 1], bB[sb]
+        sA, sB = bA[sa], bB[sb]
         sB[0], sB[nB + 1] = -np.inf, np.inf
-        count, ka, kb = _sweep(T[r], sA, sB, tau2[r], dist)
+        Q[0], Q[nA + 1] = -np.inf, np.inf
+        for i in range(1, nA + 1):
+            Q[i] = T[r] - sA[nA + 1 - i]  # the keys, ascending
+        count, ka, kb = sweep(Q, sB, tau2[r], scratch)
         if count != 1:
             continue
         settled[r] = True
-        xa = _index_of(V[r, :h], sA[ka], work)
+        xa = _index_of(V[r, :h], sA[nA + 1 - ka], work)
         xb = _index_of(V[r, h:], sB[kb], work)
         terms[0] = T[r]
         k = 1
