@@ -3,13 +3,10 @@
 :func:`solve_rows` does a whole row in one compiled pass, on the same floats
 as :func:`slth_check.rss.batch._sub_batch` and :func:`slth_check.rss.batch._finish`:
 
-1. **Sorted subset sums by merging** (Horowitz-Sahni, :func:`sorted_sums`):
-   the sorted sums of ``v_0..v_{j-1}`` and the same list plus ``v_j`` (still
-   sorted: ``x -> x + v`` is monotone in floating point) merge into the
-   sorted sums of ``v_0..v_j`` in linear time, no ``O(N log N)`` sort.  Every
-   sum is formed as ``((0 + v_0) + ...) + v_j`` in increasing j, the order of
-   :func:`slth_check.rss.exact.subset_sums`: the same floats.  Each merge runs
-   from both ends, A's and B's in lockstep (four independent chains).
+1. **Sorted subset sums by merging** (Horowitz-Sahni,
+   :func:`slth_check.rss.merge.sorted_sums`): each level merges the sorted
+   sums with the same plus the next value, in linear time, on the same floats
+   as :func:`slth_check.rss.exact.subset_sums`, in eight independent chains.
 2. **A branch-free merged walk** (:func:`slth_check.rss.sweep.sweep`) of the
    keys ``q = t - a`` (ascending: A's sums descending) and B's sorted sums
    (both padded with ``-inf`` and ``+inf``, which stand for mitm's clamping at
@@ -39,10 +36,8 @@ from __future__ import annotations
 import numpy as np
 
 from slth_check.rss.jit import AVAILABLE
-from slth_check.rss.jit import ONE as _ONE
-from slth_check.rss.jit import U as _U
-from slth_check.rss.jit import inlined as _inlined
 from slth_check.rss.jit import jit as _jit
+from slth_check.rss.merge import sorted_sums
 from slth_check.rss.sweep import sweep
 
 
@@ -100,64 +95,6 @@ def _natural(v, o):
         for i in range(size):
             o[size + i] = o[i] + x
         size *= 2
-
-
-@_inlined
-def _front(src, dst, i, k, x):
-    """One output of the merge of ``src`` with ``src + x`` from the front (the smaller head;
-    on a tie the sum without x first) at ``dst[i + k - 1]``; unsigned indices (no wraparound)."""
-    a = src[i]
-    b = src[k] + x
-    t = _U(b < a)
-    dst[i + k - _ONE] = b if b < a else a
-    return i + (_ONE - t), k + t
-
-
-@_inlined
-def _back(src, dst, i, k, x):
-    """The same merge from the back (the larger tail; on a tie the sum with x), at dst[i + k]."""
-    a = src[i]
-    b = src[k] + x
-    t = _U(b >= a)
-    dst[i + k] = b if b >= a else a
-    return i - (_ONE - t), k - t
-
-
-@_jit
-def sorted_sums(vA, vB, bA, bB):
-    """The subset sums of ``vA`` and of ``vB``, sorted, by Horowitz-Sahni merging: the sorted
-    sums of ``v[:j]`` and the same plus ``v[j]`` (still sorted, ``x -> x + v`` being
-    monotone in floating point) merge into those of ``v[:j + 1]``; each sum is formed as
-    ``((0 + v_0) + ...) + v_j``, the order of :func:`_natural` (the same floats).  Each
-    merge runs from both ends at once, and A's and B's in lockstep: four independent
-    chains per step.  ``bA`` (2, 2**len(vA) + 2) and ``bB`` alike hold the lists at
-    ``[1:-1]``; returns the rows holding the results (the caller pads them)."""
-    bA[0, 1] = 0.0
-    bB[0, 1] = 0.0
-    sa = sb = 0
-    for j in range(max(vA.shape[0], vB.shape[0])):
-        na = (1 << j) if j < vA.shape[0] else 0
-        nb = (1 << j) if j < vB.shape[0] else 0
-        xa = vA[j] if na else 0.0
-        xb = vB[j] if nb else 0.0
-        srcA, dstA, srcB, dstB = bA[sa], bA[1 - sa], bB[sb], bB[1 - sb]
-        i0 = k0 = j0 = l0 = _ONE
-        i1 = k1 = _U(na)
-        j1 = l1 = _U(nb)
-        for _ in range(min(na, nb)):
-            i0, k0 = _front(srcA, dstA, i0, k0, xa)
-            i1, k1 = _back(srcA, dstA, i1, k1, xa)
-            j0, l0 = _front(srcB, dstB, j0, l0, xb)
-            j1, l1 = _back(srcB, dstB, j1, l1, xb)
-        for _ in range(min(na, nb), na):
-            i0, k0 = _front(srcA, dstA, i0, k0, xa)
-            i1, k1 = _back(srcA, dstA, i1, k1, xa)
-        for _ in range(min(na, nb), nb):
-            j0, l0 = _front(srcB, dstB, j0, l0, xb)
-            j1, l1 = _back(srcB, dstB, j1, l1, xb)
-        sa = (1 - sa) if na else sa
-        sb = (1 - sb) if nb else sb
-    return sa, sb
 
 
 @_jit
