@@ -131,13 +131,15 @@ def compile_times() -> None:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--repeats", type=int, default=3)
-    ap.add_argument("--sample", type=int, default=4, help="instances for milp and z3")
+    ap.add_argument("--sample", type=int, default=4,
+                    help="instances for milp and z3 (0: skip the peers)")
     args = ap.parse_args()
     print(f"load average {os.getloadavg()}, {os.cpu_count()} CPUs; medians of {args.repeats}")
     s2 = paper_job(args.repeats)
     pensia_job(args.repeats)
-    print("peers on the same kind of instances (a sample, projected):")
-    peers(args.sample, s2)
+    if args.sample > 0:
+        print("peers on the same kind of instances (a sample, projected):")
+        peers(args.sample, s2)
     compile_times()
 
 

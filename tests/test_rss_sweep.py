@@ -80,3 +80,22 @@ def test_sweep_two_pairs_far_apart_at_the_radius():
         Q, sB = _padded(q), _padded(np.array([1.0, 11.25]))
         assert sweep(Q, sB, 0.25, np.empty((4, 3)))[0] == 2, nA
         assert sweep(Q, sB, 0.125, np.empty((4, 3)))[:3] == (1, 1, 1), nA
+
+
+@pytest.mark.parametrize("big", [10.0, -10.0, 0.0])
+def test_sorted_sums_when_a_split_merge_starts_at_an_end(big):
+    """Levels of 64 sums and more are merged in eight chains cut at the middle output; a
+    value beyond the spread of the sums before it puts that cut at an end of a list (the
+    chains then start on the pads).  Buffers start as NaN: any read of an unset entry
+    shows."""
+    from slth_check.rss.compiled import sorted_sums
+    from slth_check.rss.exact import subset_sums
+
+    rng = np.random.default_rng(int(big) + 20)
+    for la, lb in ((8, 8), (7, 8), (9, 9)):
+        v = rng.uniform(-1e-3, 1e-3, la + lb)
+        v[6], v[la + 6] = big, -big  # level 6 (64 sums) of each half
+        bA, bB = np.full((2, 2**la + 2), np.nan), np.full((2, 2**lb + 2), np.nan)
+        sa, sb = sorted_sums(v[:la], v[la:], bA, bB)
+        assert bA[sa, 1:-1].tobytes() == np.sort(subset_sums(v[:la])).tobytes(), (la, lb)
+        assert bB[sb, 1:-1].tobytes() == np.sort(subset_sums(v[la:])).tobytes(), (la, lb)

@@ -9,9 +9,9 @@ list of floats is the same whatever order equal sums merge in.
 
 A merge is a chain of dependent steps (each picks the smaller head), so it
 runs as several independent chains at once: from the front and from the
-back, A's and B's in lockstep, and for levels of 64 sums and more each merge
-is also cut at its middle output (the split found by binary search), eight
-chains in all (issue 19: the chains, not the instructions, bound the time).
+back, and for levels of 64 sums and more also cut at its middle output (the
+split found by binary search), A's and B's in lockstep: eight chains (issue
+19: the chains, not the instructions, bound the time).
 """
 
 from __future__ import annotations
@@ -61,53 +61,45 @@ def _split(src, x, n):
 
 
 @jit
-def _level(srcA, dstA, xa, na, srcB, dstB, xb, nb):
-    """One level, four chains: each list's merge from its front and its back."""
-    i0 = k0 = j0 = l0 = ONE
-    i1 = k1 = U(na)
-    j1 = l1 = U(nb)
-    for _ in range(min(na, nb)):
-        i0, k0 = _front(srcA, dstA, i0, k0, xa)
-        i1, k1 = _back(srcA, dstA, i1, k1, xa)
-        j0, l0 = _front(srcB, dstB, j0, l0, xb)
-        j1, l1 = _back(srcB, dstB, j1, l1, xb)
-    for _ in range(min(na, nb), na):
-        i0, k0 = _front(srcA, dstA, i0, k0, xa)
-        i1, k1 = _back(srcA, dstA, i1, k1, xa)
-    for _ in range(min(na, nb), nb):
-        j0, l0 = _front(srcB, dstB, j0, l0, xb)
-        j1, l1 = _back(srcB, dstB, j1, l1, xb)
+def _one(src, dst, x, n):
+    """One list's merge in two chains: from its front and from its back."""
+    i0 = k0 = ONE
+    i1 = k1 = U(n)
+    for _ in range(n):
+        i0, k0 = _front(src, dst, i0, k0, x)
+        i1, k1 = _back(src, dst, i1, k1, x)
 
 
 @jit
-def _level_split(srcA, dstA, xa, na, srcB, dstB, xb, nb):
-    """One level, eight chains: each merge (na, nb even or 0) cut at its middle output too.
-    The sources are padded (``-inf`` before, ``+inf`` after) for chains that start at an
-    end of a list."""
-    if na:
-        srcA[0], srcA[na + 1] = -np.inf, np.inf
-    if nb:
-        srcB[0], srcB[nb + 1] = -np.inf, np.inf
-    ma, mb = _split(srcA, xa, na), _split(srcB, xb, nb)
+def _one_split(src, dst, x, n):
+    """One list's merge (n even) in four chains: also cut at its middle output.  The
+    source is padded (``-inf`` before, ``+inf`` after) for chains that start at an end."""
+    src[0], src[n + 1] = -np.inf, np.inf
+    m = _split(src, x, n)
+    i0 = k0 = ONE
+    i1, k1, i2, k2, i3 = U(m), U(n - m), U(m + 1), U(n - m + 1), U(n)
+    k3 = i3
+    for _ in range(n // 2):
+        i0, k0 = _front(src, dst, i0, k0, x)
+        i1, k1 = _back(src, dst, i1, k1, x)
+        i2, k2 = _front(src, dst, i2, k2, x)
+        i3, k3 = _back(src, dst, i3, k3, x)
+
+
+@jit
+def _both_split(srcA, dstA, xa, srcB, dstB, xb, n):
+    """Both lists' merges (n sums each, n even) in lockstep: eight chains."""
+    srcA[0], srcA[n + 1], srcB[0], srcB[n + 1] = -np.inf, np.inf, -np.inf, np.inf
+    ma, mb = _split(srcA, xa, n), _split(srcB, xb, n)
     i0 = k0 = j0 = l0 = ONE
-    i1, k1, i2, k2, i3 = U(ma), U(na - ma), U(ma + 1), U(na - ma + 1), U(na)
-    j1, l1, j2, l2, j3 = U(mb), U(nb - mb), U(mb + 1), U(nb - mb + 1), U(nb)
+    i1, k1, i2, k2, i3 = U(ma), U(n - ma), U(ma + 1), U(n - ma + 1), U(n)
+    j1, l1, j2, l2, j3 = U(mb), U(n - mb), U(mb + 1), U(n - mb + 1), U(n)
     k3, l3 = i3, j3
-    for _ in range(min(na, nb) // 2):
+    for _ in range(n // 2):
         i0, k0 = _front(srcA, dstA, i0, k0, xa)
         i1, k1 = _back(srcA, dstA, i1, k1, xa)
         i2, k2 = _front(srcA, dstA, i2, k2, xa)
         i3, k3 = _back(srcA, dstA, i3, k3, xa)
-        j0, l0 = _front(srcB, dstB, j0, l0, xb)
-        j1, l1 = _back(srcB, dstB, j1, l1, xb)
-        j2, l2 = _front(srcB, dstB, j2, l2, xb)
-        j3, l3 = _back(srcB, dstB, j3, l3, xb)
-    for _ in range(min(na, nb) // 2, na // 2):
-        i0, k0 = _front(srcA, dstA, i0, k0, xa)
-        i1, k1 = _back(srcA, dstA, i1, k1, xa)
-        i2, k2 = _front(srcA, dstA, i2, k2, xa)
-        i3, k3 = _back(srcA, dstA, i3, k3, xa)
-    for _ in range(min(na, nb) // 2, nb // 2):
         j0, l0 = _front(srcB, dstB, j0, l0, xb)
         j1, l1 = _back(srcB, dstB, j1, l1, xb)
         j2, l2 = _front(srcB, dstB, j2, l2, xb)
@@ -127,10 +119,14 @@ def sorted_sums(vA, vB, bA, bB):
         nb = (1 << j) if j < vB.shape[0] else 0
         xa = vA[j] if na else 0.0
         xb = vB[j] if nb else 0.0
-        if max(na, nb) >= SPLIT_FROM:
-            _level_split(bA[sa], bA[1 - sa], xa, na, bB[sb], bB[1 - sb], xb, nb)
-        else:
-            _level(bA[sa], bA[1 - sa], xa, na, bB[sb], bB[1 - sb], xb, nb)
+        if na == nb and na >= SPLIT_FROM:
+            _both_split(bA[sa], bA[1 - sa], xa, bB[sb], bB[1 - sb], xb, na)
+        else:  # a small level, or one list alone (n odd: B's last level)
+            for src, dst, x, k in ((bA[sa], bA[1 - sa], xa, na), (bB[sb], bB[1 - sb], xb, nb)):
+                if k >= SPLIT_FROM:
+                    _one_split(src, dst, x, k)
+                elif k:
+                    _one(src, dst, x, k)
         sa = (1 - sa) if na else sa
         sb = (1 - sb) if nb else sb
     return sa, sb

@@ -52,13 +52,17 @@ def _step(Q, sB, i, p, F, G):
 
 
 @jit
-def _walk(Q, sB, s, e):
-    """One chain over the keys ``Q[s:e]`` alone: (F, G, B's pointer at the end)."""
-    i = U(s)
-    p = U(np.searchsorted(sB, Q[s]))
-    F = G = np.inf
+def _tail(Q, sB, i, e, p, F, G):
+    """One chain from key ``i`` (B's pointer ``p``) to key ``e``: (p, F, G) at the end."""
     while i < e:
         i, p, F, G = _step(Q, sB, i, p, F, G)
+    return p, F, G
+
+
+@jit
+def _walk(Q, sB, s, e):
+    """One chain over the keys ``Q[s:e]`` alone: (F, G, B's pointer at the end)."""
+    p, F, G = _tail(Q, sB, U(s), U(e), U(np.searchsorted(sB, Q[s])), np.inf, np.inf)
     return F, G, p
 
 
@@ -76,14 +80,10 @@ def _chains(Q, sB, bounds, out):
         i1, p1, F1, G1 = _step(Q, sB, i1, p1, F1, G1)
         i2, p2, F2, G2 = _step(Q, sB, i2, p2, F2, G2)
         i3, p3, F3, G3 = _step(Q, sB, i3, p3, F3, G3)
-    while i0 < e0:
-        i0, p0, F0, G0 = _step(Q, sB, i0, p0, F0, G0)
-    while i1 < e1:
-        i1, p1, F1, G1 = _step(Q, sB, i1, p1, F1, G1)
-    while i2 < e2:
-        i2, p2, F2, G2 = _step(Q, sB, i2, p2, F2, G2)
-    while i3 < e3:
-        i3, p3, F3, G3 = _step(Q, sB, i3, p3, F3, G3)
+    p0, F0, G0 = _tail(Q, sB, i0, e0, p0, F0, G0)
+    p1, F1, G1 = _tail(Q, sB, i1, e1, p1, F1, G1)
+    p2, F2, G2 = _tail(Q, sB, i2, e2, p2, F2, G2)
+    p3, F3, G3 = _tail(Q, sB, i3, e3, p3, F3, G3)
     out[0, 0], out[0, 1], out[0, 2] = F0, G0, p0
     out[1, 0], out[1, 1], out[1, 2] = F1, G1, p1
     out[2, 0], out[2, 1], out[2, 2] = F2, G2, p2
