@@ -48,7 +48,7 @@ def test_sweep_counts_every_pair_within_the_radius():
 
     seen = {1: 0, 2: 0}
     for Q, sB, tau2 in _cases():
-        got = sweep(Q, sB, tau2, np.empty((4, 3)))
+        got = sweep(Q, sB, tau2, np.empty((8, 12)))
         want = _oracle(Q, sB, tau2)
         assert (got[0], got[1:] if got[0] == 1 else (0, 0)) == (want[0], want[1:]), \
             (len(Q) - 2, len(sB) - 2, tau2, got, want)
@@ -65,10 +65,10 @@ def test_sweep_sees_a_second_pair_behind_the_nearest():
     for j in (0, 37, 70, 99):
         q = np.concatenate([np.linspace(-3, 3, 97) + 1e-3, [b[j] - 2e-12, b[j] - 1e-12]])
         Q, sB = _padded(q), _padded(b)
-        assert sweep(Q, sB, 0.0, np.empty((4, 3)))[0] == 1  # R = F: only the nearest
-        assert sweep(Q, sB, 1.5e-12, np.empty((4, 3)))[0] == 2, j
+        assert sweep(Q, sB, 0.0, np.empty((8, 12)))[0] == 1  # R = F: only the nearest
+        assert sweep(Q, sB, 1.5e-12, np.empty((8, 12)))[0] == 2, j
         sB2 = _padded(np.concatenate([b, [b[j] + 1.2e-12]]))  # a second B-sum, the other side
-        assert sweep(_padded(q[-1:]), sB2, 1.5e-12, np.empty((4, 3)))[0] == 2, j
+        assert sweep(_padded(q[-1:]), sB2, 1.5e-12, np.empty((8, 12)))[0] == 2, j
 
 
 def test_sweep_two_pairs_far_apart_at_the_radius():
@@ -78,8 +78,8 @@ def test_sweep_two_pairs_far_apart_at_the_radius():
     for nA in (2, 80):
         q = np.concatenate([[0.0, 10.0], np.linspace(20, 30, nA - 2)])
         Q, sB = _padded(q), _padded(np.array([1.0, 11.25]))
-        assert sweep(Q, sB, 0.25, np.empty((4, 3)))[0] == 2, nA
-        assert sweep(Q, sB, 0.125, np.empty((4, 3)))[:3] == (1, 1, 1), nA
+        assert sweep(Q, sB, 0.25, np.empty((8, 12)))[0] == 2, nA
+        assert sweep(Q, sB, 0.125, np.empty((8, 12)))[:3] == (1, 1, 1), nA
 
 
 @pytest.mark.parametrize("big", [10.0, -10.0, 0.0])
@@ -99,3 +99,36 @@ def test_sorted_sums_when_a_split_merge_starts_at_an_end(big):
         sa, sb = sorted_sums(v[:la], v[la:], bA, bB)
         assert bA[sa, 1:-1].tobytes() == np.sort(subset_sums(v[:la])).tobytes(), (la, lb)
         assert bB[sb, 1:-1].tobytes() == np.sort(subset_sums(v[la:])).tobytes(), (la, lb)
+
+
+def _oracle_large(Q: np.ndarray, sB: np.ndarray, tau2: float) -> tuple[int, int, int]:
+    """:func:`_oracle` for long lists: each key's two neighbours in B (mitm's formula), then
+    every B-sum within R of the keys whose nearest one is, counted outwards."""
+    q, b = Q[1:-1], sB[1:-1]
+    pos = np.searchsorted(b, q)
+    lo, hi = b[np.maximum(pos - 1, 0)], b[np.minimum(pos, len(b) - 1)]
+    near = np.minimum(np.abs(q - lo), np.abs(q - hi))
+    R = near.min() + tau2
+    hits = []
+    for i in np.flatnonzero(near <= R):
+        for j in range(max(pos[i] - 40, 0), min(pos[i] + 40, len(b))):
+            if abs(q[i] - b[j]) <= R:
+                hits.append((int(i) + 1, j + 1))
+    return (1, *hits[0]) if len(hits) == 1 else (2, 0, 0)
+
+
+def test_sweep_finds_the_pair_after_its_checkpoints():
+    """Chains long enough for many checkpoints (BLOCK steps apart): the best pair is found
+    again from the last checkpoint before it, wherever it lies."""
+    from slth_check.rss.sweep import BLOCK, sweep, work_rows
+
+    rng = np.random.default_rng(21)
+    nA = nB = 16 * BLOCK
+    found = 0
+    for _ in range(12):
+        Q, sB = _padded(rng.uniform(-1, 1, nA)), _padded(rng.uniform(-1, 1, nB))
+        for rows in (work_rows(nA, nB), 5):  # all checkpoints, or room for one only
+            got = sweep(Q, sB, 1e-15, np.empty((rows, 12)))
+            assert tuple(int(x) for x in got) == _oracle_large(Q, sB, 1e-15)
+            found += got[0] == 1
+    assert found >= 12

@@ -38,7 +38,7 @@ import numpy as np
 from slth_check.rss.jit import AVAILABLE
 from slth_check.rss.jit import jit as _jit
 from slth_check.rss.merge import sorted_sums
-from slth_check.rss.sweep import sweep
+from slth_check.rss.sweep import sweep, work_rows
 
 
 @_jit
@@ -120,7 +120,7 @@ def solve_rows(V, T, tau2, masks, errors):
     settled = np.zeros(K, np.bool_)
     bA, bB = np.empty((2, nA + 2)), np.empty((2, nB + 2))
     Q = np.empty(nA + 2)
-    scratch = np.empty((4, 3))
+    scratch = np.empty((work_rows(nA, nB), 12))
     work = np.empty(nB)
     terms = np.empty(n + 1)
     for r in range(K):

@@ -29,6 +29,16 @@ import numpy as np
 
 from slth_check.rss.jit import ONE, U, inlined, jit
 
+#: Steps of the four chains between checkpoints.
+BLOCK = 256
+
+
+@jit
+def work_rows(nA: int, nB: int) -> int:
+    """Rows of :func:`sweep`'s scratch for nA keys and nB B-sums: four for the chains'
+    results, then one per checkpoint (fewer rows only cost a longer search for the pair)."""
+    return 4 + (nA + nB) // (4 * BLOCK) + 2
+
 
 @inlined
 def _pair(Q, sB, i, p):
@@ -68,18 +78,32 @@ def _walk(Q, sB, s, e):
 
 @jit
 def _chains(Q, sB, bounds, out):
-    """The four chains interleaved; ``out[c]`` = (F, G, B's pointer at the end) of chain c
-    over keys ``bounds[c]:bounds[c + 1]``."""
+    """The four chains interleaved; ``out[c, :3]`` = (F, G, B's pointer at the end) of
+    chain c over keys ``bounds[c]:bounds[c + 1]``.  Every :data:`BLOCK` steps of all four
+    (no chain can end sooner: each step moves a key or a B-sum), a checkpoint
+    ``out[4 + k]`` = (the four key indices, B pointers, least distances) lets
+    :func:`_find` start near the best pair."""
     i0, i1, i2, i3 = U(bounds[0]), U(bounds[1]), U(bounds[2]), U(bounds[3])
     e0, e1, e2, e3 = i1, i2, i3, U(bounds[4])
     p0, p1 = U(np.searchsorted(sB, Q[i0])), U(np.searchsorted(sB, Q[i1]))
     p2, p3 = U(np.searchsorted(sB, Q[i2])), U(np.searchsorted(sB, Q[i3]))
     F0 = F1 = F2 = F3 = G0 = G1 = G2 = G3 = np.inf
-    while i0 < e0 and i1 < e1 and i2 < e2 and i3 < e3:
-        i0, p0, F0, G0 = _step(Q, sB, i0, p0, F0, G0)
-        i1, p1, F1, G1 = _step(Q, sB, i1, p1, F1, G1)
-        i2, p2, F2, G2 = _step(Q, sB, i2, p2, F2, G2)
-        i3, p3, F3, G3 = _step(Q, sB, i3, p3, F3, G3)
+    k = 4
+    while True:
+        m = min(min(e0 - i0, e1 - i1), min(e2 - i2, e3 - i3))
+        if m == 0:
+            break
+        for _ in range(min(m, U(BLOCK))):
+            i0, p0, F0, G0 = _step(Q, sB, i0, p0, F0, G0)
+            i1, p1, F1, G1 = _step(Q, sB, i1, p1, F1, G1)
+            i2, p2, F2, G2 = _step(Q, sB, i2, p2, F2, G2)
+            i3, p3, F3, G3 = _step(Q, sB, i3, p3, F3, G3)
+        if k < out.shape[0]:
+            out[k, 0], out[k, 1], out[k, 2], out[k, 3] = i0, i1, i2, i3
+            out[k, 4], out[k, 5], out[k, 6], out[k, 7] = p0, p1, p2, p3
+            out[k, 8], out[k, 9], out[k, 10], out[k, 11] = F0, F1, F2, F3
+            k += 1
+    out[0, 3] = k  # checkpoints 4..k-1
     p0, F0, G0 = _tail(Q, sB, i0, e0, p0, F0, G0)
     p1, F1, G1 = _tail(Q, sB, i1, e1, p1, F1, G1)
     p2, F2, G2 = _tail(Q, sB, i2, e2, p2, F2, G2)
@@ -91,11 +115,16 @@ def _chains(Q, sB, bounds, out):
 
 
 @jit
-def _find(Q, sB, s, e, F):
-    """The pair at distance ``F`` in the chain over keys ``Q[s:e]`` (key, B position), its
-    last key with the next B-sum if no step measured it."""
+def _find(Q, sB, s, e, F, work, c):
+    """The pair at distance ``F`` in chain c over keys ``Q[s:e]`` (key, B position), its
+    last key with the next B-sum if no step measured it; the walk starts at the chain's
+    last checkpoint still farther than F (the pair comes after it)."""
     i = U(s)
     p = U(np.searchsorted(sB, Q[s]))
+    k = 4
+    while k < work[0, 3] and work[k, 8 + c] > F:
+        i, p = U(work[k, c]), U(work[k, 4 + c])
+        k += 1
     while i < e:
         d, adv = _pair(Q, sB, i, p)
         if d == F:
@@ -130,7 +159,7 @@ def _within(Q, sB, i, p, R):
 def sweep(Q, sB, tau2, work):
     """(1 if exactly one pair of positions lies within ``R = F + tau2`` else 2, its key's
     position in ``Q``, its B-sum's position in ``sB``).  ``Q`` (nA + 2) and ``sB`` padded
-    as above; ``work`` a (4, 3) float scratch."""
+    as above; ``work`` a float scratch of :func:`work_rows` rows and 12 columns."""
     nA = Q.shape[0] - 2
     bounds = np.empty(5, np.int64)
     for c in range(5):
@@ -151,8 +180,10 @@ def sweep(Q, sB, tau2, work):
     R = F + tau2
     if G <= R:
         return 2, 0, 0
-    i, p = _find(Q, sB, U(bounds[best]), U(bounds[best + 1]), F)
+    if nA < 64:
+        work[0, 3] = 4  # no checkpoints
+    i, p = _find(Q, sB, U(bounds[best]), U(bounds[best + 1]), F, work, best)
     return (1 if _within(Q, sB, i, p, R) == 1 else 2), np.int64(i), np.int64(p)
 
 
-__all__ = ["sweep"]
+__all__ = ["BLOCK", "sweep", "work_rows"]
