@@ -8,7 +8,8 @@ optimum F of every instance (no optimality proof, no mask, no exact error).
   baseline whatever the package's kernel becomes.
 * :func:`new_floor` - the package's merge (:func:`slth_check.rss.merge.sorted_sums`:
   eight chains, unsigned indices), then a branch-free merged walk of the keys and
-  B's sums in four interleaved chains that keeps only the least distance.
+  B's sums in four interleaved chains (run in stretches without end tests) that keeps
+  only the least distance.
 """
 
 from __future__ import annotations
@@ -99,6 +100,12 @@ def _new():
         return i + (one - u), p + u, min(F, d)
 
     @numba.njit(boundscheck=False)
+    def tail(Q, sB, i, e, p, F):
+        while i < e:
+            i, p, F = step(Q, sB, i, p, F)
+        return p, F
+
+    @numba.njit(boundscheck=False)
     def walk(Q, sB):
         nA = Q.shape[0] - 2
         s = [np.uint64(1 + (c * nA) // 4) for c in range(5)]
@@ -106,19 +113,19 @@ def _new():
         p0, p1 = np.uint64(np.searchsorted(sB, Q[i0])), np.uint64(np.searchsorted(sB, Q[i1]))
         p2, p3 = np.uint64(np.searchsorted(sB, Q[i2])), np.uint64(np.searchsorted(sB, Q[i3]))
         F0 = F1 = F2 = F3 = np.inf
-        while i0 < s[1] and i1 < s[2] and i2 < s[3] and i3 < e3:
-            i0, p0, F0 = step(Q, sB, i0, p0, F0)
-            i1, p1, F1 = step(Q, sB, i1, p1, F1)
-            i2, p2, F2 = step(Q, sB, i2, p2, F2)
-            i3, p3, F3 = step(Q, sB, i3, p3, F3)
-        while i0 < s[1]:
-            i0, p0, F0 = step(Q, sB, i0, p0, F0)
-        while i1 < s[2]:
-            i1, p1, F1 = step(Q, sB, i1, p1, F1)
-        while i2 < s[3]:
-            i2, p2, F2 = step(Q, sB, i2, p2, F2)
-        while i3 < e3:
-            i3, p3, F3 = step(Q, sB, i3, p3, F3)
+        while True:  # m steps of all four chains: none can end sooner (no end tests)
+            m = min(min(s[1] - i0, s[2] - i1), min(s[3] - i2, e3 - i3))
+            if m == 0:
+                break
+            for _ in range(m):
+                i0, p0, F0 = step(Q, sB, i0, p0, F0)
+                i1, p1, F1 = step(Q, sB, i1, p1, F1)
+                i2, p2, F2 = step(Q, sB, i2, p2, F2)
+                i3, p3, F3 = step(Q, sB, i3, p3, F3)
+        p0, F0 = tail(Q, sB, i0, s[1], p0, F0)
+        p1, F1 = tail(Q, sB, i1, s[2], p1, F1)
+        p2, F2 = tail(Q, sB, i2, s[3], p2, F2)
+        p3, F3 = tail(Q, sB, i3, e3, p3, F3)
         F = min(min(F0, F1), min(F2, F3))
         for i, p in ((s[1], p0), (s[2], p1), (s[3], p2), (e3, p3)):
             F = min(F, sB[p] - Q[i - one])  # each chain's last key and the next B-sum
