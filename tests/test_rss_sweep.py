@@ -1,5 +1,6 @@
 """Issue 19: the compiled merged-walk sweep (:func:`slth_check.rss.sweep.sweep`) against
-a brute-force count of every (key, B-sum) pair within ``R = F + tau2``."""
+a brute-force count of every (key, B-sum) pair within ``R = F + tau2``, and the split
+merge (:func:`slth_check.rss.merge.sorted_sums`) where its chains start on the pads."""
 
 from __future__ import annotations
 
