@@ -2,14 +2,17 @@
 
 The limit for one random-subset-sum instance of size n: build the two sorted
 half-sum lists (2 x 2^(n/2) values, by merging, no sort) and scan them once.
-``floor`` below is the fastest loop written for that and nothing else (no
-optimality proof, no mask, no exact error).  Printed, as medians of
-``--repeats`` runs, with the load average:
+The floors (``benchmarks/floor_kernels.py``) are the fastest loops written for
+that and nothing else (no optimality proof, no mask, no exact error): the new
+floor (eight merge chains, a branch-free merged walk) and, as a second fixed
+baseline, the floor as first measured (four merge chains, a plain scan).
+Printed, as medians of ``--repeats`` runs, with the load average:
 
 1. the paper's job (2572 targets of U[-1, 1], n = 30, LeNet5's conv weights):
-   floor on 1 core; ``solve_many`` (exact, every answer proven optimal) on 1 worker
-   and on 2 workers; the ratios solver / floor and 1 worker / 2 workers;
-2. the Pensia-scale job (397 k targets, n = 21), a slice projected linearly;
+   both floors on 1 core; ``solve_many`` (exact, every answer proven optimal) on 1
+   worker and on 2 workers; the ratios solver / floor and 1 worker / 2 workers;
+2. the Pensia-scale job (397 k targets, n = 21), a slice projected linearly (both
+   floors on 1 core and ``solve_many`` on 2 workers);
 3. peers on a sample of the same instances, projected to the 2572: SciPy's ``milp``
    (HiGHS) and Z3 (optimisation), and the paper's reported 1 h on 32 cores;
 4. the first-call compile time of the numba kernels in a fresh process with an
@@ -33,13 +36,12 @@ import numpy as np
 PAPER_M, PENSIA_M = 2572, 397_000
 
 
-def _floor_kernel():
-    """The floor: :func:`scale.plain_two_pointer` (the kernel's own merge of the sorted
-    half sums, then one plain compiled scan for the float optimum, nothing else)."""
+def _floors():
+    """(new floor, old floor): see ``benchmarks/floor_kernels.py``."""
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-    from scale import plain_two_pointer
+    from floor_kernels import new_floor, old_floor
 
-    return plain_two_pointer
+    return new_floor, old_floor
 
 
 def _median(fn, repeats: int) -> float:
@@ -60,21 +62,25 @@ def paper_job(repeats: int) -> float:
     from slth_check.rss import solve_many
 
     V, T = _job(PAPER_M, 30)
-    floor = _floor_kernel()
-    floor(V[:2], T[:2])  # compile
+    new, old = _floors()
+    new(V[:2], T[:2]), old(V[:2], T[:2])  # compile
     solve_many(V[:8], T[:8], method="mitm", workers=1, progress=False)  # compile / warm
     solve_many(V[:64], T[:64], method="mitm", workers=2, progress=False)  # start the pool
-    f = _median(lambda: floor(V, T), repeats)
+    f = _median(lambda: new(V, T), repeats)
+    f0 = _median(lambda: old(V, T), repeats)
     s1 = _median(lambda: solve_many(V, T, method="mitm", workers=1, progress=False), repeats)
     s2 = _median(lambda: solve_many(V, T, method="mitm", workers=2, progress=False), repeats)
     b = solve_many(V, T, method="mitm", workers=2, progress=False)
     assert b.all_optimal, "an answer was not proven optimal"
-    fl = floor(V, T)
+    fl = new(V, T)
+    assert np.array_equal(fl, old(V, T)), "the two floors disagree"
     assert np.all(np.abs(fl - b.errors.astype(float)) <= 1e-12 + 1e-9 * fl), "floor != solver"
     print(f"paper's job (m = {PAPER_M}, n = 30):")
-    print(f"  floor (build + scan, 1 core)       {f:8.3f} s")
-    print(f"  solve_many, 1 worker (exact)       {s1:8.3f} s   {s1 / f:5.2f} x floor")
-    print(f"  solve_many, 2 workers (exact)      {s2:8.3f} s   {s2 / f:5.2f} x floor; "
+    print(f"  floor, new (build + scan, 1 core)  {f:8.3f} s")
+    print(f"  floor, old (as first measured)     {f0:8.3f} s   {f0 / f:5.2f} x new floor")
+    print(f"  solve_many, 1 worker (exact)       {s1:8.3f} s   {s1 / f:5.2f} x new floor, "
+          f"{s1 / f0:5.2f} x old floor")
+    print(f"  solve_many, 2 workers (exact)      {s2:8.3f} s   {s2 / f:5.2f} x new floor; "
           f"2 workers {s1 / s2:4.2f} x 1 worker")
     return s2
 
@@ -84,9 +90,14 @@ def pensia_job(repeats: int) -> None:
 
     m = PENSIA_M // 10
     V, T = _job(m, 21, 1)
+    new, old = _floors()
+    f = _median(lambda: new(V, T), repeats)
+    f0 = _median(lambda: old(V, T), repeats)
+    solve_many(V[:64], T[:64], method="mitm", workers=2, progress=False)  # warm the pool
     s2 = _median(lambda: solve_many(V, T, method="mitm", workers=2, progress=False), repeats)
-    print(f"Pensia-scale job (397 k, n = 21): a 10 % slice in {s2:.2f} s on 2 workers, "
-          f"projected {10 * s2:.1f} s")
+    print(f"Pensia-scale job (397 k, n = 21), a 10 % slice projected (x 10): floor new "
+          f"{10 * f:.1f} s, old {10 * f0:.1f} s on 1 core; solve_many on 2 workers "
+          f"{10 * s2:.1f} s ({s2 / f:.2f} x new floor)")
 
 
 def peers(sample: int, s2: float) -> None:
@@ -120,13 +131,15 @@ def compile_times() -> None:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--repeats", type=int, default=3)
-    ap.add_argument("--sample", type=int, default=4, help="instances for milp and z3")
+    ap.add_argument("--sample", type=int, default=4,
+                    help="instances for milp and z3 (0: skip the peers)")
     args = ap.parse_args()
     print(f"load average {os.getloadavg()}, {os.cpu_count()} CPUs; medians of {args.repeats}")
     s2 = paper_job(args.repeats)
     pensia_job(args.repeats)
-    print("peers on the same kind of instances (a sample, projected):")
-    peers(args.sample, s2)
+    if args.sample > 0:
+        print("peers on the same kind of instances (a sample, projected):")
+        peers(args.sample, s2)
     compile_times()
 
 

@@ -3,25 +3,22 @@
 :func:`solve_rows` does a whole row in one compiled pass, on the same floats
 as :func:`slth_check.rss.batch._sub_batch` and :func:`slth_check.rss.batch._finish`:
 
-1. **Sorted subset sums by merging** (Horowitz-Sahni, :func:`sorted_sums`):
-   the sorted sums of ``v_0..v_{j-1}`` and the same list plus ``v_j`` (still
-   sorted: ``x -> x + v`` is monotone in floating point) merge into the
-   sorted sums of ``v_0..v_j`` in linear time, no ``O(N log N)`` sort.  Every
-   sum is formed as ``((0 + v_0) + ...) + v_j`` in increasing j, the order of
-   :func:`slth_check.rss.exact.subset_sums`: the same floats.  Each merge runs
-   from both ends, A's and B's in lockstep (four independent chains).
-2. **A branch-free two-pointer sweep** of the keys ``q = t - a`` (ascending:
-   A's sums descending) against B's sorted sums (padded with ``-inf`` and
-   ``+inf``, which stand for mitm's clamping at the ends), in four interleaved
-   chains over four quarters of the keys: each key's distance to its two
-   neighbours (mitm's formula) and the float optimum ``F``.
-3. **Candidates**: for the keys whose distance is at most ``R = F + tau2``
-   (``tau2 = 2 tau``, :func:`slth_check.rss.mitm._tau`) the B-sums within
-   ``R`` are counted outwards from the key's place (beyond the first one
-   farther than ``R`` the distance only grows, fl being monotone), stopping
-   at two.  Exactly one pair of positions: by mitm's rounding argument it is
-   the unique exact optimum (any pair as good exactly, and any other subset
-   with the same float sum, would be a second pair within ``R``).
+1. **Sorted subset sums by merging** (Horowitz-Sahni,
+   :func:`slth_check.rss.merge.sorted_sums`): each level merges the sorted
+   sums with the same plus the next value, in linear time, on the same floats
+   as :func:`slth_check.rss.exact.subset_sums`, in eight independent chains.
+2. **A branch-free merged walk** (:func:`slth_check.rss.sweep.sweep`) of the
+   keys ``q = t - a`` (ascending: A's sums descending) and B's sorted sums
+   (both padded with ``-inf`` and ``+inf``, which stand for mitm's clamping at
+   the ends), in four interleaved chains: every pair of neighbours in the
+   merged order is measured (mitm's formula), giving the float optimum ``F``
+   and the second least distance.
+3. **Candidates**: the pairs of positions within ``R = F + tau2`` (``tau2 =
+   2 tau``, :func:`slth_check.rss.mitm._tau`) are counted (the second least
+   distance, then outwards from the nearest pair).  Exactly one: by mitm's
+   rounding argument it is the unique exact optimum (any pair as good exactly,
+   and any other subset with the same float sum, would be a second pair
+   within ``R``).
 4. **Indices** of that pair: the one subset of each half whose float sum is
    the pair's (the half's sums regenerated in natural order, a linear scan).
 5. **The exact error**: :func:`fsum`, CPython's ``math.fsum`` algorithm
@@ -36,31 +33,12 @@ settled are solved by the scalar solver.  Measured costs: docs/results.md.
 
 from __future__ import annotations
 
-from typing import Literal
-
 import numpy as np
 
-try:  # pragma: no cover - depends on the environment
-    import numba
-
-    AVAILABLE = True
-except ImportError:  # pragma: no cover
-    AVAILABLE = False
-
-
-def _jit(f, inline: Literal["never", "always"] = "never"):
-    """Compile ``f`` with numba (cached on disk when a cache folder is writable)."""
-    if not AVAILABLE:  # pragma: no cover - the kernel is never called without numba
-        return f
-    try:
-        return numba.njit(cache=True, boundscheck=False, inline=inline)(f)
-    except RuntimeError:  # pragma: no cover - no writable cache location
-        return numba.njit(boundscheck=False, inline=inline)(f)
-
-
-def _inlined(f):
-    """:func:`_jit` inlined into its callers (no call, no reference counting per step)."""
-    return _jit(f, inline="always")
+from slth_check.rss.jit import AVAILABLE
+from slth_check.rss.jit import jit as _jit
+from slth_check.rss.merge import sorted_sums
+from slth_check.rss.sweep import sweep, work_rows
 
 
 @_jit
@@ -119,64 +97,6 @@ def _natural(v, o):
         size *= 2
 
 
-@_inlined
-def _front(src, dst, i, k, x, o):
-    """One output ``dst[o]`` of the merge of ``src`` with ``src + x``, from the front
-    (the smaller head; on a tie the sum without x first)."""
-    a = src[i]
-    b = src[k] + x
-    t = b < a
-    dst[o] = b if t else a
-    return i + (1 - t), k + t
-
-
-@_inlined
-def _back(src, dst, i, k, x, o):
-    """One output ``dst[o]`` of the same merge from the back (the larger tail; on a tie
-    the sum with x, last in the same order as :func:`_front`'s)."""
-    a = src[i]
-    b = src[k] + x
-    t = b >= a
-    dst[o] = b if t else a
-    return i - (1 - t), k - t
-
-
-@_jit
-def sorted_sums(vA, vB, bA, bB):
-    """The subset sums of ``vA`` and of ``vB``, sorted, by Horowitz-Sahni merging: the sorted
-    sums of ``v[:j]`` and the same plus ``v[j]`` (still sorted, ``x -> x + v`` being
-    monotone in floating point) merge into those of ``v[:j + 1]``; each sum is formed as
-    ``((0 + v_0) + ...) + v_j``, the order of :func:`_natural` (the same floats).  Each
-    merge runs from both ends at once, and A's and B's in lockstep: four independent
-    chains per step.  ``bA`` (2, 2**len(vA) + 2) and ``bB`` alike hold the lists at
-    ``[1:-1]``; returns the rows holding the results (the caller pads them)."""
-    bA[0, 1] = 0.0
-    bB[0, 1] = 0.0
-    sa = sb = 0
-    for j in range(max(vA.shape[0], vB.shape[0])):
-        na = (1 << j) if j < vA.shape[0] else 0
-        nb = (1 << j) if j < vB.shape[0] else 0
-        xa = vA[j] if na else 0.0
-        xb = vB[j] if nb else 0.0
-        srcA, dstA, srcB, dstB = bA[sa], bA[1 - sa], bB[sb], bB[1 - sb]
-        i0, k0, i1, k1 = 1, 1, na, na
-        j0, l0, j1, l1 = 1, 1, nb, nb
-        for o in range(1, min(na, nb) + 1):
-            i0, k0 = _front(srcA, dstA, i0, k0, xa, o)
-            i1, k1 = _back(srcA, dstA, i1, k1, xa, 2 * na + 1 - o)
-            j0, l0 = _front(srcB, dstB, j0, l0, xb, o)
-            j1, l1 = _back(srcB, dstB, j1, l1, xb, 2 * nb + 1 - o)
-        for o in range(min(na, nb) + 1, na + 1):
-            i0, k0 = _front(srcA, dstA, i0, k0, xa, o)
-            i1, k1 = _back(srcA, dstA, i1, k1, xa, 2 * na + 1 - o)
-        for o in range(min(na, nb) + 1, nb + 1):
-            j0, l0 = _front(srcB, dstB, j0, l0, xb, o)
-            j1, l1 = _back(srcB, dstB, j1, l1, xb, 2 * nb + 1 - o)
-        sa = (1 - sa) if na else sa
-        sb = (1 - sb) if nb else sb
-    return sa, sb
-
-
 @_jit
 def _index_of(v, s, work):
     """The subset index (bit i <=> v[i]) whose float subset sum is ``s`` (the last if
@@ -189,75 +109,6 @@ def _index_of(v, s, work):
     return found
 
 
-@_inlined
-def _step(t, sA, sB, a, p, F, dist):
-    """One step of a branch-free two-pointer sweep: either B's pointer ``p`` moves past a
-    B-sum below the key ``t - sA[a]``, or that key is measured: ``dist[a]`` its distance to
-    its two neighbours (mitm's formula), ``F`` the running minimum."""
-    q = t - sA[a]
-    b = sB[p]
-    adv = b < q
-    d1 = abs(q - sB[p - 1])
-    d2 = abs(q - b)
-    d = d1 if d1 < d2 else d2
-    dist[a] = d  # the last write at a is the key's own (B's pointer moves first)
-    d = np.inf if adv else d
-    F = d if d < F else F
-    return a - (1 - adv), p + adv, F
-
-
-@_jit
-def _sweep(t, sA, sB, tau2, dist):
-    """Steps 2-3 for one row: (count of pairs within R, capped at 2; A's and B's positions
-    of the last pair found).  ``sB`` is padded with ``-inf`` and ``+inf``; the keys are
-    swept in four interleaved chains (independent, so the processor overlaps them)."""
-    nA = sA.shape[0]
-    a0 = nA - 1
-    F0 = F1 = F2 = F3 = np.inf
-    if nA >= 64:  # chain c: keys a = nA - 1 - c nA/4 down to nA - (c + 1) nA/4
-        e0, e1, e2, e3 = nA - nA // 4, nA - 2 * nA // 4, nA - 3 * nA // 4, 0
-        a1, a2, a3 = e0 - 1, e1 - 1, e2 - 1
-        p0, p1, p2, p3 = (np.searchsorted(sB, t - sA[a0]), np.searchsorted(sB, t - sA[a1]),
-                          np.searchsorted(sB, t - sA[a2]), np.searchsorted(sB, t - sA[a3]))
-        while a0 >= e0 and a1 >= e1 and a2 >= e2 and a3 >= e3:
-            a0, p0, F0 = _step(t, sA, sB, a0, p0, F0, dist)
-            a1, p1, F1 = _step(t, sA, sB, a1, p1, F1, dist)
-            a2, p2, F2 = _step(t, sA, sB, a2, p2, F2, dist)
-            a3, p3, F3 = _step(t, sA, sB, a3, p3, F3, dist)
-        while a1 >= e1:
-            a1, p1, F1 = _step(t, sA, sB, a1, p1, F1, dist)
-        while a2 >= e2:
-            a2, p2, F2 = _step(t, sA, sB, a2, p2, F2, dist)
-        while a3 >= e3:
-            a3, p3, F3 = _step(t, sA, sB, a3, p3, F3, dist)
-    else:
-        e0 = 0
-        p0 = np.searchsorted(sB, t - sA[a0])
-    while a0 >= e0:
-        a0, p0, F0 = _step(t, sA, sB, a0, p0, F0, dist)
-    R = min(min(F0, F1), min(F2, F3)) + tau2
-    count = 0
-    ka = kb = 0
-    for a in range(nA):
-        if count > 1:
-            break
-        if dist[a] > R:  # no B-sum within R of this key: its nearest is farther
-            continue
-        q = t - sA[a]
-        p = np.searchsorted(sB, q)
-        j = p - 1
-        while count <= 1 and abs(q - sB[j]) <= R:  # the -inf pad stops it
-            count += 1
-            ka, kb = a, j
-            j -= 1
-        j = p
-        while count <= 1 and abs(q - sB[j]) <= R:  # the +inf pad stops it
-            count += 1
-            ka, kb = a, j
-            j += 1
-    return count, ka, kb
-
-
 @_jit
 def solve_rows(V, T, tau2, masks, errors):
     """The whole kernel for every row of ``V`` (K, n) against ``T`` (K,), ``tau2`` the rows'
@@ -268,18 +119,22 @@ def solve_rows(V, T, tau2, masks, errors):
     nA, nB = 1 << h, 1 << (n - h)
     settled = np.zeros(K, np.bool_)
     bA, bB = np.empty((2, nA + 2)), np.empty((2, nB + 2))
-    dist = np.empty(nA)
+    Q = np.empty(nA + 2)
+    scratch = np.empty((work_rows(nA, nB), 12))
     work = np.empty(nB)
     terms = np.empty(n + 1)
     for r in range(K):
         sa, sb = sorted_sums(V[r, :h], V[r, h:], bA, bB)
-        sA, sB = bA[sa, 1:nA + 1], bB[sb]
+        sA, sB = bA[sa], bB[sb]
         sB[0], sB[nB + 1] = -np.inf, np.inf
-        count, ka, kb = _sweep(T[r], sA, sB, tau2[r], dist)
+        Q[0], Q[nA + 1] = -np.inf, np.inf
+        for i in range(1, nA + 1):
+            Q[i] = T[r] - sA[nA + 1 - i]  # the keys, ascending
+        count, ka, kb = sweep(Q, sB, tau2[r], scratch)
         if count != 1:
             continue
         settled[r] = True
-        xa = _index_of(V[r, :h], sA[ka], work)
+        xa = _index_of(V[r, :h], sA[nA + 1 - ka], work)
         xb = _index_of(V[r, h:], sB[kb], work)
         terms[0] = T[r]
         k = 1
