@@ -26,7 +26,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from scipy import stats
 
 from slth_check.certify import layer_sup_error
 from slth_check.claims.base import Claim, Outcome
@@ -93,6 +92,8 @@ def sweep(configs: Sequence[tuple[int, int, int, float]], draws: int, base: int,
 
 def quantile_ci(x: np.ndarray, q: float, level: float = 0.95) -> tuple[float, float, float]:
     """Sample q-quantile and a distribution-free order-statistic CI."""
+    from scipy import stats
+
     x = np.sort(x)
     N = x.size
     lo_i = int(stats.binom.ppf((1 - level) / 2, N, q))
