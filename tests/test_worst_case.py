@@ -175,3 +175,29 @@ def test_an_exhausted_budget_still_searches_one_class():
     cands, info = window_candidates(target, pruned, 4, 0.0, None, 0, 3)
     assert len(cands) == 1 and len(info["searched"]) == 1
     assert cands[0][1].shape == (4, 4, 1)
+
+
+def test_a_given_linear_bound_is_used_not_recomputed(monkeypatch):
+    """worst_case(linear=...) (the reproduction passes upper_bounds' linear bound): the
+    same bracket as computing it, and linear_bound is not called again."""
+    from slth_check.certify import bracket, upper_bounds
+
+    rng = np.random.default_rng(5)
+    target = TargetCNN([ConvLayer(rng.uniform(-.3, .3, (3, 3, 1, 2)), padding="same",
+                                  pool="max"),
+                        ConvLayer(rng.uniform(-.3, .3, (2, 2, 2, 2)), padding="same",
+                                  pool="max")], final_relu=True)
+    pruned = build_network(target, n=[6, 6], rng=5)
+    D = 8
+    ub = upper_bounds(target, pruned, D)
+    assert "_linear" in ub  # two layers, linearisable: the relaxation applies
+    fresh = worst_case(target, pruned, D, kicks=1, top=2)
+
+    def no_recompute(*a, **k):
+        raise AssertionError("linear_bound computed again")
+
+    monkeypatch.setattr(bracket, "linear_bound", no_recompute)
+    given_ = worst_case(target, pruned, D, kicks=1, top=2,
+                        linear=(ub["linear_bound"], ub["_linear"]))
+    assert given_["upper"] == fresh["upper"] and given_["lower"] == fresh["lower"]
+    assert given_["methods"] == fresh["methods"]
