@@ -108,9 +108,13 @@ def measure(name: str, versions: dict[str, str], args: argparse.Namespace, tmp: 
     """Median wall seconds and exit codes per version, runs alternating between them."""
     secs: dict[str, list[float]] = {v: [] for v in versions}
     rcs: dict[str, set[int]] = {v: set() for v in versions}
-    env = dict(os.environ, SLTH_CHECK_ARTIFACTS=str(args.artifacts))
     for k in range(args.repeats):
         for label, py in versions.items():
+            env = dict(os.environ, SLTH_CHECK_ARTIFACTS=str(args.artifacts))
+            src = getattr(args, f"{label}_src")
+            if src is not None:
+                env["PYTHONPATH"] = os.pathsep.join([str(src.resolve())] + (
+                    [env["PYTHONPATH"]] if env.get("PYTHONPATH") else []))
             cwd = tmp / f"{name}-{label}-{k}"
             cwd.mkdir()
             argv = command(name, py, cwd / "out", args.artifacts, pair, args.kicks)
@@ -128,6 +132,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--before", required=True, help="Python interpreter of the baseline install")
     ap.add_argument("--after", default=sys.executable,
                     help="Python interpreter of the install measured (default: this one)")
+    ap.add_argument("--before-src", type=Path, default=None,
+                    help="a source tree put first on the baseline's PYTHONPATH (optional)")
+    ap.add_argument("--after-src", type=Path, default=None,
+                    help="a source tree put first on the measured install's PYTHONPATH, e.g. "
+                         "a worktree of the commit measured while the editable one changes")
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--only", nargs="+", choices=COMMANDS, default=list(COMMANDS))
     ap.add_argument("--artifacts", type=Path, default=None,
