@@ -151,6 +151,9 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     args.artifacts = Path(art).resolve()
     versions = {"before": args.before, "after": args.after}
+    for label, py in versions.items():
+        src = getattr(args, f"{label}_src")
+        print(f"{label}: {py}" + (f" with {src} first on PYTHONPATH" if src else ""))
     print(f"load average at the start: {' / '.join(f'{x:.2f}' for x in os.getloadavg())} "
           f"({os.cpu_count()} CPUs); {args.repeats} runs per command and version")
     results = {}
