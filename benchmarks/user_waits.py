@@ -4,7 +4,8 @@ Runs each user command with two installs of slth-check (two Python interpreters,
 two venvs over two worktrees), alternately, ``--repeats`` times each, and prints the
 median wall time of each (the whole process: start-up, imports, work, files written),
 the after / before ratio and the load average before each run (the machine may be
-shared).  The commands:
+shared), and the CPU seconds of each run (user + system of the process and of the
+children it waited for: less sensitive to a loaded machine than the wall time).  The commands:
 
 * ``check``: ``slth-check check`` with its defaults (profile ci, seed 0);
 * ``reproduce``: ``slth-check reproduce paper`` on the authors' files;
@@ -30,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -95,18 +97,25 @@ def command(name: str, py: str, out: Path, artifacts: Path, pair: list[str],
     raise ValueError(f"unknown command {name!r}")
 
 
-def run_once(argv: list[str], cwd: Path, log: Path, env: dict[str, str]) -> tuple[float, int]:
-    """Wall seconds and exit code of one run (output to ``log``)."""
+def run_once(argv: list[str], cwd: Path, log: Path,
+             env: dict[str, str]) -> tuple[float, float, int]:
+    """Wall seconds, CPU seconds (user + system of the process and the children it
+    waited for, e.g. its worker pool) and exit code of one run (output to ``log``)."""
+    r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
     with open(log, "wb") as fh:
         rc = subprocess.call(argv, cwd=cwd, stdout=fh, stderr=subprocess.STDOUT, env=env)
-    return time.perf_counter() - t0, rc
+    wall = time.perf_counter() - t0
+    r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, (r1.ru_utime - r0.ru_utime) + (r1.ru_stime - r0.ru_stime), rc
 
 
 def measure(name: str, versions: dict[str, str], args: argparse.Namespace, tmp: Path,
-            pair: list[str]) -> dict[str, tuple[float, set[int]]]:
-    """Median wall seconds and exit codes per version, runs alternating between them."""
+            pair: list[str]) -> dict[str, tuple[float, float, set[int]]]:
+    """Median wall and CPU seconds and exit codes per version, runs alternating between
+    them."""
     secs: dict[str, list[float]] = {v: [] for v in versions}
+    cpus: dict[str, list[float]] = {v: [] for v in versions}
     rcs: dict[str, set[int]] = {v: set() for v in versions}
     for k in range(args.repeats):
         for label, py in versions.items():
@@ -119,12 +128,14 @@ def measure(name: str, versions: dict[str, str], args: argparse.Namespace, tmp: 
             cwd.mkdir()
             argv = command(name, py, cwd / "out", args.artifacts, pair, args.kicks)
             load = os.getloadavg()
-            t, rc = run_once(argv, cwd, cwd / "log.txt", env)
+            t, cpu, rc = run_once(argv, cwd, cwd / "log.txt", env)
             secs[label].append(t)
+            cpus[label].append(cpu)
             rcs[label].add(rc)
-            print(f"  {name:<10} {label:<6} run {k + 1}: {t:8.2f} s  exit {rc}  "
+            print(f"  {name:<10} {label:<6} run {k + 1}: {t:8.2f} s  {cpu:8.2f} CPU s  exit {rc}  "
                   f"load {load[0]:.2f} / {load[1]:.2f} / {load[2]:.2f}", flush=True)
-    return {v: (statistics.median(secs[v]), rcs[v]) for v in versions}
+    return {v: (statistics.median(secs[v]), statistics.median(cpus[v]), rcs[v])
+            for v in versions}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -150,7 +161,8 @@ def main(argv: list[str] | None = None) -> int:
               "SLTH_CHECK_ARTIFACTS)")
         return 0
     args.artifacts = Path(art).resolve()
-    versions = {"before": args.before, "after": args.after}
+    versions = {label: str(Path(py).absolute()) if os.sep in py else py
+                for label, py in (("before", args.before), ("after", args.after))}
     for label, py in versions.items():
         src = getattr(args, f"{label}_src")
         print(f"{label}: {py}" + (f" with {src} first on PYTHONPATH" if src else ""))
@@ -162,12 +174,14 @@ def main(argv: list[str] | None = None) -> int:
         pair = write_pair(tmp, args.artifacts, args.pair_n) if "validate" in args.only else []
         for name in args.only:
             results[name] = measure(name, versions, args, tmp, pair)
-    print(f"\n{'command':<10} | {'before s':>9} | {'after s':>9} | {'after/before':>12} | exit")
-    print("-" * 56)
+    print(f"\n{'command':<10} | {'before s':>9} | {'after s':>9} | {'after/before':>12} | "
+          f"{'before CPU s':>12} | {'after CPU s':>11} | {'CPU ratio':>9} | exit")
+    print("-" * 100)
     for name, res in results.items():
-        (b, rb), (a, ra) = res["before"], res["after"]
+        (b, bc, rb), (a, ac, ra) = res["before"], res["after"]
         codes = "/".join(",".join(map(str, sorted(r))) for r in (rb, ra))
-        print(f"{name:<10} | {b:>9.2f} | {a:>9.2f} | {a / b:>12.2f} | {codes}")
+        print(f"{name:<10} | {b:>9.2f} | {a:>9.2f} | {a / b:>12.2f} | {bc:>12.2f} | "
+              f"{ac:>11.2f} | {ac / bc:>9.2f} | {codes}")
     print(f"load average at the end: {' / '.join(f'{x:.2f}' for x in os.getloadavg())}")
     return 0
 
