@@ -75,7 +75,7 @@ def write_pair(folder: Path, artifacts: Path, n1: int) -> list[str]:
     target = TargetCNN(layers)
     pruned = build_network(target, n=[6 * n1, 16 * n1], rng=n1)
     paths = [str(folder / name) for name in ("T.npz", "R.npz", "M.npz")]
-    save_networks(*paths, target, pruned)
+    save_networks(paths[0], paths[1], paths[2], target, pruned)
     return paths
 
 
