@@ -201,3 +201,56 @@ def test_a_given_linear_bound_is_used_not_recomputed(monkeypatch):
                         linear=(ub["linear_bound"], ub["_linear"]))
     assert given_["upper"] == fresh["upper"] and given_["lower"] == fresh["lower"]
     assert given_["methods"] == fresh["methods"]
+
+
+def _classes_by_key(model):
+    out: dict[str, list[int]] = {}
+    for o in range(model["g2"].shape[0]):
+        out.setdefault(window(model, o).key(), []).append(o)
+    return list(out.values())
+
+
+@settings(max_examples=15, deadline=None)
+@given(two_layer_pairs(max_c=2, max_D=6))
+def test_classes_are_those_of_the_window_digests(case):
+    """window_classes (sparse digests) groups the outputs exactly as Window.key does."""
+    target, pruned, D = case
+    model = window_model(target, pruned, D)
+    assert list(window_classes(model).values()) == _classes_by_key(model)
+
+
+@pytest.mark.parametrize("zero", [0.0, -0.0])
+def test_classes_with_zero_taps(zero):
+    """Kernels with taps that are exactly zero (of either sign): the same classes as the
+    dense digests (an explicit zero stored or not, a signed zero told apart)."""
+    rng = np.random.default_rng(11)
+    K1, K2 = rng.uniform(-1, 1, (3, 3, 1, 2)), rng.uniform(-1, 1, (2, 2, 2, 1))
+    K1[0, :, 0, 0], K2[1, 1, 1, 0] = zero, zero
+    target = TargetCNN([ConvLayer(K1, rng.uniform(-1, 1, 2), padding="same"),
+                        ConvLayer(K2, rng.uniform(-1, 1, 1), padding="same")],
+                       final_relu=True)
+    pruned = build_network(target, n=[4, 2], rng=3)
+    model = window_model(target, pruned, 7)
+    assert list(window_classes(model).values()) == _classes_by_key(model)
+
+
+def test_a_stored_signed_zero_is_a_zero_as_in_the_dense_windows():
+    """One stored zero of layer 1's matrix made -0.0: the dense windows hold +0.0 there
+    (toarray adds it to +0.0), so the classes stay those of the dense digests."""
+    rng = np.random.default_rng(12)
+    K1 = rng.uniform(-1, 1, (3, 3, 1, 1))
+    K1[1, 1, 0, 0] = 0.0
+    target = TargetCNN([ConvLayer(K1, padding="same"),
+                        ConvLayer(rng.uniform(-1, 1, (2, 2, 1, 1)), padding="same")])
+    pruned = build_network(target, n=[4, 2], rng=4)
+    model = window_model(target, pruned, 8)
+    before = len(window_classes(model))
+    M = model["M1"][0]
+    zeros = np.flatnonzero(M.data.view(np.uint64) == 0)
+    assert zeros.size  # the zero tap is stored
+    middle = int(np.searchsorted(M.indptr, M.data.size // 2)) - 1  # a row near the centre
+    j = zeros[(zeros >= M.indptr[middle]) & (zeros < M.indptr[middle + 1])][0]
+    M.data[j] = -0.0
+    classes = list(window_classes(model).values())
+    assert classes == _classes_by_key(model)
+    assert len(classes) == before
