@@ -3,7 +3,9 @@
 * The restricted problem of each output entry computes exactly what the whole
   float network computes at that entry (no pixel, unit or bias of the receptive
   field lost), and the classes of equal problems are those translation
-  invariance predicts (the border rows and columns differ).
+  invariance predicts (the border rows and columns differ), and those of the dense
+  windows' digests (``Window.key``), zero taps and a stored -0.0 included.
+* A linear bound handed to ``worst_case(linear=...)`` is used, not recomputed.
 * Soundness on small networks: ``upper`` is above the exact error of every vertex
   (exhaustive, the best replayed exactly) and above the exactly replayed witness
   of the MILP where the MILP applies (no max pooling); ``lower`` is the exact
