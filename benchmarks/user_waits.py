@@ -154,6 +154,9 @@ def main(argv: list[str] | None = None) -> int:
                     help="the authors' files (default: $SLTH_CHECK_ARTIFACTS)")
     ap.add_argument("--pair-n", type=int, default=5, help="n' of validate's pair (default 5)")
     ap.add_argument("--kicks", type=int, default=5, help="the bracket's search work (default 5)")
+    ap.add_argument("--keep", type=Path, default=None,
+                    help="an empty folder to keep each run's output and log in (default: a "
+                         "temporary folder, removed)")
     args = ap.parse_args(argv)
     art = args.artifacts or os.environ.get("SLTH_CHECK_ARTIFACTS")
     if not art or not (Path(art) / "lenet5-MNIST.bson").is_file():
@@ -171,6 +174,9 @@ def main(argv: list[str] | None = None) -> int:
     results = {}
     with tempfile.TemporaryDirectory(prefix="user_waits_") as tmpdir:
         tmp = Path(tmpdir)
+        if args.keep is not None:
+            args.keep.mkdir(parents=True, exist_ok=True)
+            tmp = args.keep.resolve()
         pair = write_pair(tmp, args.artifacts, args.pair_n) if "validate" in args.only else []
         for name in args.only:
             results[name] = measure(name, versions, args, tmp, pair)
