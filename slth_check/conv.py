@@ -38,6 +38,7 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from slth_check.arithmetic import to_fraction, to_mpf
+from slth_check.dyadic import exact_bilinear
 from slth_check.tensors import as_float_array, check_entries, check_kernel_input, check_size
 
 #: Largest ``dps`` accepted by :func:`conv2d_mp` (an mpf of 10**5 digits is already slow).
@@ -170,11 +171,15 @@ def conv2d_exact(K: Any, X: Any, *, padding: Padding = "paper", stride: int = 1)
 
     Every float is converted exactly to a :class:`fractions.Fraction`; object
     arrays of Fractions are accepted as they are.  Returns an object array of
-    Fractions, the exact value of the convolution.  Raises ``ValueError``
-    naming ``X`` above :data:`slth_check.tensors.MAX_EXACT_ENTRIES` entries.
+    Fractions, the exact value of the convolution (summed on scaled integers when
+    every entry is dyadic, as floats are: :mod:`slth_check.dyadic`).  Raises
+    ``ValueError`` naming ``X`` above :data:`slth_check.tensors.MAX_EXACT_ENTRIES` entries.
     """
     K, X = check_kernel_input(K, X, allow_object=True)
     _guard_exact(K, X, padding, _check_stride(stride), "this conv2d_exact")
+    out = exact_bilinear(lambda k, x: conv2d_generic(k, x, padding, stride, zero=0), K, X)
+    if out is not None:  # dyadic operands (floats always are): summed on scaled integers
+        return out
     return conv2d_generic(to_fraction(K), to_fraction(X), padding, stride, zero=0)
 
 

@@ -11,6 +11,7 @@ import numpy as np
 
 from slth_check.arithmetic import to_fraction
 from slth_check.conv import Padding, Pool, conv2d, conv2d_exact, relu
+from slth_check.dyadic import exact_matmul
 from slth_check.network import ConvLayer, LayeredCNN, TargetCNN
 from slth_check.tensors import as_float_array
 
@@ -92,7 +93,7 @@ class PrunedLayer:
         US = np.where(self.S, self.U, 0.0)
         VT = np.where(self.T, self.V, 0.0)[0, 0]  # (n, c1)
         if exact:
-            return np.matmul(to_fraction(US), to_fraction(VT))
+            return exact_matmul(US, VT)
         return US @ VT
 
     def kept_bias(self) -> np.ndarray | None:
@@ -107,7 +108,7 @@ class PrunedLayer:
             return None
         VT = np.where(self.T, self.V, 0.0)[0, 0]
         if exact:
-            return np.matmul(to_fraction(ub), to_fraction(VT))
+            return exact_matmul(ub, VT)
         return ub @ VT
 
     def n_random(self) -> int:

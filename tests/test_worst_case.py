@@ -3,7 +3,9 @@
 * The restricted problem of each output entry computes exactly what the whole
   float network computes at that entry (no pixel, unit or bias of the receptive
   field lost), and the classes of equal problems are those translation
-  invariance predicts (the border rows and columns differ).
+  invariance predicts (the border rows and columns differ), and those of the dense
+  windows' digests (``Window.key``), zero taps and a stored -0.0 included.
+* A linear bound handed to ``worst_case(linear=...)`` is used, not recomputed.
 * Soundness on small networks: ``upper`` is above the exact error of every vertex
   (exhaustive, the best replayed exactly) and above the exactly replayed witness
   of the MILP where the MILP applies (no max pooling); ``lower`` is the exact
@@ -175,3 +177,82 @@ def test_an_exhausted_budget_still_searches_one_class():
     cands, info = window_candidates(target, pruned, 4, 0.0, None, 0, 3)
     assert len(cands) == 1 and len(info["searched"]) == 1
     assert cands[0][1].shape == (4, 4, 1)
+
+
+def test_a_given_linear_bound_is_used_not_recomputed(monkeypatch):
+    """worst_case(linear=...) (the reproduction passes upper_bounds' linear bound): the
+    same bracket as computing it, and linear_bound is not called again."""
+    from slth_check.certify import bracket, upper_bounds
+
+    rng = np.random.default_rng(5)
+    target = TargetCNN([ConvLayer(rng.uniform(-.3, .3, (3, 3, 1, 2)), padding="same",
+                                  pool="max"),
+                        ConvLayer(rng.uniform(-.3, .3, (2, 2, 2, 2)), padding="same",
+                                  pool="max")], final_relu=True)
+    pruned = build_network(target, n=[6, 6], rng=5)
+    D = 8
+    ub = upper_bounds(target, pruned, D)
+    assert "_linear" in ub  # two layers, linearisable: the relaxation applies
+    fresh = worst_case(target, pruned, D, kicks=1, top=2)
+
+    def no_recompute(*a, **k):
+        raise AssertionError("linear_bound computed again")
+
+    monkeypatch.setattr(bracket, "linear_bound", no_recompute)
+    given_ = worst_case(target, pruned, D, kicks=1, top=2,
+                        linear=(ub["linear_bound"], ub["_linear"]))
+    assert given_["upper"] == fresh["upper"] and given_["lower"] == fresh["lower"]
+    assert given_["methods"] == fresh["methods"]
+
+
+def _classes_by_key(model):
+    out: dict[str, list[int]] = {}
+    for o in range(model["g2"].shape[0]):
+        out.setdefault(window(model, o).key(), []).append(o)
+    return list(out.values())
+
+
+@settings(max_examples=15, deadline=None)
+@given(two_layer_pairs(max_c=2, max_D=6))
+def test_classes_are_those_of_the_window_digests(case):
+    """window_classes (sparse digests) groups the outputs exactly as Window.key does."""
+    target, pruned, D = case
+    model = window_model(target, pruned, D)
+    assert list(window_classes(model).values()) == _classes_by_key(model)
+
+
+@pytest.mark.parametrize("zero", [0.0, -0.0])
+def test_classes_with_zero_taps(zero):
+    """Kernels with taps that are exactly zero (of either sign): the same classes as the
+    dense digests (an explicit zero stored or not, a signed zero told apart)."""
+    rng = np.random.default_rng(11)
+    K1, K2 = rng.uniform(-1, 1, (3, 3, 1, 2)), rng.uniform(-1, 1, (2, 2, 2, 1))
+    K1[0, :, 0, 0], K2[1, 1, 1, 0] = zero, zero
+    target = TargetCNN([ConvLayer(K1, rng.uniform(-1, 1, 2), padding="same"),
+                        ConvLayer(K2, rng.uniform(-1, 1, 1), padding="same")],
+                       final_relu=True)
+    pruned = build_network(target, n=[4, 2], rng=3)
+    model = window_model(target, pruned, 7)
+    assert list(window_classes(model).values()) == _classes_by_key(model)
+
+
+def test_a_stored_signed_zero_is_a_zero_as_in_the_dense_windows():
+    """One stored zero of layer 1's matrix made -0.0: the dense windows hold +0.0 there
+    (toarray adds it to +0.0), so the classes stay those of the dense digests."""
+    rng = np.random.default_rng(12)
+    K1 = rng.uniform(-1, 1, (3, 3, 1, 1))
+    K1[1, 1, 0, 0] = 0.0
+    target = TargetCNN([ConvLayer(K1, padding="same"),
+                        ConvLayer(rng.uniform(-1, 1, (2, 2, 1, 1)), padding="same")])
+    pruned = build_network(target, n=[4, 2], rng=4)
+    model = window_model(target, pruned, 8)
+    before = len(window_classes(model))
+    M = model["M1"][0]
+    zeros = np.flatnonzero(M.data.view(np.uint64) == 0)
+    assert zeros.size  # the zero tap is stored
+    middle = int(np.searchsorted(M.indptr, M.data.size // 2)) - 1  # a row near the centre
+    j = zeros[(zeros >= M.indptr[middle]) & (zeros < M.indptr[middle + 1])][0]
+    M.data[j] = -0.0
+    classes = list(window_classes(model).values())
+    assert classes == _classes_by_key(model)
+    assert len(classes) == before

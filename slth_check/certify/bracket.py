@@ -33,12 +33,13 @@ from slth_check.pruned import PrunedCNN
 __all__ = ["worst_case"]
 
 
-def _upper(target: TargetCNN, pruned: PrunedCNN, D: int) -> tuple[float, str, dict[str, Any]]:
+def _upper(target: TargetCNN, pruned: PrunedCNN, D: int,
+           linear: tuple[float, dict[str, Any]] | None) -> tuple[float, str, dict[str, Any]]:
     boxes_g = interval_pruned(pruned, D, target.c0)
     best, how = interval_bound(interval_target(target, D), boxes_g), "interval propagation"
     info: dict[str, Any] = {"interval_bound": best}
     if linear_applies(target, pruned, D) is None:
-        lb, linfo = linear_bound(target, pruned, D, boxes_g)
+        lb, linfo = linear if linear is not None else linear_bound(target, pruned, D, boxes_g)
         info["linear_bound"], info["linear"] = lb, linfo
         if lb < best:
             best, how = lb, "linear relaxation of f - g"
@@ -88,8 +89,8 @@ def window_candidates(target: TargetCNN, pruned: PrunedCNN, D: int, seconds: flo
 
 
 def worst_case(target: TargetCNN, pruned: PrunedCNN, D: int, *, time_budget: float = 240.0,
-               rng: int = 0, top: int = 6, replays: int = 1,
-               kicks: int | None = None) -> dict[str, Any]:
+               rng: int = 0, top: int = 6, replays: int = 1, kicks: int | None = None,
+               linear: tuple[float, dict[str, Any]] | None = None) -> dict[str, Any]:
     """Bracket ``sup_{X in [0,1]^{D x D x c0}} ||f(X) - g(X)||_max`` (see the module
     docstring).
 
@@ -100,7 +101,10 @@ def worst_case(target: TargetCNN, pruned: PrunedCNN, D: int, *, time_budget: flo
     bounds the search (about half of it; the bounds and the ``replays`` exact
     replays come on top, and are not cut short); ``top`` (class, sign) pairs are
     searched; ``kicks`` fixes the search's work per pair instead of its time (a
-    deterministic answer; ``time_budget`` then does not cut the search).
+    deterministic answer; ``time_budget`` then does not cut the search).  ``linear``:
+    this pair's :func:`~slth_check.certify.linear.linear_bound` at ``D`` when the caller
+    has it (``upper_bounds``' ``linear_bound`` and ``_linear``), used instead of
+    computing it again.
     """
     from slth_check.certify import check_pair
 
@@ -115,7 +119,7 @@ def worst_case(target: TargetCNN, pruned: PrunedCNN, D: int, *, time_budget: flo
         if isinstance(num, bool) or not isinstance(num, (int, np.integer)) or num < least:
             raise ValueError(f"{name}: expected an integer >= {least}, got {num!r}")
     t0, c0 = time.perf_counter(), time.process_time()
-    upper, up_how, details = _upper(target, pruned, D)
+    upper, up_how, details = _upper(target, pruned, D, linear)
     via = "effective" if pruned.linearisable() else "pruned"
     if target.ell == 2 and pruned.linearisable():
         per_sign = details["linear"]["per_sign"] if "linear" in details else None

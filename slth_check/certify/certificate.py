@@ -174,6 +174,7 @@ def sup_error(target: TargetCNN, pruned: PrunedCNN, *, D: int, method: str = "au
                      if lin else [])
     lower, witness, used = replayed(X), X, "bounds"
     hidden = [int(np.prod(b[0].shape)) for b in details.pop("_boxes_f")[:-1]]
+    details.pop("_linear", None)
     small = D * D * target.c0 <= 50 and sum(hidden) <= 32  # the MILP grows fast past this
     no_max = all(L.pool != "max" for L in target.layers)
     if method == "milp" or (method == "auto" and small and lin and no_max):
@@ -252,8 +253,8 @@ def upper_bounds(target: TargetCNN, pruned: PrunedCNN, D: int) -> dict[str, Any]
     ``proof_bound`` (float, rounded up), ``proof_bound_exact`` (Fraction),
     ``proof_layers`` and ``entrywise_bound``, and for two-layer networks
     ``linear_bound`` (:func:`~slth_check.certify.linear.linear_bound`, the linear
-    relaxation of f - g; ``linear_skipped`` says why when it does not apply);
-    ``upper`` is the smallest
+    relaxation of f - g, with its details under ``_linear``; ``linear_skipped`` says
+    why when it does not apply); ``upper`` is the smallest
     (a float64 rounded upward: a sound bound).  The facade :func:`sup_error`
     and the reproduction combine them through this one function.
     """
@@ -274,7 +275,7 @@ def upper_bounds(target: TargetCNN, pruned: PrunedCNN, D: int) -> dict[str, Any]
         why = linear_applies(target, pruned, D)
         if why is None:
             out["linear_bound"], info = linear_bound(target, pruned, D, boxes_g)
-            out["linear_seconds"] = info["seconds"]
+            out["linear_seconds"], out["_linear"] = info["seconds"], info
             candidates.append(Fraction(out["linear_bound"]))
         else:
             out["linear_skipped"] = why

@@ -11,7 +11,6 @@ import time
 from typing import Any, NamedTuple
 
 import numpy as np
-from scipy.optimize import Bounds, LinearConstraint, milp
 
 from slth_check.certify.exact import rounded_effective_network
 from slth_check.conv import conv2d, pool2d
@@ -192,8 +191,9 @@ def milp_worst_case(target: TargetCNN, pruned: PrunedCNN, D: int, *, lower: floa
     limit): only then is the objective the MILP worst case (a float, never used
     as a sound bound).
     """
-    t_start = time.perf_counter()
+    from scipy.optimize import Bounds, LinearConstraint, milp  # a second to import: only here
 
+    t_start = time.perf_counter()
     if not pruned.linearisable():
         raise ValueError("pruned: 'milp' encodes the effective network; it needs a "
                          "linearisable pruned network")

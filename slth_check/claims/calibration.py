@@ -25,7 +25,6 @@ from concurrent.futures import Executor
 from typing import Any
 
 import numpy as np
-from scipy import stats
 
 from slth_check.certify import layer_sup_error
 from slth_check.claims.base import Claim, FigureData, Outcome
@@ -90,6 +89,8 @@ def sweep(configs: Sequence[tuple[int, int, int, float]], draws: int, base: int,
 
 def quantile_ci(x: np.ndarray, q: float, level: float = 0.95) -> tuple[float, float, float]:
     """Sample q-quantile and a distribution-free order-statistic CI."""
+    from scipy import stats
+
     x = np.sort(x)
     N = x.size
     lo_i = int(stats.binom.ppf((1 - level) / 2, N, q))

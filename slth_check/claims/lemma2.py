@@ -23,7 +23,6 @@ from functools import partial
 from typing import Any
 
 import numpy as np
-from scipy import stats
 
 from slth_check.certify import exact_error
 from slth_check.claims.base import Claim, FigureData, Outcome, category, compare_or_unknown
@@ -56,6 +55,8 @@ def layer_hypotheses(K: np.ndarray) -> list[str]:
 def clopper_pearson(k: int, N: int, level: float = 0.99) -> tuple[float, float]:
     """Two-sided Clopper-Pearson ("exact") interval for a binomial proportion
     (``scipy.stats.binomtest(k, N).proportion_ci``)."""
+    from scipy import stats
+
     ci = stats.binomtest(int(k), int(N)).proportion_ci(confidence_level=level, method="exact")
     return float(ci.low), float(ci.high)
 

@@ -14,7 +14,6 @@ from collections.abc import Iterator, Sequence
 
 import mpmath
 import numpy as np
-from scipy import stats
 
 from slth_check.arithmetic import raw_to_fraction
 from slth_check.claims.base import Claim, Outcome
@@ -66,6 +65,8 @@ class Lemma3(Claim):
     def summary(self, outcomes: Sequence[Outcome], rng: np.random.Generator,
                 profile: str) -> dict:
         """Confirmations that are evidence, not proof: quadrature and a KS test."""
+        from scipy import stats
+
         worst = max(abs(product_density(mpmath.mpf(z)) - product_density_by_integration(z))
                     for z in (0.001, 0.01, 0.1, 0.25, 0.5, 0.75, 0.99, -0.3))
         size = {"ci": 20_000, "dev": 100_000, "thorough": 1_000_000}.get(profile, 20_000)

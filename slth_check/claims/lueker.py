@@ -17,7 +17,6 @@ from fractions import Fraction
 from typing import Any
 
 import numpy as np
-from scipy import stats
 
 from slth_check.claims.base import AuditEntry, Claim, FigureData, Outcome
 from slth_check.distributions import PARTIAL_MEANS, sample
@@ -56,6 +55,8 @@ def gap_interval(kind: str, n: int) -> tuple[Fraction, Fraction]:
 
 def fit_decay(ns: np.ndarray, mean_gaps: np.ndarray) -> dict[str, float]:
     """Least-squares fit of ``log mean_gap = log a - b n`` with a 95 % CI on b."""
+    from scipy import stats
+
     res = stats.linregress(ns, np.log(mean_gaps))
     tq = stats.t.ppf(0.975, len(ns) - 2) if len(ns) > 2 else float("nan")
     b = -res.slope

@@ -65,7 +65,8 @@ def construction_rows(target: TargetCNN, construction_ns: Sequence[int],
         ibp, pb, ew = ub["interval_bound"], ub["proof_bound"], ub["entrywise_bound"]
         # the bracket of issue 13: per-output local search replayed exactly (lower), the
         # linear relaxation of f - g (upper); fixed work, so the numbers do not depend on load
-        wc = worst_case(target, pruned, 28, rng=n1, kicks=search_kicks)
+        wc = worst_case(target, pruned, 28, rng=n1, kicks=search_kicks,  # linear bound: once
+                        linear=(ub["linear_bound"], ub["_linear"]) if "_linear" in ub else None)
         Xw, lower = wc["witness"], wc["lower"]
         upper = min(ub["upper"], wc["upper"])
         fmax = float(np.abs(target.forward(Xw)).max())

@@ -12,18 +12,23 @@ from __future__ import annotations
 
 import time
 from fractions import Fraction
+from typing import TYPE_CHECKING
 
 import numpy as np
-from scipy.optimize import Bounds, LinearConstraint, milp
 
 from slth_check.rss.mitm import MITM_MAX_N, solve_mitm
 from slth_check.rss.result import RSSResult
+
+if TYPE_CHECKING:  # scipy.optimize costs about a second to import: only when a MILP runs
+    from scipy.optimize import Bounds, LinearConstraint
 
 
 def _program(values: np.ndarray, target: float, eps: float | Fraction | None
              ) -> tuple[np.ndarray, LinearConstraint, np.ndarray, Bounds]:
     """The MILP: ``min e`` s.t. ``-e <= target - a.x <= e`` (no ``eps``), else the
     feasibility of ``|target - a.x| <= eps``; binaries ``x``."""
+    from scipy.optimize import Bounds, LinearConstraint
+
     n = values.size
     if eps is None:
         c = np.r_[np.zeros(n), 1.0]
@@ -37,6 +42,8 @@ def _program(values: np.ndarray, target: float, eps: float | Fraction | None
 
 def solve_milp(values: np.ndarray, target: float, *, eps: float | Fraction | None = None,
                time_limit: float | None = None, verify: bool = True) -> RSSResult:
+    from scipy.optimize import milp
+
     n = values.size
     options: dict[str, bool | float] = {"disp": False}
     if time_limit is not None:
