@@ -61,7 +61,7 @@ def test_dual_bound_holds_for_any_multipliers(seed):
             assert Fraction(dual_bound(c, sp.csr_matrix(G), h, y, lo, hi)) >= best
 
 
-def _check(target, pruned, D, budget=6.0):
+def _check(target, pruned, D, budget=2.0):
     r = branch_and_bound(target, pruned, D, time_budget=budget, search_seconds=0.1,
                          replay_every=2.0)
     assert r["lower"] == exact_error(target, pruned, r["witness"], via="pruned")
@@ -94,10 +94,10 @@ def test_upper_above_every_vertex_with_max_pooling(seed):
 def test_run_continues_from_its_checkpoint(tmp_path):
     target, pruned = _pair(1, "max")
     ck = tmp_path / "bnb.npz"
-    first = branch_and_bound(target, pruned, 4, time_budget=3.0, checkpoint=ck,
+    first = branch_and_bound(target, pruned, 4, time_budget=1.5, checkpoint=ck,
                              search_seconds=0.1, replay_every=1.0)
     assert ck.exists()
-    second = branch_and_bound(target, pruned, 4, time_budget=3.0, checkpoint=ck,
+    second = branch_and_bound(target, pruned, 4, time_budget=1.5, checkpoint=ck,
                               search_seconds=0.1, replay_every=1.0)
     assert second["total_seconds"] > first["seconds"]
     assert second["lower"] >= first["lower"]  # the witness was replayed, not trusted
@@ -211,7 +211,7 @@ def test_bracket_sound_when_float_kernels_are_wrong(pair):
     target, pruned = pair
     assume(target.layers[1].pool != "avg")
     D = 2
-    r = _check(target, pruned, D, budget=2.0)
+    r = _check(target, pruned, D, budget=0.5)
     V = np.array(list(itertools.product((0.0, 1.0), repeat=D * D * target.c0)))
     best = max(exact_error(target, pruned, X.reshape(D, D, target.c0), via="effective")
                for X in V)
