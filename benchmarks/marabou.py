@@ -4,7 +4,7 @@ For ``--pairs`` random small pairs per padding mode and pooling kind
 (:func:`slth_check.testing.pairs.small_pair`), times, in one run, slth-check's
 :func:`~slth_check.certify.sup_error` (the bracket ``[lo, hi]`` of
 ``sup_{X in [0,1]^{D x D x c0}} ||f(X) - g(X)||_max``) and Marabou's two queries of
-:func:`~slth_check.certify.marabou.cross_check` (SAT at 0.99 lo, UNSAT at 1.01 hi), and
+:func:`~slth_check.export.marabou_check.cross_check` (SAT at 0.99 lo, UNSAT at 1.01 hi), and
 prints, per (padding, pooling), the medians, the ratio Marabou / slth-check, the number
 of pairs where both agree and where Marabou answered neither (TIMEOUT or ERROR), as a
 Markdown table, with the load average before and after.  Needs the ``verify`` extra.
@@ -20,8 +20,8 @@ import statistics
 import time
 
 from slth_check.certify import sup_error
-from slth_check.certify.marabou import cross_check
 from slth_check.conv import PADDINGS
+from slth_check.export.marabou_check import cross_check
 from slth_check.testing.pairs import small_pair
 
 POOLS = (None, "avg", "max")

@@ -22,10 +22,10 @@ import numpy as np
 import pytest
 
 from slth_check.certify import exact_error, sup_error
-from slth_check.certify.marabou import REPLAY_TOLERANCE, cross_check, marabou_exceeds
 from slth_check.conv import PADDINGS
 from slth_check.errors import UsageError
 from slth_check.export.marabou import difference_query, require_marabou
+from slth_check.export.marabou_check import REPLAY_TOLERANCE, cross_check, marabou_exceeds
 from slth_check.testing.pairs import small_pair
 
 POOLS = (None, "avg")

@@ -8,7 +8,7 @@ linear equation with float64 coefficients, every ReLU a ReLU constraint, every 2
 pooling three ReLUs (``max(a, b) = a + relu(b - a)``) or Marabou's max constraint; the
 output difference ``y_j = f_j - g_j`` is an equation and the property one bound
 ``s y_j >= t`` (s = +1 or -1: the absolute value of ``||f - g||_max`` split by entry and
-sign, :func:`slth_check.certify.marabou.marabou_exceeds`).  Marabou's ONNX reader is not
+sign, :func:`slth_check.export.marabou_check.marabou_exceeds`).  Marabou's ONNX reader is not
 used: it has no ``AveragePool`` and reads weights in float32.
 """
 
