@@ -78,7 +78,7 @@ def _vertex_max(target, pruned, D):
 
 
 def _check(target, pruned, D):
-    r = worst_case(target, pruned, D, time_budget=0.2, top=2)
+    r = worst_case(target, pruned, D, time_budget=0.2, top=2, kicks=1)  # fixed work
     assert r["lower"] == exact_error(target, pruned, r["witness"], via="pruned")
     assert np.all((r["witness"] >= 0) & (r["witness"] <= 1))
     up = Fraction(r["upper"])
