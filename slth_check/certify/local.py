@@ -89,14 +89,22 @@ def window_model(target: TargetCNN, pruned: PrunedCNN, D: int) -> dict[str, Any]
             "pools": (K1.pool, K2.pool), "final_relu": target.final_relu}
 
 
-def window(model: dict[str, Any], o: int) -> Window:
-    """The restricted problem of output entry ``o`` (flat index into f's output)."""
+def _receptive_field(model: dict[str, Any], o: int) -> tuple[Any, ...]:
+    """What output entry ``o`` reads: its pooled layer-2 rows ``ks`` (sparse ``M2``), the
+    layer-1 ``units`` they use, those units' rows (sparse ``M1``) and the input pixels
+    ``inp`` (shared by :func:`window` and the class digest)."""
     ks = model["g2"][o]
     M2 = [M[ks] for M in model["M2"]]
     units = np.union1d(*(M.indices for M in M2))
     rows = model["g1"][units].ravel()
     M1 = [M[rows] for M in model["M1"]]
     inp = np.union1d(*(M.indices for M in M1))
+    return ks, M2, units, rows, M1, inp
+
+
+def window(model: dict[str, Any], o: int) -> Window:
+    """The restricted problem of output entry ``o`` (flat index into f's output)."""
+    ks, M2, units, rows, M1, inp = _receptive_field(model, o)
     return Window(o, inp, tuple(M[:, inp].toarray() for M in M1),
                   tuple(b[rows] for b in model["b1"]),
                   tuple(M[:, units].toarray() for M in M2),
@@ -122,12 +130,7 @@ def _sparse_bytes(M: Any) -> list[bytes] | None:
 def _signature(model: dict[str, Any], o: int) -> str:
     """A digest equal for two outputs exactly when their :class:`Window` data are (what
     :meth:`Window.key` digests), from the sparse layer-1 rows: no dense window built."""
-    ks = model["g2"][o]
-    M2 = [M[ks] for M in model["M2"]]
-    units = np.union1d(*(M.indices for M in M2))
-    rows = model["g1"][units].ravel()
-    M1 = [M[rows] for M in model["M1"]]
-    inp = np.union1d(*(M.indices for M in M1))
+    ks, M2, units, rows, M1, inp = _receptive_field(model, o)
     h = hashlib.sha256(repr((model["pools"], model["g1"].shape[1], model["final_relu"],
                              rows.size, inp.size, units.size, ks.size)).encode())
     for M in M1:
