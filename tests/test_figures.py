@@ -10,6 +10,7 @@ of report.md and of the HTML report.
 from __future__ import annotations
 
 import html
+import json
 import math
 import re
 from fractions import Fraction
@@ -351,3 +352,22 @@ def test_theorem1_bracket_absolute_with_eps_and_verdicts(tmp_path: Path) -> None
     markers = {line.get_marker() for line in ax.get_lines()}
     assert markers == {CATEGORIES["holds"].marker, CATEGORIES["unknown"].marker}
     assert [t.get_text().split("\n")[0] for t in ax.get_xticklabels()] == ["a", "b"]
+
+
+def test_figures_drawn_in_the_process_pool_equal_those_drawn_inline(tmp_path: Path) -> None:
+    """``check`` on the process pool draws each claim's figures in a worker while the next
+    claims run: the report lists the same figures, in the same order and with the same
+    captions, and the PNG files are byte for byte those drawn inline."""
+    from slth_check.runner import run_check
+
+    ids = ["proposition1", "lueker", "rss"]
+    pool, _ = run_check(claim_ids=ids, seed=3, out_dir=tmp_path / "pool",
+                        scheduler="processes", workers=2, progress=False)
+    inline, _ = run_check(claim_ids=ids, seed=3, out_dir=tmp_path / "inline",
+                          scheduler="synchronous", progress=False)
+    assert len(pool["figures"]) >= 3 and pool["figures"] == inline["figures"]
+    assert [c["figures"] for c in pool["claims"]] == [c["figures"] for c in inline["claims"]]
+    for f in pool["figures"]:
+        assert (tmp_path / "pool" / f).read_bytes() == (tmp_path / "inline" / f).read_bytes()
+    assert json.loads((tmp_path / "pool" / "report.json").read_text())["figures"] == \
+        pool["figures"]

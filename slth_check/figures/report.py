@@ -12,16 +12,18 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from concurrent.futures import Executor, Future
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from slth_check.claims.base import Claim, Outcome, category
+from slth_check.claims.base import Claim, FigureData, Outcome, category
 from slth_check.figures import claims as claim_figures
 from slth_check.figures.common import CATEGORIES, pyplot, reference_line, save_png
 
-__all__ = ["RATIO_MEANING", "pyplot", "save_png", "tightness_figure", "write_figures"]
+__all__ = ["RATIO_MEANING", "attach_figures", "draw_claim_figures", "draw_record_figures",
+           "pyplot", "save_png", "submit_figures", "tightness_figure", "write_figures"]
 
 #: What ``observed / bound`` measures for each built-in claim (the x axis label).
 RATIO_MEANING: dict[str, str] = {
@@ -131,36 +133,73 @@ def _caption(claim_id: str, outcomes: Sequence[Outcome]) -> str:
     return text
 
 
-def draw_claim_figures(claim: Claim, summary: dict[str, Any], outcomes: Sequence[Outcome],
-                       fig_dir: Path) -> list[tuple[str, str]]:
-    """Draw a claim's own figures from its :meth:`~slth_check.claims.base.Claim.figure_data`
-    into ``fig_dir``; returns ``(path, caption)`` pairs (paths relative to the report
-    folder).  A figure with nothing to draw is left out."""
+def _draw_specs(specs: Sequence[FigureData], fig_dir: Path) -> list[tuple[str, str]]:
+    """Draw figure specs into ``fig_dir``; ``(path, caption)`` pairs, empty figures left out."""
     pairs = []
-    for spec in claim.figure_data(summary, outcomes):
+    for spec in specs:
         fig = claim_figures.DRAWERS[spec.kind](*spec.args, **spec.kwargs)
         if fig is not None:
             pairs.append((save_png(fig, Path(fig_dir) / f"{spec.name}.png"), spec.caption))
     return pairs
 
 
-def write_figures(report: dict[str, Any], records: list, out_dir: Path) -> list[str]:
-    """Per claim the tightness figure and the claim's own figures (the RSS gap fit, the
-    certified error against n, the calibration of C); each claim's entry of
-    ``report["claims"]`` gets ``"figures": [{"path", "caption"}]``.  Returns the
-    relative paths written (``report["figures"]``)."""
-    fig_dir = Path(out_dir) / "figures"
+def draw_claim_figures(claim: Claim, summary: dict[str, Any], outcomes: Sequence[Outcome],
+                       fig_dir: Path) -> list[tuple[str, str]]:
+    """Draw a claim's own figures from its :meth:`~slth_check.claims.base.Claim.figure_data`
+    into ``fig_dir``; returns ``(path, caption)`` pairs (paths relative to the report
+    folder).  A figure with nothing to draw is left out."""
+    return _draw_specs(claim.figure_data(summary, outcomes), fig_dir)
+
+
+def draw_record_figures(claim_id: str, outcomes: Sequence[Outcome],
+                        specs: Sequence[FigureData], fig_dir: Path) -> list[tuple[str, str]]:
+    """All figures of one claim: its tightness figure, then its own ``specs`` (data only, so
+    the task can run in a worker process); ``(path, caption)`` pairs."""
+    pairs: list[tuple[str, str]] = []
+    fig = tightness_figure(claim_id, outcomes)
+    if fig is not None:
+        pairs.append((save_png(fig, Path(fig_dir) / f"{claim_id}-ratios.png"),
+                      _caption(claim_id, outcomes)))
+    return pairs + _draw_specs(specs, fig_dir)
+
+
+def submit_figures(executor: Executor | None, claim: Claim, summary: dict[str, Any],
+                   outcomes: Sequence[Outcome], fig_dir: Path) -> Future:
+    """Start drawing one claim's figures: on ``executor`` (a process pool, so the drawing
+    overlaps the next claims' work), or inline with ``None``.  The figure specs are
+    computed here, in the calling process; the future's result is
+    :func:`draw_record_figures`'s pairs (the same files whichever runs it)."""
+    specs = claim.figure_data(summary, outcomes)
+    if executor is not None:
+        return executor.submit(draw_record_figures, claim.id, list(outcomes), specs,
+                               Path(fig_dir))
+    done: Future = Future()
+    done.set_result(draw_record_figures(claim.id, outcomes, specs, fig_dir))
+    return done
+
+
+def attach_figures(report: dict[str, Any], drawn: dict[str, Future]) -> list[str]:
+    """Wait for each claim's drawing (``claim id -> future`` of :func:`submit_figures`), in
+    the report's claim order; each claim's entry gets ``"figures": [{"path", "caption"}]``.
+    Returns the relative paths written (``report["figures"]``)."""
     written: list[str] = []
-    entries = {c["id"]: c for c in report["claims"]}
-    for rec in records:
-        cid = rec.claim.id
-        entry = entries.get(cid, {})
-        pairs: list[tuple[str, str]] = []
-        fig = tightness_figure(cid, rec.outcomes)
-        if fig is not None:
-            pairs.append((save_png(fig, fig_dir / f"{cid}-ratios.png"),
-                          _caption(cid, rec.outcomes)))
-        pairs += draw_claim_figures(rec.claim, entry.get("summary", {}), rec.outcomes, fig_dir)
+    for entry in report["claims"]:
+        if entry["id"] not in drawn:
+            continue
+        pairs = drawn[entry["id"]].result()
         entry["figures"] = [{"path": p, "caption": c} for p, c in pairs]
         written += [p for p, _ in pairs]
     return written
+
+
+def write_figures(report: dict[str, Any], records: list, out_dir: Path) -> list[str]:
+    """Per claim the tightness figure and the claim's own figures (the RSS gap fit, the
+    certified error against n, the calibration of C), drawn inline; each claim's entry of
+    ``report["claims"]`` gets ``"figures": [{"path", "caption"}]``.  Returns the
+    relative paths written (``report["figures"]``)."""
+    fig_dir = Path(out_dir) / "figures"
+    entries = {c["id"]: c for c in report["claims"]}
+    drawn = {rec.claim.id: submit_figures(None, rec.claim,
+                                          entries.get(rec.claim.id, {}).get("summary", {}),
+                                          rec.outcomes, fig_dir) for rec in records}
+    return attach_figures(report, drawn)
