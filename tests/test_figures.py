@@ -360,12 +360,12 @@ def test_figures_drawn_in_the_process_pool_equal_those_drawn_inline(tmp_path: Pa
     captions, and the PNG files are byte for byte those drawn inline."""
     from slth_check.runner import run_check
 
-    ids = ["proposition1", "lueker", "rss"]
+    ids = ["proposition1", "rss"]
     pool, _ = run_check(claim_ids=ids, seed=3, out_dir=tmp_path / "pool",
                         scheduler="processes", workers=2, progress=False)
     inline, _ = run_check(claim_ids=ids, seed=3, out_dir=tmp_path / "inline",
                           scheduler="synchronous", progress=False)
-    assert len(pool["figures"]) >= 3 and pool["figures"] == inline["figures"]
+    assert len(pool["figures"]) >= 2 and pool["figures"] == inline["figures"]
     assert [c["figures"] for c in pool["claims"]] == [c["figures"] for c in inline["claims"]]
     for f in pool["figures"]:
         assert (tmp_path / "pool" / f).read_bytes() == (tmp_path / "inline" / f).read_bytes()
