@@ -37,26 +37,34 @@ def padded(X: np.ndarray, d: int, padding: str) -> tuple[np.ndarray, int]:
     the window ``[p : p + d, q : q + d]`` (as :func:`slth_check.experiment.conv_batch.columns`);
     returns it and the output size L."""
     D = X.shape[-2]
-    start, L = crop_window(padding, D, d)
-    pad, side = d - 1, L + d - 1
+    off, side, L = _geometry(D, d, padding)
     Xp = np.zeros(X.shape[:-3] + (side, side, X.shape[-1]))
-    lo, hi = max(0, pad - start), min(side, D + pad - start)
-    s = start - pad
-    Xp[..., lo:hi, lo:hi, :] = X[..., lo + s:hi + s, lo + s:hi + s, :]
+    Xp[..., off:off + D, off:off + D, :] = X
     return Xp, L
 
 
+def _geometry(D: int, d: int, padding: str) -> tuple[int, int, int]:
+    """Where the input (D x D) sits in the zero-padded input of a layer (its offset), the
+    padded side and the output size L: the crop of the full convolution that ``padding``
+    keeps (:func:`slth_check.conv.crop_window`) starts ``d - 1 - off`` entries in."""
+    start, L = crop_window(padding, D, d)
+    side = L + d - 1
+    off = d - 1 - start
+    if off + D > side:  # never for the modes of conv.PADDINGS: the input is never cropped
+        raise ValueError(f"padding: {padding!r} crops the input; not supported here")
+    return off, side, L
+
+
 def _layer(Xp: np.ndarray, Ks: list[np.ndarray], biases: list[np.ndarray | None], L: int,
-           relu: bool, pool: str | None) -> np.ndarray:
-    """One layer of ``len(Ks)`` networks on ``Xp`` (M or 1, N, S, S, c0): (M, N, P, P, c1);
-    per network im2col, one BLAS product of the rows whose window is not all zero (all rows
-    when most are kept), then bias, ReLU and pooling."""
+           relu: bool, pool: str | None, out: np.ndarray, off: int) -> None:
+    """One layer of ``len(Ks)`` networks on ``Xp`` (M or 1, N, S, S, c0) into ``out`` (M', N,
+    S', S', c) at offset ``off``: per network im2col, one BLAS product of the rows whose
+    window is not all zero (all rows when most are kept), then bias, ReLU and pooling; a
+    single kernel's c1 = M' c columns go to the M' networks in turn."""
     from slth_check.experiment.conv_kernel import finish, im2col
 
     d, _, c0, c1 = Ks[0].shape
     N = Xp.shape[1]
-    P = L // 2 if pool else L
-    out = np.empty((len(Ks), N, P, P, c1))
     cols = np.empty((N * L * L, d * d * c0))
     nonzero = np.empty(N * L * L, dtype=np.bool_)
     skip = Xp.shape[0] == 1  # a shared input (the first layer): look for zero windows
@@ -72,8 +80,18 @@ def _layer(Xp: np.ndarray, Ks: list[np.ndarray], biases: list[np.ndarray | None]
         else:
             Z, where = cols @ W, np.arange(len(nonzero))
         b = np.zeros(c1) if bias is None else np.asarray(bias, dtype=np.float64)
-        finish(Z, where, b, relu, _POOL[pool], L, out[m])
-    return out
+        finish(Z, where, b, relu, _POOL[pool], L, L // 2 if pool else L, out, m, off)
+
+
+def _target(M: int, N: int, L: int, pool: str | None, c: int,
+            after: tuple[int, str] | None) -> tuple[np.ndarray, int]:
+    """The array a layer writes (the next layer's zero-padded input when ``after`` = its
+    (d, padding), else the output) and the offset in it."""
+    P = L // 2 if pool else L
+    if after is None:
+        return np.empty((M, N, P, P, c)), 0
+    off, side, _ = _geometry(P, *after)
+    return np.zeros((M, N, side, side, c)), off
 
 
 def fused_forward(nets: Sequence[TargetCNN], X: np.ndarray) -> list[np.ndarray]:
@@ -83,16 +101,20 @@ def fused_forward(nets: Sequence[TargetCNN], X: np.ndarray) -> list[np.ndarray]:
     X = np.asarray(X, dtype=np.float64)
     if X.ndim != 4 or X.shape[3] != nets[0].c0:
         raise ValueError(f"X: expected shape (N, D, D, {nets[0].c0}), got {X.shape}")
-    ell, M = nets[0].ell, len(nets)
-    first = nets[0].layers[0]
-    Xp, L = padded(X[None], first.d, first.padding)
-    K = np.concatenate([net.layers[0].K for net in nets], axis=3)
-    b = None if first.bias is None else np.concatenate([net.layers[0].bias for net in nets])
-    Y = _layer(Xp, [K], [b], L, ell > 1 or nets[0].final_relu, first.pool)[0]
-    Y = np.moveaxis(Y.reshape(Y.shape[:3] + (M, -1)), 3, 0)
-    for i in range(1, ell):
-        layer = nets[0].layers[i]
-        Xp, L = padded(Y, layer.d, layer.padding)
-        Y = _layer(Xp, [net.layers[i].K for net in nets], [net.layers[i].bias for net in nets],
-                   L, i < ell - 1 or nets[0].final_relu, layer.pool)
-    return [Y[m] for m in range(M)]
+    layers, M, N = nets[0].layers, len(nets), X.shape[0]
+    Xp, L = padded(X[None], layers[0].d, layers[0].padding)
+    for i, layer in enumerate(layers):
+        after = (layers[i + 1].d, layers[i + 1].padding) if i + 1 < len(layers) else None
+        out, off = _target(M, N, L, layer.pool, layer.c1, after)
+        relu = i < len(layers) - 1 or nets[0].final_relu
+        if i == 0:  # a shared input: the networks' kernels side by side, one layer
+            biases = None if layer.bias is None else \
+                np.concatenate([net.layers[0].bias for net in nets])
+            _layer(Xp, [np.concatenate([net.layers[0].K for net in nets], axis=3)],
+                   [biases], L, relu, layer.pool, out, off)
+        else:
+            _layer(Xp, [net.layers[i].K for net in nets], [net.layers[i].bias for net in nets],
+                   L, relu, layer.pool, out, off)
+        if after is not None:
+            Xp, L = out, _geometry(L // 2 if layer.pool else L, *after)[2]
+    return [out[m] for m in range(M)]

@@ -10,6 +10,10 @@ package does not pay for it.
 from __future__ import annotations
 
 import numba
+import numpy as np
+
+#: Unsigned indices (as in :mod:`slth_check.rss.jit`).
+U = np.uint64
 
 _compiled = numba.njit(cache=True, boundscheck=False, nogil=True)
 
@@ -17,54 +21,59 @@ _compiled = numba.njit(cache=True, boundscheck=False, nogil=True)
 @_compiled
 def im2col(Xi, L, d, cols, nonzero, check):  # pragma: no cover - compiled
     """Row ``(n * L + p) * L + q`` of ``cols`` := the window ``Xi[n, p:p+d, q:q+d, :]``
-    flattened as ``(a, b, k)``, for ``Xi`` (N, S, S, c0); when ``check``, ``nonzero[row]``
-    := whether the window has an entry other than zero."""
-    c0 = Xi.shape[3]
-    dc = d * c0
-    for n in range(Xi.shape[0]):
-        Xf = Xi[n].reshape(Xi.shape[1], Xi.shape[2] * c0)
-        for p in range(L):
-            for q in range(L):
-                row = (n * L + p) * L + q
-                dest = cols[row]
+    flattened as ``(a, b, k)``, for ``Xi`` (N, S, S, c0) C-contiguous; when ``check``,
+    ``nonzero[row]`` := whether the window has an entry other than zero.  Flat unsigned
+    indices: numba then emits no negative-index code and the copies vectorise."""
+    Xf, Cf = Xi.reshape(Xi.size), cols.reshape(cols.size)
+    c0, S, Lu, du = U(Xi.shape[3]), U(Xi.shape[1]), U(L), U(d)
+    dc = du * c0
+    for n in range(U(Xi.shape[0])):
+        for p in range(Lu):
+            for q in range(Lu):
+                row = (n * Lu + p) * Lu + q
                 nz = False
-                for a in range(d):
-                    src = Xf[p + a]
+                for a in range(du):
+                    src, dest = ((n * S + p + a) * S + q) * c0, (row * du + a) * dc
                     for j in range(dc):
-                        dest[a * dc + j] = src[q * c0 + j]
+                        Cf[dest + j] = Xf[src + j]
                     if check:
                         for j in range(dc):
-                            nz |= src[q * c0 + j] != 0.0
+                            nz |= Xf[src + j] != 0.0
                 if check:
                     nonzero[row] = nz
 
 
 @_compiled
-def finish(Z, where, bias, relu, pool, L, out):  # pragma: no cover - compiled
-    """``out[n, i, j]`` := the pooling (``pool``: 0 none, 1 max, 2 average of 2 x 2) of the
-    activations ``act(Z[where[row]] + bias)`` of the rows it covers, ``act`` ReLU when
-    ``relu`` else the identity; a row with ``where[row] < 0`` is ``act(0 + bias)``."""
-    c1 = Z.shape[1]
-    s = 2 if pool else 1
-    for n in range(out.shape[0]):
-        for i in range(out.shape[1]):
-            for j in range(out.shape[2]):
-                y = out[n, i, j]
-                for u in range(s * s):
-                    r = where[(n * L + s * i + u // s) * L + s * j + u % s]
-                    for o in range(c1):
-                        v = (Z[r, o] if r >= 0 else 0.0) + bias[o]
+def finish(Z, where, bias, relu, pool, L, P, out, m0, off):  # pragma: no cover - compiled
+    """Pooled output (n, i, j), i, j < P, column o of ``Z`` :=
+    ``out[m0 + o // c, n, off + i, off + j, o % c]`` (``c = out.shape[4]``; ``off``: the
+    next layer's zero border): the pooling (``pool``: 0 none, 1 max, 2 average of 2 x 2) of
+    ``act(Z[where[row], o] + bias[o])`` over the rows it covers, ``act`` ReLU when ``relu``
+    else the identity; a row with ``where[row] < 0`` (an all-zero window) is
+    ``act(0 + bias[o])``."""
+    Zf, Of = Z.reshape(Z.size), out.reshape(out.size)
+    C, c, N, S2 = U(Z.shape[1]), U(out.shape[4]), U(out.shape[1]), U(out.shape[2])
+    s, Lu, offu, m0u = U(2 if pool else 1), U(L), U(off), U(m0)
+    for n in range(N):
+        for i in range(U(P)):
+            for j in range(U(P)):
+                for o in range(C):
+                    best = 0.0
+                    for u in range(s * s):
+                        r = where[(n * Lu + s * i + u // s) * Lu + s * j + u % s]
+                        v = (Zf[U(r) * C + o] if r >= 0 else 0.0) + bias[o]
                         if relu:
                             v = max(v, 0.0)
                         if u == 0:
-                            y[o] = v
+                            best = v
                         elif pool == 1:
-                            y[o] = max(y[o], v)
+                            best = max(best, v)
                         else:
-                            y[o] += v
-                if pool == 2:
-                    for o in range(c1):
-                        y[o] /= 4
+                            best += v
+                    if pool == 2:
+                        best /= 4
+                    m, k = m0u + o // c, o % c
+                    Of[(((m * N + n) * S2 + offu + i) * S2 + offu + j) * c + k] = best
 
 
 __all__ = ["finish", "im2col"]

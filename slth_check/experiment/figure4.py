@@ -38,8 +38,8 @@ from slth_check.network import TargetCNN
 from slth_check.progress import progress_iter
 
 #: Images per batch of each method (the batched path's temporaries stay near 20 MB, the
-#: fused path's im2col buffer near 10 MB per thread).
-BATCH = {"fused": 64, "batched": 64, "reference": 2000}
+#: fused path's im2col buffer near 5 MB per thread: in cache).
+BATCH = {"fused": 32, "batched": 64, "reference": 2000}
 METHODS = tuple(BATCH)
 
 
