@@ -24,7 +24,7 @@ from slth_check.conv import crop_window
 from slth_check.experiment.conv_batch import check_same_shape
 from slth_check.network import TargetCNN
 
-__all__ = ["fused_forward", "padded"]
+__all__ = ["KEEP_ALL", "fused_forward", "padded", "stack_weights"]
 
 #: Below this fraction of windows that are not all zero, only those rows are multiplied.
 KEEP_ALL = 0.8
@@ -55,23 +55,21 @@ def _geometry(D: int, d: int, padding: str) -> tuple[int, int, int]:
     return off, side, L
 
 
-def _layer(Xp: np.ndarray, Ks: list[np.ndarray], biases: list[np.ndarray | None], L: int,
+def _layer(Xp: np.ndarray, Ws: list[np.ndarray], biases: list[np.ndarray], L: int, d: int,
            relu: bool, pool: str | None, out: np.ndarray, off: int) -> None:
-    """One layer of ``len(Ks)`` networks on ``Xp`` (M or 1, N, S, S, c0) into ``out`` (M', N,
+    """One layer of ``len(Ws)`` networks on ``Xp`` (M or 1, N, S, S, c0) into ``out`` (M', N,
     S', S', c) at offset ``off``: per network im2col, one BLAS product of the rows whose
     window is not all zero (all rows when most are kept), then bias, ReLU and pooling; a
-    single kernel's c1 = M' c columns go to the M' networks in turn."""
+    single matrix's c1 = M' c columns go to the M' networks in turn."""
     from slth_check.experiment.conv_kernel import finish, im2col
 
-    d, _, c0, c1 = Ks[0].shape
     N = Xp.shape[1]
-    cols = np.empty((N * L * L, d * d * c0))
+    cols = np.empty((N * L * L, Ws[0].shape[0]))
     nonzero = np.empty(N * L * L, dtype=np.bool_)
     skip = Xp.shape[0] == 1  # a shared input (the first layer): look for zero windows
-    for m, (K, bias) in enumerate(zip(Ks, biases)):
+    for m, (W, bias) in enumerate(zip(Ws, biases)):
         if m < Xp.shape[0]:
             im2col(np.ascontiguousarray(Xp[m]), L, d, cols, nonzero, skip)
-        W = np.ascontiguousarray(K[::-1, ::-1]).reshape(d * d * c0, c1)
         kept = np.flatnonzero(nonzero) if skip else None
         if kept is not None and len(kept) < KEEP_ALL * len(nonzero):
             Z = cols[kept] @ W
@@ -79,8 +77,26 @@ def _layer(Xp: np.ndarray, Ks: list[np.ndarray], biases: list[np.ndarray | None]
             where[kept] = np.arange(len(kept))
         else:
             Z, where = cols @ W, np.arange(len(nonzero))
-        b = np.zeros(c1) if bias is None else np.asarray(bias, dtype=np.float64)
-        finish(Z, where, b, relu, _POOL[pool], L, L // 2 if pool else L, out, m, off)
+        finish(Z, where, bias, relu, _POOL[pool], L, L // 2 if pool else L, out, m, off)
+
+
+def stack_weights(nets: Sequence[TargetCNN]) -> list[tuple[list[np.ndarray], list[np.ndarray]]]:
+    """Per layer, the matrices and biases the compiled pass multiplies by: each kernel
+    flipped (a true convolution) as a (d * d * c0, c1) matrix (rows ``(a, b, k)``, as
+    :func:`slth_check.experiment.conv_batch.columns`), zero for a missing bias; the first
+    layer's of all networks side by side as one matrix (they share the input)."""
+    check_same_shape(nets)
+    out = []
+    for i, layer in enumerate(nets[0].layers):
+        d, c0 = layer.d, layer.c0
+        Ws = [np.ascontiguousarray(net.layers[i].K[::-1, ::-1]).reshape(d * d * c0, -1)
+              for net in nets]
+        bs = [np.zeros(layer.c1) if net.layers[i].bias is None else
+              np.asarray(net.layers[i].bias, dtype=np.float64) for net in nets]
+        if i == 0:
+            Ws, bs = [np.ascontiguousarray(np.concatenate(Ws, axis=1))], [np.concatenate(bs)]
+        out.append((Ws, bs))
+    return out
 
 
 def _target(M: int, N: int, L: int, pool: str | None, c: int,
@@ -94,10 +110,14 @@ def _target(M: int, N: int, L: int, pool: str | None, c: int,
     return np.zeros((M, N, side, side, c)), off
 
 
-def fused_forward(nets: Sequence[TargetCNN], X: np.ndarray) -> list[np.ndarray]:
+def fused_forward(nets: Sequence[TargetCNN], X: np.ndarray, *,
+                  weights: list[tuple[list[np.ndarray], list[np.ndarray]]] | None = None,
+                  ) -> list[np.ndarray]:
     """``[net.forward(X) for net in nets]`` for ``X`` of shape (N, D, D, c0) in float64 by
-    the compiled layers; the first layer of all networks is one layer."""
-    check_same_shape(nets)
+    the compiled layers; ``weights``: :func:`stack_weights` of ``nets``, computed once by
+    a caller that runs many batches (else here)."""
+    if weights is None:
+        weights = stack_weights(nets)
     X = np.asarray(X, dtype=np.float64)
     if X.ndim != 4 or X.shape[3] != nets[0].c0:
         raise ValueError(f"X: expected shape (N, D, D, {nets[0].c0}), got {X.shape}")
@@ -107,14 +127,7 @@ def fused_forward(nets: Sequence[TargetCNN], X: np.ndarray) -> list[np.ndarray]:
         after = (layers[i + 1].d, layers[i + 1].padding) if i + 1 < len(layers) else None
         out, off = _target(M, N, L, layer.pool, layer.c1, after)
         relu = i < len(layers) - 1 or nets[0].final_relu
-        if i == 0:  # a shared input: the networks' kernels side by side, one layer
-            biases = None if layer.bias is None else \
-                np.concatenate([net.layers[0].bias for net in nets])
-            _layer(Xp, [np.concatenate([net.layers[0].K for net in nets], axis=3)],
-                   [biases], L, relu, layer.pool, out, off)
-        else:
-            _layer(Xp, [net.layers[i].K for net in nets], [net.layers[i].bias for net in nets],
-                   L, relu, layer.pool, out, off)
+        _layer(Xp, *weights[i], L, layer.d, relu, layer.pool, out, off)
         if after is not None:
             Xp, L = out, _geometry(L // 2 if layer.pool else L, *after)[2]
     return [out[m] for m in range(M)]

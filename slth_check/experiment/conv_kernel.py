@@ -57,23 +57,24 @@ def finish(Z, where, bias, relu, pool, L, P, out, m0, off):  # pragma: no cover 
     for n in range(N):
         for i in range(U(P)):
             for j in range(U(P)):
-                for o in range(C):
-                    best = 0.0
+                for mb in range(C // c):
+                    y = (((m0u + mb) * N + n) * S2 + offu + i) * S2 * c + (offu + j) * c
                     for u in range(s * s):
                         r = where[(n * Lu + s * i + u // s) * Lu + s * j + u % s]
-                        v = (Zf[U(r) * C + o] if r >= 0 else 0.0) + bias[o]
-                        if relu:
-                            v = max(v, 0.0)
-                        if u == 0:
-                            best = v
-                        elif pool == 1:
-                            best = max(best, v)
-                        else:
-                            best += v
+                        for k in range(c):
+                            o = mb * c + k
+                            v = (Zf[U(r) * C + o] if r >= 0 else 0.0) + bias[o]
+                            if relu:
+                                v = max(v, 0.0)
+                            if u == 0:
+                                Of[y + k] = v
+                            elif pool == 1:
+                                Of[y + k] = max(Of[y + k], v)
+                            else:
+                                Of[y + k] += v
                     if pool == 2:
-                        best /= 4
-                    m, k = m0u + o // c, o % c
-                    Of[(((m * N + n) * S2 + offu + i) * S2 + offu + j) * c + k] = best
+                        for k in range(c):
+                            Of[y + k] /= 4
 
 
 __all__ = ["finish", "im2col"]

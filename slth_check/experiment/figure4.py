@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 
 from slth_check.experiment.conv_batch import stacked_forward
-from slth_check.experiment.conv_fused import fused_forward
+from slth_check.experiment.conv_fused import fused_forward, stack_weights
 from slth_check.experiment.lenet import lenet_conv
 from slth_check.experiment.rounding import figure_error_bounds
 from slth_check.fileio.bson import load_cnnslth
@@ -38,8 +38,8 @@ from slth_check.network import TargetCNN
 from slth_check.progress import progress_iter
 
 #: Images per batch of each method (the batched path's temporaries stay near 20 MB, the
-#: fused path's im2col buffer near 5 MB per thread: in cache).
-BATCH = {"fused": 32, "batched": 64, "reference": 2000}
+#: fused path's im2col buffer near 4 MB per thread: in cache).
+BATCH = {"fused": 16, "batched": 64, "reference": 2000}
 METHODS = tuple(BATCH)
 
 
@@ -53,11 +53,11 @@ def lenet_networks(artifacts: str | Path, dataset: str,
                for n in ns}
 
 
-def _one_batch(nets: list[TargetCNN], Xb: np.ndarray,
-               method: str) -> tuple[np.ndarray, np.ndarray]:
+def _one_batch(nets: list[TargetCNN], Xb: np.ndarray, method: str,
+               weights: Any) -> tuple[np.ndarray, np.ndarray]:
     """``max |f(X)|`` per image and ``max |f(X) - g(X)|`` per network g and image."""
     if method == "fused":
-        outs = fused_forward(nets, Xb)
+        outs = fused_forward(nets, Xb, weights=weights)
     elif method == "batched":
         outs = stacked_forward(nets, Xb)
     else:
@@ -89,9 +89,10 @@ def image_errors(f: TargetCNN, gs: dict[int, TargetCNN], X: np.ndarray, *,
     starts = range(0, len(X), size)
     workers = 1 if method != "fused" else workers or min(4, os.cpu_count() or 1)
     ref, num = np.empty(len(X)), np.empty((len(gs), len(X)))
+    weights = stack_weights(nets) if method == "fused" else None
     with ThreadPoolExecutor(workers) as pool, \
             _blas_single_thread() if workers > 1 else nullcontext():
-        results = pool.map(lambda a: _one_batch(nets, X[a:a + size], method), starts)
+        results = pool.map(lambda a: _one_batch(nets, X[a:a + size], method, weights), starts)
         for a, (r, e) in zip(starts, progress_iter(results, desc=desc, total=len(starts),
                                                    enable=progress)):
             ref[a:a + size], num[:, a:a + size] = r, e
