@@ -1,17 +1,18 @@
-"""Several CNNs of the same shape on one batch of images, each layer one compiled pass per
-block of images: im2col into a cache-sized buffer (rows whose window is all zero left
-out), one BLAS product, then bias, ReLU and 2x2 pooling (the default path of Figure 4 on
-real images, issue 22 point 1).
+"""Several CNNs of the same shape on one batch of images, per layer: compiled im2col into a
+buffer that fits in cache for a small batch (first-layer rows whose window is all zero
+left out), one BLAS product per network, then compiled bias, ReLU and 2x2 pooling written
+straight into the next layer's zero-padded input (the default path of Figure 4 on real
+images, issue 22 point 1; :mod:`slth_check.experiment.conv_kernel` holds the loops).
 
 Same semantics as :meth:`slth_check.network.TargetCNN.forward` (Definition 1's true
 convolution, each padding mode a crop of the full convolution, bias, ReLU, pooling), in
 float64; stride 1 only.  An output whose window is all zero is its bias, exactly as in the
-product (a sum of zero products is a zero); MNIST is about 80 % zero pixels, so about half
-of the first layer's windows are.  The networks share their input, so their first layers
+product (a sum of zero products is a zero); MNIST's images are mostly zero pixels, so many
+first-layer windows (the borders) are.  The networks share their input, so their first layers
 run as one layer with their kernels side by side.  Each output is the float64 sum of the
 same products as in :func:`slth_check.conv.conv2d` in another order, so the two agree to
 rounding, within the bound of :mod:`slth_check.experiment.rounding`.  numba compiles the
-kernel on first use (a few seconds, cached on disk).
+kernels on first use (a few seconds, then cached on disk).
 """
 
 from __future__ import annotations
@@ -26,10 +27,11 @@ from slth_check.network import TargetCNN
 
 __all__ = ["KEEP_ALL", "fused_forward", "padded", "stack_weights"]
 
-#: Below this fraction of windows that are not all zero, only those rows are multiplied.
-KEEP_ALL = 0.8
+#: Below this fraction of first-layer windows that are not all zero, only those rows are
+#: multiplied (the others are their bias).  Measured on synthetic images with zero borders
+#: (benchmarks/figure4.py --blob), leaving rows out did not pay above about half.
+KEEP_ALL = 0.5
 _POOL = {None: 0, "max": 1, "avg": 2}
-_KERNEL = None
 
 
 def padded(X: np.ndarray, d: int, padding: str) -> tuple[np.ndarray, int]:
