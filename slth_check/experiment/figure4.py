@@ -90,12 +90,16 @@ def image_errors(f: TargetCNN, gs: dict[int, TargetCNN], X: np.ndarray, *,
     workers = 1 if method != "fused" else workers or min(4, os.cpu_count() or 1)
     ref, num = np.empty(len(X)), np.empty((len(gs), len(X)))
     weights = stack_weights(nets) if method == "fused" else None
-    with ThreadPoolExecutor(workers) as pool, \
-            _blas_single_thread() if workers > 1 else nullcontext():
-        results = pool.map(lambda a: _one_batch(nets, X[a:a + size], method, weights), starts)
-        for a, (r, e) in zip(starts, progress_iter(results, desc=desc, total=len(starts),
-                                                   enable=progress)):
-            ref[a:a + size], num[:, a:a + size] = r, e
+    pool = ThreadPoolExecutor(workers)
+    try:
+        with _blas_single_thread() if method == "fused" else nullcontext():
+            results = pool.map(lambda a: _one_batch(nets, X[a:a + size], method, weights),
+                               starts)
+            for a, (r, e) in zip(starts, progress_iter(results, desc=desc, total=len(starts),
+                                                       enable=progress)):
+                ref[a:a + size], num[:, a:a + size] = r, e
+    finally:  # on an interrupt, drop the batches not started (do not wait for them)
+        pool.shutdown(wait=True, cancel_futures=True)
     return ref, dict(zip(gs, num))
 
 
