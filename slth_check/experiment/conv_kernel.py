@@ -53,28 +53,29 @@ def finish(Z, where, bias, relu, pool, L, P, out, m0, off):  # pragma: no cover 
     ``act(0 + bias[o])``."""
     Zf, Of = Z.reshape(Z.size), out.reshape(out.size)
     C, c, N, S2 = U(Z.shape[1]), U(out.shape[4]), U(out.shape[1]), U(out.shape[2])
-    s, Lu, offu, m0u = U(2 if pool else 1), U(L), U(off), U(m0)
+    s, Lu, offu = U(2 if pool else 1), U(L), U(off)
+    start = np.empty(Z.shape[1], dtype=np.uint64)  # where column o's network starts in out
+    for o in range(C):
+        start[o] = (U(m0) + o // c) * N * S2 * S2 * c + o % c
+    best = np.empty(Z.shape[1])
     for n in range(N):
         for i in range(U(P)):
             for j in range(U(P)):
-                for mb in range(C // c):
-                    y = (((m0u + mb) * N + n) * S2 + offu + i) * S2 * c + (offu + j) * c
-                    for u in range(s * s):
-                        r = where[(n * Lu + s * i + u // s) * Lu + s * j + u % s]
-                        for k in range(c):
-                            o = mb * c + k
-                            v = (Zf[U(r) * C + o] if r >= 0 else 0.0) + bias[o]
-                            if relu:
-                                v = max(v, 0.0)
-                            if u == 0:
-                                Of[y + k] = v
-                            elif pool == 1:
-                                Of[y + k] = max(Of[y + k], v)
-                            else:
-                                Of[y + k] += v
-                    if pool == 2:
-                        for k in range(c):
-                            Of[y + k] /= 4
+                for u in range(s * s):
+                    r = where[(n * Lu + s * i + u // s) * Lu + s * j + u % s]
+                    for o in range(C):
+                        v = (Zf[U(r) * C + o] if r >= 0 else 0.0) + bias[o]
+                        if relu:
+                            v = max(v, 0.0)
+                        if u == 0:
+                            best[o] = v
+                        elif pool == 1:
+                            best[o] = max(best[o], v)
+                        else:
+                            best[o] += v
+                y = ((n * S2 + offu + i) * S2 + offu + j) * c
+                for o in range(C):
+                    Of[start[o] + y] = best[o] / 4 if pool == 2 else best[o]
 
 
 __all__ = ["finish", "im2col"]
