@@ -15,7 +15,14 @@ import numpy as np
 #: Unsigned indices (as in :mod:`slth_check.rss.jit`).
 U = np.uint64
 
-_compiled = numba.njit(cache=True, boundscheck=False, nogil=True)
+
+def _compiled(f):
+    """Compile ``f`` (no bounds checks, GIL released), cached on disk when a cache folder is
+    writable (as :func:`slth_check.rss.jit.jit`)."""
+    try:
+        return numba.njit(cache=True, boundscheck=False, nogil=True)(f)
+    except RuntimeError:  # pragma: no cover - no writable cache location
+        return numba.njit(boundscheck=False, nogil=True)(f)
 
 
 @_compiled
