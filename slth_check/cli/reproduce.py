@@ -34,7 +34,8 @@ def _figure4(args: argparse.Namespace, out: Path) -> list[dict[str, Any]]:
     print(f"Figure 4 on {len(images)} images of {args.images} ({args.dataset}):")
     for r in rows:
         print(f"  n = {r['n']:>2}: max relative error {r['max_relative_error']:.3g} (image "
-              f"{r['argmax_image']}); authors' normalisation {r['authors_normalisation']:.3g}")
+              f"{r['argmax_image']}; rounding within {r['rounding_bound_relative']:.1e}); "
+              f"authors' normalisation {r['authors_normalisation']:.3g}")
     if args.certified or args.certified_search:
         f, gs = lenet_networks(art, args.dataset, tuple(r["n"] for r in rows))
         rows = certified_rows(f, gs, rows, images, search=args.certified_search is not None,
