@@ -61,18 +61,20 @@ def test_dual_bound_holds_for_any_multipliers(seed):
             assert Fraction(dual_bound(c, sp.csr_matrix(G), h, y, lo, hi)) >= best
 
 
-def _check(target, pruned, D, budget=2.0):
-    r = branch_and_bound(target, pruned, D, time_budget=budget, search_seconds=0.1,
+def _check(target, pruned, D, budget=0.5, search=0.1):
+    r = branch_and_bound(target, pruned, D, time_budget=budget, search_seconds=search,
                          replay_every=2.0)
     assert r["lower"] == exact_error(target, pruned, r["witness"], via="pruned")
     assert r["lower"] <= Fraction(r["upper"])
     return r
 
 
-@pytest.mark.parametrize("seed", [0, 1, 2])
+@pytest.mark.parametrize("seed", [0, 1, 2, 5])
 def test_bracket_contains_the_milp_optimum(seed):
+    """With no search and a short budget the lower end stays below the optimum, so the
+    upper end is the open nodes' bounds and must still hold it."""
     target, pruned = _pair(seed, None)
-    r = _check(target, pruned, 3)
+    r = _check(target, pruned, 3, budget=0.05, search=0.0)
     X, _, info = milp_worst_case(target, pruned, 3, node_limit=5000)
     if X is None or not info["complete"]:
         pytest.skip("the MILP stopped at its node limit: no optimum to compare with")
@@ -94,10 +96,10 @@ def test_upper_above_every_vertex_with_max_pooling(seed):
 def test_run_continues_from_its_checkpoint(tmp_path):
     target, pruned = _pair(1, "max")
     ck = tmp_path / "bnb.npz"
-    first = branch_and_bound(target, pruned, 4, time_budget=1.5, checkpoint=ck,
+    first = branch_and_bound(target, pruned, 4, time_budget=0.6, checkpoint=ck,
                              search_seconds=0.1, replay_every=1.0)
     assert ck.exists()
-    second = branch_and_bound(target, pruned, 4, time_budget=1.5, checkpoint=ck,
+    second = branch_and_bound(target, pruned, 4, time_budget=0.6, checkpoint=ck,
                               search_seconds=0.1, replay_every=1.0)
     # the checkpoint's counts are carried on (never fewer than the first run's)
     assert second["nodes"] >= first["nodes"] and second["total_seconds"] >= first["seconds"]
@@ -212,7 +214,7 @@ def test_bracket_sound_when_float_kernels_are_wrong(pair):
     target, pruned = pair
     assume(target.layers[1].pool != "avg")
     D = 2
-    r = _check(target, pruned, D, budget=0.5)
+    r = _check(target, pruned, D, budget=0.2)
     V = np.array(list(itertools.product((0.0, 1.0), repeat=D * D * target.c0)))
     best = max(exact_error(target, pruned, X.reshape(D, D, target.c0), via="effective")
                for X in V)
