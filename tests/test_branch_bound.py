@@ -245,3 +245,13 @@ def test_dual_bound_with_overflowing_multipliers_is_infinite_not_an_error():
     G = sp.csr_matrix(np.array([[1.0, -1.0], [-1.0, 1.0]]))
     b = dual_bound(np.ones(2), G, np.ones(2), np.array([1e308, 1e308]), np.zeros(2), np.ones(2))
     assert b == np.inf
+
+
+def test_a_budget_spent_before_any_node_still_returns_a_replayed_witness():
+    """No node is bounded (the budget is gone after the set-up): ``lower`` is still the
+    exact error of a returned input, never a placeholder without one."""
+    target, pruned = _pair(1, None)
+    r = branch_and_bound(target, pruned, 3, time_budget=1e-9)
+    assert r["nodes"] == 0 and r["witness"].shape == (3, 3, 1)
+    assert r["lower"] == exact_error(target, pruned, r["witness"], via="pruned") >= 0
+    assert r["lower"] <= Fraction(r["upper"]) and not r["proved"]

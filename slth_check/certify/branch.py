@@ -195,6 +195,15 @@ def _replay(st: dict[str, Any], target: TargetCNN, pruned: PrunedCNN) -> None:
         _accept(st, exact_error(target, pruned, X, via="effective"), X)
 
 
+def _final_replay(st: dict[str, Any], target: TargetCNN, pruned: PrunedCNN, D: int) -> None:
+    """The last replay; when the budget ran out before any candidate, X = 0 is replayed so
+    that ``lower`` is always the exact error of the returned witness."""
+    _replay(st, target, pruned)
+    if st["witness"] is None:
+        X0 = np.zeros((D, D, target.c0))
+        _accept(st, exact_error(target, pruned, X0, via="effective"), X0)
+
+
 def _accept(st: dict[str, Any], exact: Fraction, X: np.ndarray) -> None:
     """Take an exactly replayed value: a better one raises the lower bound."""
     st["best"] = (-math.inf, None)
@@ -252,7 +261,7 @@ def branch_and_bound(target: TargetCNN, pruned: PrunedCNN, D: int, *,
             if path is not None:
                 save_state(path, ctx, {**st, "heap": st["heap"] + st["stuck"],
                                   "spent": st["spent"] + last - t0})
-    _replay(st, target, pruned)
+    _final_replay(st, target, pruned, D)
     st["heap"] = [n for n in st["heap"] + st["stuck"] if Fraction(-n[0]) > st["lower"]]
     spent = time.perf_counter() - t0
     if path is not None:
