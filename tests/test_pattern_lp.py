@@ -8,6 +8,8 @@
 * From the best vertex the ascent reaches that enumerated maximum, off the vertices,
   where it is above every vertex; on larger pairs (padding, max pooling on both
   layers) it never returns less than its start, and its value is the model's.
+* From a flat start (every vertex at error 0) it crosses the tight rows to the
+  maximum; a pattern whose final ReLU cannot be on is an empty region.
 * ``worst_case`` and ``branch_and_bound`` find that off-vertex maximum: their lower
   bound (an exact replay) is above the exact error of every vertex.
 """
@@ -88,17 +90,49 @@ def test_ascent_never_loses_on_padded_max_pooled_pairs(seed):
                         ConvLayer(rng.uniform(-1, 1, (3, 3, 2, 2)), rng.uniform(-.5, .5, 2),
                                   padding="same", pool="max")], final_relu=bool(seed % 2))
     model = window_model(target, build_network(target, n=[4, 4], rng=seed), 8)
+    gains = []
     for members in list(window_classes(model).values())[:3]:
         w = window(model, members[0])
         for s in (1.0, -1.0):
             x0 = (rng.random(w.inp.size) < 0.5).astype(float)
             start = float(_value(w, s, x0)[0])
-            p = pattern_of(w, s, x0)
-            assert pattern_lp(w, s, p) is not None  # the start lies in its own region
+            first = pattern_lp(w, s, pattern_of(w, s, x0))
+            assert first is not None  # the start lies in its own region
             x, v = pattern_ascent(w, s, x0, seconds=5.0)
-            assert v >= start
+            assert v >= max(start, first[1] - 1e-9)
             assert v == pytest.approx(float(_value(w, s, x)[0]), abs=1e-12)
             assert np.all((x >= 0) & (x <= 1))
+            gains.append(v - first[1])
+    assert max(gains) > 1e-3  # it moves past its first region
+
+
+def _one_by_one(seed: int, b2: float | None = None):
+    """2 x 2 input, 1 x 1 kernels: one unit of 4 pixels, a final ReLU."""
+    rng = np.random.default_rng(seed)
+    K1, b1 = rng.uniform(-1, 1, (1, 1, 1, 1)), rng.uniform(-.5, .5, 1)
+    K2, bias2 = rng.uniform(-1, 1, (1, 1, 1, 1)), rng.uniform(-.5, .5, 1)
+    target = TargetCNN([ConvLayer(K1, b1, padding="valid", pool="max"),
+                        ConvLayer(K2, bias2 if b2 is None else np.array([b2]),
+                                  padding="valid")],
+                       final_relu=True)
+    return window(window_model(target, build_network(target, n=[2, 2], rng=seed), 2), 0)
+
+
+def test_ascent_leaves_a_flat_start():
+    w = _one_by_one(4)  # s = -1: every vertex has error 0, the maximum is inside
+    V = np.array(list(itertools.product((0.0, 1.0), repeat=4))).T
+    assert np.all(_value(w, -1.0, V) <= 0)
+    best = _enumerated_max(w, -1.0)
+    assert best > 0.1
+    for x0 in V.T:
+        assert pattern_ascent(w, -1.0, x0)[1] == pytest.approx(best, abs=1e-9)
+
+
+def test_a_region_the_final_relu_cannot_reach_is_empty():
+    w = _one_by_one(0, b2=-10.0)  # f's layer 2 below -9: its ReLU is always 0
+    for u0, u1 in itertools.product(range(5), range(5)):  # s = +1: f's output the + one
+        assert pattern_lp(w, 1.0, Pattern((np.array([u0]), np.array([u1])), 0)) is None
+    assert pattern_lp(w, 1.0, pattern_of(w, 1.0, np.zeros(4))) is not None
 
 
 def _exact_vertex_max(target, pruned):
