@@ -8,7 +8,9 @@ within a time budget (Theorem 1's error, measured on a built network).
   of the best candidate input found by an iterated local search on single output
   entries (:func:`~slth_check.certify.local.window_search`), one search per class
   of outputs with the same restricted problem (translation invariance), the
-  classes taken in decreasing order of their upper bound; without windows (not
+  classes taken in decreasing order of their upper bound, each search's best
+  vertex then climbed off the vertices by the pattern-LP ascent
+  (:func:`~slth_check.certify.pattern_lp.pattern_ascent`); without windows (not
   two layers, or a pruned network that is not linearisable) the vertex search
   of :func:`~slth_check.certify.search.search_lower`.  A candidate's float value
   is never a bound: only its exact replay is.
@@ -16,6 +18,7 @@ within a time budget (Theorem 1's error, measured on a built network).
 
 from __future__ import annotations
 
+import math
 import time
 from fractions import Fraction
 from typing import Any
@@ -26,6 +29,7 @@ from slth_check.certify.exact import exact_error
 from slth_check.certify.interval import interval_bound, interval_pruned, interval_target
 from slth_check.certify.linear import linear_applies, linear_bound
 from slth_check.certify.local import window, window_classes, window_model, window_search
+from slth_check.certify.pattern_lp import pattern_ascent
 from slth_check.certify.search import search_lower
 from slth_check.network import TargetCNN
 from slth_check.pruned import PrunedCNN
@@ -78,8 +82,10 @@ def window_candidates(target: TargetCNN, pruned: PrunedCNN, D: int, seconds: flo
         if cands and ub <= max(c[0] for c in cands):
             continue  # this class cannot beat the best candidate
         w = window(model, o)
-        x, v = window_search(w, s, seconds=max(left, 0.0) / (len(pairs) - i), rng=rng + i,
-                             kicks=kicks)
+        share = max(left, 0.0) / (len(pairs) - i)
+        x, v = window_search(w, s, seconds=2 * share / 3, rng=rng + i, kicks=kicks)
+        # off the vertices: the pattern-LP ascent from the best vertex (fixed work with kicks)
+        x, v = pattern_ascent(w, s, x, seconds=math.inf if kicks is not None else share / 3)
         X = np.zeros(D * D * target.c0)
         X[w.inp] = x
         cands.append((v, X.reshape(D, D, target.c0)))

@@ -14,8 +14,10 @@ maximum bounds the parent's.  A node whose bound is at most the lower bound is
 closed.  ``upper = max(lower, the largest open bound)``: sound.
 
 Lower bound: the local search (:func:`~slth_check.certify.local.window_search`)
-started from each item's LP optimum; its float value is never a bound, only the
-exact replay (:func:`~slth_check.certify.exact.exact_error`) of the best input is.
+started from each item's LP optimum, its best vertex climbed off the vertices by
+:func:`~slth_check.certify.pattern_lp.pattern_ascent`; its float value is never a
+bound, only the exact replay (:func:`~slth_check.certify.exact.exact_error`) of the
+best input is.
 The run is resumable: the open nodes, the lower bound (an exact fraction) and
 its witness are checkpointed (sealed npz, JSON meta, atomic, no pickle); a run of
 the same pair continues from it (the witness replayed again, not trusted).
@@ -39,6 +41,7 @@ from slth_check.certify.exact import exact_error
 from slth_check.certify.interval import round_up
 from slth_check.certify.linear import linear_bound
 from slth_check.certify.local import window, window_model, window_outputs, window_search
+from slth_check.certify.pattern_lp import pattern_ascent
 from slth_check.certify.window_lp import (
     LPWindow,
     cands,
@@ -150,7 +153,8 @@ def _search(ctx: dict[str, Any], item: int, v: np.ndarray, seconds: float,
     X = np.zeros(ctx["D"] * ctx["D"] * ctx["c0"])
     X[w.inp] = np.round(v[:w.inp.size])  # the LP's input, on the local window's pixels
     s = 1.0 if si == 0 else -1.0
-    x, _ = window_search(lw, s, seconds=seconds, rng=rng, starts=[X[lw.inp]], restarts=1)
+    x, _ = window_search(lw, s, seconds=seconds / 2, rng=rng, starts=[X[lw.inp]], restarts=1)
+    x, _ = pattern_ascent(lw, s, x, seconds=seconds / 2)  # off the vertices
     F, G = window_outputs(lw, x)
     X[:] = 0.0
     X[lw.inp] = x
