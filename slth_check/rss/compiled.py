@@ -99,14 +99,24 @@ def _natural(v, o):
 
 @_jit
 def _index_of(v, s, work):
-    """The subset index (bit i <=> v[i]) whose float subset sum is ``s`` (the last if
-    several: never, for a settled row)."""
-    _natural(v, work)
-    found = 0
-    for i in range(1 << v.shape[0]):
+    """The subset index (bit i <=> v[i]) whose float subset sum is ``s``, found in natural
+    order: the subsets without the last value (their sums built in ``work``), then those
+    with it (each ``work[i] + v[-1]``, the very float of the last level), stopping at the
+    first match.  For a settled row the match is the only one: a second subset of the half
+    with the same float sum would make a second pair within the rounding radius."""
+    k = v.shape[0]
+    if k == 0:
+        return 0
+    _natural(v[:k - 1], work)
+    half = 1 << (k - 1)
+    for i in range(half):
         if work[i] == s:
-            found = i
-    return found
+            return i
+    x = v[k - 1]
+    for i in range(half):
+        if work[i] + x == s:
+            return half + i
+    return 0
 
 
 @_jit
