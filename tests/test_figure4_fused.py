@@ -129,6 +129,9 @@ def test_workers_do_not_change_the_figure_and_bad_method_is_refused():
     assert np.all(np.abs(one[0] - ref[0]) <= 2 * Ef.max())
     with pytest.raises(ValueError, match="method: expected one of"):
         image_errors(f, {1: g1}, X, method="fast")
+    for bad in (0, 1.5, True):
+        with pytest.raises(ValueError, match="workers: expected a positive integer"):
+            image_errors(f, {1: g1}, X, workers=bad)
 
 
 @pytest.mark.skipif(ART is None, reason="the authors' files are absent")

@@ -21,7 +21,6 @@ bounds, a priori, how far each output of any of them is from its exact value.
 
 from __future__ import annotations
 
-import os
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import nullcontext
 from pathlib import Path
@@ -36,6 +35,7 @@ from slth_check.experiment.rounding import figure_error_bounds
 from slth_check.fileio.bson import load_cnnslth
 from slth_check.network import TargetCNN
 from slth_check.progress import progress_iter
+from slth_check.rss.executors import check_workers, default_workers
 
 #: Images per batch of each method (the batched path's temporaries stay near 20 MB, the
 #: fused path's im2col buffer near 4 MB per thread: in cache).
@@ -68,13 +68,10 @@ def _one_batch(nets: list[TargetCNN], Xb: np.ndarray, method: str,
 
 
 def _blas_single_thread() -> Any:
-    """A context in which BLAS runs on one thread (threadpoolctl, when installed): the
-    fused path runs one batch per CPU instead, and two levels of threads stall on a
-    shared machine."""
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:  # pragma: no cover - threadpoolctl is a dependency
-        return nullcontext()
+    """A context in which BLAS runs on one thread (threadpoolctl): the fused path runs one
+    batch per CPU instead, and two levels of threads stall on a shared machine."""
+    from threadpoolctl import threadpool_limits
+
     return threadpool_limits(1, user_api="blas")
 
 
@@ -87,7 +84,8 @@ def image_errors(f: TargetCNN, gs: dict[int, TargetCNN], X: np.ndarray, *,
         raise ValueError(f"method: expected one of {METHODS}, got {method!r}")
     size, nets = BATCH[method], [f, *gs.values()]
     starts = range(0, len(X), size)
-    workers = 1 if method != "fused" else workers or min(4, os.cpu_count() or 1)
+    workers = 1 if method != "fused" else (
+        min(4, default_workers()) if workers is None else check_workers(workers, "workers"))
     ref, num = np.empty(len(X)), np.empty((len(gs), len(X)))
     weights = stack_weights(nets) if method == "fused" else None
     pool = ThreadPoolExecutor(workers)

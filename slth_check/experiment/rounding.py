@@ -25,16 +25,10 @@ from typing import Any
 
 import numpy as np
 
+from slth_check.arithmetic import ETA, gamma
 from slth_check.network import TargetCNN
 
-__all__ = ["U", "figure_error_bounds", "output_error_bound"]
-
-U = Fraction(1, 2**53)
-ETA = Fraction(1, 2**1074)
-
-
-def _gamma(k: int) -> Fraction:
-    return k * U / (1 - k * U)
+__all__ = ["figure_error_bounds", "output_error_bound"]
 
 
 def _up(x: Fraction) -> float:
@@ -54,10 +48,10 @@ def _layer(K: np.ndarray, bias: np.ndarray | None, pool: str | None, M: list[Fra
     for o in range(c1):
         b = Fraction(0) if bias is None else abs(Fraction(float(bias[o])))
         m = b + sum(A[k][o] * M[k] for k in range(c0))
-        e = sum(A[k][o] * E[k] for k in range(c0)) + (n + 1) * ETA + _gamma(n + 1) * (
+        e = sum(A[k][o] * E[k] for k in range(c0)) + (n + 1) * ETA + gamma(n + 1) * (
             b + sum(A[k][o] * (M[k] + E[k]) for k in range(c0)))
         if pool == "avg":
-            e += _gamma(3) * (m + e) + ETA
+            e += gamma(3) * (m + e) + ETA
         Mo.append(m)
         Eo.append(e)
     return Mo, Eo
