@@ -20,7 +20,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 from slth_check.conv import crop_window
 from slth_check.network import TargetCNN
 
-__all__ = ["check_same_shape", "columns", "stacked_forward"]
+__all__ = ["check_same_shape", "columns", "padded", "padded_geometry", "stacked_forward"]
 
 
 def check_same_shape(nets: Sequence[TargetCNN]) -> None:
@@ -41,19 +41,36 @@ def check_same_shape(nets: Sequence[TargetCNN]) -> None:
                                  "batched path takes stride 1 only")
 
 
+def padded(X: np.ndarray, d: int, padding: str) -> tuple[np.ndarray, int]:
+    """``X`` (..., D, D, c) inside zeros so that output (p, q) of the chosen padding mode reads
+    the window ``[p : p + d, q : q + d]`` (the layout :func:`columns` reads);
+    returns it and the output size L."""
+    D = X.shape[-2]
+    off, side, L = padded_geometry(D, d, padding)
+    Xp = np.zeros(X.shape[:-3] + (side, side, X.shape[-1]))
+    Xp[..., off:off + D, off:off + D, :] = X
+    return Xp, L
+
+
+def padded_geometry(D: int, d: int, padding: str) -> tuple[int, int, int]:
+    """Where the input (D x D) sits in the zero-padded input of a layer (its offset), the
+    padded side and the output size L: the crop of the full convolution that ``padding``
+    keeps (:func:`slth_check.conv.crop_window`) starts ``d - 1 - off`` entries in."""
+    start, L = crop_window(padding, D, d)
+    side = L + d - 1
+    off = d - 1 - start
+    if off + D > side:  # never for the modes of conv.PADDINGS: the input is never cropped
+        raise ValueError(f"padding: {padding!r} crops the input; not supported here")
+    return off, side, L
+
+
 def columns(X: np.ndarray, d: int, padding: str) -> tuple[np.ndarray, int]:
     """im2col: ``X`` (N, D, D, c) to a (N * L * L, c * d * d) matrix whose row for output
-    (n, p, q) holds ``Xp[n, p + a, q + b, k]`` at column ``(k, a, b)``, ``Xp`` the crop of the
-    zero-padded input that :func:`slth_check.conv.conv2d` uses; returns it and L."""
-    N, D, _, c = X.shape
-    start, L = crop_window(padding, D, d)
-    pad = d - 1
-    side = L + d - 1
-    Xp = np.zeros((N, side, side, c))
-    # Xp[r] = X[r + start - pad] where that index lies in [0, D)
-    lo, hi = max(0, pad - start), min(side, D + pad - start)
-    Xp[:, lo:hi, lo:hi, :] = X[:, lo + start - pad:hi + start - pad,
-                               lo + start - pad:hi + start - pad, :]
+    (n, p, q) holds ``Xp[n, p + a, q + b, k]`` at column ``(k, a, b)``, ``Xp`` the zero-padded
+    input of :func:`padded` (the crop of the full convolution that
+    :func:`slth_check.conv.conv2d` keeps); returns it and L."""
+    N, _, _, c = X.shape
+    Xp, L = padded(X, d, padding)
     cols = np.empty((N, L, L, d, d, c))
     # one copy whose innermost run, (b, k), is d * c contiguous entries of Xp
     cols[...] = sliding_window_view(Xp, (d, d), axis=(1, 2)).transpose(0, 1, 2, 4, 5, 3)

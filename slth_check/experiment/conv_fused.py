@@ -21,40 +21,16 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from slth_check.conv import crop_window
-from slth_check.experiment.conv_batch import check_same_shape
+from slth_check.experiment.conv_batch import check_same_shape, padded, padded_geometry
 from slth_check.network import TargetCNN
 
-__all__ = ["KEEP_ALL", "fused_forward", "padded", "stack_weights"]
+__all__ = ["KEEP_ALL", "fused_forward", "stack_weights"]
 
 #: Below this fraction of first-layer windows that are not all zero, only those rows are
 #: multiplied (the others are their bias).  Measured on synthetic images with zero borders
 #: (benchmarks/figure4.py --blob), leaving rows out did not pay above about half.
 KEEP_ALL = 0.5
 _POOL = {None: 0, "max": 1, "avg": 2}
-
-
-def padded(X: np.ndarray, d: int, padding: str) -> tuple[np.ndarray, int]:
-    """``X`` (..., D, D, c) inside zeros so that output (p, q) of the chosen padding mode reads
-    the window ``[p : p + d, q : q + d]`` (as :func:`slth_check.experiment.conv_batch.columns`);
-    returns it and the output size L."""
-    D = X.shape[-2]
-    off, side, L = _geometry(D, d, padding)
-    Xp = np.zeros(X.shape[:-3] + (side, side, X.shape[-1]))
-    Xp[..., off:off + D, off:off + D, :] = X
-    return Xp, L
-
-
-def _geometry(D: int, d: int, padding: str) -> tuple[int, int, int]:
-    """Where the input (D x D) sits in the zero-padded input of a layer (its offset), the
-    padded side and the output size L: the crop of the full convolution that ``padding``
-    keeps (:func:`slth_check.conv.crop_window`) starts ``d - 1 - off`` entries in."""
-    start, L = crop_window(padding, D, d)
-    side = L + d - 1
-    off = d - 1 - start
-    if off + D > side:  # never for the modes of conv.PADDINGS: the input is never cropped
-        raise ValueError(f"padding: {padding!r} crops the input; not supported here")
-    return off, side, L
 
 
 def _layer(Xp: np.ndarray, Ws: list[np.ndarray], biases: list[np.ndarray], L: int, d: int,
@@ -108,7 +84,7 @@ def _target(M: int, N: int, L: int, pool: str | None, c: int,
     P = L // 2 if pool else L
     if after is None:
         return np.empty((M, N, P, P, c)), 0
-    off, side, _ = _geometry(P, *after)
+    off, side, _ = padded_geometry(P, *after)
     return np.zeros((M, N, side, side, c)), off
 
 
@@ -131,5 +107,5 @@ def fused_forward(nets: Sequence[TargetCNN], X: np.ndarray, *,
         relu = i < len(layers) - 1 or nets[0].final_relu
         _layer(Xp, *weights[i], L, layer.d, relu, layer.pool, out, off)
         if after is not None:
-            Xp, L = out, _geometry(L // 2 if layer.pool else L, *after)[2]
+            Xp, L = out, padded_geometry(L // 2 if layer.pool else L, *after)[2]
     return [out[m] for m in range(M)]
