@@ -134,17 +134,22 @@ def test_average_pooling_is_refused():
         branch_and_bound(target, pruned, 4, time_budget=1.0)
 
 
+def _exact_output_pair(rng: np.random.Generator, seed: int):
+    """Max pooling on layer 1 only, no final ReLU: output o of f - g is ``e2_o`` itself."""
+    target = TargetCNN([ConvLayer(rng.uniform(-1, 1, (3, 3, 1, 2)), rng.uniform(-.5, .5, 2),
+                                  padding="same", pool="max"),
+                        ConvLayer(rng.uniform(-1, 1, (3, 3, 2, 1)), rng.uniform(-.5, .5, 1),
+                                  padding="same")], final_relu=False)
+    return target, build_network(target, n=[4, 2], rng=seed)
+
+
 @pytest.mark.parametrize("seed", [0, 1, 2, 3])
 def test_node_bound_above_every_point_of_its_region(seed):
     """No final ReLU and no last pooling: output o is ``e2_o = f_o - g_o``, exact.  A
     node fixing the pooling choices that X itself makes (clear margins only) holds
     X, so its bound of ``s e2_o`` is at least the exact ``s (f_o - g_o)(X)``."""
     rng = np.random.default_rng(seed)
-    target = TargetCNN([ConvLayer(rng.uniform(-1, 1, (3, 3, 1, 2)), rng.uniform(-.5, .5, 2),
-                                  padding="same", pool="max"),
-                        ConvLayer(rng.uniform(-1, 1, (3, 3, 2, 1)), rng.uniform(-.5, .5, 1),
-                                  padding="same")], final_relu=False)
-    pruned = build_network(target, n=[4, 2], rng=seed)
+    target, pruned = _exact_output_pair(rng, seed)
     D = 6
     model = lp_model(target, pruned, D)
     for t in range(4):
@@ -177,11 +182,7 @@ def test_children_cover_the_parent(seed):
     """Every point of the parent's box lies in a child (the option it makes at the
     split unit is one of the children's) whose bound is at least its exact error."""
     rng = np.random.default_rng(seed)
-    target = TargetCNN([ConvLayer(rng.uniform(-1, 1, (3, 3, 1, 2)), rng.uniform(-.5, .5, 2),
-                                  padding="same", pool="max"),
-                        ConvLayer(rng.uniform(-1, 1, (3, 3, 2, 1)), rng.uniform(-.5, .5, 1),
-                                  padding="same")], final_relu=False)
-    pruned = build_network(target, n=[4, 2], rng=seed)
+    target, pruned = _exact_output_pair(rng, seed)
     D = 6
     model = lp_model(target, pruned, D)
     o = int(rng.integers(model["grp2"].shape[0]))
