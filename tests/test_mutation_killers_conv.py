@@ -160,17 +160,13 @@ def test_size_guards_are_the_documented_counts(monkeypatch):
     with pytest.raises(ValueError, match="X: this conv2d_mp would hold 636 exact entries"):
         conv2d_mp(K, X, stride=2, dps=15)
     # stride 3: P = (5 - 1) // 3 + 1 = 2 (an integer count): 8 * (294 + 2*4*3*4 + 2*4*4) = 3376
-    monkeypatch.setattr(tensors, "MAX_FLOAT_BYTES", 3376)
-    assert conv2d(K, X, stride=3).shape == (2, 2, 2, 4)
-    monkeypatch.setattr(tensors, "MAX_FLOAT_BYTES", 3375)
-    with pytest.raises(ValueError, match="X: this conv2d would allocate"):
-        conv2d(K, X, stride=3)
     # stride 5: P = (5 - 1) // 5 + 1 = 1 (not 5 // 5 + 1): 8 * (294 + 2*3*4 + 2*4) = 2608
-    monkeypatch.setattr(tensors, "MAX_FLOAT_BYTES", 2608)
-    assert conv2d(K, X, stride=5).shape == (2, 1, 1, 4)
-    monkeypatch.setattr(tensors, "MAX_FLOAT_BYTES", 2607)
-    with pytest.raises(ValueError, match="X: this conv2d would allocate"):
-        conv2d(K, X, stride=5)
+    for stride, limit, P in ((3, 3376, 2), (5, 2608, 1)):
+        monkeypatch.setattr(tensors, "MAX_FLOAT_BYTES", limit)
+        assert conv2d(K, X, stride=stride).shape == (2, P, P, 4)
+        monkeypatch.setattr(tensors, "MAX_FLOAT_BYTES", limit - 1)
+        with pytest.raises(ValueError, match="X: this conv2d would allocate"):
+            conv2d(K, X, stride=stride)
     # one image (3-D X) counts N = 1: 8 * (49*3 + 9*3*4 + 9*4) = 8 * 291 = 2328 bytes
     monkeypatch.setattr(tensors, "MAX_FLOAT_BYTES", 2328)
     assert conv2d(K, X[0], stride=2).shape == (3, 3, 4)
