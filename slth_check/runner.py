@@ -94,10 +94,9 @@ def run_check(*, claim_ids: list[str] | None = None, profile: str = "ci", seed: 
     records, audit, summaries = [], [], {}
     drawn: dict[str, Any] = {}  # claim id -> future of its figures
     with open_executor(scheduler, workers) as (executor, _):
-        # figures drawn in the process pool overlap the next claims (never on Dask: a
-        # remote worker would write them on its own disk)
-        draw_on = executor if scheduler == "processes" and isinstance(
-            executor, ProcessPoolExecutor) else None
+        # figures drawn in the local process pool overlap the next claims (never on Dask:
+        # a remote worker would write them on its own disk)
+        draw_on = executor if isinstance(executor, ProcessPoolExecutor) else None
         for cid in progress_iter(ids, desc="claims", enable=progress):
             claim = REGISTRY[cid]()
             if takes_executor(claim):
