@@ -20,6 +20,8 @@ a finding.
 
 from __future__ import annotations
 
+from typing import Any
+
 EXIT_OK = 0
 EXIT_VIOLATED = 1
 EXIT_USAGE = 2
@@ -48,3 +50,16 @@ class InputError(SlthCheckError, ValueError):
 
 class InternalError(SlthCheckError, RuntimeError):
     """slth-check contradicted itself (e.g. a certificate with lower > upper): exit 4."""
+
+
+def require_extra(module: str, *, what: str, needs: str, install: str) -> Any:
+    """The optional package ``module``, imported when first needed, or a
+    :class:`UsageError` (exit 2) saying that ``what`` needs ``needs`` and how to install it
+    (every optional integration's one message)."""
+    import importlib
+
+    try:
+        return importlib.import_module(module)
+    except ImportError as exc:
+        raise UsageError(f"{what}: needs {needs}, which is not installed; install it with "
+                         f"{install}") from exc

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import builtins
 import re
+import sys
 from typing import Any
 
 import pytest
@@ -49,6 +50,8 @@ def hide_dask(monkeypatch: pytest.MonkeyPatch) -> None:
         return real_import(name, *args, **kwargs)
 
     monkeypatch.setattr(builtins, "__import__", no_dask)
+    for name in ("dask", "distributed"):  # importlib too, even once they were imported
+        monkeypatch.setitem(sys.modules, name, None)
 
 
 def shared_artifacts():

@@ -83,3 +83,19 @@ def test_check_and_validate_run_without_pytest(tmp_path: Path) -> None:
     assert "codes [0, 0]" in proc.stdout, proc.stdout[-2000:] + proc.stderr[-2000:]
     assert "pytest modules []" in proc.stdout
     assert (tmp_path / "r" / "report.json").is_file()
+
+
+def test_a_missing_optional_package_is_one_usage_error_naming_the_extra(monkeypatch):
+    """Every optional integration goes through errors.require_extra: a missing package is
+    a UsageError (exit 2) naming what needs it and the install command, never an
+    ImportError traceback; an installed one is returned as the module."""
+    import sys
+
+    from slth_check.errors import UsageError, require_extra
+
+    monkeypatch.setitem(sys.modules, "onnx", None)  # as if not installed
+    with pytest.raises(UsageError, match=r"^export: needs the onnx package, which is not "
+                       r"installed; install it with pip install 'slth-check\[onnx\]'$"):
+        require_extra("onnx", what="export", needs="the onnx package",
+                      install="pip install 'slth-check[onnx]'")
+    assert require_extra("json", what="x", needs="y", install="z") is sys.modules["json"]

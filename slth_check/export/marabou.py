@@ -31,13 +31,10 @@ INSTALL = "pip install 'slth-check[verify]'"
 
 def require_marabou() -> Any:
     """``maraboupy.MarabouCore``, or a UsageError saying how to install it."""
-    try:
-        from maraboupy import MarabouCore
-    except ImportError as exc:
-        from slth_check.errors import UsageError
+    from slth_check.errors import require_extra
 
-        raise UsageError(f"marabou: the maraboupy package is needed ({INSTALL})") from exc
-    return MarabouCore
+    return require_extra("maraboupy.MarabouCore", what="marabou",
+                         needs="the maraboupy package", install=INSTALL)
 
 
 class MarabouQuery:

@@ -46,13 +46,9 @@ INSTALL = "pip install 'slth-check[onnx]'"
 
 def require_onnx() -> Any:
     """The ``onnx`` module, or a ValueError saying how to install it."""
-    try:
-        import onnx
-    except ImportError as exc:
-        from slth_check.errors import UsageError
+    from slth_check.errors import require_extra
 
-        raise UsageError(f"export: the onnx package is needed ({INSTALL})") from exc
-    return onnx
+    return require_extra("onnx", what="export", needs="the onnx package", install=INSTALL)
 
 
 def onnx_pads(padding: str, D: int, d: int) -> tuple[int, int]:

@@ -21,7 +21,7 @@ from typing import IO, Any
 
 import numpy as np
 
-from slth_check.errors import InputError, UsageError
+from slth_check.errors import InputError, require_extra
 from slth_check.fileio.files import MAX_NPZ_BYTES, load_npz, require_file
 from slth_check.tensors import format_bytes
 
@@ -187,11 +187,8 @@ def _flatten_state(obj: Any, prefix: str, out: dict[str, Any], depth: int = 0) -
 
 def read_torch(path: Path) -> dict[str, np.ndarray]:
     """A PyTorch state dict via ``torch.load(weights_only=True)`` (never unpickles code)."""
-    try:
-        import torch
-    except ImportError as exc:
-        raise UsageError(f"WEIGHTS: {path} is a PyTorch file; reading it needs torch: "
-                         "pip install 'slth-check[torch]'") from exc
+    torch = require_extra("torch", what=f"WEIGHTS: {path} is a PyTorch file; reading it",
+                          needs="torch", install="pip install 'slth-check[torch]'")
     try:
         obj = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # torch raises many types for a bad file

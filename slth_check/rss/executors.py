@@ -36,7 +36,7 @@ from typing import Any
 
 import numpy as np
 
-from slth_check.errors import UsageError
+from slth_check.errors import UsageError, require_extra
 
 #: The values of ``--scheduler`` besides a ``tcp://`` (or ``tls://``) address.
 SCHEDULERS = ("processes", "synchronous", "dask")
@@ -151,12 +151,8 @@ def shutdown_process_pools() -> None:
 
 
 def _import_distributed(scheduler: str):  # returns the module
-    try:
-        import distributed
-    except ImportError as exc:
-        raise UsageError(f"--scheduler {scheduler}: needs Dask, which is not installed; "
-                         f"install it with {DASK_INSTALL}") from exc
-    return distributed
+    return require_extra("distributed", what=f"--scheduler {scheduler}", needs="Dask",
+                         install=DASK_INSTALL)
 
 
 def is_address(scheduler: str) -> bool:
