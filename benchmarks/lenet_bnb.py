@@ -4,7 +4,7 @@
                                              [--checkpoint-dir DIR]
 
 Builds the construction of the authors' MNIST LeNet5 as ``benchmarks/lenet_bounds.py``
-does (``build_network(target, n=[6 n', 16 n'], rng=seed + n')``) and runs
+does (``lenet_construction(target, n', seed + n')``: n = [6 n', 16 n']) and runs
 :func:`slth_check.certify.branch_and_bound` with the given budget (seconds, the
 final exact replay on top), printing the bracket, the seconds (wall and CPU), the
 nodes and the load average (the machine may be shared).  With ``--checkpoint-dir``
@@ -24,9 +24,8 @@ from fractions import Fraction
 from pathlib import Path
 
 from slth_check.certify import branch_and_bound, worst_case
-from slth_check.construction import build_network
 from slth_check.errors import InputError
-from slth_check.experiment.lenet import lenet_conv
+from slth_check.experiment.lenet import lenet_construction, lenet_conv
 from slth_check.fileio.bson import load_cnnslth
 from slth_check.fileio.datasets import artifacts_dir
 
@@ -47,7 +46,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     target = lenet_conv(load_cnnslth(art / "lenet5-MNIST.bson"))
     for n1 in args.ns:
-        pruned = build_network(target, n=[6 * n1, 16 * n1], rng=args.seed + n1)
+        pruned = lenet_construction(target, n1, args.seed + n1)
         ck = None if args.checkpoint_dir is None else args.checkpoint_dir / f"bnb-{n1}.npz"
         load0 = os.getloadavg()[0]
         t0, seed_s, witness = time.perf_counter(), 0.0, None

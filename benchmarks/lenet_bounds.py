@@ -30,9 +30,8 @@ from slth_check.certify.interval import interval_bound, interval_pruned, interva
 from slth_check.certify.linear import linear_bound
 from slth_check.certify.recursion import entrywise_bound, fractions_up, proof_bound
 from slth_check.certify.search import gradient_lower, linear_targets
-from slth_check.construction import build_network
 from slth_check.errors import InputError
-from slth_check.experiment.lenet import lenet_conv
+from slth_check.experiment.lenet import lenet_construction, lenet_conv
 from slth_check.fileio.bson import load_cnnslth
 from slth_check.fileio.datasets import artifacts_dir
 
@@ -93,7 +92,7 @@ def main(argv: list[str] | None = None) -> int:
           f"{'seconds':>7}")
     print("-" * 100)
     for n1 in args.ns:
-        pruned = build_network(target, n=[6 * n1, 16 * n1], rng=args.seed + n1)
+        pruned = lenet_construction(target, n1, args.seed + n1)
         rows = baselines(target, pruned, n1)
         old_lo = max(r[1] for r in rows if r[1] is not None)
         old_up = min(r[2] for r in rows if r[2] is not None)

@@ -15,6 +15,7 @@ from slth_check.certify import upper_bounds, worst_case
 from slth_check.construction import build_network
 from slth_check.network import ConvLayer, TargetCNN
 from slth_check.progress import progress_iter
+from slth_check.pruned import PrunedCNN
 
 
 def lenet_conv(params: dict[str, np.ndarray]) -> TargetCNN:
@@ -47,6 +48,14 @@ def figure4_error(f: TargetCNN, g, X: np.ndarray) -> float:
     return float((num[ok] / den[ok]).max()) if ok.any() else float("nan")
 
 
+def lenet_construction(target: TargetCNN, n1: int, rng: Any, *,
+                       executor: Executor | None = None) -> PrunedCNN:
+    """Theorem 1's construction on ``target`` with ``n'`` = ``n1`` random samples per output
+    channel of each layer (``n = [6 n', 16 n']`` on LeNet5, the sizes of docs/results.md)."""
+    return build_network(target, n=[layer.c1 * n1 for layer in target.layers], rng=rng,
+                         executor=executor)
+
+
 def construction_rows(target: TargetCNN, construction_ns: Sequence[int],
                       rng: np.random.Generator, inputs: dict[str, np.ndarray], *,
                       executor: Executor | None = None, search_kicks: int = 5,
@@ -56,8 +65,7 @@ def construction_rows(target: TargetCNN, construction_ns: Sequence[int],
     construction: list[dict[str, Any]] = []
     for n1 in progress_iter(construction_ns, desc="LeNet5 construction", enable=progress):
         t0 = time.perf_counter()
-        pruned = build_network(target, n=[6 * n1, 16 * n1], rng=int(rng.integers(2**31)),
-                               executor=executor)
+        pruned = lenet_construction(target, n1, int(rng.integers(2**31)), executor=executor)
         t_build = time.perf_counter() - t0
         assert pruned.linearisable()  # g = its effective network on X >= 0 (Eq. 1-2)
         errs = {name: figure4_error(target, pruned, X) for name, X in inputs.items()}
@@ -86,4 +94,5 @@ def construction_rows(target: TargetCNN, construction_ns: Sequence[int],
     return construction
 
 
-__all__ = ["construction_rows", "figure4_error", "lenet_conv", "structured_inputs"]
+__all__ = ["construction_rows", "figure4_error", "lenet_construction", "lenet_conv",
+           "structured_inputs"]
