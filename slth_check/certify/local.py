@@ -30,8 +30,7 @@ import numpy as np
 
 from slth_check.certify.interval import effective_enclosure
 from slth_check.certify.linear import conv_matrix
-from slth_check.certify.relax import pool_groups
-from slth_check.conv import output_size
+from slth_check.certify.relax import two_layer_sizes, unit_groups
 from slth_check.network import TargetCNN
 from slth_check.pruned import PrunedCNN
 
@@ -73,9 +72,7 @@ def window_model(target: TargetCNN, pruned: PrunedCNN, D: int) -> dict[str, Any]
         raise ValueError("pruned: per-output windows need a linearisable pruned network")
     K1, K2 = target.layers
     (L1, _, g1, _), (L2, _, g2, _) = (effective_enclosure(P) for P in pruned.layers)
-    P1 = output_size(D, K1.d, K1.padding, K1.stride)
-    D2 = P1 // 2 if K1.pool is not None else P1
-    Q2 = output_size(D2, K2.d, K2.padding, K2.stride)
+    P1, D2, Q2 = two_layer_sizes(target, D)
 
     def bias(b: np.ndarray | None, n: int, c: int) -> np.ndarray:
         return np.zeros(n * n * c) if b is None else np.tile(b, n * n)
@@ -84,8 +81,7 @@ def window_model(target: TargetCNN, pruned: PrunedCNN, D: int) -> dict[str, Any]
             "M2": [conv_matrix(W, D2, K2.padding, K2.stride) for W in (K2.K, L2)],
             "b1": [bias(b, P1, K1.c1) for b in (K1.bias, g1)],
             "b2": [bias(b, Q2, K2.c1) for b in (K2.bias, g2)],
-            "g1": pool_groups(P1, K1.c1) if K1.pool else np.arange(P1 * P1 * K1.c1)[:, None],
-            "g2": pool_groups(Q2, K2.c1) if K2.pool else np.arange(Q2 * Q2 * K2.c1)[:, None],
+            "g1": unit_groups(P1, K1.c1, K1.pool), "g2": unit_groups(Q2, K2.c1, K2.pool),
             "pools": (K1.pool, K2.pool), "final_relu": target.final_relu}
 
 

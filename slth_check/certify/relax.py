@@ -48,6 +48,21 @@ def pool_groups(P: int, c: int, size: int = 2) -> np.ndarray:
     return idx.reshape(Q * Q * c, size * size)
 
 
+def unit_groups(P: int, c: int, pool: str | None) -> np.ndarray:
+    """The units behind each output of a ``(P, P, c)`` layer: its pooling windows
+    (:func:`pool_groups`), or one unit each without pooling."""
+    return pool_groups(P, c) if pool else np.arange(P * P * c)[:, None]
+
+
+def two_layer_sizes(target: TargetCNN, D: int) -> tuple[int, int, int]:
+    """``(P1, D2, Q2)`` of a two-layer target on ``D x D`` inputs: layer 1's output side,
+    layer 2's input side (after pooling) and layer 2's output side (before pooling)."""
+    K1, K2 = target.layers
+    P1 = output_size(D, K1.d, K1.padding, K1.stride)
+    D2 = P1 // 2 if K1.pool is not None else P1
+    return P1, D2, output_size(D2, K2.d, K2.padding, K2.stride)
+
+
 def gamma2(n: int) -> float:
     """An upper bound of ``2 gamma_n`` as a float (the factor 2 covers its own use)."""
     return float(round_up(np.float64(float(gamma(int(n) + 2)) * 2)))

@@ -34,7 +34,7 @@ from scipy.optimize import linprog
 
 from slth_check.certify.interval import ETA, effective_enclosure, round_down, round_up
 from slth_check.certify.linear import conv_matrix
-from slth_check.certify.relax import gamma2, nonneg_up, pool_groups, relax_max
+from slth_check.certify.relax import gamma2, nonneg_up, relax_max, two_layer_sizes, unit_groups
 from slth_check.conv import output_size
 from slth_check.network import TargetCNN
 from slth_check.pruned import PrunedCNN
@@ -84,18 +84,14 @@ def lp_model(target: TargetCNN, pruned: PrunedCNN, D: int) -> dict[str, Any]:
         raise ValueError("target: the LP windows need two layers and a linearisable g")
     K1, K2 = target.layers
     (L1, R1, c1, r1), (L2, R2, c2, r2) = (effective_enclosure(P) for P in pruned.layers)
-    P1 = output_size(D, K1.d, K1.padding, K1.stride)
-    D2 = P1 // 2 if K1.pool is not None else P1
-    Q2 = output_size(D2, K2.d, K2.padding, K2.stride)
+    P1, D2, Q2 = two_layer_sizes(target, D)
     if K1.pool not in ("max", None) or K2.pool not in ("max", None):
         raise ValueError("target: the LP windows handle max pooling (or none) only")
-    n1 = P1 * P1 * K1.c1
     return {"f1": _conv_parts(K1.K, None, K1.bias, None, D, K1),
             "g1": _conv_parts(L1, R1, c1, r1, D, K1),
             "f2": _conv_parts(K2.K, None, K2.bias, None, D2, K2),
             "g2": _conv_parts(L2, R2, c2, r2, D2, K2),
-            "grp1": pool_groups(P1, K1.c1) if K1.pool else np.arange(n1)[:, None],
-            "grp2": pool_groups(Q2, K2.c1) if K2.pool else np.arange(Q2 * Q2 * K2.c1)[:, None]}
+            "grp1": unit_groups(P1, K1.c1, K1.pool), "grp2": unit_groups(Q2, K2.c1, K2.pool)}
 
 
 @dataclass
