@@ -6,9 +6,10 @@ optimum F of every instance (no optimality proof, no mask, no exact error).
   from its front and its back, A's and B's in lockstep, signed indices), then a plain
   compiled two-pointer scan per key.  Kept verbatim here so that it stays a fixed
   baseline whatever the package's kernel becomes.
-* :func:`new_floor` - the package's merge (:func:`slth_check.rss.merge.sorted_sums`:
-  eight chains, unsigned indices), then a branch-free merged walk of the keys and
-  B's sums in four interleaved chains (run in stretches without end tests) that keeps
+* :func:`new_floor` - the package's merge (:func:`slth_check.rss.merge.sorted_keys`:
+  eight chains, one index each, A's last level written as the keys ``t - a``), then a
+  branch-free merged walk of the keys and B's sums in four interleaved chains (run in
+  stretches without end tests) that measures the two heads at each step and keeps
   only the least distance.
 """
 
@@ -86,18 +87,15 @@ def _old():
 def _new():
     import numba
 
-    from slth_check.rss.merge import sorted_sums
+    from slth_check.rss.merge import level, levels_size, sorted_keys
 
     one = np.uint64(1)
 
     @numba.njit(boundscheck=False, inline="always")
     def step(Q, sB, i, p, F):
         q, b = Q[i], sB[p]
-        adv = b < q
-        dk, db = q - sB[p - one], b - Q[i - one]
-        d = db if adv else dk
-        u = np.uint64(adv)
-        return i + (one - u), p + u, min(F, d)
+        u = np.uint64(b < q)
+        return i + (one - u), p + u, min(F, abs(q - b))
 
     @numba.njit(boundscheck=False)
     def tail(Q, sB, i, e, p, F):
@@ -112,7 +110,9 @@ def _new():
         i0, i1, i2, i3, e3 = s[0], s[1], s[2], s[3], s[4]
         p0, p1 = np.uint64(np.searchsorted(sB, Q[i0])), np.uint64(np.searchsorted(sB, Q[i1]))
         p2, p3 = np.uint64(np.searchsorted(sB, Q[i2])), np.uint64(np.searchsorted(sB, Q[i3]))
-        F0 = F1 = F2 = F3 = np.inf
+        F0 = F1 = F2 = F3 = np.inf  # below: each chain's first key and the B-sum below it
+        F = min(min(Q[i0] - sB[p0 - one], Q[i1] - sB[p1 - one]),
+                min(Q[i2] - sB[p2 - one], Q[i3] - sB[p3 - one]))
         while True:  # m steps of all four chains: none can end sooner (no end tests)
             m = min(min(s[1] - i0, s[2] - i1), min(s[3] - i2, e3 - i3))
             if m == 0:
@@ -126,25 +126,20 @@ def _new():
         p1, F1 = tail(Q, sB, i1, s[2], p1, F1)
         p2, F2 = tail(Q, sB, i2, s[3], p2, F2)
         p3, F3 = tail(Q, sB, i3, e3, p3, F3)
-        F = min(min(F0, F1), min(F2, F3))
-        for i, p in ((s[1], p0), (s[2], p1), (s[3], p2), (e3, p3)):
-            F = min(F, sB[p] - Q[i - one])  # each chain's last key and the next B-sum
-        return F
+        return min(F, min(min(F0, F1), min(F2, F3)))
 
     @numba.njit(boundscheck=False)
     def floor(V, T):
         m, n = V.shape
         h = n // 2
         nA, nB = 1 << h, 1 << (n - h)
-        bA, bB = np.empty((2, nA + 2)), np.empty((2, nB + 2))
+        bA, bB = np.empty(levels_size(h)), np.empty(levels_size(n - h))
         Q = np.empty(nA + 2)
         out = np.empty(m)
         for r in range(m):
-            sa, sb = sorted_sums(V[r, :h], V[r, h:], bA, bB)
-            sA, sB = bA[sa], bB[sb]
+            sorted_keys(V[r, :h], V[r, h:], bA, bB, Q, T[r])
+            sB = level(bB, n - h)
             sB[0], sB[nB + 1], Q[0], Q[nA + 1] = -np.inf, np.inf, -np.inf, np.inf
-            for i in range(1, nA + 1):
-                Q[i] = T[r] - sA[nA + 1 - i]
             out[r] = walk(Q, sB)
         return out
 

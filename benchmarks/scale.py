@@ -82,17 +82,17 @@ def _plain_kernel():
     """The numba sweep of :func:`plain_two_pointer` (compiled on first use)."""
     import numba
 
-    from slth_check.rss.compiled import sorted_sums
+    from slth_check.rss.merge import level, levels_size, sorted_sums
 
     @numba.njit(boundscheck=False)
     def plain(V, T):
         m, n = V.shape
         h = n // 2
-        bA, bB = np.empty((2, 2**h + 2)), np.empty((2, 2 ** (n - h) + 2))
+        bA, bB = np.empty(levels_size(h)), np.empty(levels_size(n - h))
         out = np.empty(m)
         for r in range(m):
-            sa, sb = sorted_sums(V[r, :h], V[r, h:], bA, bB)
-            sA, sB = bA[sa, 1:-1], bB[sb, 1:-1]
+            sorted_sums(V[r, :h], V[r, h:], bA, bB)
+            sA, sB = level(bA, h)[1:-1], level(bB, n - h)[1:-1]
             F, p, nB = np.inf, 0, sB.shape[0]
             for a in range(sA.shape[0] - 1, -1, -1):
                 q = T[r] - sA[a]

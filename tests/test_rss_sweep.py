@@ -89,17 +89,21 @@ def test_sorted_sums_when_a_split_merge_starts_at_an_end(big):
     value beyond the spread of the sums before it puts that cut at an end of a list (the
     chains then start on the pads).  Buffers start as NaN: any read of an unset entry
     shows."""
-    from slth_check.rss.compiled import sorted_sums
     from slth_check.rss.exact import subset_sums
+    from slth_check.rss.merge import level, levels_size, sorted_keys, sorted_sums
 
     rng = np.random.default_rng(int(big) + 20)
     for la, lb in ((8, 8), (7, 8), (9, 9)):
         v = rng.uniform(-1e-3, 1e-3, la + lb)
         v[6], v[la + 6] = big, -big  # level 6 (64 sums) of each half
-        bA, bB = np.full((2, 2**la + 2), np.nan), np.full((2, 2**lb + 2), np.nan)
-        sa, sb = sorted_sums(v[:la], v[la:], bA, bB)
-        assert bA[sa, 1:-1].tobytes() == np.sort(subset_sums(v[:la])).tobytes(), (la, lb)
-        assert bB[sb, 1:-1].tobytes() == np.sort(subset_sums(v[la:])).tobytes(), (la, lb)
+        bA, bB = np.full(levels_size(la), np.nan), np.full(levels_size(lb), np.nan)
+        sorted_sums(v[:la], v[la:], bA, bB)
+        assert level(bA, la)[1:-1].tobytes() == np.sort(subset_sums(v[:la])).tobytes(), (la, lb)
+        assert level(bB, lb)[1:-1].tobytes() == np.sort(subset_sums(v[la:])).tobytes(), (la, lb)
+        Q = np.full(2**la + 2, np.nan)  # A's last level as keys, in the same chains
+        sorted_keys(v[:la], v[la:], bA, bB, Q, 0.375)
+        want = 0.375 - np.sort(subset_sums(v[:la]))[::-1]
+        assert Q[1:-1].tobytes() == want.tobytes(), (la, lb)
 
 
 def _oracle_large(Q: np.ndarray, sB: np.ndarray, tau2: float) -> tuple[int, int, int]:

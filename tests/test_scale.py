@@ -234,8 +234,8 @@ def test_compiled_sorted_sums_are_the_sorted_subset_sums():
     """Horowitz-Sahni merging gives np.sort of subset_sums bit for bit (ties, zeros and
     halves of unequal length included)."""
     _numba()
-    from slth_check.rss.compiled import sorted_sums
     from slth_check.rss.exact import subset_sums
+    from slth_check.rss.merge import level, levels_size, sorted_sums
 
     rng = np.random.default_rng(8)
     for la, lb in [(0, 1), (1, 1), (1, 2), (3, 3), (5, 6), (7, 4), (10, 11)]:
@@ -246,10 +246,12 @@ def test_compiled_sorted_sums_are_the_sorted_subset_sums():
                 v = rng.choice([0.0, 0.25, -0.25, 0.5], la + lb)
             else:
                 v = rng.integers(-9, 10, la + lb) / 10
-            bA, bB = np.empty((2, 2**la + 2)), np.empty((2, 2**lb + 2))
-            sa, sb = sorted_sums(v[:la], v[la:], bA, bB)
-            assert bA[sa, 1:-1].tobytes() == np.sort(subset_sums(v[:la])).tobytes()
-            assert bB[sb, 1:-1].tobytes() == np.sort(subset_sums(v[la:])).tobytes()
+            bA, bB = np.full(levels_size(la), np.nan), np.full(levels_size(lb), np.nan)
+            sorted_sums(v[:la], v[la:], bA, bB)
+            for j in range(la + 1):  # every level kept
+                assert level(bA, j)[1:-1].tobytes() == np.sort(subset_sums(v[:j])).tobytes()
+            for j in range(lb + 1):
+                assert level(bB, j)[1:-1].tobytes() == np.sort(subset_sums(v[la:la + j])).tobytes()
 
 
 @pytest.mark.parametrize("kernel", _kernels())

@@ -4,15 +4,16 @@
 as :func:`slth_check.rss.batch._sub_batch` and :func:`slth_check.rss.batch._finish`:
 
 1. **Sorted subset sums by merging** (Horowitz-Sahni,
-   :func:`slth_check.rss.merge.sorted_sums`): each level merges the sorted
+   :func:`slth_check.rss.merge.sorted_keys`): each level merges the sorted
    sums with the same plus the next value, in linear time, on the same floats
-   as :func:`slth_check.rss.exact.subset_sums`, in eight independent chains.
+   as :func:`slth_check.rss.exact.subset_sums`, in eight independent chains;
+   A's last level is written directly as the keys ``q = t - a`` (ascending:
+   A's sums descending).
 2. **A branch-free merged walk** (:func:`slth_check.rss.sweep.sweep`) of the
-   keys ``q = t - a`` (ascending: A's sums descending) and B's sorted sums
-   (both padded with ``-inf`` and ``+inf``, which stand for mitm's clamping at
-   the ends), in four interleaved chains: every pair of neighbours in the
-   merged order is measured (mitm's formula), giving the float optimum ``F``
-   and the second least distance.
+   keys and B's sorted sums (both padded with ``-inf`` and ``+inf``, which
+   stand for mitm's clamping at the ends), in four interleaved chains: every
+   pair of neighbours in the merged order is measured (mitm's formula),
+   giving the float optimum ``F`` and the second least distance.
 3. **Candidates**: the pairs of positions within ``R = F + tau2`` (``tau2 =
    2 tau``, :func:`slth_check.rss.mitm._tau`) are counted (the second least
    distance, then outwards from the nearest pair).  Exactly one: by mitm's
@@ -20,7 +21,9 @@ as :func:`slth_check.rss.batch._sub_batch` and :func:`slth_check.rss.batch._fini
    and any other subset with the same float sum, would be a second pair
    within ``R``).
 4. **Indices** of that pair: the one subset of each half whose float sum is
-   the pair's (the half's sums regenerated in natural order, a linear scan).
+   the pair's, read back from the merge's levels by binary search
+   (:func:`slth_check.rss.subsets.subset_of`; a row where it is not one is
+   left to the scalar solver).
 5. **The exact error**: :func:`fsum`, CPython's ``math.fsum`` algorithm
    (Shewchuk's partials and its half-even fix-up) over ``[t, -v_i for the
    chosen i]`` in that order, i.e. the very float ``math.fsum`` returns for
@@ -37,7 +40,8 @@ import numpy as np
 
 from slth_check.rss.jit import AVAILABLE
 from slth_check.rss.jit import jit as _jit
-from slth_check.rss.merge import sorted_sums
+from slth_check.rss.merge import level, levels_size, sorted_keys, sorted_sums
+from slth_check.rss.subsets import subset_of
 from slth_check.rss.sweep import sweep, work_rows
 
 
@@ -85,41 +89,6 @@ def fsum(x, n):
 
 
 @_jit
-def _natural(v, o):
-    """``o[:2**k]`` = the subset sums of ``v`` (k,) in the order of additions of
-    :func:`slth_check.rss.exact.subset_sums` (the same floats; index i <=> subset i)."""
-    o[0] = 0.0
-    size = 1
-    for j in range(v.shape[0]):
-        x = v[j]
-        for i in range(size):
-            o[size + i] = o[i] + x
-        size *= 2
-
-
-@_jit
-def _index_of(v, s, work):
-    """The subset index (bit i <=> v[i]) whose float subset sum is ``s``, found in natural
-    order: the subsets without the last value (their sums built in ``work``), then those
-    with it (each ``work[i] + v[-1]``, the very float of the last level), stopping at the
-    first match.  For a settled row the match is the only one: a second subset of the half
-    with the same float sum would make a second pair within the rounding radius."""
-    k = v.shape[0]
-    if k == 0:
-        return 0
-    _natural(v[:k - 1], work)
-    half = 1 << (k - 1)
-    for i in range(half):
-        if work[i] == s:
-            return i
-    x = v[k - 1]
-    for i in range(half):
-        if work[i] + x == s:
-            return half + i
-    return 0
-
-
-@_jit
 def solve_rows(V, T, tau2, masks, errors):
     """The whole kernel for every row of ``V`` (K, n) against ``T`` (K,), ``tau2`` the rows'
     rounding radii (2 x :func:`slth_check.rss.mitm._tau`).  A settled row gets its mask
@@ -128,24 +97,23 @@ def solve_rows(V, T, tau2, masks, errors):
     h = n // 2
     nA, nB = 1 << h, 1 << (n - h)
     settled = np.zeros(K, np.bool_)
-    bA, bB = np.empty((2, nA + 2)), np.empty((2, nB + 2))
+    bA, bB = np.empty(levels_size(h)), np.empty(levels_size(n - h))
     Q = np.empty(nA + 2)
     scratch = np.empty((work_rows(nA, nB), 12))
-    work = np.empty(nB)
     terms = np.empty(n + 1)
     for r in range(K):
-        sa, sb = sorted_sums(V[r, :h], V[r, h:], bA, bB)
-        sA, sB = bA[sa], bB[sb]
+        sorted_keys(V[r, :h], V[r, h:], bA, bB, Q, T[r])
+        sB = level(bB, n - h)
         sB[0], sB[nB + 1] = -np.inf, np.inf
         Q[0], Q[nA + 1] = -np.inf, np.inf
-        for i in range(1, nA + 1):
-            Q[i] = T[r] - sA[nA + 1 - i]  # the keys, ascending
         count, ka, kb = sweep(Q, sB, tau2[r], scratch)
         if count != 1:
             continue
+        xa = subset_of(V[r, :h], bA, Q[ka], T[r])
+        xb = subset_of(V[r, h:], bB, sB[kb], np.nan)
+        if xa < 0 or xb < 0:  # pragma: no cover - not on a settled row (module docstring)
+            continue
         settled[r] = True
-        xa = _index_of(V[r, :h], sA[nA + 1 - ka], work)
-        xb = _index_of(V[r, h:], sB[kb], work)
         terms[0] = T[r]
         k = 1
         for i in range(n):

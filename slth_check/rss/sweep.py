@@ -2,12 +2,14 @@
 
 The keys ``Q`` (``t - a`` for A's sorted sums, ascending, padded with ``-inf``
 and ``+inf``) and B's sorted sums ``sB`` (padded alike) are walked as one
-merge: each step outputs the smaller head, and the output closes the *cross
-pair* with its left neighbour from the other list (a key with the B-sum just
-below it, a B-sum with the key just below it), whose float distance
-``|q - b|`` (mitm's formula) is measured.  Every pair of neighbours in the
-merged order is measured once, so the least distance is mitm's float optimum
-``F`` (fl being monotone, the nearest pair in value is such a pair).
+merge: each step measures the float distance ``|q - b|`` (mitm's formula) of
+the two heads, a key and a B-sum, then outputs the smaller.  Every *cross
+pair* of neighbours in the merged order (a key and a B-sum, nothing between
+them) is the two heads at the step that outputs the first of them, except a
+B-sum just below a chain's first key: that pair is measured apart.  Every
+step has its own pair of positions (one head moves), so the pairs measured
+are distinct, and the least distance is mitm's float optimum ``F`` (fl
+being monotone, the nearest pair in value is a cross pair of neighbours).
 
 :func:`sweep` keeps, branch-free, the least and the second least distance of
 four interleaved chains (four quarters of the keys).  ``R = F + tau2``:
@@ -42,13 +44,10 @@ def work_rows(nA: int, nB: int) -> int:
 
 @inlined
 def _pair(Q, sB, i, p):
-    """(distance of the cross pair that the next output closes, is it B's output?)."""
+    """(distance of the two heads ``Q[i]`` and ``sB[p]``, is B's head output next?)."""
     q = Q[i]
     b = sB[p]
-    adv = b < q
-    dk = q - sB[p - ONE]  # the key q is output: its left neighbour in B
-    db = b - Q[i - ONE]  # the B-sum b is output: the key below it
-    return (db if adv else dk), adv
+    return abs(q - b), b < q
 
 
 @inlined
@@ -62,6 +61,14 @@ def _step(Q, sB, i, p, F, G):
 
 
 @jit
+def _first(Q, sB, s):
+    """(B's head at the start of the chain from key ``s``, the distance of that key to the
+    B-sum below it: the one pair of neighbours the chain's steps do not measure)."""
+    p = U(np.searchsorted(sB, Q[s]))
+    return p, Q[s] - sB[p - ONE]
+
+
+@jit
 def _tail(Q, sB, i, e, p, F, G):
     """One chain from key ``i`` (B's pointer ``p``) to key ``e``: (p, F, G) at the end."""
     while i < e:
@@ -71,22 +78,22 @@ def _tail(Q, sB, i, e, p, F, G):
 
 @jit
 def _walk(Q, sB, s, e):
-    """One chain over the keys ``Q[s:e]`` alone: (F, G, B's pointer at the end)."""
-    p, F, G = _tail(Q, sB, U(s), U(e), U(np.searchsorted(sB, Q[s])), np.inf, np.inf)
-    return F, G, p
+    """One chain over the keys ``Q[s:e]`` alone: (F, G) of its steps."""
+    p, F, G = _tail(Q, sB, U(s), U(e), _first(Q, sB, U(s))[0], np.inf, np.inf)
+    return F, G
 
 
 @jit
 def _chains(Q, sB, bounds, out):
-    """The four chains interleaved; ``out[c, :3]`` = (F, G, B's pointer at the end) of
-    chain c over keys ``bounds[c]:bounds[c + 1]``.  Every :data:`BLOCK` steps of all four
+    """The four chains interleaved; ``out[c, :2]`` = (F, G) of the steps of chain c over
+    keys ``bounds[c]:bounds[c + 1]``.  Every :data:`BLOCK` steps of all four
     (no chain can end sooner: each step moves a key or a B-sum), a checkpoint
     ``out[4 + k]`` = (the four key indices, B pointers, least distances) lets
     :func:`_find` start near the best pair."""
     i0, i1, i2, i3 = U(bounds[0]), U(bounds[1]), U(bounds[2]), U(bounds[3])
     e0, e1, e2, e3 = i1, i2, i3, U(bounds[4])
-    p0, p1 = U(np.searchsorted(sB, Q[i0])), U(np.searchsorted(sB, Q[i1]))
-    p2, p3 = U(np.searchsorted(sB, Q[i2])), U(np.searchsorted(sB, Q[i3]))
+    p0, p1 = _first(Q, sB, i0)[0], _first(Q, sB, i1)[0]
+    p2, p3 = _first(Q, sB, i2)[0], _first(Q, sB, i3)[0]
     F0 = F1 = F2 = F3 = G0 = G1 = G2 = G3 = np.inf
     k = 4
     while True:
@@ -108,19 +115,22 @@ def _chains(Q, sB, bounds, out):
     p1, F1, G1 = _tail(Q, sB, i1, e1, p1, F1, G1)
     p2, F2, G2 = _tail(Q, sB, i2, e2, p2, F2, G2)
     p3, F3, G3 = _tail(Q, sB, i3, e3, p3, F3, G3)
-    out[0, 0], out[0, 1], out[0, 2] = F0, G0, p0
-    out[1, 0], out[1, 1], out[1, 2] = F1, G1, p1
-    out[2, 0], out[2, 1], out[2, 2] = F2, G2, p2
-    out[3, 0], out[3, 1], out[3, 2] = F3, G3, p3
+    out[0, 0], out[0, 1] = F0, G0
+    out[1, 0], out[1, 1] = F1, G1
+    out[2, 0], out[2, 1] = F2, G2
+    out[3, 0], out[3, 1] = F3, G3
 
 
 @jit
 def _find(Q, sB, s, e, F, work, c):
-    """The pair at distance ``F`` in chain c over keys ``Q[s:e]`` (key, B position), its
-    last key with the next B-sum if no step measured it; the walk starts at the chain's
-    last checkpoint still farther than F (the pair comes after it)."""
+    """The pair at distance ``F`` in chain c over keys ``Q[s:e]`` (key, B position): the
+    chain's first key with the B-sum below it, or the heads of the step that measured
+    it; the walk starts at the chain's last checkpoint still farther than F (the pair
+    comes after it)."""
     i = U(s)
-    p = U(np.searchsorted(sB, Q[s]))
+    p, d0 = _first(Q, sB, s)
+    if d0 == F:
+        return i, p - ONE
     k = 4
     while k < work[0, 3] and work[k, 8 + c] > F:
         i, p = U(work[k, c]), U(work[k, 4 + c])
@@ -128,10 +138,10 @@ def _find(Q, sB, s, e, F, work, c):
     while i < e:
         d, adv = _pair(Q, sB, i, p)
         if d == F:
-            return (i - ONE, p) if adv else (i, p - ONE)
+            return i, p
         u = U(adv)
         i, p = i + (ONE - u), p + u
-    return e - ONE, p
+    return U(s), p  # not reached: F is the distance of a pair measured in chain c
 
 
 @jit
@@ -167,12 +177,11 @@ def sweep(Q, sB, tau2, work):
     if nA >= 64:
         _chains(Q, sB, bounds, work)
     else:
-        work[0, 0], work[0, 1], work[0, 2] = _walk(Q, sB, bounds[0], bounds[1])
+        work[0, 0], work[0, 1] = _walk(Q, sB, bounds[0], bounds[1])
     F = G = np.inf
     best = 0
     for c in range(4 if nA >= 64 else 1):
-        last = Q[bounds[c + 1] - 1]  # the chain's last key and the next B-sum: a real pair
-        for d in (work[c, 0], work[c, 1], sB[U(work[c, 2])] - last):
+        for d in (work[c, 0], work[c, 1], _first(Q, sB, U(bounds[c]))[1]):
             if d < F:
                 F, G, best = d, F, c
             else:
