@@ -44,13 +44,16 @@ def _floors():
     return new_floor, old_floor
 
 
-def _median(fn, repeats: int) -> float:
-    secs = []
+def _medians(repeats: int, *fns) -> list[float]:
+    """The median wall time of each function, the functions run in turn in every repeat
+    (the host's speed drifts: alternating keeps the ratios between them fair)."""
+    secs: list[list[float]] = [[] for _ in fns]
     for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        secs.append(time.perf_counter() - t0)
-    return statistics.median(secs)
+        for fn, out in zip(fns, secs):
+            t0 = time.perf_counter()
+            fn()
+            out.append(time.perf_counter() - t0)
+    return [statistics.median(x) for x in secs]
 
 
 def _job(m: int, n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -66,10 +69,10 @@ def paper_job(repeats: int) -> float:
     new(V[:2], T[:2]), old(V[:2], T[:2])  # compile
     solve_many(V[:8], T[:8], method="mitm", workers=1, progress=False)  # compile / warm
     solve_many(V[:64], T[:64], method="mitm", workers=2, progress=False)  # start the pool
-    f = _median(lambda: new(V, T), repeats)
-    f0 = _median(lambda: old(V, T), repeats)
-    s1 = _median(lambda: solve_many(V, T, method="mitm", workers=1, progress=False), repeats)
-    s2 = _median(lambda: solve_many(V, T, method="mitm", workers=2, progress=False), repeats)
+    f, f0, s1, s2 = _medians(
+        repeats, lambda: new(V, T), lambda: old(V, T),
+        lambda: solve_many(V, T, method="mitm", workers=1, progress=False),
+        lambda: solve_many(V, T, method="mitm", workers=2, progress=False))
     b = solve_many(V, T, method="mitm", workers=2, progress=False)
     assert b.all_optimal, "an answer was not proven optimal"
     fl = new(V, T)
@@ -91,10 +94,10 @@ def pensia_job(repeats: int) -> None:
     m = PENSIA_M // 10
     V, T = _job(m, 21, 1)
     new, old = _floors()
-    f = _median(lambda: new(V, T), repeats)
-    f0 = _median(lambda: old(V, T), repeats)
     solve_many(V[:64], T[:64], method="mitm", workers=2, progress=False)  # warm the pool
-    s2 = _median(lambda: solve_many(V, T, method="mitm", workers=2, progress=False), repeats)
+    f, f0, s2 = _medians(
+        repeats, lambda: new(V, T), lambda: old(V, T),
+        lambda: solve_many(V, T, method="mitm", workers=2, progress=False))
     print(f"Pensia-scale job (397 k, n = 21), a 10 % slice projected (x 10): floor new "
           f"{10 * f:.1f} s, old {10 * f0:.1f} s on 1 core; solve_many on 2 workers "
           f"{10 * s2:.1f} s ({s2 / f:.2f} x new floor)")
