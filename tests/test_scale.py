@@ -284,7 +284,22 @@ def test_status_codes_round_trip():
 def test_default_chunks_per_worker():
     from slth_check.rss.dispatch import chunk_bounds, chunk_rows
 
-    for m, n, w, lo, hi in ((2572, 30, 2, 8, 16), (397_000, 21, 2, 16, 16),
+    for m, n, w, lo, hi in ((2572, 30, 2, 4, 8), (397_000, 21, 2, 8, 8),
                             (10, 4, 2, 2, 2), (1, 30, 4, 1, 1), (5000, 21, 2, 2, 4)):
         chunks = len(chunk_bounds(m, chunk_rows(None, m, w, n)))
         assert lo <= chunks <= hi, (m, n, w, chunks)
+
+
+def test_compiled_kernel_refuses_scratch_of_another_size():
+    """The kernel runs without bounds checks: scratch made for other rows is refused, never
+    written past its end (the scratch is kept from call to call)."""
+    _numba()
+    from slth_check.rss.compiled import buffers, solve_rows
+
+    rng = np.random.default_rng(3)
+    V, T = rng.uniform(-1, 1, (3, 13)), rng.uniform(-1, 1, 3)
+    masks, errors, tau2 = np.zeros(V.shape, bool), np.zeros(3), np.full(3, 1e-15)
+    for n in (12, 14):
+        with pytest.raises(ValueError, match="scratch"):
+            solve_rows(V, T, tau2, masks, errors, *buffers(n))
+    assert solve_rows(V, T, tau2, masks, errors, *buffers(13)).all()

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import math
 import os
+import threading
 
 import numpy as np
 
@@ -123,6 +124,25 @@ def _rows_per_call(kernel: str, n: int) -> int:
     return 4096 if kernel == "numba" else max(1, BATCH_SUMS // 2 ** (n - n // 2))
 
 
+#: The compiled kernel's scratch is kept from call to call (one per thread) up to this
+#: size (n <= 36); larger scratch is allocated per call and given back.
+KEEP_SCRATCH_BYTES = 1 << 25
+_kept = threading.local()
+
+
+def _scratch(n: int) -> tuple[np.ndarray, ...]:
+    """:func:`slth_check.rss.compiled.buffers` ``(n)``, this thread's kept copy if it has one."""
+    from slth_check.rss.compiled import buffers
+
+    kept = getattr(_kept, "scratch", None)
+    if kept is not None and kept[0] == n:
+        return kept[1]
+    bufs = buffers(n)
+    if sum(b.nbytes for b in bufs) <= KEEP_SCRATCH_BYTES:
+        _kept.scratch = (n, bufs)
+    return bufs
+
+
 def _search_compiled(V: np.ndarray, T: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """:func:`_search` with numba: one compiled pass per row
     (:func:`slth_check.rss.compiled.solve_rows`)."""
@@ -130,7 +150,8 @@ def _search_compiled(V: np.ndarray, T: np.ndarray) -> tuple[np.ndarray, np.ndarr
 
     masks = np.zeros(V.shape, dtype=bool)
     errors = np.empty(V.shape[0])
-    done = solve_rows(V, T, 2 * _tau_rows(V, T, V.shape[1] // 2), masks, errors)
+    done = solve_rows(V, T, 2 * _tau_rows(V, T, V.shape[1] // 2), masks, errors,
+                      *_scratch(V.shape[1]))
     return done, errors, masks
 
 

@@ -88,18 +88,29 @@ def fsum(x, n):
     return hi
 
 
+def buffers(n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The scratch of :func:`solve_rows` for rows of n values: A's and B's levels, the
+    keys, the sweep's work rows.  Nothing in it is read before the kernel writes it, so
+    it can be reused from call to call (fresh memory costs a page fault per 4 KiB)."""
+    h = n // 2
+    nA, nB = 1 << h, 1 << (n - h)
+    return (np.empty(levels_size(h)), np.empty(levels_size(n - h)), np.empty(nA + 2),
+            np.empty((work_rows(nA, nB), 12)))
+
+
 @_jit
-def solve_rows(V, T, tau2, masks, errors):
+def solve_rows(V, T, tau2, masks, errors, bA, bB, Q, scratch):
     """The whole kernel for every row of ``V`` (K, n) against ``T`` (K,), ``tau2`` the rows'
-    rounding radii (2 x :func:`slth_check.rss.mitm._tau`).  A settled row gets its mask
-    in ``masks`` and its exact error in ``errors``; returns the settled flags."""
+    rounding radii (2 x :func:`slth_check.rss.mitm._tau`), with the scratch of
+    :func:`buffers` ``(n)``.  A settled row gets its mask in ``masks`` and its exact error
+    in ``errors``; returns the settled flags."""
     K, n = V.shape
     h = n // 2
     nA, nB = 1 << h, 1 << (n - h)
+    if (bA.shape[0] != levels_size(h) or bB.shape[0] != levels_size(n - h)
+            or Q.shape[0] != nA + 2 or scratch.shape[0] < 5 or scratch.shape[1] != 12):
+        raise ValueError("solve_rows: scratch not of buffers(n) for these rows")  # no bounds checks
     settled = np.zeros(K, np.bool_)
-    bA, bB = np.empty(levels_size(h)), np.empty(levels_size(n - h))
-    Q = np.empty(nA + 2)
-    scratch = np.empty((work_rows(nA, nB), 12))
     terms = np.empty(n + 1)
     for r in range(K):
         sorted_keys(V[r, :h], V[r, h:], bA, bB, Q, T[r])
@@ -126,4 +137,4 @@ def solve_rows(V, T, tau2, masks, errors):
     return settled
 
 
-__all__ = ["AVAILABLE", "fsum", "solve_rows", "sorted_sums"]
+__all__ = ["AVAILABLE", "buffers", "fsum", "solve_rows", "sorted_sums"]

@@ -157,7 +157,7 @@ def solve_many(values: Any, targets: Any, *, method: str = "auto", eps: float | 
     one, ``workers`` processes (default: the CPUs available; 1 runs inline)
     of a pool created once and reused across calls
     (:func:`slth_check.rss.executors.shared_process_pool`).  The batch is cut
-    into chunks of ``chunk_size`` rows (default: 1 to 8 chunks per worker, fewer
+    into chunks of ``chunk_size`` rows (default: 1 to 4 chunks per worker, fewer
     when the instances are cheap, so that a task's overhead is small beside its work);
     the results are bit-identical whatever the executor, worker count or
     chunk size.  A progress bar on a terminal (``progress`` forces it on or
@@ -221,18 +221,24 @@ def _check_many(values: Any, targets: Any, method: str,
 
 
 #: Rough seconds of kernel work per instance and per sum of the larger half (2**(n - n//2)):
-#: only sets how many chunks a job is cut into, never what they compute.
-_SECONDS_PER_SUM = 15e-9
-#: The least work worth one chunk (a task's overhead in a pool or Dask is milliseconds).
-_CHUNK_SECONDS = 0.05
+#: only sets how many chunks a job is cut into, never what they compute (the compiled
+#: kernel: 2572 instances of n = 30 in 0.66 s on one core).
+_SECONDS_PER_SUM = 8e-9
+#: The least work worth one chunk: in a process pool a task costs about 2 ms beside its
+#: work on a busy 2-core machine (the wake-ups of the pool's threads), so 16 chunks of the
+#: paper's job took 4-9 % longer than 4 (``benchmarks/floor.py``).
+_CHUNK_SECONDS = 0.1
+#: At most this many chunks per worker (what evens out the workers' ends).
+_CHUNKS_PER_WORKER = 4
 
 
 def chunk_rows(chunk_size: Any, m: int, workers: int, n: int = 1) -> int:
-    """Rows per chunk: ``chunk_size`` checked, or ``workers x k`` chunks, k = 1..8 such
-    that a chunk holds about :data:`_CHUNK_SECONDS` of work or more."""
+    """Rows per chunk: ``chunk_size`` checked, or ``workers x k`` chunks, k = 1 to
+    :data:`_CHUNKS_PER_WORKER`, such that a chunk holds about :data:`_CHUNK_SECONDS` of
+    work or more."""
     if chunk_size is None:
         work = m * 2 ** (n - n // 2) * _SECONDS_PER_SUM
-        k = int(min(8, max(1, work // (workers * _CHUNK_SECONDS))))
+        k = int(min(_CHUNKS_PER_WORKER, max(1, work // (workers * _CHUNK_SECONDS))))
         return max(1, -(-m // (workers * k)))
     if isinstance(chunk_size, bool) or not isinstance(chunk_size, (int, np.integer)) \
             or chunk_size < 1:
