@@ -284,7 +284,7 @@ def test_status_codes_round_trip():
 def test_default_chunks_per_worker():
     from slth_check.rss.dispatch import chunk_bounds, chunk_rows
 
-    for m, n, w, lo, hi in ((2572, 30, 2, 4, 8), (397_000, 21, 2, 8, 8),
+    for m, n, w, lo, hi in ((2572, 30, 2, 4, 4), (397_000, 21, 2, 4, 4),
                             (10, 4, 2, 2, 2), (1, 30, 4, 1, 1), (5000, 21, 2, 2, 4)):
         chunks = len(chunk_bounds(m, chunk_rows(None, m, w, n)))
         assert lo <= chunks <= hi, (m, n, w, chunks)

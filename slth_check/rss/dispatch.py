@@ -157,7 +157,7 @@ def solve_many(values: Any, targets: Any, *, method: str = "auto", eps: float | 
     one, ``workers`` processes (default: the CPUs available; 1 runs inline)
     of a pool created once and reused across calls
     (:func:`slth_check.rss.executors.shared_process_pool`).  The batch is cut
-    into chunks of ``chunk_size`` rows (default: 1 to 4 chunks per worker, fewer
+    into chunks of ``chunk_size`` rows (default: 1 or 2 chunks per worker, one
     when the instances are cheap, so that a task's overhead is small beside its work);
     the results are bit-identical whatever the executor, worker count or
     chunk size.  A progress bar on a terminal (``progress`` forces it on or
@@ -225,11 +225,12 @@ def _check_many(values: Any, targets: Any, method: str,
 #: kernel: 2572 instances of n = 30 in 0.66 s on one core).
 _SECONDS_PER_SUM = 8e-9
 #: The least work worth one chunk: in a process pool a task costs about 2 ms beside its
-#: work on a busy 2-core machine (the wake-ups of the pool's threads), so 16 chunks of the
-#: paper's job took 4-9 % longer than 4 (``benchmarks/floor.py``).
+#: work on a busy 2-core machine (the wake-ups of the pool's threads).
 _CHUNK_SECONDS = 0.1
-#: At most this many chunks per worker (what evens out the workers' ends).
-_CHUNKS_PER_WORKER = 4
+#: At most this many chunks per worker: on the 2-core machine, the paper's job on 2
+#: workers in 16, 6 and 4 chunks took 1.70, 1.86 and 1.98 x less than on 1 worker
+#: (medians of 11 alternating runs; a schedule of shrinking chunks did no better than 4).
+_CHUNKS_PER_WORKER = 2
 
 
 def chunk_rows(chunk_size: Any, m: int, workers: int, n: int = 1) -> int:
