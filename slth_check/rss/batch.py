@@ -125,7 +125,7 @@ def _rows_per_call(kernel: str, n: int) -> int:
 
 
 #: The compiled kernel's scratch is kept from call to call (one per thread) up to this
-#: size (n <= 36); larger scratch is allocated per call and given back.
+#: size (n <= 39, 28 MiB); larger scratch is allocated per call and given back.
 KEEP_SCRATCH_BYTES = 1 << 25
 _kept = threading.local()
 
