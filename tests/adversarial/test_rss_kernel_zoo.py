@@ -336,3 +336,25 @@ def test_tied_sums_verified_by_value_not_by_position(value, target):
     assert peak < 20e6, f"peak {peak / 1e6:.0f} MB"
     assert (b.status == "optimal").all()
     _assert_sound(V, T, b.errors, b.masks, b.status)
+
+
+# -- non-finite rows reaching the kernel past solve_many's checks ------------------------
+@pytest.mark.parametrize("kernel", KERNELS)
+@pytest.mark.parametrize("n,where", [(3, "target"), (3, 0), (3, 2), (14, 1), (14, 13)])
+def test_a_nan_row_is_refused_not_called_optimal(kernel, n, where, monkeypatch):
+    """solve_chunk (public) and solve_batch do not re-check their rows; a NaN target or
+    value must reach the scalar path's clear error with either kernel.  The compiled kernel
+    once called such rows "optimal" (error NaN, or 0.25 for [nan, 0.25, 1.0] against 0.5):
+    every comparison with NaN is false, so no second pair was ever within its radius."""
+    from slth_check.rss import solve_chunk
+
+    V, T = np.array([np.linspace(0.25, 1.0, n)]), np.array([0.5])
+    if where == "target":
+        T[0] = np.nan
+    else:
+        V[0, where] = np.nan
+    monkeypatch.setenv("SLTH_CHECK_KERNEL", kernel)
+    with pytest.raises(ValueError, match="target|values"):
+        solve_chunk((V, T, "mitm", None))
+    with pytest.raises(ValueError, match="target|values"):
+        solve_batch(V, T, solve_mitm_row, kernel=kernel)
