@@ -202,7 +202,8 @@ def solve_batch(V: np.ndarray, T: np.ndarray, scalar, *,
     status = np.full(m, "optimal", dtype="<U10")
     if m == 0:
         return errors, masks, status
-    big = (np.abs(V).max(axis=1) > MAX_MAGNITUDE) | (np.abs(T) > MAX_MAGNITUDE)
+    # not <=: NaN and inf rows too go to the scalar path (its clear error), never the kernel
+    big = ~(np.abs(V).max(axis=1) <= MAX_MAGNITUDE) | ~(np.abs(T) <= MAX_MAGNITUDE)
     todo = np.zeros(m, dtype=bool) if n <= BATCH_MAX_N else np.ones(m, dtype=bool)
     todo |= big
     if n <= BATCH_MAX_N:
