@@ -29,7 +29,7 @@ def tcp_local_cluster(distributed: Any) -> Any:
     cannot start one in time."""
     try:
         return distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
-                                        protocol="tcp://", dashboard_address=None)
+                                        protocol="tcp://", dashboard_address=":0")
     except (TimeoutError, OSError) as exc:
         pytest.skip(f"a Dask LocalCluster did not start here ({type(exc).__name__}: {exc})")
 
