@@ -73,6 +73,7 @@ def window_candidates(target: TargetCNN, pruned: PrunedCNN, D: int, seconds: flo
     classes = window_classes(model)
     pairs = _ranked_pairs(model, classes, per_sign)[:top]
     cands: list[tuple[float, np.ndarray]] = []
+    found: list[tuple[float, Any, float, np.ndarray]] = []
     tried = []
     for i, (ub, o, s) in enumerate(pairs):
         left = seconds - (time.perf_counter() - t0)
@@ -84,14 +85,25 @@ def window_candidates(target: TargetCNN, pruned: PrunedCNN, D: int, seconds: flo
         w = window(model, o)
         share = max(left, 0.0) / (len(pairs) - i)
         x, v = window_search(w, s, seconds=2 * share / 3, rng=rng + i, kicks=kicks)
-        # off the vertices: the pattern-LP ascent from the best vertex (fixed work with kicks)
-        x, v = pattern_ascent(w, s, x, seconds=math.inf if kicks is not None else share / 3)
-        X = np.zeros(D * D * target.c0)
-        X[w.inp] = x
-        cands.append((v, X.reshape(D, D, target.c0)))
+        if kicks is None:  # off the vertices: the pattern-LP ascent from this pair's best
+            x, v = pattern_ascent(w, s, x, seconds=share / 3)
+        else:
+            found.append((v, w, s, x))
+        cands.append((v, _lift(w, x, D, target.c0)))
         tried.append({"output": o, "sign": s, "upper": ub, "float_value": v})
+    if found:  # fixed work: one ascent, from the best vertex of all pairs (each ascent is
+        v, w, s, x = max(found, key=lambda f: f[0])  # tens of LPs)
+        x, v = pattern_ascent(w, s, x, seconds=math.inf)
+        cands.append((v, _lift(w, x, D, target.c0)))
     cands.sort(key=lambda c: -c[0])
     return cands, {"classes": len(classes), "searched": tried}
+
+
+def _lift(w: Any, x: np.ndarray, D: int, c0: int) -> np.ndarray:
+    """A window's local input ``x`` as a whole input (zero elsewhere)."""
+    X = np.zeros(D * D * c0)
+    X[w.inp] = x
+    return X.reshape(D, D, c0)
 
 
 def worst_case(target: TargetCNN, pruned: PrunedCNN, D: int, *, time_budget: float = 240.0,
