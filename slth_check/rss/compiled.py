@@ -40,7 +40,7 @@ import numpy as np
 
 from slth_check.rss.jit import AVAILABLE
 from slth_check.rss.jit import jit as _jit
-from slth_check.rss.merge import level, levels_size, sorted_keys, sorted_sums
+from slth_check.rss.merge import level, levels_size, sorted_keys
 from slth_check.rss.subsets import subset_of
 from slth_check.rss.sweep import sweep, work_rows
 
@@ -137,4 +137,4 @@ def solve_rows(V, T, tau2, masks, errors, bA, bB, Q, scratch):
     return settled
 
 
-__all__ = ["AVAILABLE", "buffers", "fsum", "solve_rows", "sorted_sums"]
+__all__ = ["AVAILABLE", "buffers", "fsum", "solve_rows"]

@@ -78,22 +78,27 @@ def _tail(Q, sB, i, e, p, F, G):
 
 @jit
 def _walk(Q, sB, s, e):
-    """One chain over the keys ``Q[s:e]`` alone: (F, G) of its steps."""
-    p, F, G = _tail(Q, sB, U(s), U(e), _first(Q, sB, U(s))[0], np.inf, np.inf)
-    return F, G
+    """One chain over the keys ``Q[s:e]`` alone: (F, G) of its steps, the distance of its
+    first key to the B-sum below it."""
+    p, d0 = _first(Q, sB, U(s))
+    p, F, G = _tail(Q, sB, U(s), U(e), p, np.inf, np.inf)
+    return F, G, d0
 
 
 @jit
 def _chains(Q, sB, bounds, out):
-    """The four chains interleaved; ``out[c, :2]`` = (F, G) of the steps of chain c over
-    keys ``bounds[c]:bounds[c + 1]``.  Every :data:`BLOCK` steps of all four
+    """The four chains interleaved; ``out[c, :3]`` = (F, G) of the steps of chain c over
+    keys ``bounds[c]:bounds[c + 1]`` and the distance of its first key to the B-sum
+    below.  Every :data:`BLOCK` steps of all four
     (no chain can end sooner: each step moves a key or a B-sum), a checkpoint
     ``out[4 + k]`` = (the four key indices, B pointers, least distances) lets
     :func:`_find` start near the best pair."""
     i0, i1, i2, i3 = U(bounds[0]), U(bounds[1]), U(bounds[2]), U(bounds[3])
     e0, e1, e2, e3 = i1, i2, i3, U(bounds[4])
-    p0, p1 = _first(Q, sB, i0)[0], _first(Q, sB, i1)[0]
-    p2, p3 = _first(Q, sB, i2)[0], _first(Q, sB, i3)[0]
+    p0, out[0, 2] = _first(Q, sB, i0)
+    p1, out[1, 2] = _first(Q, sB, i1)
+    p2, out[2, 2] = _first(Q, sB, i2)
+    p3, out[3, 2] = _first(Q, sB, i3)
     F0 = F1 = F2 = F3 = G0 = G1 = G2 = G3 = np.inf
     k = 4
     while True:
@@ -177,11 +182,11 @@ def sweep(Q, sB, tau2, work):
     if nA >= 64:
         _chains(Q, sB, bounds, work)
     else:
-        work[0, 0], work[0, 1] = _walk(Q, sB, bounds[0], bounds[1])
+        work[0, 0], work[0, 1], work[0, 2] = _walk(Q, sB, bounds[0], bounds[1])
     F = G = np.inf
     best = 0
     for c in range(4 if nA >= 64 else 1):
-        for d in (work[c, 0], work[c, 1], _first(Q, sB, U(bounds[c]))[1]):
+        for d in (work[c, 0], work[c, 1], work[c, 2]):
             if d < F:
                 F, G, best = d, F, c
             else:
