@@ -23,11 +23,10 @@ import time
 from fractions import Fraction
 from pathlib import Path
 
+from _lenet import lenet_target
+
 from slth_check.certify import branch_and_bound, worst_case
-from slth_check.errors import InputError
-from slth_check.experiment.lenet import lenet_construction, lenet_conv
-from slth_check.fileio.bson import load_cnnslth
-from slth_check.fileio.datasets import artifacts_dir
+from slth_check.experiment.lenet import lenet_construction
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -39,12 +38,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed-search", type=float, default=0.0,
                     help="seconds of worst_case first; its witness seeds the lower bound")
     args = ap.parse_args(argv)
-    try:
-        art = artifacts_dir(download=False)
-    except InputError as exc:
-        print(f"skipped: {exc}")
+    target = lenet_target()
+    if target is None:
         return 0
-    target = lenet_conv(load_cnnslth(art / "lenet5-MNIST.bson"))
     for n1 in args.ns:
         pruned = lenet_construction(target, n1, args.seed + n1)
         ck = None if args.checkpoint_dir is None else args.checkpoint_dir / f"bnb-{n1}.npz"

@@ -24,16 +24,14 @@ import time
 from fractions import Fraction
 
 import numpy as np
+from _lenet import lenet_target
 
 from slth_check.certify import exact_error, search_lower, worst_case
 from slth_check.certify.interval import interval_bound, interval_pruned, interval_target
 from slth_check.certify.linear import linear_bound
 from slth_check.certify.recursion import entrywise_bound, fractions_up, proof_bound
 from slth_check.certify.search import gradient_lower, linear_targets
-from slth_check.errors import InputError
-from slth_check.experiment.lenet import lenet_construction, lenet_conv
-from slth_check.fileio.bson import load_cnnslth
-from slth_check.fileio.datasets import artifacts_dir
+from slth_check.experiment.lenet import lenet_construction
 
 Row = tuple[str, float | None, float | None, float]
 
@@ -82,12 +80,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--budget", type=float, default=240.0,
                     help="time budget of worst_case in seconds (default 240)")
     args = ap.parse_args(argv)
-    try:
-        art = artifacts_dir(download=False)
-    except InputError as exc:
-        print(f"skipped: {exc}")
+    target = lenet_target()
+    if target is None:
         return 0
-    target = lenet_conv(load_cnnslth(art / "lenet5-MNIST.bson"))
     print(f"{'n_prime':>7} | {'method':<48} | {'lower':>8} | {'upper':>8} | {'ratio':>6} | "
           f"{'seconds':>7}")
     print("-" * 100)

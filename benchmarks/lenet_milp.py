@@ -34,14 +34,12 @@ from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
+from _lenet import lenet_target
 from scipy.optimize import Bounds, LinearConstraint, milp
 
 from slth_check.certify.branch import _setup
 from slth_check.certify.window_lp import cands, node_bound, node_ranges, node_rows, objective
-from slth_check.errors import InputError
-from slth_check.experiment.lenet import lenet_construction, lenet_conv
-from slth_check.fileio.bson import load_cnnslth
-from slth_check.fileio.datasets import artifacts_dir
+from slth_check.experiment.lenet import lenet_construction
 
 
 def item_milp(ctx: dict[str, Any], item: int) -> dict[str, Any]:
@@ -197,13 +195,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--check", type=int, default=4,
                     help="inputs at which the encoding is checked against the item's value")
     args = ap.parse_args(argv)
-    try:
-        art = artifacts_dir(download=False)
-    except InputError as exc:
-        print(f"skipped: {exc}")
+    target = lenet_target()
+    if target is None:
         return 0
     run = run_highs if args.solver == "highs" else run_scip
-    target = lenet_conv(load_cnnslth(art / "lenet5-MNIST.bson"))
     for n1 in args.ns:
         pruned = lenet_construction(target, n1, args.seed + n1)
         ctx = _setup(target, pruned, 28)
