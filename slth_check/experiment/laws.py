@@ -140,7 +140,11 @@ def apply_spec(U: np.ndarray, spec: tuple[str, float, float] | None) -> np.ndarr
         return U
     if spec[0] == "affine":
         lo, hi = spec[1], spec[2]
-        return lo + (U + 1.0) * ((hi - lo) / 2.0)
+        if math.isfinite(hi - lo):
+            return lo + (U + 1.0) * ((hi - lo) / 2.0)
+        # hi - lo overflows (scaled:S with S > 8.9e307): the same line through its
+        # centre, every sample finite (the formula above gave inf and NaN)
+        return (lo / 2.0 + hi / 2.0) + U * (hi / 2.0 - lo / 2.0)
     from scipy.special import ndtri
 
     p = np.clip((U + 1.0) / 2.0, 2.0**-53, 1 - 2.0**-53)

@@ -204,3 +204,14 @@ def test_npz_images_with_no_pixels_are_an_input_error_naming_the_file(tmp_path, 
     np.savez(tmp_path / "empty-images.npz", images=np.zeros(shape))
     with pytest.raises(InputError, match="empty-images.npz"):
         read_images(tmp_path / "empty-images.npz")
+
+
+@pytest.mark.parametrize("S", [1e308, sys.float_info.max])
+def test_scaled_law_wider_than_the_float_range_draws_finite_samples(S):
+    """parse_law accepts scaled:1e308, but hi - lo = 2e308 overflowed: every sample inf
+    (NaN at U = -1) and the run stopped on "values: expected finite values", naming
+    neither --law nor the cause."""
+    U = np.linspace(-1.0, 1.0, 101)
+    V = apply_spec(U, law_spec(parse_law(f"scaled:{S!r}"), np.array([-1.0, 1.0]), 1))
+    assert np.all(np.isfinite(V)) and V[0] == -S and V[-1] == S and V[50] == 0.0
+    assert np.all(np.diff(V) > 0)
