@@ -215,3 +215,16 @@ def test_scaled_law_wider_than_the_float_range_draws_finite_samples(S):
     V = apply_spec(U, law_spec(parse_law(f"scaled:{S!r}"), np.array([-1.0, 1.0]), 1))
     assert np.all(np.isfinite(V)) and V[0] == -S and V[-1] == S and V[50] == 0.0
     assert np.all(np.diff(V) > 0)
+
+
+def test_approximate_refuses_sparsest_with_n_above_its_limit_before_solving(tmp_path):
+    """--n 41..44 is accepted by approximate but not by sparsest (MAX_N = 40): the run
+    solved every weight, then stopped on "values: expected at most 40 finite numbers",
+    an argument the user never gave.  Refused first, naming --sparsest (here before the
+    weights file, which does not exist, is even opened)."""
+    from slth_check.errors import UsageError
+    from slth_check.experiment.approximate import approximate
+    from slth_check.rss.sparsest import MAX_N
+
+    with pytest.raises(UsageError, match="--sparsest"):
+        approximate(tmp_path / "absent.npz", tmp_path / "o", n=MAX_N + 1, sparsest=0.01)
