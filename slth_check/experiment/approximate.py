@@ -96,10 +96,15 @@ def _check_args(n: Any, seed: Any, chunk_size: Any, scale: Any) -> None:
         raise UsageError(f"--scale: expected one of {SCALES}, got {scale!r}")
 
 
-def _check_sparsest(eps: Any) -> None:
+def _check_sparsest(eps: Any, n: int) -> None:
+    from slth_check.rss.sparsest import MAX_N as SPARSEST_MAX_N
+
     if eps is not None and (isinstance(eps, bool) or not isinstance(eps, (int, float))
                             or not 0 <= eps < float("inf")):
         raise UsageError(f"--sparsest: expected a finite number >= 0, got {eps!r}")
+    if eps is not None and n > SPARSEST_MAX_N:  # else refused after the whole solve
+        raise UsageError(f"--sparsest: needs --n <= {SPARSEST_MAX_N} (the sparsest "
+                         f"tickets' meet in the middle), got --n {n}")
 
 
 def _add_sparsest(report: dict[str, Any], run: Run, seed: int, eps: float) -> None:
@@ -251,7 +256,7 @@ def approximate(weights: str | Path, out_dir: str | Path, *, n: int = 30, seed: 
 
     t_start = time.perf_counter()
     _check_args(n, seed, chunk_size, scale)
-    _check_sparsest(sparsest)
+    _check_sparsest(sparsest, n)
     law_t = parse_law(law)
     weights = Path(weights)
     w = read_weights(weights, include, exclude)

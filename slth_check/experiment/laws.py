@@ -19,6 +19,7 @@ interval containing every target (the targets lie in [-1, 1] after ``--scale max
 from __future__ import annotations
 
 import math
+from fractions import Fraction
 from typing import Any
 
 import numpy as np
@@ -66,20 +67,49 @@ def transform(U: np.ndarray, law: tuple[str, float | None], targets: np.ndarray,
     return apply_spec(U, law_spec(law, targets, fan_in))
 
 
+def _covers(law: tuple[str, float | None], lo: float, hi: float, span: tuple[float, float],
+            fan_in: int) -> bool:
+    """Exactly: ``lo < 0 < hi`` (a density on some ``[-a, a]``, ``a > 0``: Definition 2)
+    and ``[lo, hi]`` contains ``span``; for Kaiming's uniform law the bound
+    ``sqrt(6 / fan_in)`` itself, not its rounding (``x^2 fan_in <= 6`` in Fractions)."""
+    if not (lo < 0.0 < hi):
+        return False
+    if law[0] == "kaiming-uniform":
+        x = max(abs(Fraction(span[0])), abs(Fraction(span[1])))
+        return x * x * max(fan_in, 1) <= 6
+    return lo <= span[0] and span[1] <= hi
+
+
 def theorem2_support(law: tuple[str, float | None], targets: np.ndarray,
                      fan_in: int) -> tuple[str, str]:
     """``("holds" | "hypotheses_unmet", why)``: does the law have a density bounded below
-    on an interval containing every target (and 0), as Theorem 2 needs?"""
+    on an interval containing every target and 0 in its interior, as Theorem 2 needs
+    (bounded samples whose law contains a ``U[-a, a]``, ``a > 0``: Definition 2)?  The
+    normal law is judged as drawn: the inverse CDF of ``p`` in ``[2^-53, 1 - 2^-53]``
+    bounds its samples by about 8.21 sigma (unbounded, Theorem 2 would not apply)."""
     lo_t, hi_t = float(np.min(targets)), float(np.max(targets))
     span = (min(lo_t, 0.0), max(hi_t, 0.0))
     iv = interval(law, targets, fan_in)
     if iv is None:
-        return "holds", ("a normal law has a density bounded below on every bounded "
-                         f"interval, [{span[0]:.3g}, {span[1]:.3g}] included")
+        lo, hi = (float(x) for x in apply_spec(np.array([-1.0, 1.0]),
+                                               law_spec(law, targets, fan_in)))
+        if _covers(law, lo, hi, span, fan_in):
+            return "holds", (f"the normal law as drawn (inverse CDF of p in [2^-53, 1 - "
+                             f"2^-53]) has a density bounded below on [{lo:.3g}, {hi:.3g}], "
+                             f"which covers the targets and 0, [{span[0]:.3g}, {span[1]:.3g}]")
+        return "hypotheses_unmet", (f"the normal law as drawn (inverse CDF of p in [2^-53, "
+                                    f"1 - 2^-53]) has its samples in [{lo:.3g}, {hi:.3g}], "
+                                    f"which does not contain the targets and 0, "
+                                    f"[{span[0]:.3g}, {span[1]:.3g}]: Theorem 2 promises "
+                                    "nothing for the targets outside it")
     lo, hi = iv
-    if lo <= span[0] and span[1] <= hi and hi > lo:
+    if _covers(law, lo, hi, span, fan_in):
         return "holds", (f"the density 1/{hi - lo:.3g} on [{lo:.3g}, {hi:.3g}] covers the "
                          f"targets and 0, [{span[0]:.3g}, {span[1]:.3g}]")
+    if not (lo < 0.0 < hi):
+        return "hypotheses_unmet", (f"0 is not inside the support [{lo:.3g}, {hi:.3g}]: the "
+                                    "law contains no U[-a, a], a > 0 (Definition 2), and "
+                                    "Theorem 2 promises nothing")
     return "hypotheses_unmet", (f"the support [{lo:.3g}, {hi:.3g}] does not contain the "
                                 f"targets and 0, [{span[0]:.3g}, {span[1]:.3g}]: Theorem 2 "
                                 "promises nothing for the targets outside it")
@@ -110,7 +140,11 @@ def apply_spec(U: np.ndarray, spec: tuple[str, float, float] | None) -> np.ndarr
         return U
     if spec[0] == "affine":
         lo, hi = spec[1], spec[2]
-        return lo + (U + 1.0) * ((hi - lo) / 2.0)
+        if math.isfinite(hi - lo):
+            return lo + (U + 1.0) * ((hi - lo) / 2.0)
+        # hi - lo overflows (scaled:S with S > 8.9e307): the same line through its
+        # centre, every sample finite (the formula above gave inf and NaN)
+        return (lo / 2.0 + hi / 2.0) + U * (hi / 2.0 - lo / 2.0)
     from scipy.special import ndtri
 
     p = np.clip((U + 1.0) / 2.0, 2.0**-53, 1 - 2.0**-53)
