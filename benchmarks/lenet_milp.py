@@ -22,6 +22,7 @@ message when the authors' files are absent.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import math
 import os
 import re
@@ -37,8 +38,15 @@ import scipy.sparse as sp
 from _lenet import lenet_target
 from scipy.optimize import Bounds, LinearConstraint, milp
 
-from slth_check.certify.branch import _setup
-from slth_check.certify.window_lp import cands, node_bound, node_ranges, node_rows, objective
+from slth_check.certify.branch import _search, _setup
+from slth_check.certify.window_lp import (
+    cands,
+    node_bound,
+    node_ranges,
+    node_rows,
+    objective,
+    root_ranges,
+)
 from slth_check.experiment.lenet import lenet_construction
 
 
@@ -120,6 +128,33 @@ def check_encoding(ctx: dict[str, Any], item: int, P: dict[str, Any], count: int
     return (min(diffs), max(diffs)) if diffs else (math.nan, math.nan)
 
 
+def box_bounds(ctx: dict[str, Any], item: int, widths: list[float], seconds: float,
+               rng: int) -> tuple[int, float, list[float]]:
+    """Input splitting, measured: the item's LP bound on boxes of half-width ``d`` around a
+    good input ``X`` of the item (the branch and bound's local search from its LP optimum,
+    ``seconds`` long), with the intervals recomputed on the box (``X = l + (u - l) Y``, the
+    shifted rows in float: a diagnostic, not a sound bound), for the layer-2 neuron of the
+    item's pooling window that ``X`` is worst for.  Returns that item, its value at ``X``
+    and the bound per width."""
+    cl, si, j = ctx["items"][item]
+    w, r, s = ctx["wins"][cl], ctx["ranges"][cl], 1.0 - 2 * si
+    fix = -np.ones((2, w.opt.shape[0]), dtype=int)
+    _, v = node_bound(w, r, fix, s, j)
+    assert v is not None
+    X = _search(ctx, item, v, seconds, rng)[1].reshape(-1)[w.inp]
+    same = [i for i, (c2, s2, _) in enumerate(ctx["items"]) if (c2, s2) == (cl, si)]
+    item = max(same, key=lambda i: item_value(ctx, i, X))  # the neuron X is worst for
+    j = ctx["items"][item][2]
+    out = []
+    for d in widths:
+        lo, hi = np.clip(X - d, 0.0, 1.0), np.clip(X + d, 0.0, 1.0)
+        wb = dataclasses.replace(w, Kf=w.Kf * (hi - lo), bf=w.bf + w.Kf @ lo,
+                                 Lf=w.Lf * (hi - lo), Lr=w.Lr * (hi - lo), bg=w.bg + w.Lf @ lo,
+                                 br=w.br + w.Lr @ lo)
+        out.append(node_bound(wb, root_ranges(wb), fix, s, j)[0])
+    return item, item_value(ctx, item, X), out
+
+
 @contextmanager
 def _captured_stdout() -> Iterator[list[str]]:
     """The C-level standard output of the block (HiGHS's log), as lines, after it."""
@@ -194,6 +229,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--solver", choices=["highs", "scip"], default="highs")
     ap.add_argument("--check", type=int, default=4,
                     help="inputs at which the encoding is checked against the item's value")
+    ap.add_argument("--boxes", type=float, nargs="*", default=[],
+                    help="half-widths of input boxes around a good input: the LP bound on each")
     args = ap.parse_args(argv)
     target = lenet_target()
     if target is None:
@@ -203,6 +240,12 @@ def main(argv: list[str] | None = None) -> int:
         pruned = lenet_construction(target, n1, args.seed + n1)
         ctx = _setup(target, pruned, 28)
         for item in np.argsort(ctx["bound0"])[::-1][:args.items]:
+            if args.boxes:
+                it, at, bounds = box_bounds(ctx, int(item), args.boxes, 20.0, args.seed + n1)
+                print(f"n'={n1} item {ctx['items'][it]}: value {at:.4f} at a searched input; "
+                      "LP bound on boxes of half-width " + ", ".join(
+                          f"{d}: {b:.4f}" for d, b in zip(args.boxes, bounds)), flush=True)
+                continue
             P = item_milp(ctx, int(item))
             lo, hi = check_encoding(ctx, int(item), P, args.check, np.random.default_rng(0))
             print(f"n'={n1} item {ctx['items'][item]}: encoding at {args.check} fixed inputs: "

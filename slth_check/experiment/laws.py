@@ -70,14 +70,16 @@ def transform(U: np.ndarray, law: tuple[str, float | None], targets: np.ndarray,
 def _covers(law: tuple[str, float | None], lo: float, hi: float, span: tuple[float, float],
             fan_in: int) -> bool:
     """Exactly: ``lo < 0 < hi`` (a density on some ``[-a, a]``, ``a > 0``: Definition 2)
-    and ``[lo, hi]`` contains ``span``; for Kaiming's uniform law the bound
-    ``sqrt(6 / fan_in)`` itself, not its rounding (``x^2 fan_in <= 6`` in Fractions)."""
+    and ``[lo, hi]`` (the support as drawn) contains ``span``; for Kaiming's uniform law
+    also the bound ``sqrt(6 / fan_in)`` itself, not its rounding (``x^2 fan_in <= 6`` in
+    Fractions)."""
     if not (lo < 0.0 < hi):
         return False
-    if law[0] == "kaiming-uniform":
+    drawn = lo <= span[0] and span[1] <= hi  # the support as drawn
+    if law[0] == "kaiming-uniform":  # and the law's own bound
         x = max(abs(Fraction(span[0])), abs(Fraction(span[1])))
-        return x * x * max(fan_in, 1) <= 6
-    return lo <= span[0] and span[1] <= hi
+        return drawn and x * x * max(fan_in, 1) <= 6
+    return drawn
 
 
 def theorem2_support(law: tuple[str, float | None], targets: np.ndarray,

@@ -71,9 +71,8 @@ def read_idx_images(path: str | Path) -> np.ndarray:
             need = dims[0] * dims[1] * dims[2]
             data = _read_at_most(fp, need + 1)
     except (OSError, EOFError, zlib.error) as exc:
-        if not gz:
-            raise
-        raise InputError(f"--images: {path} is a damaged gzip file ({exc})") from None
+        what = "is a damaged gzip file" if gz else "could not be read"
+        raise InputError(f"--images: {path} {what} ({exc})") from None
     if len(data) != need:
         held = f"{len(data)}" if len(data) < need else \
             "more" if gz else f"{path.stat().st_size - 16}"
