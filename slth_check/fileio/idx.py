@@ -53,7 +53,7 @@ def _header(head: bytearray, path: Path) -> tuple[int, int, int]:
     dims = struct.unpack(">3i", head[4:16])
     if min(dims) < 1 or dims[0] > MAX_IMAGES or dims[1] * dims[2] > 4096:
         raise InputError(f"--images: {path} claims dimensions {dims}, not images")
-    return dims  # type: ignore[return-value]
+    return dims[0], dims[1], dims[2]
 
 
 def read_idx_images(path: str | Path) -> np.ndarray:

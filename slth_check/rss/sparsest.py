@@ -122,19 +122,19 @@ def sparsest(values: Any, target: Any, eps: Any, *,
     v, t, e = _check_args(values, target, eps)
     n, h = v.size, v.size // 2
     T, E = Fraction(t), Fraction(e)
-    # The float search runs on w = v 2^-s (t and eps alike), s >= 0 the least making
+    # The float search runs on w = v 2^-shift (t and eps alike), shift >= 0 the least making
     # sum |v| + |t| + eps <= 2^1000: no sum, window end or radius can overflow (at
     # 1e308 a half's sums did: inf, and its solutions were never candidates).  Scaling
-    # by 2^-s is exact but for values pushed into the subnormals, each off by at most
+    # by 2^-shift is exact but for values pushed into the subnormals, each off by at most
     # 2^-1075: (n + 1) 2^-1074 more in tau covers them.  The exact checks use v, T, E.
     big = sum((abs(Fraction(float(x))) for x in v), Fraction(0)) + abs(T) + E
-    s = max(0, big.numerator.bit_length() - big.denominator.bit_length() + 1 - 1000)
-    w, ts = np.ldexp(v, -s), math.ldexp(t, -s)
+    shift = max(0, big.numerator.bit_length() - big.denominator.bit_length() + 1 - 1000)
+    w, ts = np.ldexp(v, -shift), math.ldexp(t, -shift)
     tau_exact = 2 * gamma(n + 2) * (sum((abs(Fraction(float(x))) for x in w), Fraction(0))
                                     + abs(Fraction(ts)))
-    if s:
+    if shift:
         tau_exact += Fraction(n + 1, 2**1074)
-    radius = float(E / 2**s + tau_exact) * (1 + 2**-50)  # rounded up, past tau's own
+    radius = float(E / 2**shift + tau_exact) * (1 + 2**-50)  # rounded up, past tau's own
     A, sA = _half(w[:h])
     B, sB = _half(w[h:])
     t = ts
