@@ -1,7 +1,8 @@
 """Branch and bound on the certified worst case of the pruned LeNet5 (MNIST, conv part).
 
     .venv/bin/python benchmarks/lenet_bnb.py [--ns 30 20] [--seed 0] [--budget 540]
-                                             [--checkpoint-dir DIR]
+                                             [--checkpoint-dir DIR] [--seed-search S]
+                                             [--search-seconds T]
 
 Builds the construction of the authors' MNIST LeNet5 as ``benchmarks/lenet_bounds.py``
 does (``lenet_construction(target, n', seed + n')``: n = [6 n', 16 n']) and runs
@@ -10,7 +11,8 @@ final exact replay on top), printing the bracket, the seconds (wall and CPU), th
 nodes and the load average (the machine may be shared).  With ``--checkpoint-dir``
 each sample size has its checkpoint there and a second run continues the first.
 With ``--seed-search S`` :func:`slth_check.certify.worst_case` runs first for about S
-seconds and its witness seeds the lower bound.  Exits 0 with a message when the
+seconds and its witness seeds the lower bound; ``--search-seconds T`` is the length of
+each local search from an item's LP optimum (2 s by default).  Exits 0 with a message when the
 authors' files are absent.
 """
 
@@ -37,6 +39,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--checkpoint-dir", type=Path, default=None)
     ap.add_argument("--seed-search", type=float, default=0.0,
                     help="seconds of worst_case first; its witness seeds the lower bound")
+    ap.add_argument("--search-seconds", type=float, default=2.0,
+                    help="seconds of each local search from an item's LP optimum")
     args = ap.parse_args(argv)
     target = lenet_target()
     if target is None:
@@ -51,6 +55,7 @@ def main(argv: list[str] | None = None) -> int:
                                  rng=args.seed + n1)["witness"]
             seed_s = time.perf_counter() - t0
         r = branch_and_bound(target, pruned, 28, time_budget=args.budget, checkpoint=ck,
+                             search_seconds=args.search_seconds,
                              rng=args.seed + n1, witness=witness)
         assert r["lower"] <= Fraction(r["upper"]), "a sound upper bound below an exact lower"
         lo = float(r["lower"])
