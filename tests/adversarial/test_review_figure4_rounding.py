@@ -1,0 +1,89 @@
+"""Adversarial review (advfig) of Figure 4 on images and the a-priori rounding bounds:
+:mod:`slth_check.experiment.rounding` (the float64 bound of the three paths of Figure 4)
+and :mod:`slth_check.export.rounding` (the float32 bound of the exported graph).  Each test
+is an input on which a bound once lied (a finite bound below the real error, or NaN) or
+crashed; the real errors are measured against exact rational arithmetic
+(``forward_exact``)."""
+
+from __future__ import annotations
+
+import sys
+from fractions import Fraction
+
+import numpy as np
+import pytest
+
+from slth_check.experiment.conv_batch import stacked_forward
+from slth_check.experiment.conv_fused import fused_forward
+from slth_check.experiment.figure4 import METHODS, image_errors
+from slth_check.experiment.rounding import figure_error_bounds, output_error_bound
+from slth_check.network import ConvLayer, TargetCNN
+
+FMAX = sys.float_info.max
+
+
+def _paths(net, X):
+    """The output of ``net`` on ``X`` by each float64 path of Figure 4."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        return {"reference": net.forward(X), "batched": stacked_forward([net], X)[0],
+                "fused": fused_forward([net], X)[0]}
+
+
+# ------------------------------------------------- experiment/rounding: overflow
+
+def test_average_pooling_of_values_near_the_largest_float_is_not_a_finite_bound():
+    """Four outputs equal to the largest float, average-pooled: the exact average is the
+    largest float, but every path sums the four first and gets inf.  The bound said
+    1e293 (the model assumed no overflow; the avg term bounds the average's size only)."""
+    net = TargetCNN([ConvLayer(np.full((1, 1, 1, 1), FMAX), pool="avg")])
+    X = np.ones((1, 2, 2, 1))
+    assert net.forward_exact(X)[0, 0, 0, 0] == Fraction(FMAX)
+    M, E = output_error_bound(net, 0.0, 1.0)
+    for name, Y in _paths(net, X).items():
+        assert Y[0, 0, 0, 0] == np.inf, name  # the overflow is real on every path
+    assert E[0] == np.inf  # |inf - FMAX| is inf: no finite bound holds
+
+
+def test_a_size_beyond_the_largest_float_gives_inf_not_an_overflow_error():
+    """``b + w x`` with b = w = the largest float: the exact output exceeds every float and
+    the bound crashed with Python's bare ``OverflowError: integer division result too
+    large for a float`` instead of saying inf."""
+    net = TargetCNN([ConvLayer(np.full((1, 1, 1, 2), FMAX), bias=np.array([FMAX, -FMAX]))])
+    M, E = output_error_bound(net, 0.0, 1.0)
+    assert np.all(M == np.inf) and np.all(E == np.inf)
+    # a later layer that reads an overflowed channel through a zero weight gets NaN on the
+    # fast paths (the reference path refuses the inf between the layers):
+    two = TargetCNN([ConvLayer(np.full((1, 1, 1, 2), FMAX), bias=np.array([FMAX, 0.0])),
+                     ConvLayer(np.array([0.0, 1.0]).reshape(1, 1, 2, 1))])
+    with np.errstate(over="ignore", invalid="ignore"):
+        assert np.isnan(stacked_forward([two], np.ones((1, 1, 1, 1)))[0][0, 0, 0, 0])
+    assert output_error_bound(two, 0.0, 1.0)[1][0] == np.inf
+
+
+# ------------------------------------------- experiment/rounding: relative errors
+
+@pytest.mark.parametrize("scale", [1e-160, 1e-170, 1e-300, 1e160])
+def test_the_relative_bound_holds_at_every_scale(scale):
+    """A relative error is scale-free, but its bound was evaluated as
+    ``(e_n ref + num e_f) / (ref (ref - e_f))``, whose products underflow for activations
+    below about 1e-154 (bound about 1e-22, a million times below the real error at 1e-160;
+    NaN at 1e-170 and 1e-300) and overflow above about 1e154 (the first term vanished:
+    again 1e-22).  The real errors of each path against exact rationals must lie within
+    the bound."""
+    rng = np.random.default_rng(0)
+    wf = rng.uniform(0.5, 1, (1, 1, 1, 1)) * scale
+    f, g = TargetCNN([ConvLayer(wf)]), TargetCNN([ConvLayer(wf * (1 + 2.0**-20))])
+    X = rng.uniform(0, 1, (20, 2, 2, 1))
+    F, G = f.forward_exact(X).reshape(20, -1), g.forward_exact(X).reshape(20, -1)
+    ref_x = [max(abs(v) for v in F[i]) for i in range(20)]
+    num_x = [max(abs(a - b) for a, b in zip(F[i], G[i])) for i in range(20)]
+    for method in METHODS:
+        ref, num = image_errors(f, {1: g}, X, method=method, progress=False)
+        b = figure_error_bounds(f, {1: g}, ref, num)[1]
+        rel = b["relative"]
+        assert np.all(np.isfinite(rel)) and np.all(rel < 1e-14), (method, rel)
+        for i in range(20):
+            err = abs(Fraction(float(num[1][i] / ref[i])) - num_x[i] / ref_x[i])
+            assert err <= Fraction(float(rel[i])), (method, i, float(err), rel[i])
+        err = abs(Fraction(float(num[1].max() / ref.max())) - max(num_x) / max(ref_x))
+        assert err <= Fraction(b["authors"])
