@@ -87,3 +87,60 @@ def test_the_relative_bound_holds_at_every_scale(scale):
             assert err <= Fraction(float(rel[i])), (method, i, float(err), rel[i])
         err = abs(Fraction(float(num[1].max() / ref.max())) - max(num_x) / max(ref_x))
         assert err <= Fraction(b["authors"])
+
+
+# ------------------------------------------------------ export/rounding: overflow
+
+def _zero_pruned(f):
+    """A pruned network of f's shape that computes 0 (every mask off)."""
+    from slth_check.pruned import PrunedCNN, PrunedLayer
+
+    layers = []
+    for L in f.layers:
+        U, V = np.ones((L.d, L.d, L.c0, 1)), np.ones((1, 1, 1, L.c1))
+        layers.append(PrunedLayer(U, V, U < 0, V < 0, padding=L.padding, stride=L.stride,
+                                  pool=L.pool))
+    return PrunedCNN(layers, final_relu=f.final_relu)
+
+
+def test_float32_average_pooling_just_below_a_quarter_of_the_largest_float():
+    """The float32 bound returned inf only when the exact-magnitude bound ``A`` exceeded a
+    quarter of float32's largest value; but the computed values may exceed ``A`` by their
+    error, and an average pooling sums four of them before dividing.  Four weights near
+    2^124 that float32 rounds up (by nearly half an ulp each) sum exactly to just below
+    fmax/4 but in float32 to 2^126; average-pooled, 4 * 2^126 = 2^128 overflows: the graph
+    (ONNX Runtime, and NumPy in float32) gives inf, the exact output is 8.5e37, and the
+    bound said 6.1e31."""
+    from slth_check.export.rounding import float_error_bound
+
+    P, h = 2.0**124, 2.0**100
+    w = np.array([P + h + 2.0**90] * 3 + [P - 7 * h - h / 2 + 2.0**90])
+    f32max = Fraction(float(np.finfo(np.float32).max))
+    assert sum(Fraction(x) for x in w) < f32max / 4  # A is within the quarter
+    f = TargetCNN([ConvLayer(w.reshape(1, 1, 4, 1), pool="avg")])
+    g = _zero_pruned(f)
+    X = np.ones((2, 2, 4))
+    assert f.forward_exact(X)[0, 0, 0] < f32max / 4
+    with np.errstate(over="ignore"):  # the float32 program: conv (1 x 1), then avg pooling
+        Z = X.astype(np.float32) @ w.astype(np.float32)
+        assert np.all(Z == np.float32(2.0**126))
+        assert Z.sum(dtype=np.float32) / np.float32(4) == np.inf
+    assert float_error_bound(f, g, 2, "float32")[0, 0, 0] == np.inf
+
+
+def test_float32_average_pooling_overflow_in_onnx_runtime():
+    """The same network exported and run by ONNX Runtime gives inf: the bound must too."""
+    ort = pytest.importorskip("onnxruntime", reason="onnxruntime is an optional extra")
+    from slth_check.export import onnx_graph
+    from slth_check.export.rounding import float_error_bound
+    from slth_check.tensors import input_to_torch
+
+    P, h = 2.0**124, 2.0**100
+    w = np.array([P + h + 2.0**90] * 3 + [P - 7 * h - h / 2 + 2.0**90])
+    f = TargetCNN([ConvLayer(w.reshape(1, 1, 4, 1), pool="avg")])
+    g = _zero_pruned(f)
+    sess = ort.InferenceSession(onnx_graph.difference_model(f, g, 2).SerializeToString(),
+                                providers=["CPUExecutionProvider"])
+    X = input_to_torch(np.ones((2, 2, 4), dtype=np.float32))
+    assert sess.run(["Y"], {"X": X})[0].ravel()[0] == np.inf
+    assert float_error_bound(f, g, 2, "float32")[0, 0, 0] == np.inf
