@@ -114,12 +114,12 @@ def figure4_on_images(artifacts: str | Path, images: np.ndarray, dataset: str,
     X = np.ascontiguousarray(np.asarray(images, dtype=np.float64).transpose(0, 2, 1))[..., None]
     ref, num = image_errors(f, gs, X, method=method, desc=f"Figure 4 ({dataset})",
                             progress=progress)
-    ok = ref > 0
+    ok = ref > 0  # where f(X) = 0 the relative error is inf (0 where g(X) = 0 too), not 0
     bounds = figure_error_bounds(f, gs, ref, num, float(X.min(initial=0.0)),
                                  float(X.max(initial=0.0)))
     rows = []
     for n in ns:
-        rel = np.where(ok, num[n] / np.where(ok, ref, 1.0), 0.0)
+        rel = np.where(ok, num[n] / np.where(ok, ref, 1.0), np.where(num[n] > 0, np.inf, 0.0))
         i, j = int(np.argmax(rel)), int(np.argmax(num[n]))
         rows.append({"dataset": dataset, "n": n, "images": int(len(X)),
                      "max_relative_error": float(rel[i]), "argmax_image": i,

@@ -144,3 +144,27 @@ def test_float32_average_pooling_overflow_in_onnx_runtime():
     X = input_to_torch(np.ones((2, 2, 4), dtype=np.float32))
     assert sess.run(["Y"], {"X": X})[0].ravel()[0] == np.inf
     assert float_error_bound(f, g, 2, "float32")[0, 0, 0] == np.inf
+
+
+# ------------------------------------------------ figure4: a zero reference activation
+
+def test_an_image_where_f_is_zero_and_g_is_not_has_an_infinite_relative_error(monkeypatch):
+    """f(X) = 0 on the all-zero image (no bias) while g(X) = 0.5 everywhere: its relative
+    error is infinite, but the figure counted it as 0 and reported the other image's 0.556
+    as the maximum (the row's only trace was an inf rounding bound)."""
+    import slth_check.experiment.figure4 as F4
+
+    K = np.full((3, 3, 1, 1), 0.1)
+    f = TargetCNN([ConvLayer(K, bias=np.array([0.0]), padding="same")])
+    g = TargetCNN([ConvLayer(K, bias=np.array([0.5]), padding="same")])
+    monkeypatch.setattr(F4, "lenet_networks", lambda art, ds, ns: (f, {n: g for n in ns}))
+    imgs = np.stack([np.zeros((28, 28)), np.ones((28, 28))])
+    for method in METHODS:
+        with np.errstate(divide="ignore"):
+            (row,) = F4.figure4_on_images("unused", imgs, "MNIST", ns=(5,), method=method,
+                                          progress=False)
+        assert row["max_relative_error"] == np.inf and row["argmax_image"] == 0, row
+    # where both are zero the image's relative error stays 0
+    monkeypatch.setattr(F4, "lenet_networks", lambda art, ds, ns: (f, {n: f for n in ns}))
+    (row,) = F4.figure4_on_images("unused", imgs, "MNIST", ns=(5,), progress=False)
+    assert row["max_relative_error"] == 0.0
