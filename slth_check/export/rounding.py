@@ -39,7 +39,7 @@ import numpy as np
 from slth_check.arithmetic import gamma
 from slth_check.certify.interval import conv_upper, round_up
 from slth_check.conv import pool2d
-from slth_check.export.program import Conv, Op, Pool2, network_ops
+from slth_check.export.program import Conv, Op, Pool2, network_ops, output_shape
 from slth_check.network import TargetCNN
 from slth_check.precision import Precision, get_precision
 from slth_check.pruned import PrunedCNN
@@ -70,7 +70,8 @@ def _propagate(ops: list[Op], D: int, c0: int, p: Precision) -> tuple[np.ndarray
                 E = round_up(round_up(pool2d(E, "avg")) + slack + eta)
                 A = round_up(pool2d(A, "avg"))
         if A.size and float(round_up(A + E).max()) > p.fmax / 4 * (1 - 2.0**-20):
-            return A, np.full(E.shape, np.inf)
+            P, c = output_shape(ops, D, c0)  # the output's shape, not this step's
+            return np.full((P, P, c), np.inf), np.full((P, P, c), np.inf)
     return A, E
 
 

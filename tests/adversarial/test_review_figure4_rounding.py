@@ -168,3 +168,26 @@ def test_an_image_where_f_is_zero_and_g_is_not_has_an_infinite_relative_error(mo
     monkeypatch.setattr(F4, "lenet_networks", lambda art, ds, ns: (f, {n: f for n in ns}))
     (row,) = F4.figure4_on_images("unused", imgs, "MNIST", ns=(5,), progress=False)
     assert row["max_relative_error"] == 0.0
+
+
+def test_a_possible_overflow_inside_the_network_gives_inf_of_the_output_shape():
+    """Where an overflow became possible before the last step, the propagation returned
+    that step's (A, E), of that step's shape: g's hidden layer (3 units) against f's 2
+    outputs, or an overflow before a pooling, made ``f``'s and ``g``'s bounds of different
+    shapes, and float_error_bound (hence export_difference) crashed with a NumPy
+    broadcasting ValueError instead of returning inf."""
+    from slth_check.export.rounding import float_error_bound
+    from slth_check.pruned import PrunedCNN, PrunedLayer
+
+    f = TargetCNN([ConvLayer(np.ones((1, 1, 1, 2)))])
+    U, V = np.full((1, 1, 1, 3), 1e38), np.ones((1, 1, 3, 2))
+    for precision in ("float32", "float64"):
+        scale = 1.0 if precision == "float32" else 1e270
+        g = PrunedCNN([PrunedLayer(U * scale, V, U > 0, V > 0)])
+        B = float_error_bound(f, g, 2, precision)
+        assert B.shape == (2, 2, 2) and np.all(B == np.inf)
+    f2 = TargetCNN([ConvLayer(np.ones((1, 1, 1, 1)), pool="avg")])
+    U, V = np.full((1, 1, 1, 1), 1e38), np.ones((1, 1, 1, 1))
+    g2 = PrunedCNN([PrunedLayer(U, V, U > 0, V > 0, pool="avg")])
+    B = float_error_bound(f2, g2, 4, "float32")
+    assert B.shape == f2.forward(np.ones((4, 4, 1))).shape and np.all(B == np.inf)
