@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import sys
 from fractions import Fraction
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -191,3 +192,40 @@ def test_a_possible_overflow_inside_the_network_gives_inf_of_the_output_shape():
     g2 = PrunedCNN([PrunedLayer(U, V, U > 0, V > 0, pool="avg")])
     B = float_error_bound(f2, g2, 4, "float32")
     assert B.shape == f2.forward(np.ones((4, 4, 1))).shape and np.all(B == np.inf)
+
+
+# ------------------------------------------- figure4: images the networks cannot take
+
+def test_images_too_small_or_not_square_are_refused_naming_them(monkeypatch, tmp_path):
+    """3 x 3 images (LeNet's two 2 x 2 poolings leave no output) and 28 x 20 ones went
+    through to NumPy: ``zero-size array to reduction operation maximum which has no
+    identity`` and ``could not broadcast input array from shape (1,2,20,28,1) ...`` were
+    the whole message of ``reproduce figure4``."""
+    import slth_check.experiment.figure4 as F4
+
+    K = np.full((5, 5, 1, 1), 0.04)
+    f = TargetCNN([ConvLayer(K, bias=np.array([0.1]), padding="same", pool="max"),
+                   ConvLayer(K, bias=np.array([0.1]), padding="same", pool="max")],
+                  final_relu=True)
+    monkeypatch.setattr(F4, "lenet_networks", lambda art, ds, ns: (f, {n: f for n in ns}))
+    with pytest.raises(ValueError, match=r"images: 3 x 3 images are too small"):
+        F4.figure4_on_images("unused", np.zeros((2, 3, 3)), "MNIST", ns=(5,),
+                             progress=False)
+    with pytest.raises(ValueError, match=r"images: expected square images .*\(2, 28, 20\)"):
+        F4.figure4_on_images("unused", np.zeros((2, 28, 20)), "MNIST", ns=(5,),
+                             progress=False)
+    (row,) = F4.figure4_on_images("unused", np.zeros((1, 4, 4)), "MNIST", ns=(5,),
+                                  progress=False)  # the smallest that has an output
+    assert row["max_relative_error"] == 0.0
+    sys.path.insert(0, str(Path(__file__).parents[1]))
+    from support import shared_artifacts
+
+    art = shared_artifacts()
+    if art is None:
+        return
+    from slth_check.cli import main
+
+    monkeypatch.undo()
+    np.savez(tmp_path / "small.npz", images=np.zeros((2, 3, 3)))
+    assert main(["reproduce", "figure4", "--images", str(tmp_path / "small.npz"),
+                 "--artifacts", str(art), "--out", str(tmp_path / "o")]) == 2
