@@ -101,6 +101,20 @@ def image_errors(f: TargetCNN, gs: dict[int, TargetCNN], X: np.ndarray, *,
     return ref, dict(zip(gs, num))
 
 
+def _check_size(f: TargetCNN, D: int) -> None:
+    """A ValueError naming ``images`` unless ``f`` has an output on D x D images."""
+    from slth_check.conv import output_size
+
+    P = D
+    for layer in f.layers:
+        P = 0 if layer.padding == "valid" and P < layer.d else \
+            output_size(P, layer.d, layer.padding, layer.stride)
+        P = P // 2 if layer.pool else P
+        if P < 1:
+            raise ValueError(f"images: {D} x {D} images are too small for the networks (no "
+                             "output; LeNet5 takes 28 x 28)")
+
+
 def figure4_on_images(artifacts: str | Path, images: np.ndarray, dataset: str,
                       ns: tuple[int, ...] = (5, 10, 15, 20, 25, 30), *,
                       method: str = "fused",
@@ -110,16 +124,21 @@ def figure4_on_images(artifacts: str | Path, images: np.ndarray, dataset: str,
     dataset-normalised maximum; each with a proven bound on its distance from the exact
     value (``rounding_bound_*``, :func:`~slth_check.experiment.rounding.figure_error_bounds`
     on the images' range)."""
+    images = np.asarray(images)
+    if images.ndim != 3 or images.shape[1] != images.shape[2] or not len(images):
+        raise ValueError(f"images: expected square images (N, D, D), N >= 1, got shape "
+                         f"{images.shape}")
     f, gs = lenet_networks(artifacts, dataset, ns)
+    _check_size(f, images.shape[1])
     X = np.ascontiguousarray(np.asarray(images, dtype=np.float64).transpose(0, 2, 1))[..., None]
     ref, num = image_errors(f, gs, X, method=method, desc=f"Figure 4 ({dataset})",
                             progress=progress)
-    ok = ref > 0
+    ok = ref > 0  # where f(X) = 0 the relative error is inf (0 where g(X) = 0 too), not 0
     bounds = figure_error_bounds(f, gs, ref, num, float(X.min(initial=0.0)),
                                  float(X.max(initial=0.0)))
     rows = []
     for n in ns:
-        rel = np.where(ok, num[n] / np.where(ok, ref, 1.0), 0.0)
+        rel = np.where(ok, num[n] / np.where(ok, ref, 1.0), np.where(num[n] > 0, np.inf, 0.0))
         i, j = int(np.argmax(rel)), int(np.argmax(num[n]))
         rows.append({"dataset": dataset, "n": n, "images": int(len(X)),
                      "max_relative_error": float(rel[i]), "argmax_image": i,

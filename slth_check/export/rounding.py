@@ -26,8 +26,10 @@ This holds for any summation order but not for transform algorithms (Winograd,
 FFT), which ONNX Runtime's CPU convolution does not use; hence "sound-ish": it is
 the tolerance of the tests and the README's figure, never a slth-check verdict.
 The bound itself is computed in float64 rounded upwards (:func:`conv_upper`) with a
-final relative margin of 2^-40.  Magnitudes beyond a quarter of the format's largest
-float give ``inf`` (an overflow is possible there).
+final relative margin of 2^-40.  Computed magnitudes ``A + E`` beyond a quarter of the
+format's largest float (less 2^-20 of it) give ``inf`` (an overflow is possible there):
+``A + E`` bounds every partial sum of the step that produced it, and an average pooling
+sums four computed values, each up to ``A + E`` (not ``A``), before it divides.
 """
 
 from __future__ import annotations
@@ -37,7 +39,7 @@ import numpy as np
 from slth_check.arithmetic import gamma
 from slth_check.certify.interval import conv_upper, round_up
 from slth_check.conv import pool2d
-from slth_check.export.program import Conv, Op, Pool2, network_ops
+from slth_check.export.program import Conv, Op, Pool2, network_ops, output_shape
 from slth_check.network import TargetCNN
 from slth_check.precision import Precision, get_precision
 from slth_check.pruned import PrunedCNN
@@ -67,8 +69,9 @@ def _propagate(ops: list[Op], D: int, c0: int, p: Precision) -> tuple[np.ndarray
                 slack = round_up(float(gamma(4, p.u)) * round_up(pool2d(A + E, "avg")))
                 E = round_up(round_up(pool2d(E, "avg")) + slack + eta)
                 A = round_up(pool2d(A, "avg"))
-        if A.size and float(A.max()) > p.fmax / 4:
-            return A, np.full(E.shape, np.inf)
+        if A.size and float(round_up(A + E).max()) > p.fmax / 4 * (1 - 2.0**-20):
+            P, c = output_shape(ops, D, c0)  # the output's shape, not this step's
+            return np.full((P, P, c), np.inf), np.full((P, P, c), np.inf)
     return A, E
 
 
