@@ -14,11 +14,35 @@ from fractions import Fraction
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
 
 from slth_check.certify import branch_and_bound, exact_error
+from slth_check.certify.window_lp import dual_bound
 from slth_check.fileio.files import sealed_npz_bytes
 from slth_check.network import ConvLayer, TargetCNN
 from slth_check.pruned import PrunedCNN, PrunedLayer
+
+# ------------------------------------------------------------------ dual_bound
+
+
+def test_dual_bound_on_a_sparse_matrix_with_duplicate_entries():
+    """scipy's COO (and non-canonical CSR) matrices mean the *sum* of duplicate entries.
+    ``csr_matrix`` sums them in float64: 1 + 1000 (-5e-17) becomes 1.0, while the
+    exact coefficient is 1 - 5e-14.  On ``(1 - 5e-14) v <= 1, v in [0, 2]`` the
+    maximum of ``v`` is ``1 / (1 - 5e-14) > 1 + 4e-14``; the bound of the rounded
+    row (about ``1 + 2e-15``) was below it.  A sound answer: a bound above the exact
+    maximum, or a refusal naming ``G``."""
+    k = 1000
+    G = sp.coo_matrix((np.r_[1.0, np.full(k, -5e-17)], (np.zeros(k + 1, int),
+                                                         np.zeros(k + 1, int))), shape=(1, 1))
+    exact_max = 1 / (Fraction(1) + k * Fraction(-5e-17))
+    try:
+        b = dual_bound(np.ones(1), G, np.ones(1), np.ones(1), np.zeros(1), np.full(1, 2.0))
+    except ValueError as exc:
+        assert "G" in str(exc)
+        return
+    assert Fraction(b) >= exact_max
+
 
 # ------------------------------------------------------------------ checkpoints
 
