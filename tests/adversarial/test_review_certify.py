@@ -148,3 +148,40 @@ def test_a_resealed_checkpoint_with_lowered_or_dropped_nodes(tmp_path, how):
         assert "checkpoint" in str(exc)
         return
     assert truth_below <= Fraction(r["upper"]), (float(truth_below), r["upper"], r["proved"])
+
+
+# ------------------------------------------------------------------ huge weights
+
+
+def _huge_pair(scale=1e155):
+    rng = np.random.default_rng(0)
+    K1, b1 = rng.uniform(-1, 1, (3, 3, 1, 1)) * scale, rng.uniform(-1, 1, 1) * scale
+    K2 = rng.uniform(-1, 1, (3, 3, 1, 1)) * scale
+    target = TargetCNN([ConvLayer(K1, b1, padding="same", pool="max"),
+                        ConvLayer(K2, np.zeros(1), padding="same")])
+    pruned = PrunedCNN([_emulating_layer(K1, b1, "max", rng),
+                        _emulating_layer(K2, np.zeros(1), None, rng)])
+    return target, pruned
+
+
+@pytest.mark.xfail(strict=True, reason="advcert finding 4 (not fixed): inf - inf in the "
+                   "interval enclosures gives a NaN bound, then Fraction(nan) / "
+                   "Fraction(inf) raise")
+@pytest.mark.parametrize("entry", ["upper_bounds", "worst_case", "branch_and_bound"])
+def test_weights_near_the_float_range_give_an_infinite_bound_not_a_crash(entry):
+    """Weights of 1e155 (the products overflow): the enclosures hold inf - inf = NaN.
+    Not a false bound, but every entry point died with ``cannot convert NaN (or
+    Infinity) to integer ratio`` instead of answering ``upper = inf``."""
+    from slth_check.certify import upper_bounds, worst_case
+
+    target, pruned = _huge_pair()
+    D = 4
+    if entry == "upper_bounds":
+        up = upper_bounds(target, pruned, D)["upper"]
+    elif entry == "worst_case":
+        up = worst_case(target, pruned, D, time_budget=1.0, kicks=1)["upper"]
+    else:
+        up = branch_and_bound(target, pruned, D, time_budget=1e-9)["upper"]
+    assert not np.isnan(up)
+    X = np.ones((D, D, 1))
+    assert exact_error(target, pruned, X, via="pruned") <= Fraction(up) or up == np.inf
