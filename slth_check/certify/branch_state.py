@@ -68,7 +68,11 @@ def load_state(path: Path, ctx: dict[str, Any], target: TargetCNN, pruned: Prune
     heapq.heapify(heap)
     lower, witness = Fraction(-1), None
     if a["witness"].size:  # the lower bound is replayed, not trusted
-        witness = a["witness"]
+        witness = np.asarray(a["witness"], dtype=float)
+        shape = (ctx["D"], ctx["D"], ctx["c0"])
+        if witness.shape != shape or not np.all((witness >= 0) & (witness <= 1)):
+            raise ValueError(f"checkpoint: {path} holds a witness that is not an input in "
+                             f"[0, 1]^{shape}")
         lower = exact_error(target, pruned, witness, via="effective")
     return {"heap": heap, "lower": lower, "witness": witness, "spent": meta["seconds"],
             "next_id": max(meta["next_id"], len(heap)), "nodes": meta["nodes"],

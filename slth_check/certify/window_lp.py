@@ -55,8 +55,15 @@ def dual_bound(c: np.ndarray, G: Any, h: np.ndarray, y: np.ndarray, lo: np.ndarr
                hi: np.ndarray) -> float:
     """Sound upper bound of ``max c.v`` over ``{lo <= v <= hi, G v <= h}`` from any
     float ``y`` (clipped to ``y >= 0``): ``max_v (c - G^T y).v + y.h``, every
-    rounding outward (``G``, ``h``, ``c``: floats, exact as rationals)."""
+    rounding outward (``G``, ``h``, ``c``: floats, exact as rationals).  A sparse ``G``
+    with duplicate entries (scipy: their sum) is refused: converting it would sum them
+    in float64, rounding ``G`` itself."""
     y = np.maximum(np.nan_to_num(np.asarray(y, dtype=float), nan=0.0), 0.0)
+    if sp.issparse(G):
+        C = sp.coo_matrix(G)
+        if np.unique(C.row.astype(np.int64) * C.shape[1] + C.col).size != C.nnz:
+            raise ValueError("G: a sparse matrix with duplicate entries (their float sum "
+                             "would be rounded); sum them exactly first")
     Gt = sp.csr_matrix(G).T.tocsr()
     t = np.asarray(Gt @ y).ravel()
     err = round_up(round_up(nonneg_up(abs(Gt), y) * gamma2(len(h))) + 4 * (len(h) + 1) * ETA)
