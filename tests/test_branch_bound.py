@@ -117,6 +117,28 @@ def test_run_continues_from_its_checkpoint(tmp_path):
         branch_and_bound(target, pruned, 4, time_budget=1.0, checkpoint=ck)
 
 
+def test_a_checkpoint_needs_the_key_it_was_written_under(tmp_path, monkeypatch):
+    """A checkpoint is refused under another user's key (the HMAC in its meta), resumed
+    under its own; a key file of the wrong size is refused naming it."""
+    target, pruned = _pair(1, "max")
+    ck = tmp_path / "bnb.npz"
+    monkeypatch.setenv("SLTH_CHECK_CHECKPOINT_KEY", str(tmp_path / "mine.key"))
+    branch_and_bound(target, pruned, 4, time_budget=0.2, checkpoint=ck, search_seconds=0.05)
+    key = (tmp_path / "mine.key").read_bytes()
+    assert len(key) == 32 and (tmp_path / "mine.key").stat().st_mode & 0o077 == 0
+    monkeypatch.setenv("SLTH_CHECK_CHECKPOINT_KEY", str(tmp_path / "theirs.key"))
+    with pytest.raises(ValueError, match="checkpoint key"):
+        branch_and_bound(target, pruned, 4, time_budget=0.2, checkpoint=ck)
+    monkeypatch.setenv("SLTH_CHECK_CHECKPOINT_KEY", str(tmp_path / "mine.key"))
+    again = branch_and_bound(target, pruned, 4, time_budget=0.2, checkpoint=ck,
+                             search_seconds=0.05)
+    assert again["total_seconds"] > again["seconds"]  # it resumed
+    (tmp_path / "short.key").write_bytes(b"x" * 31)
+    monkeypatch.setenv("SLTH_CHECK_CHECKPOINT_KEY", str(tmp_path / "short.key"))
+    with pytest.raises(ValueError, match="short.key"):
+        branch_and_bound(target, pruned, 4, time_budget=0.2, checkpoint=ck)
+
+
 @pytest.mark.parametrize("kw, word", [({"time_budget": 0}, "time_budget"),
                                       ({"time_budget": "1"}, "time_budget")])
 def test_bad_arguments_are_named(kw, word):

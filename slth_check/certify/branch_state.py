@@ -7,12 +7,24 @@ digest of the pair of networks, the seconds spent and the classes searched.  On
 loading, the witness is replayed exactly again: the lower bound is never taken
 from the file; a checkpoint of another pair, or one edited after it was sealed,
 is refused.
+
+The seal alone is a checksum that anyone can recompute, and the open nodes' bounds
+(and that they cover the region) are taken from the file: so the meta also carries an
+HMAC-SHA256 of the seal under this user's *checkpoint key* (:func:`checkpoint_key`: 32
+random bytes kept outside the checkpoint, created on first use), and a checkpoint whose
+HMAC does not verify under the key (edited and sealed again, or written by another
+user or machine) is refused.  A run resumed from a checkpoint it accepts trusts the
+open nodes that a run with the same key wrote; to resume on another machine, copy the
+key too (``SLTH_CHECK_CHECKPOINT_KEY`` names its file).
 """
 
 from __future__ import annotations
 
 import heapq
+import hmac
 import json
+import os
+import secrets
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -20,14 +32,57 @@ from typing import Any
 import numpy as np
 
 from slth_check.certify.exact import exact_error
-from slth_check.fileio.files import atomic_write, is_sealed, load_npz, sealed_npz_bytes
+from slth_check.fileio.files import atomic_write, digest, is_sealed, load_npz, sealed_npz_bytes
 from slth_check.network import TargetCNN
 from slth_check.pruned import PrunedCNN
 
-__all__ = ["Node", "fresh_state", "load_state", "save_state"]
+__all__ = ["Node", "checkpoint_key", "fresh_state", "load_state", "save_state"]
 
 #: An open node: (-bound, id, item, fix, LP optimum or None before its LP).
 Node = tuple[float, int, int, np.ndarray, np.ndarray | None]
+
+
+def checkpoint_key() -> bytes:
+    """This user's checkpoint key: the 32 bytes of the file ``$SLTH_CHECK_CHECKPOINT_KEY``,
+    else ``$XDG_CACHE_HOME/slth-check/checkpoint.key`` (``~/.cache``), created with random
+    bytes (mode 0600) when absent.  ValueError when it cannot be read or made."""
+    env = os.environ.get("SLTH_CHECK_CHECKPOINT_KEY")
+    if env:
+        path = Path(env)
+    else:
+        xdg = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+        path = Path(xdg) / "slth-check" / "checkpoint.key"
+    try:
+        if not path.exists():  # written whole, then linked: never seen half-written
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_name(f".{path.name}.{secrets.token_hex(8)}")
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(secrets.token_bytes(32))
+            try:
+                os.link(tmp, path)
+            except FileExistsError:  # made by a concurrent run meanwhile: theirs
+                pass
+            finally:
+                tmp.unlink()
+        key = path.read_bytes()
+    except OSError as exc:
+        raise ValueError(f"checkpoint: the checkpoint key {path} cannot be read or made "
+                         f"({exc}); set SLTH_CHECK_CHECKPOINT_KEY to a writable file") from None
+    if len(key) != 32:
+        raise ValueError(f"checkpoint: the checkpoint key {path} holds {len(key)} bytes, "
+                         "expected 32")
+    return key
+
+
+def _mac(arrays: dict[str, np.ndarray]) -> str:
+    """HMAC-SHA256, under :func:`checkpoint_key`, of the arrays' digest (``meta`` without
+    its ``mac`` entry)."""
+    meta = json.loads(str(arrays["meta"]))
+    meta.pop("mac", None)
+    body = {**{k: v for k, v in arrays.items() if k not in ("meta", "sha256")},
+            "meta": np.array(json.dumps(meta, sort_keys=True))}
+    return hmac.new(checkpoint_key(), digest(body).encode(), "sha256").hexdigest()
 
 
 def save_state(path: Path, ctx: dict[str, Any], st: dict[str, Any]) -> None:
@@ -47,6 +102,7 @@ def save_state(path: Path, ctx: dict[str, Any], st: dict[str, Any]) -> None:
               "v_len": np.array([v.size for v in vs], np.int64),
               "witness": np.zeros(0) if st["witness"] is None else st["witness"],
               "meta": np.array(json.dumps(meta))}
+    arrays["meta"] = np.array(json.dumps({**meta, "mac": _mac(arrays)}))
     atomic_write(path, sealed_npz_bytes(arrays))
 
 
@@ -57,6 +113,10 @@ def load_state(path: Path, ctx: dict[str, Any], target: TargetCNN, pruned: Prune
     if not is_sealed(a):
         raise ValueError(f"checkpoint: {path} is not a sealed branch-and-bound checkpoint")
     meta = json.loads(str(a["meta"]))
+    if not isinstance(meta.get("mac"), str) or not hmac.compare_digest(meta["mac"], _mac(a)):
+        raise ValueError(f"checkpoint: {path} was not written under this user's checkpoint "
+                         "key (edited and sealed again, or from another user or machine: "
+                         "see SLTH_CHECK_CHECKPOINT_KEY)")
     if meta.get("digest") != ctx["digest"]:
         raise ValueError(f"checkpoint: {path} belongs to another pair of networks")
     fo, vo = np.cumsum(a["fix_len"]) - a["fix_len"], np.cumsum(a["v_len"]) - a["v_len"]
