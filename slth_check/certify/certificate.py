@@ -36,7 +36,6 @@ networks too large for ``sup_error``'s exact methods, e.g. the built LeNet5).
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -49,6 +48,7 @@ from slth_check.certify.closed_form import bias_gap, error_parts, layer_sup_erro
 from slth_check.certify.exact import exact_effective_forward, exact_error, rounded_effective_network
 from slth_check.certify.interval import (
     ETA,
+    SIZE_LIMIT,
     avg_pool_enclosure,
     conv_upper,
     effective_enclosure,
@@ -59,6 +59,7 @@ from slth_check.certify.interval import (
     matmul_enclosure,
     round_down,
     round_up,
+    size_bound,
 )
 from slth_check.certify.linear import linear_applies, linear_bound
 from slth_check.certify.milp import milp_worst_case
@@ -66,7 +67,7 @@ from slth_check.certify.recursion import entrywise_bound, fractions_up, proof_bo
 from slth_check.certify.search import gradient_search, search_lower, vertex_candidates
 from slth_check.errors import InternalError
 from slth_check.network import TargetCNN
-from slth_check.pruned import PrunedCNN, PrunedLayer
+from slth_check.pruned import PrunedCNN
 from slth_check.tensors import check_entries, check_size
 
 __all__ = [
@@ -115,38 +116,11 @@ def check_pair(target: TargetCNN, pruned: PrunedCNN) -> None:
             raise ValueError(f"pruned: layer {i} bias present in one network only")
     if target.final_relu != pruned.final_relu:
         raise ValueError("pruned: final_relu differs from the target")
-    for name, size in (("target", _size_bound(target)), ("pruned", _size_bound(pruned))):
-        if not size < _SIZE_LIMIT:
+    for name, size in (("target", size_bound(target)), ("pruned", size_bound(pruned))):
+        if not size < SIZE_LIMIT:
             raise ValueError(f"{name}: its activations on [0, 1] inputs may reach {size:.3g}; "
-                             f"the certified bounds need them below {_SIZE_LIMIT:.3g} "
+                             f"the certified bounds need them below {SIZE_LIMIT:.3g} "
                              "(products and differences of such enclosures overflow float64)")
-
-
-#: The largest activation size the certified bounds accept (2^600: enclosures, their
-#: products with weights and their differences stay far inside float64's range).
-_SIZE_LIMIT = 2.0**600
-
-
-def _size_bound(net: TargetCNN | PrunedCNN) -> float:
-    """An upper bound (up to a factor ``1 + 1e-9``: it only screens) of every activation
-    on inputs in ``[0, 1]``: per layer ``max_o |b_o| + sum |K[.., o]| M`` (padding and
-    pooling only lower it); for a pruned layer through ``U`` (masked) then ``V``.  Inf
-    when it overflows."""
-    M = 1.0
-    with np.errstate(over="ignore", invalid="ignore"):
-        for L in net.layers:
-            if isinstance(L, PrunedLayer):
-                U = np.abs(np.where(L.S, L.U, 0.0)).sum(axis=(0, 1, 2))
-                ub = 0.0 if L.Ub is None or L.Sb is None else np.abs(np.where(L.Sb, L.Ub, 0.0))
-                V = np.abs(np.where(L.T, L.V, 0.0))[0, 0]
-                M = float(np.max((U * M + ub) @ V, initial=0.0))
-            else:
-                b = 0.0 if L.bias is None else np.abs(L.bias)
-                M = float(np.max(np.abs(L.K).sum(axis=(0, 1, 2)) * M + b, initial=0.0))
-            M *= 1 + 1e-9
-            if not np.isfinite(M):
-                return math.inf
-    return M
 
 
 def _check_sup_error_size(target: TargetCNN, pruned: PrunedCNN, D: int) -> None:

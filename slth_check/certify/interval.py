@@ -8,6 +8,7 @@ only known up to their own rounding (:func:`matmul_enclosure`).
 
 from __future__ import annotations
 
+import math
 from typing import Any, overload
 
 import numpy as np
@@ -16,7 +17,7 @@ from slth_check.arithmetic import ETA as ETA_EXACT
 from slth_check.arithmetic import gamma
 from slth_check.conv import Padding, conv2d, pool2d
 from slth_check.network import TargetCNN
-from slth_check.pruned import PrunedCNN
+from slth_check.pruned import PrunedCNN, PrunedLayer
 
 #: The smallest positive float64 (the gradual-underflow unit).
 
@@ -189,3 +190,30 @@ def interval_bound(boxes_f: list, boxes_g: list) -> float:
     """Sound upper bound of ``||f - g||_max`` from the last layers' enclosures."""
     (flo, fhi), (glo, ghi) = boxes_f[-1], boxes_g[-1]
     return float(np.max(np.maximum(round_up(fhi - glo), round_up(ghi - flo))))
+
+
+#: The largest activation size the certified bounds accept (2^600: enclosures, their
+#: products with weights and their differences stay far inside float64's range).
+SIZE_LIMIT = 2.0**600
+
+
+def size_bound(net: TargetCNN | PrunedCNN) -> float:
+    """An upper bound (up to a factor ``1 + 1e-9``: it only screens) of every activation
+    on inputs in ``[0, 1]``: per layer ``max_o |b_o| + sum |K[.., o]| M`` (padding and
+    pooling only lower it); for a pruned layer through ``U`` (masked) then ``V``.  Inf
+    when it overflows."""
+    M = 1.0
+    with np.errstate(over="ignore", invalid="ignore"):
+        for L in net.layers:
+            if isinstance(L, PrunedLayer):
+                U = np.abs(np.where(L.S, L.U, 0.0)).sum(axis=(0, 1, 2))
+                ub = 0.0 if L.Ub is None or L.Sb is None else np.abs(np.where(L.Sb, L.Ub, 0.0))
+                V = np.abs(np.where(L.T, L.V, 0.0))[0, 0]
+                M = float(np.max((U * M + ub) @ V, initial=0.0))
+            else:
+                b = 0.0 if L.bias is None else np.abs(L.bias)
+                M = float(np.max(np.abs(L.K).sum(axis=(0, 1, 2)) * M + b, initial=0.0))
+            M *= 1 + 1e-9
+            if not np.isfinite(M):
+                return math.inf
+    return M

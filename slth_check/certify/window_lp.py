@@ -59,11 +59,9 @@ def dual_bound(c: np.ndarray, G: Any, h: np.ndarray, y: np.ndarray, lo: np.ndarr
     with duplicate entries (scipy: their sum) is refused: converting it would sum them
     in float64, rounding ``G`` itself."""
     y = np.maximum(np.nan_to_num(np.asarray(y, dtype=float), nan=0.0), 0.0)
-    if sp.issparse(G):
-        C = sp.coo_matrix(G)
-        if np.unique(C.row.astype(np.int64) * C.shape[1] + C.col).size != C.nnz:
-            raise ValueError("G: a sparse matrix with duplicate entries (their float sum "
-                             "would be rounded); sum them exactly first")
+    C = sp.coo_matrix(G) if sp.issparse(G) else None
+    if C is not None and np.unique(C.row.astype(np.int64) * C.shape[1] + C.col).size != C.nnz:
+        raise ValueError("G: a sparse matrix with duplicate entries (summed, rounded)")
     Gt = sp.csr_matrix(G).T.tocsr()
     t = np.asarray(Gt @ y).ravel()
     err = round_up(round_up(nonneg_up(abs(Gt), y) * gamma2(len(h))) + 4 * (len(h) + 1) * ETA)
