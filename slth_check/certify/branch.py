@@ -228,9 +228,8 @@ def branch_and_bound(target: TargetCNN, pruned: PrunedCNN, D: int, *,
     left above the lower bound), "open", "nodes", "seconds" (this call),
     "total_seconds" (with the resumed runs), "cpu_seconds"}``.  ``checkpoint``: a
     file written every ``replay_every`` seconds and at the end, read first when it
-    exists (a run of the same pair continues; it must verify under this user's checkpoint
-    key, :func:`~slth_check.certify.branch_state.checkpoint_key`: an edited checkpoint,
-    or one from another machine without its key, is refused).  ``witness``: an input in
+    exists (a run of the same pair continues; one that does not verify under the user's
+    :func:`~slth_check.certify.branch_state.checkpoint_key` is refused).  ``witness``: an input in
     ``[0, 1]^{D x D x c0}`` (e.g. :func:`~slth_check.certify.worst_case`'s), replayed
     exactly as a first lower bound.
     """
