@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import re
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -23,6 +24,20 @@ from slth_check.fileio.weights import Weights
 
 def safe_name(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "_", name)[:80] or "tensor"
+
+
+#: What a run writes into ``--out`` besides ``run.json`` (written first).
+OUTPUTS = ("chunks", "tensors", "approximate.json", "approximate.md", "figure3.png",
+           "timing.json")
+
+
+def _refuse_foreign(out: Path) -> None:
+    """A new run (no ``run.json``) writes into no folder already holding one of its
+    :data:`OUTPUTS`: those are not a run's, and would be overwritten or removed."""
+    found = [name for name in OUTPUTS if os.path.lexists(out / name)]
+    if found:
+        raise UsageError(f"--out: {out} holds {', '.join(found)} but no run.json (not a "
+                         f"run to --resume): choose another folder, or move those away")
 
 
 def open_out(out: Path, manifest: dict[str, Any], resume: bool) -> None:
@@ -42,6 +57,7 @@ def open_out(out: Path, manifest: dict[str, Any], resume: bool) -> None:
             raise UsageError(f"--resume: {out} holds a run with other settings ({', '.join(diff)}"
                              f" differ): use the same WEIGHTS and options, or another --out")
     else:
+        _refuse_foreign(out)
         atomic_write(man_path, json.dumps(manifest, indent=1) + "\n")
     chunk_dir, tensor_dir = out / "chunks", out / "tensors"
     chunk_dir.mkdir(parents=True, exist_ok=True)

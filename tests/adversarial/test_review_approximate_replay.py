@@ -91,3 +91,35 @@ def test_untouched_chunks_are_kept(tmp_path):
     for c in range(4):
         _write(out, c, _chunk(z, c))
     assert _same_as_uninterrupted(weights, out, ref) == []
+
+
+@pytest.mark.parametrize("name", ["tensors/0000-a.npz", "approximate.md", "figure3.png"])
+def test_new_run_keeps_the_users_files(tmp_path, capsys, name):
+    """A new run into a folder that holds a file of one of the run's names (no run.json)
+    once removed it (``tensors/0000-a.npz``: taken for a damaged checkpoint) or wrote over
+    it; it is refused, exit 2, the file untouched."""
+    from slth_check.cli import main
+
+    rng = np.random.default_rng(0)
+    weights = tmp_path / "w.npz"
+    np.savez(weights, a=rng.normal(size=(4, 5)))
+    out = tmp_path / "out"
+    (out / name).parent.mkdir(parents=True)
+    (out / name).write_text("the user's\n")
+    assert main(["approximate", str(weights), "--n", "6", "--out", str(out),
+                 "--scheduler", "synchronous"]) == 2
+    assert (out / name).read_text() == "the user's\n"
+    assert "no run.json" in capsys.readouterr().err
+
+
+def test_several_n_keep_the_users_figure3_table(tmp_path, capsys):
+    from slth_check.cli import main
+
+    weights = tmp_path / "w.npz"
+    np.savez(weights, a=np.linspace(-1, 1, 6))
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "figure3.md").write_text("the user's\n")
+    assert main(["approximate", str(weights), "--n", "4,5", "--out", str(out),
+                 "--scheduler", "synchronous", "--no-figure"]) == 2
+    assert (out / "figure3.md").read_text() == "the user's\n"
