@@ -123,3 +123,21 @@ def test_several_n_keep_the_users_figure3_table(tmp_path, capsys):
     assert main(["approximate", str(weights), "--n", "4,5", "--out", str(out),
                  "--scheduler", "synchronous", "--no-figure"]) == 2
     assert (out / "figure3.md").read_text() == "the user's\n"
+
+
+@pytest.mark.parametrize("which", ["K", "X"])
+def test_replay_of_a_huge_proposition1_witness_is_a_verdict(tmp_path, capsys, which):
+    """K or X near the float64 limit: the exact bound exceeds float64 and its conversion
+    once escaped as an internal error (OverflowError, exit 4); the exact comparison holds."""
+    from slth_check.cli import main
+    from slth_check.fileio.files import npz_bytes
+
+    rng = np.random.default_rng(0)
+    arrays = {"K": rng.uniform(-1, 1, (2, 2, 1, 1)), "X": rng.uniform(-1, 1, (3, 3, 1))}
+    arrays[which] = arrays[which] * 1e308
+    arrays["meta"] = np.array(json.dumps({"claim": "proposition1"}))
+    path = tmp_path / "w.npz"
+    path.write_bytes(npz_bytes(arrays))
+    assert main(["replay", str(path)]) == 0
+    out = capsys.readouterr()
+    assert out.out.startswith("holds: proposition1") and "internal error" not in out.err
