@@ -141,3 +141,20 @@ def test_replay_of_a_huge_proposition1_witness_is_a_verdict(tmp_path, capsys, wh
     assert main(["replay", str(path)]) == 0
     out = capsys.readouterr()
     assert out.out.startswith("holds: proposition1") and "internal error" not in out.err
+
+
+@pytest.mark.parametrize("C", [float("inf"), float("nan")])
+def test_replay_with_a_non_finite_constant_C_is_one_clear_error(tmp_path, capsys, C):
+    """A network witness whose metadata says C = inf escaped as an internal error
+    (OverflowError in math.ceil, exit 4); C = nan as a bare 'cannot convert' message."""
+    from test_replay_hypotheses import _layer_witness
+
+    from slth_check.cli import main
+
+    path = Path(_layer_witness(tmp_path))
+    z = dict(np.load(path))
+    meta = {**json.loads(str(z.pop("meta"))), "C": C}
+    np.savez(path, meta=np.array(json.dumps(meta)), **z)
+    assert main(["replay", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert "internal error" not in err and "C: expected a positive constant (finite)" in err
