@@ -158,3 +158,20 @@ def test_replay_with_a_non_finite_constant_C_is_one_clear_error(tmp_path, capsys
     assert main(["replay", str(path)]) == 2
     err = capsys.readouterr().err
     assert "internal error" not in err and "C: expected a positive constant (finite)" in err
+
+
+@pytest.mark.parametrize("stride", [1.5, True, "abc", None])
+def test_replay_of_definition1_with_a_non_integer_stride_is_refused(tmp_path, capsys, stride):
+    """A definition1 witness whose metadata says stride 1.5 (or true) was replayed at
+    stride 1 (int() truncated it) and judged: a verdict on another instance than the
+    witness's; "abc" or null gave a bare int() message.  Now one error naming it."""
+    from slth_check.cli import main
+    from slth_check.fileio.files import npz_bytes
+
+    rng = np.random.default_rng(0)
+    path = tmp_path / "w.npz"
+    path.write_bytes(npz_bytes({
+        "K": rng.uniform(-1, 1, (2, 2, 1, 1)), "X": rng.uniform(-1, 1, (5, 5, 1)),
+        "meta": np.array(json.dumps({"claim": "definition1", "stride": stride}))}))
+    assert main(["replay", str(path)]) == 2
+    assert "metadata entry 'stride' must be a positive integer" in capsys.readouterr().err
