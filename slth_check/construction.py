@@ -204,8 +204,8 @@ def required_n(C: float, d: int, c0: int, c1: int, ell: int, eps: float,
     With ``ell = 1`` and ``delta = eps`` this is Lemma 2's ``C c1 log(d^2 c0 c1/eps)``
     (and Lemma 1's for c1 = 1).
     """
-    if C <= 0:
-        raise ValueError(f"C: expected a positive constant, got {C}")
+    if not 0 < C < math.inf:  # inf: math.ceil's OverflowError; nan: its ValueError
+        raise ValueError(f"C: expected a positive constant (finite), got {C}")
     if not 0 < eps < 1:
         raise ValueError(f"eps: expected 0 < eps < 1, got {eps}")
     if delta is not None and not 0 < delta < 1:

@@ -16,6 +16,7 @@ def replay(path: Path) -> tuple[str, str]:
     'K' for claim proposition1 ...").
     """
     from slth_check.claims import REGISTRY
+    from slth_check.claims.base import as_number
 
     path = Path(path)
     arrays, meta = load_witness(path)
@@ -33,7 +34,7 @@ def replay(path: Path) -> tuple[str, str]:
     except IndexError as exc:  # e.g. a 0-d array where a vector was saved
         raise InputError(f"witness: an array of {path} has the wrong shape for claim "
                          f"{claim_id} ({exc})") from exc
-    obs = "-" if out.observed is None else f"{float(out.observed):.6g}"
-    bnd = "-" if out.bound is None else f"{float(out.bound):.6g}"
+    obs = "-" if out.observed is None else f"{as_number(out.observed):.6g}"
+    bnd = "-" if out.bound is None else f"{as_number(out.bound):.6g}"
     return out.verdict, (f"{claim_id}: observed {obs}, bound {bnd} (exact arithmetic). "
                          f"{out.detail}")

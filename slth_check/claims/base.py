@@ -31,7 +31,10 @@ def as_number(x: Any) -> float | None:
     """A JSON-friendly float for a Fraction, mpf, numpy scalar or None."""
     if x is None:
         return None
-    return float(x)
+    try:
+        return float(x)
+    except OverflowError:  # an exact number beyond float64 (a huge witness): +-inf
+        return float("inf") if x > 0 else float("-inf")
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ import numpy as np
 from slth_check.arithmetic import dot_error_bound, fraction_abs, to_fraction
 from slth_check.claims.base import Claim, Outcome, compare
 from slth_check.conv import Padding, conv2d, conv2d_exact
+from slth_check.errors import InputError
 
 
 @dataclass
@@ -101,8 +102,12 @@ class Definition1(Claim):
 
     def replay(self, arrays: dict, meta: dict) -> Outcome:
         """Re-check a saved witness (K, X) with the reference conv2d."""
+        stride = meta.get("stride", 1)
+        if isinstance(stride, bool) or not isinstance(stride, int):  # 1.5 was read as 1
+            raise InputError(f"witness: metadata entry 'stride' must be a positive integer, "
+                             f"got {stride!r}")
         return self.run(ConvInstance(arrays["K"], arrays["X"], meta.get("padding", "paper"),
-                                     int(meta.get("stride", 1))))
+                                     stride))
 
     def instances(self, rng: np.random.Generator, profile: str) -> Iterator[Any]:
         count = {"ci": 20, "dev": 60, "thorough": 300}.get(profile, 20)

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from slth_check.arithmetic import to_fraction
-from slth_check.claims.base import Claim, Outcome, Verdict, compare
+from slth_check.claims.base import Claim, Outcome, Verdict, as_number, compare
 from slth_check.conv import Padding, conv2d_exact, l1_exact, max_norm_exact
 from slth_check.proofs import outcome_fields
 
@@ -70,7 +70,7 @@ class Proposition1(Claim):
         bound = l1_exact(instance.K) * max_norm_exact(instance.X)
         return compare(self.id, observed, bound, method="exact",
                        witness={"K": instance.K, "X": instance.X},
-                       extra={"sharper_bound": float(sharper_bound(instance.K, instance.X)),
+                       extra={"sharper_bound": as_number(sharper_bound(instance.K, instance.X)),
                               "padding": instance.padding})
 
     def replay(self, arrays: dict, meta: dict) -> Outcome:

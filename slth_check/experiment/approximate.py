@@ -20,8 +20,10 @@ Work is cut into chunks of ``chunk_size`` weights of one tensor; each finished
 chunk is written at once (``chunks/``, atomic rename), a tensor's final file
 (``tensors/``) replaces its chunks, and ``approximate.json`` is written last.
 After a crash or ``kill -9``, ``resume=True`` computes only the missing chunks
-(every checkpoint carries a SHA-256 seal of its arrays: one edited or damaged since
-is computed again and named in ``timing.json``'s ``checkpoints_recomputed``);
+(every checkpoint carries a SHA-256 seal of its arrays, and every error it holds must
+be the exact error of its mask on the run's own samples: one edited or damaged since,
+resealed or not, is computed again and named in ``timing.json``'s
+``checkpoints_recomputed``; a status edited to ``optimal`` cannot be told this way);
 the outputs are byte-identical to an uninterrupted run (nothing in them
 depends on time, scheduler or worker count; timings go to ``timing.json``).
 

@@ -6,21 +6,38 @@ found edited or damaged (recomputed)."""
 from __future__ import annotations
 
 import json
+import math
+import os
 import re
 from dataclasses import dataclass, field
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from slth_check.errors import InputError, UsageError
-from slth_check.experiment.sampling import tensor_key
+from slth_check.experiment.sampling import STATUS_CODES, samples, tensor_key
 from slth_check.fileio.files import atomic_write, is_sealed, load_npz, sealed_npz_bytes
 from slth_check.fileio.weights import Weights
 
 
 def safe_name(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "_", name)[:80] or "tensor"
+
+
+#: What a run writes into ``--out`` besides ``run.json`` (written first).
+OUTPUTS = ("chunks", "tensors", "approximate.json", "approximate.md", "figure3.png",
+           "timing.json")
+
+
+def _refuse_foreign(out: Path) -> None:
+    """A new run (no ``run.json``) writes into no folder already holding one of its
+    :data:`OUTPUTS`: those are not a run's, and would be overwritten or removed."""
+    found = [name for name in OUTPUTS if os.path.lexists(out / name)]
+    if found:
+        raise UsageError(f"--out: {out} holds {', '.join(found)} but no run.json (not a "
+                         f"run to --resume): choose another folder, or move those away")
 
 
 def open_out(out: Path, manifest: dict[str, Any], resume: bool) -> None:
@@ -40,6 +57,7 @@ def open_out(out: Path, manifest: dict[str, Any], resume: bool) -> None:
             raise UsageError(f"--resume: {out} holds a run with other settings ({', '.join(diff)}"
                              f" differ): use the same WEIGHTS and options, or another --out")
     else:
+        _refuse_foreign(out)
         atomic_write(man_path, json.dumps(manifest, indent=1) + "\n")
     chunk_dir, tensor_dir = out / "chunks", out / "tensors"
     chunk_dir.mkdir(parents=True, exist_ok=True)
@@ -94,26 +112,63 @@ def plan(out: Path, w: Weights, n: int, seed: int, scale: str, chunk_size: int,
         run.laws.append(law_spec(law, run.targets[-1], fan_in_of(a.shape)))
         run.law_records.append(law_record(law, run.targets[-1], fan_in_of(a.shape)))
         run.total += a.size
-        if intact(run, run.tensor_path(t)):
+        if intact(run, run.tensor_path(t), (t, 0, a.size)):
             run.done += a.size
             continue
         for c, a0 in enumerate(range(0, a.size, chunk_size)):
             b0 = min(a0 + chunk_size, a.size)
-            if intact(run, run.chunk_path(t, c)):
+            if intact(run, run.chunk_path(t, c), (t, a0, b0)):
                 run.done += b0 - a0
             else:
                 run.todo.append((t, c, a0, b0))
     return run
 
 
-def intact(run: Run, path: Path) -> bool:
-    """Is the checkpoint at ``path`` there and unedited (its ``sha256`` seal)?  A file
+def _exact_error(target: float, chosen: np.ndarray) -> float:
+    """``|target - sum(chosen)|`` rounded once (as the solver reports it)."""
+    try:
+        e = abs(math.fsum([target] + (-chosen).tolist()))
+    except OverflowError:
+        e = float("nan")
+    if not math.isfinite(e):  # fsum's intermediate overflow: exact rationals
+        try:
+            e = float(abs(Fraction(target) - sum(map(Fraction, chosen.tolist()), Fraction(0))))
+        except OverflowError:
+            e = float("inf")
+    return e
+
+
+def consistent(run: Run, z: dict[str, np.ndarray], t: int, a0: int, b0: int) -> bool:
+    """Do the results ``z`` of weights ``a0..b0-1`` of tensor ``t`` belong to this run:
+    the right shapes and status codes, and every error the exact error of its mask on
+    the run's own targets and samples?  (The seal alone is no proof: anyone can
+    recompute it; an edited error, mask or a chunk of another run or place fails here.)"""
+    from slth_check.experiment.laws import apply_spec
+
+    k, nb = b0 - a0, -(-run.n // 8)
+    e, m, s = z.get("errors"), z.get("masks"), z.get("status")
+    if e is None or m is None or s is None or e.dtype != np.float64 or e.shape != (k,) \
+            or m.dtype != np.uint8 or m.shape != (k, nb) or s.shape != (k,) \
+            or not np.isin(s, list(STATUS_CODES.values())).all():
+        return False
+    masks = np.unpackbits(m, axis=1, count=run.n).astype(bool)
+    if not np.array_equal(np.packbits(masks, axis=1), m):  # padding bits set
+        return False
+    V = apply_spec(samples(run.keys[t], a0, b0, run.n), run.laws[t])
+    T = run.targets[t][a0:b0]
+    return all(_exact_error(float(T[r]), V[r][masks[r]]) == e[r] for r in range(k))
+
+
+def intact(run: Run, path: Path, where: tuple[int, int, int]) -> bool:
+    """Is the checkpoint at ``path`` (weights ``where[1]..where[2]-1`` of tensor
+    ``where[0]``) there, unedited (its ``sha256`` seal) and :func:`consistent`?  A file
     that fails is removed and recorded in ``run.recomputed``: it is computed again."""
     if not path.exists():
         return False
     try:
-        ok = is_sealed(load_npz(path, "--resume", text_keys=("sha256",),
-                                kind="slth-check checkpoint .npz"))
+        z = load_npz(path, "--resume", text_keys=("sha256",),
+                     kind="slth-check checkpoint .npz")
+        ok = is_sealed(z) and consistent(run, z, *where)
     except (InputError, ValueError, OSError):
         ok = False
     if not ok:
@@ -146,4 +201,4 @@ def tensor_result(run: Run, t: int) -> dict[str, np.ndarray]:
     return z
 
 
-__all__ = ["Run", "intact", "open_out", "plan", "safe_name", "tensor_result"]
+__all__ = ["Run", "consistent", "intact", "open_out", "plan", "safe_name", "tensor_result"]

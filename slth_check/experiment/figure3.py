@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from slth_check.errors import UsageError
 from slth_check.experiment.approximate import approximate
 from slth_check.experiment.summary import figure3_table
 from slth_check.fileio.files import atomic_write, ensure_writable_dir
@@ -32,6 +33,10 @@ def approximate_runs(weights: str | Path, out_dir: str | Path, ns: Sequence[int]
     if workers is not None:
         check_workers(workers, "--workers")
     out = ensure_writable_dir(Path(out_dir), "--out")
+    found = [f for f in ("figure3.md", "figure3.json") if (out / f).exists()]
+    if len(ns) > 1 and found and not options.get("resume"):  # not ours: kept
+        raise UsageError(f"--out: {out} holds {', '.join(found)} already: add --resume to "
+                         f"finish that run, or choose another folder")
     reports = []
     for n in ns:
         sub = out if len(ns) == 1 else ensure_writable_dir(out / f"n{n}", "--out")
