@@ -133,6 +133,11 @@ def test_a_checkpoint_needs_the_key_it_was_written_under(tmp_path, monkeypatch):
     again = branch_and_bound(target, pruned, 4, time_budget=0.2, checkpoint=ck,
                              search_seconds=0.05)
     assert again["total_seconds"] > again["seconds"]  # it resumed
+    monkeypatch.delenv("SLTH_CHECK_CHECKPOINT_KEY")  # the default: in the user cache
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    with pytest.raises(ValueError, match="checkpoint key"):  # a fresh key is not mine
+        branch_and_bound(target, pruned, 4, time_budget=0.2, checkpoint=ck)
+    assert len((tmp_path / "cache" / "slth-check" / "checkpoint.key").read_bytes()) == 32
     (tmp_path / "short.key").write_bytes(b"x" * 31)
     monkeypatch.setenv("SLTH_CHECK_CHECKPOINT_KEY", str(tmp_path / "short.key"))
     with pytest.raises(ValueError, match="short.key"):

@@ -32,7 +32,14 @@ from typing import Any
 import numpy as np
 
 from slth_check.certify.exact import exact_error
-from slth_check.fileio.files import atomic_write, digest, is_sealed, load_npz, sealed_npz_bytes
+from slth_check.fileio.files import (
+    atomic_write,
+    digest,
+    is_sealed,
+    load_npz,
+    sealed_npz_bytes,
+    user_cache_dir,
+)
 from slth_check.network import TargetCNN
 from slth_check.pruned import PrunedCNN
 
@@ -50,8 +57,7 @@ def checkpoint_key() -> bytes:
     if env:
         path = Path(env)
     else:
-        xdg = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-        path = Path(xdg) / "slth-check" / "checkpoint.key"
+        path = user_cache_dir() / "checkpoint.key"
     try:
         if not path.exists():  # written whole, then linked: never seen half-written
             path.parent.mkdir(parents=True, exist_ok=True)

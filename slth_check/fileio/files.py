@@ -271,6 +271,13 @@ def is_sealed(arrays: dict[str, np.ndarray]) -> bool:
         and str(np.asarray(seal).reshape(-1)[0]) == digest(arrays)
 
 
+def user_cache_dir() -> Path:
+    """slth-check's folder in the user cache: ``$XDG_CACHE_HOME/slth-check``, else
+    ``~/.cache/slth-check`` (not created here)."""
+    xdg = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(xdg) / "slth-check"
+
+
 def sha256(path: str | Path) -> str:
     """The SHA-256 of a file, read in blocks of 1 MiB."""
     import hashlib

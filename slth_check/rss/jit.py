@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import os
 import tempfile
 from pathlib import Path
 from typing import Any, Literal
@@ -67,9 +66,9 @@ def cache_dir() -> str | None:
     if AVAILABLE and _CONFIG.CACHE_DIR:
         bases = [Path(_CONFIG.CACHE_DIR)]
     else:
-        xdg = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-        bases = [Path(__file__).resolve().parent.parent / "__pycache__",
-                 Path(xdg) / "slth-check"]
+        from slth_check.fileio.files import user_cache_dir
+
+        bases = [Path(__file__).resolve().parent.parent / "__pycache__", user_cache_dir()]
     for base in bases:
         if _writable(base / name):
             return str(base / name)
