@@ -7,6 +7,7 @@ found by enumerating every subset in Fractions (an oracle independent of both mo
 from __future__ import annotations
 
 import itertools
+import math
 from fractions import Fraction
 
 import numpy as np
@@ -313,3 +314,14 @@ def test_mitm_float_best_uses_the_left_neighbour():
     r = solve(np.array([1.0, 4.0]), 1.5, method="mitm")
     assert r.stats["float_best"] == 0.5
     assert r.error == Fraction(1, 2) and r.mask.tolist() == [True, False]
+
+
+def test_rounded_error_is_the_exact_error_rounded_once_even_past_fsums_overflow():
+    """``rss.exact.rounded_error``: fsum's value where it works; exact rationals where its
+    intermediate sums overflow (a finite error still reported); inf beyond float64."""
+    from slth_check.rss.exact import rounded_error
+
+    v = np.array([0.1, 0.2, 0.3])
+    assert rounded_error(0.7, v) == float(abs(Fraction(0.7) - sum(map(Fraction, v))))
+    assert rounded_error(1.5e308, np.array([-1.5e308, 1.5e308])) == 1.5e308
+    assert rounded_error(1.7e308, np.array([-1.7e308])) == math.inf

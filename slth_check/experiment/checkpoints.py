@@ -6,11 +6,9 @@ found edited or damaged (recomputed)."""
 from __future__ import annotations
 
 import json
-import math
 import os
 import re
 from dataclasses import dataclass, field
-from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +18,7 @@ from slth_check.errors import InputError, UsageError
 from slth_check.experiment.sampling import STATUS_CODES, samples, tensor_key
 from slth_check.fileio.files import atomic_write, is_sealed, load_npz, sealed_npz_bytes
 from slth_check.fileio.weights import Weights
+from slth_check.rss.exact import rounded_error
 
 
 def safe_name(name: str) -> str:
@@ -124,20 +123,6 @@ def plan(out: Path, w: Weights, n: int, seed: int, scale: str, chunk_size: int,
     return run
 
 
-def _exact_error(target: float, chosen: np.ndarray) -> float:
-    """``|target - sum(chosen)|`` rounded once (as the solver reports it)."""
-    try:
-        e = abs(math.fsum([target] + (-chosen).tolist()))
-    except OverflowError:
-        e = float("nan")
-    if not math.isfinite(e):  # fsum's intermediate overflow: exact rationals
-        try:
-            e = float(abs(Fraction(target) - sum(map(Fraction, chosen.tolist()), Fraction(0))))
-        except OverflowError:
-            e = float("inf")
-    return e
-
-
 def consistent(run: Run, z: dict[str, np.ndarray], t: int, a0: int, b0: int) -> bool:
     """Do the results ``z`` of weights ``a0..b0-1`` of tensor ``t`` belong to this run:
     the right shapes and status codes, and every error the exact error of its mask on
@@ -156,7 +141,7 @@ def consistent(run: Run, z: dict[str, np.ndarray], t: int, a0: int, b0: int) -> 
         return False
     V = apply_spec(samples(run.keys[t], a0, b0, run.n), run.laws[t])
     T = run.targets[t][a0:b0]
-    return all(_exact_error(float(T[r]), V[r][masks[r]]) == e[r] for r in range(k))
+    return all(rounded_error(float(T[r]), V[r][masks[r]]) == e[r] for r in range(k))
 
 
 def intact(run: Run, path: Path, where: tuple[int, int, int]) -> bool:

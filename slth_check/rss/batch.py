@@ -29,12 +29,12 @@ floats, steps 2-4 in one compiled pass per row).
 
 from __future__ import annotations
 
-import math
 import os
 import threading
 
 import numpy as np
 
+from slth_check.rss.exact import rounded_error
 from slth_check.rss.mitm import gamma_float
 
 #: Largest n solved by this kernel (two halves of at most 2**17 sums); beyond, row by row.
@@ -114,7 +114,7 @@ def _finish(V: np.ndarray, T: np.ndarray, settled: np.ndarray, ia: np.ndarray,
     masks = ((idx >> shifts) & 1).astype(bool)
     errors = np.empty(V.shape[0])
     for r in np.flatnonzero(settled):
-        errors[r] = abs(math.fsum([float(T[r])] + (-V[r][masks[r]]).tolist()))
+        errors[r] = rounded_error(float(T[r]), V[r][masks[r]])
     return errors, masks
 
 

@@ -6,6 +6,7 @@ set of floats (and a target) into Python integers, whose sums are exact.
 
 from __future__ import annotations
 
+import math
 from fractions import Fraction
 from typing import Any
 
@@ -57,6 +58,22 @@ class DyadicInstance:
 def exact_sum(values: np.ndarray, mask: np.ndarray) -> Fraction:
     """Exact sum of the chosen values (a Fraction)."""
     return sum((Fraction(float(v)) for v, m in zip(values, mask) if m), start=Fraction(0))
+
+
+def rounded_error(target: float, chosen: np.ndarray) -> float:
+    """``|target - sum(chosen)|`` exactly, rounded once to float64: ``math.fsum``
+    (correctly rounded), or exact rationals where its intermediate sums overflow;
+    ``inf`` beyond float64."""
+    try:
+        e = abs(math.fsum([target] + (-chosen).tolist()))
+    except OverflowError:
+        e = math.nan
+    if math.isfinite(e):
+        return e
+    try:
+        return float(abs(Fraction(target) - sum(map(Fraction, chosen.tolist()), Fraction(0))))
+    except OverflowError:
+        return math.inf
 
 
 def subset_sums(values: np.ndarray) -> np.ndarray:
