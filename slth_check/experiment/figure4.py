@@ -102,17 +102,15 @@ def image_errors(f: TargetCNN, gs: dict[int, TargetCNN], X: np.ndarray, *,
 
 
 def _check_size(f: TargetCNN, D: int) -> None:
-    """A ValueError naming ``images`` unless ``f`` has an output on D x D images."""
-    from slth_check.conv import output_size
+    """A ValueError naming ``images`` unless ``f`` has an output on D x D images
+    (:func:`~slth_check.export.program.output_shape` walks the layers)."""
+    from slth_check.export.program import network_ops, output_shape
 
-    P = D
-    for layer in f.layers:
-        P = 0 if layer.padding == "valid" and P < layer.d else \
-            output_size(P, layer.d, layer.padding, layer.stride)
-        P = P // 2 if layer.pool else P
-        if P < 1:
-            raise ValueError(f"images: {D} x {D} images are too small for the networks (no "
-                             "output; LeNet5 takes 28 x 28)")
+    try:
+        output_shape(network_ops(f, "f"), D, f.c0)
+    except ValueError:
+        raise ValueError(f"images: {D} x {D} images are too small for the networks (no "
+                         "output; LeNet5 takes 28 x 28)") from None
 
 
 def figure4_on_images(artifacts: str | Path, images: np.ndarray, dataset: str,
